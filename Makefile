@@ -1,0 +1,43 @@
+# Switchboard 311. Everything installs into .venv; nothing is needed by hand first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+TEST_STAMP := $(VENV)/.test-installed
+# Two workers on a two-core machine; PostgreSQL tests get a schema per worker.
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/switchboard serve
+
+test: $(TEST_STAMP) lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check telephony services storage tests benchmarks
+	$(BIN)/ruff format --check telephony services storage tests benchmarks
+	$(BIN)/mypy
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff format telephony services storage tests benchmarks
+	$(BIN)/ruff check --fix telephony services storage tests benchmarks
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.webhook_ingest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""Webhook ingest: signed call-progress callbacks, every one durably stored.
+
+Throughput and p50/p99 latency of ``POST /twilio/voice/status`` on SQLite and PostgreSQL,
+as a ratio against a bare FastAPI endpoint that parses the same form, all served the same
+way (one uvicorn process) and driven by the same client in the same run.
+
+    python -m benchmarks.webhook_ingest [--requests 8000] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import subprocess
+import tempfile
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from benchmarks.load import LoadResult, drive, form_request, free_port, python, serve
+from telephony.signature import sign
+
+AUTH_TOKEN = "bench-auth-token"
+POSTGRES_URL = os.environ.get(
+    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STATUSES = ("initiated", "ringing", "in-progress", "completed")
+
+
+def callbacks(port: int, count: int) -> list[bytes]:
+    """``count`` distinct, correctly signed progress callbacks, four per call leg."""
+    public_url = f"http://127.0.0.1:{port}"
+    url = f"{public_url}/twilio/voice/status"
+    start = datetime.now(UTC)
+    requests = []
+    while len(requests) < count:
+        parent, child = "CA" + secrets.token_hex(16), "CA" + secrets.token_hex(16)
+        for sequence, status in enumerate(STATUSES):
+            params = {
+                "AccountSid": "AC" + "1" * 32,
+                "ApiVersion": "2010-04-01",
+                "CallSid": child,
+                "ParentCallSid": parent,
+                "CallStatus": status,
+                "Direction": "outbound-dial",
+                "From": f"+1202555{secrets.randbelow(10_000):04d}",
+                "To": "client:water",
+                "SequenceNumber": str(sequence),
+                "CallbackSource": "call-progress-events",
+                "Timestamp": format_datetime(start + timedelta(seconds=sequence)),
+            }
+            if status == "completed":
+                params["CallDuration"] = "60"
+            headers = {"X-Twilio-Signature": sign(AUTH_TOKEN, url, params)}
+            requests.append(
+                form_request(f"127.0.0.1:{port}", "/twilio/voice/status", params, headers)
+            )
+    return requests[:count]
+
+
+def measure(
+    argv: list[str], env: dict[str, str], count: int, connections: int, log: Path
+) -> LoadResult:
+    port = free_port()
+    env = {**env, "SWITCHBOARD_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    with serve([*argv, "--port", str(port)], port, env, log):
+        drive(port, callbacks(port, min(1000, count)), connections)  # warm up
+        return drive(port, callbacks(port, count), connections)
+
+
+def stored_events(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=8000)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    uvicorn = [python(), "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
+    bare = measure(
+        [*uvicorn, "benchmarks.bare_app:app"],
+        {},
+        args.requests,
+        args.connections,
+        work / "bare.log",
+    )
+    print(f"bare FastAPI endpoint      {bare.summary()}")
+
+    common = {
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SWITCHBOARD_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "SWITCHBOARD_DATA_DIR": str(work / "var"),
+        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+    }
+    backends = {"sqlite": f"sqlite:///{work / 'bench.db'}"}
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS sb_bench CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA sb_bench"))
+        engine.dispose()
+        backends["postgresql"] = POSTGRES_URL + "?options=-csearch_path%3Dsb_bench"
+    except sa.exc.OperationalError:
+        print("PostgreSQL not reachable: measuring SQLite only")
+
+    for name, url in backends.items():
+        env = {**common, "SWITCHBOARD_DATABASE_URL": url}
+        subprocess.run(
+            [python(), "-m", "services.cli", "db", "upgrade"],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
+        result = measure(
+            [python(), "-m", "services.cli", "serve"],
+            env,
+            args.requests,
+            args.connections,
+            work / f"{name}.log",
+        )
+        events = stored_events(url)
+        print(
+            f"switchboard on {name:<10} {result.summary()}\n"
+            f"    ratio to bare: throughput {result.throughput / bare.throughput:.2f}, "
+            f"p99 {result.percentile(0.99) / bare.percentile(0.99):.1f}x; "
+            f"events stored {events} of {args.requests + min(1000, args.requests)} sent"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The application shell: read settings once, wire the pieces, build the FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services import audit, ops
+from services.calls.views import router as calls_router
+from services.clock import Clock, SystemClock
+from services.context import AppContext
+from services.directory import service as directory
+from services.directory.hours import business_hours
+from services.errors import install_problem_handlers
+from services.observability import RequestContextMiddleware
+from services.settings import Settings
+from storage.crypto import Keyring, MasterKey, load_or_create_master_key
+from storage.db import make_engine, make_session_factory
+from storage.group_commit import GroupCommitter
+from telephony import voice
+from telephony.webhooks import verifier_of
+
+log = logging.getLogger("switchboard")
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
+    """Engine, sessions, keys and clock for ``settings``. Warns when it made a master key."""
+    business_hours(settings.business_hours)  # a bad setting fails here, not mid-call
+    raw_key, generated = load_or_create_master_key(
+        settings.master_key.get_secret_value() if settings.master_key else None, settings.data_dir
+    )
+    if generated:
+        log.warning(
+            "generated a master key in DATA_DIR/master.key; set SWITCHBOARD_MASTER_KEY "
+            "from a secrets store and back it up, or encrypted data is lost with this file"
+        )
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        keyring=Keyring(MasterKey(raw_key), sessions),
+        clock=clock or SystemClock(),
+        ingest=GroupCommitter(
+            sessions, writers=1 if settings.is_embedded_database else 4, name="webhooks"
+        ),
+    )
+
+
+def bootstrap(context: AppContext) -> None:
+    """First-start data for a migrated database: keys, the audit chain, the IVR menu."""
+    with context.sessions.begin() as session:
+        context.keyring.ensure_keys(session)
+        audit.ensure_chain(session)
+        directory.ensure_menu(session, context.settings.ivr_menu_file)
+
+
+def create_app(context: AppContext) -> FastAPI:
+    """The ASGI app for a built context (see ``build_context``)."""
+    settings = context.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not settings.twilio_auth_token:
+            log.warning("SWITCHBOARD_TWILIO_AUTH_TOKEN is not set: every Twilio webhook gets 403")
+        context.ingest.start()
+        yield
+        context.ingest.stop()
+        context.engine.dispose()
+
+    app = FastAPI(
+        title="Switchboard 311",
+        version="0.1.0",
+        summary="The contact log behind a city's 311 line.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.webhook_verifier = verifier_of(context)
+    install_problem_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=context.metrics,
+        max_body_bytes=settings.max_api_body_bytes,
+        max_webhook_body_bytes=settings.max_webhook_body_bytes,
+    )
+    app.include_router(ops.router)
+    app.include_router(voice.router)
+    app.include_router(calls_router)
+    return app

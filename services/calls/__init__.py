@@ -1,0 +1,1 @@
+"""Calls: the metadata log built from Twilio's voice webhooks, and staff look-ups of it."""

@@ -1,0 +1,78 @@
+"""The Call resource of the staff API (field names fixed by CONTRACT.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.calls.progress import answered_time
+from services.calls.service import caller_name, party_number, unparsed_caller_id
+from storage.crypto import Keyring
+from storage.models import Call
+
+
+class CallOut(BaseModel):
+    call_sid: str
+    parent_call_sid: str | None
+    from_number: str | None = Field(description="E.164; null when the caller ID was withheld")
+    to_number: str | None
+    caller_withheld: bool
+    caller_id_text: str | None = Field(
+        description="The caller ID as received when it was not a phone number (e.g. a SIP address)"
+    )
+    caller_name: str | None = Field(description="Caller name from the carrier, when it sent one")
+    direction: str | None
+    status: str
+    extension: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+
+    @classmethod
+    def of(cls, call: Call, keyring: Keyring, tz: ZoneInfo) -> CallOut:
+        def local(instant: datetime | None) -> datetime | None:
+            return None if instant is None else instant.astimezone(tz)
+
+        return cls(
+            call_sid=call.call_sid,
+            parent_call_sid=call.parent_call_sid,
+            from_number=party_number(keyring, call, "from"),
+            to_number=party_number(keyring, call, "to"),
+            caller_withheld=call.caller_withheld,
+            caller_id_text=unparsed_caller_id(keyring, call),
+            caller_name=caller_name(keyring, call),
+            direction=call.direction,
+            status=call.status,
+            extension=call.extension,
+            started_at=call.started_at.astimezone(tz),
+            answered_at=local(
+                answered_time(call.answered_at, call.ended_at, call.status, call.duration_seconds)
+            ),
+            ended_at=local(call.ended_at),
+            duration_seconds=call.duration_seconds,
+        )
+
+
+class CallSearch(BaseModel):
+    """Find calls from or to a number. The number travels in the body, never in the URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=1, max_length=64, description="Any common format")
+    extension: str | None = Field(default=None, max_length=8, pattern=r"^[0-9]{1,8}$")
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-05:00")
+        return value
+
+
+class CallList(BaseModel):
+    items: list[CallOut]

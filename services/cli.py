@@ -1,0 +1,194 @@
+"""The ``switchboard`` command."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from services import audit
+from services.app import bootstrap, build_context, create_app
+from services.context import AppContext
+from services.observability import configure_logging
+from services.roles import Role
+from services.settings import Settings
+from services.staff import service as staff
+from storage import migrate
+from telephony.simulate import run_simulation
+
+
+def _context(settings: Settings) -> AppContext:
+    return build_context(settings)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_embedded_database:
+        migrate.upgrade(settings.database_url)
+    context = _context(settings)
+    bootstrap(context)
+    uvicorn.run(
+        create_app(context),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate.upgrade(settings.database_url)
+    bootstrap(_context(settings))
+    print("database is up to date")
+    return 0
+
+
+def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password: str | None = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = None  # an account that signs in with API tokens only
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            user = staff.create_user(
+                session, username=args.name, role=Role(args.role), password=password, now=now
+            )
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="staff.create",
+                at=now,
+                object_type="staff_user",
+                object_id=str(user.id),
+                detail={"role": user.role, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"added {user.username} ({user.role})")
+    return 0
+
+
+def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            token, row = staff.issue_token(session, username=args.name, days=args.days, now=now)
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="token.issue",
+                at=now,
+                object_type="api_token",
+                object_id=str(row.id),
+                detail={"user_id": row.user_id, "days": args.days, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        result = audit.verify(session)
+    if result.intact:
+        print(f"audit trail intact: {result.checked} entries")
+        return 0
+    print(
+        f"audit trail broken at entry {result.first_bad_seq}: {result.reason} "
+        f"({result.checked} entries verified before it)"
+    )
+    return 1
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    token = settings.twilio_auth_token
+    if token is None:
+        print("error: SWITCHBOARD_TWILIO_AUTH_TOKEN is needed to sign webhooks", file=sys.stderr)
+        return 2
+    summary = run_simulation(
+        url=(args.url or settings.public_url).rstrip("/"),
+        auth_token=token.get_secret_value(),
+        account_sid=settings.twilio_account_sid,
+        calls=args.calls,
+        seed=args.seed,
+        concurrency=args.concurrency,
+        region=settings.default_region,
+        report_path=args.report,
+    )
+    print(summary.describe())
+    return 0 if summary.failures == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard 311")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve webhooks, the staff API and console")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(handler=cmd_db_upgrade)
+
+    users = commands.add_parser("users", help="staff accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    add = users.add_parser("add", help="add a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(handler=cmd_users_add)
+
+    tokens = commands.add_parser("tokens", help="API bearer tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    issue = tokens.add_parser("issue", help="print a new bearer token, alone, on stdout")
+    issue.add_argument("name")
+    issue.add_argument("--days", type=int, default=30)
+    issue.set_defaults(handler=cmd_tokens_issue)
+
+    audit_cmd = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_cmd.add_parser(
+        "verify", help="exit 1 if any entry was changed, removed or reordered"
+    ).set_defaults(handler=cmd_audit_verify)
+
+    simulate = commands.add_parser("simulate", help="play signed Twilio webhooks at a server")
+    simulate.add_argument("--url", default=None, help="the server's PUBLIC_URL")
+    simulate.add_argument("--calls", type=int, default=20)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--concurrency", type=int, default=8)
+    simulate.add_argument(
+        "--report", default=None, help="write each call's expected record as JSON"
+    )
+    simulate.set_defaults(handler=cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    code: int = args.handler(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

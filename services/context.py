@@ -1,0 +1,42 @@
+"""What the application shell wires once and hands to routes and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.clock import Clock
+from services.observability import Metrics
+from services.settings import Settings
+from storage.crypto import Keyring
+from storage.group_commit import GroupCommitter
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: Keyring
+    clock: Clock
+    # Webhook writes: acknowledged after commit, committed together (see group_commit).
+    ingest: GroupCommitter
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def city_tz(self) -> ZoneInfo:
+        return self.settings.city_tz
+
+
+async def get_context(request: Request) -> AppContext:
+    """FastAPI dependency: the application's context."""
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]

@@ -1,0 +1,1 @@
+"""The IVR menu and extension directory, and the hours call takers answer."""

@@ -1,0 +1,121 @@
+"""Errors as RFC 9457 problem details: a clear message, the field at fault, never a trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("switchboard.errors")
+
+
+class Problem(Exception):
+    """An error a client can act on. ``detail`` must not quote personal data."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+class NotFound(Problem):
+    def __init__(self, what: str) -> None:
+        super().__init__(404, "Not found", f"No {what} with that identifier.")
+
+
+class InvalidField(Problem):
+    """A single bad input, named by its field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            422,
+            "Invalid input",
+            f"{field}: {message}",
+            errors=[{"field": field, "message": message}],
+        )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    # Pydantic's "input" may echo what was typed (a phone number, a name): leave it out.
+    message = str(error.get("msg", "is not valid"))
+    return message.removeprefix("Value error, ")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(error.get("loc", ())), "message": _validation_message(error)}
+            for error in exc.errors()
+        ]
+        detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+        return problem_response(request, 422, "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {
+            401: "Authentication required",
+            403: "Forbidden",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Request body too large",
+        }.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        return problem_response(
+            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The exception text may hold data; log only its type, with the request id.
+        log.error("unhandled error", extra={"error_type": type(exc).__name__})
+        return problem_response(
+            request, 500, "Internal error", "Something went wrong; the request id names it."
+        )

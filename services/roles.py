@@ -1,0 +1,12 @@
+"""Staff roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    PRIVACY_OFFICER = "privacy_officer"
+    ADMIN = "admin"

@@ -1,0 +1,78 @@
+"""The one settings object, read from the environment (prefix ``SWITCHBOARD_``) or ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults run embedded with nothing installed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = "sqlite:///./var/switchboard.db"
+    data_dir: Path = Path("./var")
+    public_url: str = "http://127.0.0.1:8000"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    sms_gateway: Literal["console", "twilio"] | None = None
+
+    queue_url: str | None = None
+    blob_url: str = "file://./var/blobs"
+    s3_endpoint_url: str | None = None
+    master_key: SecretStr | None = None
+
+    default_region: str = "US"
+    timezone: str = "America/New_York"
+
+    city_name: str = "the City"
+    # When call takers answer: days and local times, e.g. "mon-fri 08:00-18:00; sat 09:00-13:00".
+    business_hours: str = "mon-fri 08:00-18:00"
+    dial_timeout_seconds: int = Field(default=25, ge=5, le=120)
+    voicemail_max_seconds: int = Field(default=120, ge=10, le=600)
+    # A JSON file with the IVR menu used to seed the extension directory on first start.
+    ivr_menu_file: Path | None = None
+
+    max_webhook_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_api_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_level: str = "INFO"
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def city_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_sms_gateway(self) -> Literal["console", "twilio"]:
+        if self.sms_gateway is not None:
+            return self.sms_gateway
+        has_credentials = self.twilio_account_sid and self.twilio_auth_token
+        return "twilio" if has_credentials else "console"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,127 @@
+"""Staff accounts: create, authenticate by password or bearer token, issue and revoke tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.roles import Role
+from storage.models import ApiToken, StaffUser
+
+TOKEN_PREFIX = "sb_"  # noqa: S105 - a marker, not a secret
+TOKEN_BYTES = 32  # 256 bits
+MIN_PASSWORD_LENGTH = 12
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+# Argon2id with the library's RFC 9106 low-memory profile defaults.
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps timing the same either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class StaffError(ValueError):
+    """A problem with an account operation; the message names no secret."""
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    user_id: int
+    username: str
+    role: Role
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session, *, username: str, role: Role, password: str | None, now: datetime
+) -> StaffUser:
+    """Add a staff account. Raises StaffError for a bad name, weak password or duplicate."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise StaffError("a username is 2-63 lower-case letters, digits, '.', '_' or '-'")
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+        raise StaffError("that username is taken")
+    user = StaffUser(
+        username=username,
+        role=role.value,
+        password_hash=hash_password(password) if password is not None else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def verify_password(user: StaffUser | None, password: str) -> bool:
+    """True when ``password`` is the user's; constant work whether or not the user exists."""
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    ok: bool
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    return ok and user is not None and user.password_hash is not None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    session: Session, *, username: str, days: int, now: datetime, label: str = "cli"
+) -> tuple[str, ApiToken]:
+    """Create a bearer token for ``username``; the plain token is returned once, never stored."""
+    if not 1 <= days <= 366:
+        raise StaffError("a token lives between 1 and 366 days")
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    if user is None or user.disabled_at is not None:
+        raise StaffError("no active staff account by that name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        label=label[:64],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def identify_by_token(session: Session, token: str, *, now: datetime) -> StaffIdentity | None:
+    """The active staff member a bearer token belongs to, or None.
+
+    Expired, revoked and disabled-account tokens all give None.
+    """
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+        return None
+    row = session.execute(
+        select(ApiToken, StaffUser)
+        .join(StaffUser, StaffUser.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token))
+    ).one_or_none()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.revoked_at is not None or api_token.expires_at <= now or user.disabled_at:
+        return None
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_GRANULARITY:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+        )
+    return StaffIdentity(user_id=user.id, username=user.username, role=Role(user.role))

@@ -1,0 +1,50 @@
+"""The append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import BIG_ID, Base
+
+
+class AuditEntry(Base):
+    """One audited act. ``detail`` never holds personal data, only ids, counts and keyed hashes.
+
+    ``entry_hash`` is SHA-256 over ``prev_hash`` and this entry's canonical fields, so a
+    changed, removed or reordered entry breaks the chain from that point on.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor_time", "actor_id", "occurred_at"),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """A single row holding the chain's tip; locking it serialises appends across processes."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))

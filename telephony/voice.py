@@ -1,0 +1,235 @@
+"""Voice webhooks: the incoming call, the menu choice, call progress, and what follows a dial.
+
+Each handler turns Twilio's form into a ``VoiceEvent`` and a plain service call, commits,
+and only then answers, so an acknowledged event is durably stored. No network calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from services.calls import service as calls
+from services.calls.progress import NO_SEQUENCE, normalise_status
+from services.context import AppContext
+from services.directory import service as directory
+from services.directory.hours import business_hours
+from services.directory.service import MenuEntry
+from services.errors import Problem
+from telephony import twiml
+from telephony.webhooks import TwilioForm, TwilioRoute, app_context, twilio_form
+
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+MAX_MENU_ATTEMPTS = 3
+TWIML = "application/xml"
+
+router = APIRouter(
+    prefix="/twilio/voice", tags=["twilio"], include_in_schema=False, route_class=TwilioRoute
+)
+
+
+def _twiml(body: str) -> Response:
+    return Response(content=body, media_type=TWIML)
+
+
+def _language(value: str | None) -> str:
+    return "es" if value == "es" else "en"
+
+
+def _attempt(value: str | None) -> int:
+    # The query is covered by the signature, so it is as our own TwiML wrote it.
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 10 else 1
+
+
+def _voice_event(
+    form: TwilioForm, *, source: str, received_at: datetime, status: str | None = None
+) -> calls.VoiceEvent:
+    """Read the fields every voice webhook shares; 400 for what Twilio never sends."""
+    call_sid = form.get("CallSid") or ""
+    if not CALL_SID.match(call_sid):
+        raise Problem(400, "Malformed webhook", "CallSid is missing or not a Twilio call SID.")
+    status = status or normalise_status(form.get("CallStatus"))
+    if status is None:
+        raise Problem(400, "Malformed webhook", "CallStatus is missing or unknown.")
+    parent = form.get("ParentCallSid") or None
+    if parent is not None and not CALL_SID.match(parent):
+        raise Problem(400, "Malformed webhook", "ParentCallSid is not a Twilio call SID.")
+    account = form.get("AccountSid") or None
+    sequence = form.integer("SequenceNumber")
+    return calls.VoiceEvent(
+        call_sid=call_sid,
+        source=source,
+        status=status,
+        sequence=NO_SEQUENCE if sequence is None else sequence,
+        occurred_at=form.timestamp() or received_at,
+        received_at=received_at,
+        parent_call_sid=parent,
+        account_sid=account if account and ACCOUNT_SID.match(account) else None,
+        direction=(form.get("Direction") or None),
+        from_raw=form.get("From") or form.get("Caller"),
+        to_raw=form.get("To") or form.get("Called"),
+        caller_name=form.get("CallerName"),
+        duration_seconds=form.integer("CallDuration"),
+        detail=(form.get("SipResponseCode") or form.get("AnsweredBy") or None),
+    )
+
+
+@dataclass(frozen=True)
+class MenuOutcome:
+    """What the caller's key press leads to, decided in the webhook's transaction."""
+
+    language: str
+    connect: MenuEntry | None = None
+    menu: tuple[MenuEntry, ...] = ()
+    greet: bool = False
+    attempt: int = 1
+
+
+def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session], list[MenuEntry]]:
+    region = context.settings.default_region
+
+    def work(session: Session) -> list[MenuEntry]:
+        calls.record_call_event(session, context.keyring, event, region=region)
+        return directory.menu(session)
+
+    return work
+
+
+def _menu_choice(
+    context: AppContext, event: calls.VoiceEvent, digits: str, language: str, attempt: int
+) -> Callable[[Session], MenuOutcome]:
+    region = context.settings.default_region
+
+    def work(session: Session) -> MenuOutcome:
+        calls.record_call_event(session, context.keyring, event, region=region)
+        if digits == directory.SPANISH_DIGITS and language == "en":
+            calls.set_language(
+                session, call_sid=event.call_sid, language="es", now=event.received_at
+            )
+            return MenuOutcome("es", menu=tuple(directory.menu(session)), greet=True)
+        entry = directory.find(session, digits) if digits.isdigit() else None
+        if entry is None and attempt >= MAX_MENU_ATTEMPTS:
+            # After repeated silence or wrong keys, a person helps rather than the menu.
+            entry = directory.find(session, directory.OPERATOR_DIGITS)
+        if entry is None:
+            return MenuOutcome(language, menu=tuple(directory.menu(session)), attempt=attempt + 1)
+        calls.choose_extension(
+            session,
+            call_sid=event.call_sid,
+            extension=entry.digits,
+            language=language,
+            now=event.received_at,
+        )
+        return MenuOutcome(language, connect=entry)
+
+    return work
+
+
+async def _record(context: AppContext, event: calls.VoiceEvent) -> bool:
+    log = calls.CallLog(context.keyring, context.settings.default_region)
+    return await context.ingest.run_batched(log.record, event)
+
+
+@router.post("")
+async def incoming_call(request: Request) -> Response:
+    """A call reached 311: log it and answer with the greeting and menu."""
+    form, context = twilio_form(request), app_context(request)
+    settings = context.settings
+    now = context.clock.now()
+    event = _voice_event(form, source="voice", received_at=now)
+    entries = await context.ingest.run(_incoming(context, event))
+    context.metrics.webhooks.labels("voice", "stored").inc()
+    if not business_hours(settings.business_hours).is_open(now, settings.city_tz):
+        return _twiml(
+            twiml.after_hours(
+                base_url=settings.public_url,
+                language="en",
+                city=settings.city_name,
+                max_seconds=settings.voicemail_max_seconds,
+            )
+        )
+    return _twiml(
+        twiml.menu(
+            entries,
+            base_url=settings.public_url,
+            language="en",
+            city=settings.city_name,
+            attempt=1,
+            greet=True,
+        )
+    )
+
+
+@router.post("/gather")
+async def menu_choice(request: Request) -> Response:
+    """The caller pressed keys (or nothing): connect, switch language, or ask again."""
+    form, context = twilio_form(request), app_context(request)
+    lang = _language(request.query_params.get("lang"))
+    attempt = _attempt(request.query_params.get("attempt"))
+    settings = context.settings
+    event = _voice_event(form, source="gather", received_at=context.clock.now())
+    digits = (form.get("Digits") or "").strip()
+    outcome = await context.ingest.run(_menu_choice(context, event, digits, lang, attempt))
+    context.metrics.webhooks.labels("gather", "stored").inc()
+    if outcome.connect is not None:
+        return _twiml(
+            twiml.dial(
+                outcome.connect,
+                base_url=settings.public_url,
+                language=outcome.language,
+                timeout=settings.dial_timeout_seconds,
+            )
+        )
+    return _twiml(
+        twiml.menu(
+            outcome.menu,
+            base_url=settings.public_url,
+            language=outcome.language,
+            city=settings.city_name,
+            attempt=outcome.attempt,
+            greet=outcome.greet,
+            apology=bool(digits) and not outcome.greet,
+        )
+    )
+
+
+@router.post("/status", status_code=204)
+async def call_progress(request: Request) -> Response:
+    """A call progress event; duplicates and late arrivals are harmless."""
+    form, context = twilio_form(request), app_context(request)
+    event = _voice_event(form, source="status", received_at=context.clock.now())
+    fresh = await _record(context, event)
+    context.metrics.webhooks.labels("status", "stored" if fresh else "duplicate").inc()
+    return Response(status_code=204)
+
+
+@router.post("/dial-complete")
+async def dial_complete(request: Request) -> Response:
+    """The dialled department hung up or never answered: end, or take a voicemail."""
+    form, context = twilio_form(request), app_context(request)
+    lang = _language(request.query_params.get("lang"))
+    event = _voice_event(form, source="dial", received_at=context.clock.now())
+    await _record(context, event)
+    context.metrics.webhooks.labels("dial-complete", "stored").inc()
+    if (form.get("DialCallStatus") or "").lower() in ("completed", "answered"):
+        return _twiml(twiml.hangup())
+    return _twiml(
+        twiml.voicemail(
+            base_url=context.settings.public_url,
+            language=lang,
+            max_seconds=context.settings.voicemail_max_seconds,
+        )
+    )
+
+
+@router.post("/voicemail-complete")
+async def voicemail_complete(request: Request) -> Response:
+    """The caller finished a message; the recording itself arrives at /twilio/recordings."""
+    return _twiml(twiml.goodbye(_language(request.query_params.get("lang"))))

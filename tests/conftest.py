@@ -1,0 +1,162 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests skip when no server answers, except under ``CI=true``, where they fail.
+Each xdist worker gets its own PostgreSQL schema, migrated once and truncated per test;
+SQLite tests get a copy of a database migrated once per session.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.app import bootstrap, build_context, create_app
+from services.clock import ManualClock
+from services.context import AppContext
+from services.settings import Settings
+from storage import migrate
+from tests.support import StaffFactory, TwilioClient
+
+POSTGRES_URL = os.environ.get(
+    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ("sqlite", "postgresql")
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_ACCOUNT_SID = "AC" + "1" * 32
+PUBLIC_URL = "https://311.example.gov"
+MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+# A Wednesday, 10:00 in New York: inside the default business hours.
+OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+def _postgres_or_skip() -> None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(exc).__name__}"
+        if IN_CI:
+            pytest.fail(message + " (required when CI=true)")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def worker_name(request: pytest.FixtureRequest) -> str:
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    return str(worker)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "switchboard.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url(worker_name: str) -> Iterator[str]:
+    _postgres_or_skip()
+    schema = f"sb_test_{worker_name}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    migrate.upgrade(rendered)
+    yield rendered
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = [
+            name for name in sa.inspect(connection).get_table_names() if name != "alembic_version"
+        ]
+        if tables:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database on the test's backend."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "switchboard.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_schema_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(OPEN_HOURS)
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "public_url": PUBLIC_URL,
+        "twilio_account_sid": TEST_ACCOUNT_SID,
+        "twilio_auth_token": TEST_AUTH_TOKEN,
+        "master_key": MASTER_KEY,
+        "blob_url": f"file://{data_dir / 'blobs'}",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "var")
+
+
+@pytest.fixture
+def context(settings: Settings, clock: ManualClock) -> Iterator[AppContext]:
+    built = build_context(settings, clock=clock)
+    bootstrap(built)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def client(context: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(context), base_url=PUBLIC_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def twilio(client: TestClient) -> TwilioClient:
+    """Posts webhooks signed the way Twilio signs them."""
+    return TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+
+
+@pytest.fixture
+def staff(context: AppContext) -> StaffFactory:
+    """Makes staff accounts and bearer-token headers for them."""
+    return StaffFactory(context)

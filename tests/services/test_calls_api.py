@@ -1,0 +1,195 @@
+"""Agents look a caller's calls up by number, in any format; every look-up is audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.clock import ManualClock
+from services.context import AppContext
+from storage.models import ApiToken, AuditEntry, StaffUser
+from tests.support import StaffFactory, TwilioClient, call_sid
+
+
+def ring(twilio: TwilioClient, caller: str, **extra: str) -> str:
+    sid = call_sid()
+    assert (
+        twilio.post(
+            "/twilio/voice", twilio.call_params(sid, "ringing", From=caller, **extra)
+        ).status_code
+        == 200
+    )
+    return sid
+
+
+def search(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
+    return client.post("/api/calls/search", json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "typed", ["(202) 555-0142", "202.555.0142", "+1 202 555 0142", "2025550142"]
+)
+def test_search_by_any_common_format_finds_the_callers_calls_newest_first(
+    typed: str, twilio: TwilioClient, staff: StaffFactory, clock: ManualClock
+) -> None:
+    first = ring(twilio, "+12025550142")
+    clock.advance(timedelta(hours=1))
+    ring(twilio, "+13025550199")
+    clock.advance(timedelta(hours=1))
+    second = ring(twilio, "+12025550142")
+    response = search(twilio.client, staff.headers("agent"), phone=typed)
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [item["call_sid"] for item in items] == [second, first]
+    assert set(items[0]) >= {
+        "call_sid",
+        "parent_call_sid",
+        "from_number",
+        "to_number",
+        "caller_withheld",
+        "direction",
+        "status",
+        "extension",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "duration_seconds",
+    }
+
+
+def test_filters_by_extension_and_time(
+    twilio: TwilioClient, staff: StaffFactory, clock: ManualClock
+) -> None:
+    early = ring(twilio, "+12025550142")
+    twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        twilio.call_params(early, "in-progress", From="+12025550142", Digits="2"),
+    )
+    clock.advance(timedelta(days=2))
+    late = ring(twilio, "+12025550142")
+    headers = staff.headers("agent")
+    by_extension = search(twilio.client, headers, phone="2025550142", extension="2").json()["items"]
+    assert [item["call_sid"] for item in by_extension] == [early]
+    since = (clock.now() - timedelta(hours=1)).isoformat()
+    by_time = search(twilio.client, headers, phone="2025550142", since=since).json()["items"]
+    assert [item["call_sid"] for item in by_time] == [late]
+
+
+def test_a_withheld_caller_is_never_found_by_number(
+    twilio: TwilioClient, staff: StaffFactory
+) -> None:
+    ring(twilio, "anonymous")
+    ring(twilio, "+266696687")
+    headers = staff.headers("agent")
+    assert search(twilio.client, headers, phone="+266696687").status_code == 422
+    assert search(twilio.client, headers, phone="anonymous").status_code == 422
+
+
+def test_no_token_gets_401_and_is_audited(client: TestClient, context: AppContext) -> None:
+    response = client.post("/api/calls/search", json={"phone": "2025550142"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["title"] == "Authentication required"
+    with context.sessions() as session:
+        entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None
+    assert (entry.action, entry.outcome, entry.detail["reason"]) == (
+        "access.denied",
+        "denied",
+        "unauthenticated",
+    )
+
+
+def test_expired_revoked_and_disabled_tokens_are_refused(
+    client: TestClient, staff: StaffFactory, context: AppContext, clock: ManualClock
+) -> None:
+    expired = staff.headers("agent", "ana")
+    revoked = staff.headers("agent", "ben")
+    disabled = staff.headers("agent", "cai")
+    with context.sessions.begin() as session:
+        ben = session.scalars(sa.select(StaffUser).where(StaffUser.username == "ben")).one()
+        session.execute(
+            sa.update(ApiToken).where(ApiToken.user_id == ben.id).values(revoked_at=clock.now())
+        )
+        session.execute(
+            sa.update(StaffUser).where(StaffUser.username == "cai").values(disabled_at=clock.now())
+        )
+    assert search(client, revoked, phone="2025550142").status_code == 401
+    assert search(client, disabled, phone="2025550142").status_code == 401
+    assert search(client, expired, phone="2025550142").status_code == 200
+    clock.advance(timedelta(days=31))
+    assert search(client, expired, phone="2025550142").status_code == 401
+    assert search(client, {"Authorization": "Bearer sb_made-up"}, phone="1").status_code == 401
+    assert search(client, {"Authorization": "Basic abc"}, phone="1").status_code == 401
+
+
+def test_a_bad_number_names_the_field_and_does_not_echo_it(
+    client: TestClient, staff: StaffFactory
+) -> None:
+    response = search(client, staff.headers("agent"), phone="call me maybe")
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["errors"] == [{"field": "phone", "message": "is not a phone number"}]
+    assert "call me maybe" not in response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"phone": ""},
+        {"phone": "2025550142", "extension": "abc"},
+        {"phone": "2025550142", "since": "2026-11-18T10:00:00"},
+        {"phone": "2025550142", "surprise": 1},
+    ],
+)
+def test_invalid_search_bodies_get_problem_details(
+    body: dict[str, Any], client: TestClient, staff: StaffFactory
+) -> None:
+    response = search(client, staff.headers("agent"), **body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"]
+
+
+def test_search_is_audited_with_a_keyed_hash_never_the_number(
+    twilio: TwilioClient, staff: StaffFactory, context: AppContext
+) -> None:
+    ring(twilio, "+12025550142")
+    search(twilio.client, staff.headers("agent", "dana"), phone="(202) 555-0142")
+    search(twilio.client, staff.headers("supervisor", "eli"), phone="+12025550142")
+    with context.sessions() as session:
+        entries = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "calls.search")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(e.actor_name, e.actor_role, e.detail["results"]) for e in entries] == [
+        ("dana", "agent", 1),
+        ("eli", "supervisor", 1),
+    ]
+    # Same number, same hash: the privacy officer can see two people searched the same term.
+    assert entries[0].detail["phone_hash"] == entries[1].detail["phone_hash"]
+    assert "5550142" not in repr([(e.detail, e.object_id) for e in entries])
+    assert all(entry.request_id for entry in entries)
+
+
+def test_one_call_by_sid_and_404_for_unknown(
+    twilio: TwilioClient, staff: StaffFactory, context: AppContext
+) -> None:
+    sid = ring(twilio, "+12025550142")
+    headers = staff.headers("agent")
+    assert twilio.client.get(f"/api/calls/{sid}", headers=headers).json()["call_sid"] == sid
+    missing = twilio.client.get(f"/api/calls/CA{'0' * 32}", headers=headers)
+    assert missing.status_code == 404
+    with context.sessions() as session:
+        views = session.scalars(
+            sa.select(AuditEntry.outcome)
+            .where(AuditEntry.action == "call.view")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert views == ["ok", "not_found"]

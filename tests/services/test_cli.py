@@ -1,0 +1,90 @@
+"""The ``switchboard`` command as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import MASTER_KEY
+
+
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SWITCHBOARD_DATABASE_URL": database_url,
+        "SWITCHBOARD_DATA_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
+    }
+
+
+def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    added = run(
+        env,
+        "users",
+        "add",
+        "Ana",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+        stdin="twelve chars ok\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "ana (supervisor)" in added.stdout
+    assert (
+        run(
+            env,
+            "users",
+            "add",
+            "ana",
+            "--role",
+            "agent",
+            "--password-stdin",
+            stdin="twelve chars ok\n",
+        ).returncode
+        == 2
+    )
+    weak = run(env, "users", "add", "ben", "--role", "agent", "--password-stdin", stdin="short\n")
+    assert weak.returncode == 2 and "at least 12" in weak.stderr
+    issued = run(env, "tokens", "issue", "ana", "--days", "7")
+    assert issued.returncode == 0
+    assert issued.stdout.count("\n") == 1 and issued.stdout.startswith("sb_")
+    assert run(env, "tokens", "issue", "nobody").returncode == 2
+
+    intact = run(env, "audit", "verify")
+    assert intact.returncode == 0, intact.stdout
+    assert "intact: 2 entries" in intact.stdout  # the account and the token
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1"))
+    engine.dispose()
+    broken = run(env, "audit", "verify")
+    assert broken.returncode == 1
+    assert "broken at entry 1" in broken.stdout
+
+
+def test_bad_role_is_refused_by_the_parser(env: dict[str, str]) -> None:
+    result = run(env, "users", "add", "cai", "--role", "mayor")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr

@@ -1,0 +1,121 @@
+"""Every Twilio route accepts only requests signed with the account's auth token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from services.app import bootstrap, build_context, create_app
+from services.clock import ManualClock
+from services.context import AppContext
+from storage.models import Call, CallEvent
+from telephony.signature import WebhookVerifier
+from tests.conftest import TEST_AUTH_TOKEN, make_settings
+from tests.support import TwilioClient, call_sid
+
+TWILIO_ROUTES = [
+    "/twilio/voice",
+    "/twilio/voice/gather",
+    "/twilio/voice/status",
+    "/twilio/voice/dial-complete",
+    "/twilio/voice/voicemail-complete",
+]
+
+
+def stored(context: AppContext) -> tuple[int, int]:
+    with context.sessions() as session:
+        return (
+            session.scalar(sa.select(sa.func.count()).select_from(Call)) or 0,
+            session.scalar(sa.select(sa.func.count()).select_from(CallEvent)) or 0,
+        )
+
+
+def test_signed_request_is_accepted(twilio: TwilioClient, context: AppContext) -> None:
+    response = twilio.post("/twilio/voice", twilio.call_params(call_sid(), "ringing"))
+    assert response.status_code == 200
+    assert stored(context) == (1, 1)
+
+
+@pytest.mark.parametrize("route", TWILIO_ROUTES)
+def test_unsigned_request_is_refused_and_changes_nothing(
+    route: str, twilio: TwilioClient, context: AppContext
+) -> None:
+    response = twilio.post(route, twilio.call_params(call_sid(), "ringing"), unsigned=True)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert stored(context) == (0, 0)
+
+
+def test_tampered_parameter_is_refused(twilio: TwilioClient, context: AppContext) -> None:
+    params = twilio.call_params(call_sid(), "ringing")
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(
+        twilio.public_url + "/twilio/voice", params
+    )
+    params["From"] = "+12025550199"
+    response = twilio.post("/twilio/voice", params, signature=signature)
+    assert response.status_code == 403
+    assert stored(context) == (0, 0)
+
+
+def test_signature_covers_the_query_string(twilio: TwilioClient, context: AppContext) -> None:
+    params = twilio.call_params(call_sid(), "in-progress", Digits="1")
+    signed_for = twilio.public_url + "/twilio/voice/gather?lang=en&attempt=1"
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(signed_for, params)
+    replayed = twilio.client.post(
+        "/twilio/voice/gather?lang=es&attempt=1",
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert replayed.status_code == 403
+    assert stored(context) == (0, 0)
+
+
+def test_another_accounts_signature_is_refused(twilio: TwilioClient, context: AppContext) -> None:
+    params = twilio.call_params(call_sid(), "ringing")
+    foreign = RequestValidator("someone-elses-token").compute_signature(
+        twilio.public_url + "/twilio/voice", params
+    )
+    assert twilio.post("/twilio/voice", params, signature=foreign).status_code == 403
+    assert stored(context) == (0, 0)
+
+
+def test_behind_a_proxy_the_public_url_with_its_prefix_is_what_counts(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    """Twilio calls https://city.example.gov/switchboard/...; the proxy strips the prefix."""
+    settings = make_settings(
+        database_url, tmp_path / "var", public_url="https://city.example.gov/switchboard"
+    )
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    with TestClient(create_app(context), base_url="http://10.0.0.5:8000") as client:
+        proxied = TwilioClient(
+            client, "https://city.example.gov/switchboard", TEST_AUTH_TOKEN, "AC" + "1" * 32
+        )
+        ok = proxied.post("/twilio/voice", proxied.call_params(call_sid(), "ringing"))
+        assert ok.status_code == 200
+        assert "https://city.example.gov/switchboard/twilio/voice/gather" in ok.text
+        direct = TwilioClient(client, "http://10.0.0.5:8000", TEST_AUTH_TOKEN, "AC" + "1" * 32)
+        assert (
+            direct.post("/twilio/voice", direct.call_params(call_sid(), "ringing")).status_code
+            == 403
+        )
+    context.engine.dispose()
+
+
+def test_without_an_auth_token_every_webhook_is_refused() -> None:
+    verifier = WebhookVerifier(None, "https://311.example.gov")
+    assert not verifier.is_valid("https://311.example.gov/twilio/voice", [], "anything")
+
+
+def test_port_variants_that_twilio_may_sign_are_accepted() -> None:
+    verifier = WebhookVerifier(TEST_AUTH_TOKEN, "https://311.example.gov")
+    params = [("CallSid", "CA" + "0" * 32)]
+    with_port = RequestValidator(TEST_AUTH_TOKEN).compute_signature(
+        "https://311.example.gov:443/twilio/voice", dict(params)
+    )
+    assert verifier.is_valid("https://311.example.gov/twilio/voice", params, with_port)
