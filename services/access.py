@@ -24,14 +24,82 @@ __all__ = ["PERMISSIONS", "Permission", "Role", "Staff", "allows", "require"]
 
 
 class Permission(StrEnum):
-    CALLS_READ = "calls.read"
+    """What a route may need. Grant by role in PERMISSIONS, nowhere else."""
+
+    CALLS_READ = "calls.read"  # call metadata, numbers included
+    REQUESTS_CREATE = "requests.create"
+    REQUESTS_READ = "requests.read"  # requests with the contact details of those found
+    REQUESTS_UPDATE = "requests.update"  # status, notes, corrections
+    APPOINTMENTS_MANAGE = "appointments.manage"
+    MESSAGES_READ = "messages.read"  # the SMS outbox and callers' replies
+    RECORDINGS_READ = "recordings.read"  # the list of recordings and their metadata
+    RECORDINGS_PLAY = "recordings.play"  # audio: playback and download
+    RECORDING_CONTROL = "recordings.control"  # pause and resume recording on a live call
+    QA_EVALUATE = "qa.evaluate"
+    QA_OWN_READ = "qa.own.read"  # one's own evaluations
+    QA_FORMS_MANAGE = "qa.forms.manage"
+    REPORTS_READ = "reports.read"  # aggregate statistics only
+    PRIVACY_REQUESTS = "privacy.requests"  # access and correction requests, exports
+    LEGAL_HOLDS = "privacy.holds"
+    DISCLOSURES = "privacy.disclosures"
+    AUDIT_READ = "audit.read"
+    STAFF_MANAGE = "staff.manage"
+    CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
 
 
+# Need to know, by position. Administrators run accounts and configuration and read no
+# personal data: a person who needs both holds two accounts.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.AGENT: frozenset({Permission.CALLS_READ}),
-    Role.SUPERVISOR: frozenset({Permission.CALLS_READ}),
-    Role.PRIVACY_OFFICER: frozenset({Permission.CALLS_READ}),
-    Role.ADMIN: frozenset({Permission.CALLS_READ}),
+    Role.AGENT: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_CREATE,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.APPOINTMENTS_MANAGE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDING_CONTROL,
+            Permission.QA_OWN_READ,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_CREATE,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.APPOINTMENTS_MANAGE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDING_CONTROL,
+            Permission.RECORDINGS_READ,
+            Permission.RECORDINGS_PLAY,
+            Permission.QA_EVALUATE,
+            Permission.QA_OWN_READ,
+            Permission.QA_FORMS_MANAGE,
+            Permission.REPORTS_READ,
+        }
+    ),
+    Role.PRIVACY_OFFICER: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDINGS_READ,
+            Permission.REPORTS_READ,
+            Permission.PRIVACY_REQUESTS,
+            Permission.LEGAL_HOLDS,
+            Permission.DISCLOSURES,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.STAFF_MANAGE,
+            Permission.CONFIG_MANAGE,
+            Permission.REPORTS_READ,
+        }
+    ),
 }
 
 

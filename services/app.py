@@ -15,6 +15,7 @@ from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
 from services.errors import install_problem_handlers
+from services.jobs import Jobs, make_huey
 from services.observability import RequestContextMiddleware
 from services.settings import Settings
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
@@ -39,7 +40,11 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    return AppContext(
+    jobs = Jobs(
+        make_huey(settings.queue_url, settings.data_dir),
+        embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
+    )
+    context = AppContext(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -48,7 +53,15 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         ingest=GroupCommitter(
             sessions, writers=1 if settings.is_embedded_database else 4, name="webhooks"
         ),
+        jobs=jobs,
     )
+    jobs.bind(context)
+    register_jobs(jobs)
+    return context
+
+
+def register_jobs(jobs: Jobs) -> None:
+    """Every background job, by name. Each domain's handlers take (context, payload)."""
 
 
 def bootstrap(context: AppContext) -> None:
@@ -68,7 +81,10 @@ def create_app(context: AppContext) -> FastAPI:
         if not settings.twilio_auth_token:
             log.warning("SWITCHBOARD_TWILIO_AUTH_TOKEN is not set: every Twilio webhook gets 403")
         context.ingest.start()
+        if context.jobs.embedded:
+            context.jobs.start_consumer()
         yield
+        context.jobs.stop_consumer()
         context.ingest.stop()
         context.engine.dispose()
 

@@ -40,6 +40,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    context.ingest.start()
+    try:
+        context.jobs.run_worker(workers=args.workers)
+    finally:
+        context.ingest.stop()
+    return 0
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     migrate.upgrade(settings.database_url)
     bootstrap(_context(settings))
@@ -140,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the job worker on its own")
+    worker.add_argument("--workers", type=int, default=4, help="worker threads")
+    worker.set_defaults(handler=cmd_worker)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(
         dest="db_command", required=True

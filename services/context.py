@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.clock import Clock
+from services.jobs import Jobs
 from services.observability import Metrics
 from services.settings import Settings
 from storage.crypto import Keyring
@@ -26,6 +27,7 @@ class AppContext:
     clock: Clock
     # Webhook writes: acknowledged after commit, committed together (see group_commit).
     ingest: GroupCommitter
+    jobs: Jobs
     metrics: Metrics = field(default_factory=Metrics)
 
     @property

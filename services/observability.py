@@ -58,6 +58,8 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The Twilio SDK logs each request's URL, headers and body at INFO: numbers and texts.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     # Uvicorn's own access log prints full paths with query strings; ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -23,11 +23,13 @@ from services.clock import ManualClock
 from services.context import AppContext
 from services.settings import Settings
 from storage import migrate
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import StaffFactory, TwilioClient
 
 POSTGRES_URL = os.environ.get(
     "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ("sqlite", "postgresql")
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -49,6 +51,21 @@ def _postgres_or_skip() -> None:
         if IN_CI:
             pytest.fail(message + " (required when CI=true)")
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database for tests; skipped when none answers, except under CI=true."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        message = f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}"
+        if IN_CI:
+            pytest.fail(message + " (required when CI=true)")
+        pytest.skip(message)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")
@@ -160,3 +177,18 @@ def twilio(client: TestClient) -> TwilioClient:
 def staff(context: AppContext) -> StaffFactory:
     """Makes staff accounts and bearer-token headers for them."""
     return StaffFactory(context)
+
+
+@pytest.fixture(scope="session")
+def fake_twilio_server() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_twilio(fake_twilio_server: FakeTwilio) -> FakeTwilio:
+    """Twilio's REST API on localhost; point TWILIO_API_BASE_URL at ``fake_twilio.url``."""
+    fake_twilio_server.reset()
+    return fake_twilio_server

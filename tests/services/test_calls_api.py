@@ -193,3 +193,18 @@ def test_one_call_by_sid_and_404_for_unknown(
             .order_by(AuditEntry.seq)
         ).all()
     assert views == ["ok", "not_found"]
+
+
+def test_an_administrator_reads_no_call_data(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    response = search(client, staff.headers("admin", "root"), phone="2025550142")
+    assert response.status_code == 403
+    with context.sessions() as session:
+        entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None
+    assert (entry.action, entry.actor_name, entry.detail["reason"]) == (
+        "access.denied",
+        "root",
+        "role",
+    )
