@@ -8,6 +8,7 @@ SQLite tests get a copy of a database migrated once per session.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -84,7 +85,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema_url(worker_name: str) -> Iterator[str]:
     _postgres_or_skip()
-    schema = f"sb_test_{worker_name}"
+    # One schema per checkout and xdist worker: several checkouts may test at once.
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+    schema = f"sb_test_{checkout}_{worker_name}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
