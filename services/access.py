@@ -19,8 +19,18 @@ from services.context import AppContext, ContextDep
 from services.errors import Problem
 from services.roles import Role
 from services.staff.service import identify_by_token
+from services.staff.sessions import csrf_matches, identify_by_session, session_policy
 
-__all__ = ["PERMISSIONS", "Permission", "Role", "Staff", "allows", "require"]
+__all__ = [
+    "PERMISSIONS",
+    "Permission",
+    "Role",
+    "Staff",
+    "allows",
+    "authenticate",
+    "require",
+    "required_permission",
+]
 
 
 class Permission(StrEnum):
@@ -107,6 +117,11 @@ def allows(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS.get(role, frozenset())
 
 
+SESSION_COOKIE = "sb_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass(frozen=True)
 class Staff:
     """The authenticated staff member behind a request."""
@@ -115,10 +130,23 @@ class Staff:
     username: str
     role: Role
     request_id: str | None
+    via: str = "token"  # or "session"
+    session_id: int | None = None
 
     @property
     def actor(self) -> audit.Actor:
         return audit.Actor(self.user_id, self.username, self.role.value, self.request_id)
+
+    def may(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+
+class Refusal(Exception):
+    """Why credentials that were presented do not admit the request."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -129,19 +157,51 @@ def _bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-def _authenticate(request: Request, context: AppContext) -> Staff | None:
+def authenticate(
+    request: Request, context: AppContext, *, allow_pending: bool = False
+) -> Staff | None:
+    """Who sent the request: a bearer token, or a console session cookie (whose unsafe
+    requests must carry the session's CSRF token). None when neither is presented or valid.
+
+    Raises Refusal for a session that may not do this yet (second factor pending) or a
+    missing or wrong CSRF token.
+    """
     token = _bearer_token(request)
-    if token is None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    now = context.clock.now()
+    request_id = request.state.request_id
+    if token is not None:
+        with context.sessions.begin() as session:
+            identity = identify_by_token(session, token, now=now)
+        if identity is None:
+            return None
+        return Staff(identity.user_id, identity.username, identity.role, request_id)
+    if not cookie:
         return None
     with context.sessions.begin() as session:
-        identity = identify_by_token(session, token, now=context.clock.now())
-    if identity is None:
+        found = identify_by_session(
+            session, cookie, now=now, policy=session_policy(context.settings)
+        )
+    if found is None:
         return None
-    return Staff(identity.user_id, identity.username, identity.role, request.state.request_id)
+    staff = Staff(
+        found.user_id, found.username, found.role, request_id, "session", found.session_id
+    )
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        context.keyring, cookie, request.headers.get(CSRF_HEADER)
+    ):
+        raise Refusal(403, "csrf", "The request lacks this session's CSRF token; reload the page.")
+    if found.second_factor_pending and not allow_pending:
+        raise Refusal(
+            403,
+            "second_factor",
+            "Set up your second factor before going on (POST /api/session/totp).",
+        )
+    return staff
 
 
-def _audit_refusal(
-    context: AppContext, actor: audit.Actor, request: Request, reason: str, permission: Permission
+def audit_refusal(
+    context: AppContext, actor: audit.Actor, request: Request, reason: str, needed: str
 ) -> None:
     route = request.scope.get("route")
     with context.sessions.begin() as session:
@@ -153,7 +213,7 @@ def _audit_refusal(
             outcome="denied",
             detail={
                 "reason": reason,
-                "permission": permission.value,
+                "permission": needed,
                 "method": request.method,
                 "route": getattr(route, "path", "unmatched"),
             },
@@ -163,14 +223,20 @@ def _audit_refusal(
 def require(permission: Permission) -> Callable[..., Staff]:
     """A dependency that admits only staff whose role grants ``permission``.
 
-    No or bad credentials: 401. A role without the permission: 403. Both are audited.
+    No or bad credentials: 401. A role without the permission, a session without its
+    CSRF token or second factor: 403. Every refusal is audited. The dependency carries
+    ``permission`` so tests can check every route against the matrix.
     """
 
     def dependency(request: Request, context: ContextDep) -> Staff:
-        staff = _authenticate(request, context)
+        anonymous = audit.Actor(None, None, None, request.state.request_id)
+        try:
+            staff = authenticate(request, context)
+        except Refusal as refusal:
+            audit_refusal(context, anonymous, request, refusal.reason, permission.value)
+            raise Problem(refusal.status, "Forbidden", refusal.detail) from None
         if staff is None:
-            actor = audit.Actor(None, None, None, request.state.request_id)
-            _audit_refusal(context, actor, request, "unauthenticated", permission)
+            audit_refusal(context, anonymous, request, "unauthenticated", permission.value)
             raise Problem(
                 401,
                 "Authentication required",
@@ -178,9 +244,16 @@ def require(permission: Permission) -> Callable[..., Staff]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if not allows(staff.role, permission):
-            _audit_refusal(context, staff.actor, request, "role", permission)
+            audit_refusal(context, staff.actor, request, "role", permission.value)
             raise Problem(403, "Forbidden", "Your role does not allow this.")
         return staff
 
     dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def required_permission(dependency: object) -> Permission | None:
+    """The permission a ``require()`` dependency demands, if it is one."""
+    found = getattr(dependency, "permission", None)
+    return found if isinstance(found, Permission) else None

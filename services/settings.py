@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     # A JSON file with the IVR menu used to seed the extension directory on first start.
     ivr_menu_file: Path | None = None
 
+    # Console sessions and sign-in throttling.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # When on, supervisors, privacy officers and administrators must use a TOTP code.
+    require_second_factor: bool = False
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_network_max_failures: int = Field(default=50, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    sign_in_lockout_minutes: int = Field(default=15, ge=1)
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: str = "127.0.0.1"
+
     max_webhook_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_api_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "INFO"
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
             return self.sms_gateway
         has_credentials = self.twilio_account_sid and self.twilio_auth_token
         return "twilio" if has_credentials else "console"
+
+    @property
+    def served_over_https(self) -> bool:
+        return self.public_url.startswith("https://")
 
     @property
     def is_embedded_database(self) -> bool:

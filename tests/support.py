@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -80,3 +81,61 @@ class StaffFactory:
 
     def headers(self, role: Role | str, username: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, username)}"}
+
+
+# Routes that need no staff credentials, and why. Anything else must use require().
+PUBLIC_ROUTES = {
+    "/healthz": "liveness probe, no data",
+    "/readyz": "readiness probe, no data",
+    "/metrics": "Prometheus metrics: route templates and counts, no personal data",
+    "/openapi.json": "the API's own description",
+    "/api/session": "signing in and out",
+    "/api/session/totp": "second-factor enrolment of the signed-in session",
+    "/api/session/totp/confirm": "second-factor enrolment of the signed-in session",
+}
+PUBLIC_PREFIXES = {
+    "/twilio/": "Twilio webhooks, checked by signature (telephony.webhooks.TwilioRoute)",
+    "/open311/": "Open311 GeoReport: public data, API keys for submissions",
+    "/static/": "the console's own scripts and styles",
+}
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    path: str
+    methods: frozenset[str]
+    route: Any  # the APIRoute as declared on its router
+
+    @property
+    def permission(self) -> Any:
+        return route_permission(self.route)
+
+
+def api_routes(app: Any) -> list[ApiRoute]:
+    """Every API route of the app with its full path, through included routers."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    found = []
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        if isinstance(original, APIRoute) and context.path is not None:
+            found.append(ApiRoute(context.path, frozenset(context.methods or ()), original))
+    return found
+
+
+def route_permission(route: Any) -> Any:
+    """The Permission a route's require() dependency demands, or None."""
+    from services.access import required_permission
+
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        found = required_permission(dependant.call)
+        if found is not None:
+            return found
+        stack.extend(dependant.dependencies)
+    return None
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_ROUTES or path.startswith(tuple(PUBLIC_PREFIXES))

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.roles import Role
-from storage.models import ApiToken, StaffUser
+from storage.models import ApiToken, StaffSession, StaffUser
 
 TOKEN_PREFIX = "sb_"  # noqa: S105 - a marker, not a secret
 TOKEN_BYTES = 32  # 256 bits
@@ -125,3 +125,84 @@ def identify_by_token(session: Session, token: str, *, now: datetime) -> StaffId
             update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
         )
     return StaffIdentity(user_id=user.id, username=user.username, role=Role(user.role))
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 of a random secret (token, session); what the database keeps instead."""
+    return _token_hash(secret)
+
+
+def get_user(session: Session, user_id: int) -> StaffUser | None:
+    return session.get(StaffUser, user_id)
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def end_sessions(session: Session, *, user_id: int, reason: str, now: datetime) -> int:
+    """End every open console session of an account; returns how many."""
+    result = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def change_role(session: Session, *, user: StaffUser, role: Role, now: datetime) -> None:
+    """Give the account another role. Its sessions end; its tokens now carry the new role."""
+    if user.role == role.value:
+        return
+    user.role = role.value
+    user.updated_at = now
+    end_sessions(session, user_id=user.id, reason="role changed", now=now)
+
+
+def set_disabled(session: Session, *, user: StaffUser, disabled: bool, now: datetime) -> None:
+    """Disable (every session ends, every token stops working) or enable an account."""
+    if disabled and user.disabled_at is None:
+        user.disabled_at = now
+        end_sessions(session, user_id=user.id, reason="account disabled", now=now)
+    elif not disabled and user.disabled_at is not None:
+        user.disabled_at = None
+        user.locked_until = None
+    user.updated_at = now
+
+
+def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> None:
+    """Replace the password (StaffError when too weak); the account's sessions end."""
+    user.password_hash = hash_password(password)
+    user.locked_until = None
+    user.updated_at = now
+    end_sessions(session, user_id=user.id, reason="password changed", now=now)
+
+
+def password_needs_rehash(user: StaffUser) -> bool:
+    return user.password_hash is not None and _hasher.check_needs_rehash(user.password_hash)
+
+
+def rehash_password(user: StaffUser, password: str) -> None:
+    user.password_hash = _hasher.hash(password)
+
+
+def list_tokens(session: Session, *, username: str | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (never their secret) with their owner's name, newest first."""
+    query = (
+        select(ApiToken, StaffUser.username)
+        .join(StaffUser, StaffUser.id == ApiToken.user_id)
+        .order_by(ApiToken.id.desc())
+    )
+    if username is not None:
+        query = query.where(StaffUser.username == username.strip().lower())
+    return [(token, name) for token, name in session.execute(query)]
+
+
+def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
+    """Revoke a token by id; StaffError when there is none."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise StaffError("no token with that id")
+    if token.revoked_at is None:
+        token.revoked_at = now
+    return token

@@ -1,10 +1,10 @@
-"""Staff accounts and their API tokens."""
+"""Staff accounts, their API tokens, console sessions and failed sign-ins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base
@@ -20,6 +20,12 @@ class StaffUser(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # Second factor: the TOTP secret sealed by the keyring, and the last time step used,
+    # so a code cannot be replayed within its window.
+    totp_secret_sealed: Mapped[bytes | None]
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -41,3 +47,36 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[StaffUser] = relationship(back_populates="tokens")
+
+
+class StaffSession(Base):
+    """A console sign-in. The cookie carries a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user_open", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # True until the second factor is given (or enrolled, when the role requires one).
+    second_factor_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class SignInFailure(Base):
+    """A failed sign-in, for throttling: a keyed hash of the name and the client's network."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_account", "account_hash", "occurred_at"),
+        Index("ix_sign_in_failures_client", "client_network", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
+    account_hash: Mapped[str] = mapped_column(String(32))
+    client_network: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,122 @@
+"""Administrators manage accounts and tokens; nobody else can."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.context import AppContext
+from storage.models import AuditEntry, StaffUser
+from tests.support import StaffFactory
+
+
+def test_an_administrator_manages_accounts(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    admin = staff.headers("admin", "root")
+    created = client.post(
+        "/api/staff",
+        json={"username": "Dana", "role": "agent", "password": "a long enough one"},
+        headers=admin,
+    )
+    assert created.status_code == 201
+    dana = created.json()
+    assert (dana["username"], dana["role"], dana["disabled"]) == ("dana", "agent", False)
+    promoted = client.patch(f"/api/staff/{dana['id']}", json={"role": "supervisor"}, headers=admin)
+    assert promoted.json()["role"] == "supervisor"
+    disabled = client.patch(f"/api/staff/{dana['id']}", json={"disabled": True}, headers=admin)
+    assert disabled.json()["disabled"] is True
+    reset = client.put(
+        f"/api/staff/{dana['id']}/password", json={"password": "another long one"}, headers=admin
+    )
+    assert reset.status_code == 204
+    names = [user["username"] for user in client.get("/api/staff", headers=admin).json()["items"]]
+    assert names == ["dana", "root"]
+    with context.sessions() as session:
+        actions = session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.actor_name == "root")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert actions == [
+        "staff.create",
+        "staff.change",
+        "staff.change",
+        "staff.password_reset",
+        "staff.list",
+    ]
+
+
+def test_bad_account_input_names_the_field(client: TestClient, staff: StaffFactory) -> None:
+    admin = staff.headers("admin", "root")
+    taken = client.post("/api/staff", json={"username": "root", "role": "agent"}, headers=admin)
+    assert taken.status_code == 422 and taken.json()["errors"][0]["field"] == "username"
+    weak = client.post(
+        "/api/staff", json={"username": "eve", "role": "agent", "password": "short"}, headers=admin
+    )
+    assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "password"
+    mayor = client.post("/api/staff", json={"username": "eve", "role": "mayor"}, headers=admin)
+    assert mayor.status_code == 422 and mayor.json()["errors"][0]["field"] == "role"
+    assert (
+        client.patch("/api/staff/9999", json={"disabled": True}, headers=admin).status_code == 404
+    )
+
+
+def test_the_last_administrator_cannot_be_removed(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    admin = staff.headers("admin", "root")
+    with context.sessions() as session:
+        root_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "root"))
+    for change in ({"disabled": True}, {"role": "agent"}):
+        refused = client.patch(f"/api/staff/{root_id}", json=change, headers=admin)
+        assert refused.status_code == 409
+    staff.token("admin", "second-admin")
+    assert (
+        client.patch(f"/api/staff/{root_id}", json={"role": "agent"}, headers=admin).status_code
+        == 200
+    )
+
+
+def test_tokens_are_listed_and_revoked(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    admin = staff.headers("admin", "root")
+    agent = staff.headers("agent", "ana")
+    with context.sessions() as session:
+        ana_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
+    tokens = client.get(f"/api/staff/{ana_id}/tokens", headers=admin).json()["items"]
+    assert len(tokens) == 1 and "token_hash" not in tokens[0]
+    assert (
+        client.post("/api/calls/search", json={"phone": "2025550142"}, headers=agent).status_code
+        == 200
+    )
+    assert client.delete(f"/api/tokens/{tokens[0]['id']}", headers=admin).status_code == 204
+    assert (
+        client.post("/api/calls/search", json={"phone": "2025550142"}, headers=agent).status_code
+        == 401
+    )
+
+
+def test_a_token_carries_its_users_current_role(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    admin = staff.headers("admin", "root")
+    agent = staff.headers("agent", "ana")
+    with context.sessions() as session:
+        ana_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
+    assert client.get("/api/audit", headers=agent).status_code == 403
+    client.patch(f"/api/staff/{ana_id}", json={"role": "privacy_officer"}, headers=admin)
+    assert client.get("/api/audit", headers=agent).status_code == 200
+
+
+def test_only_administrators_manage_staff(client: TestClient, staff: StaffFactory) -> None:
+    for role in ("agent", "supervisor", "privacy_officer"):
+        headers = staff.headers(role)
+        assert client.get("/api/staff", headers=headers).status_code == 403
+        assert (
+            client.post(
+                "/api/staff", json={"username": "x1", "role": "admin"}, headers=headers
+            ).status_code
+            == 403
+        )
