@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services import audit, ops
+from services.audit.views import router as audit_router
 from services.calls.views import router as calls_router
 from services.clock import Clock, SystemClock
 from services.context import AppContext
@@ -17,7 +18,10 @@ from services.directory.hours import business_hours
 from services.errors import install_problem_handlers
 from services.jobs import Jobs, make_huey
 from services.observability import RequestContextMiddleware
+from services.ratelimit import RateLimiter
+from services.security import SecurityHeadersMiddleware
 from services.settings import Settings
+from services.staff.views import router as staff_router
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
 from storage.db import make_engine, make_session_factory
 from storage.group_commit import GroupCommitter
@@ -62,6 +66,23 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
 
 def register_jobs(jobs: Jobs) -> None:
     """Every background job, by name. Each domain's handlers take (context, payload)."""
+    jobs.register_periodic("audit.seal_months", seal_audit_months, minute="17", hour="0")
+
+
+def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
+    """Seal the audit trail's complete months (daily; sealing is idempotent)."""
+    with context.sessions.begin() as session:
+        now = context.clock.now()
+        months = audit.seal_months(session, now=now)
+        if months:
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="audit.seal",
+                at=now,
+                object_type="audit_log",
+                detail={"months": months},
+            )
 
 
 def bootstrap(context: AppContext) -> None:
@@ -93,10 +114,15 @@ def create_app(context: AppContext) -> FastAPI:
         version="0.1.0",
         summary="The contact log behind a city's 311 line.",
         lifespan=lifespan,
+        # The interactive docs pages load scripts from a CDN; the schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     app.state.webhook_verifier = verifier_of(context)
+    app.state.rate_limiter = RateLimiter()
     install_problem_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=context.metrics,
@@ -105,5 +131,7 @@ def create_app(context: AppContext) -> FastAPI:
     )
     app.include_router(ops.router)
     app.include_router(voice.router)
+    app.include_router(staff_router)
+    app.include_router(audit_router)
     app.include_router(calls_router)
     return app

@@ -36,6 +36,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 
@@ -109,6 +111,43 @@ def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        rows = staff.list_tokens(session, username=args.name)
+    now = context.clock.now()
+    print(f"{'id':>5}  {'user':<20} {'label':<12} {'expires':<25} state")
+    for token, username in rows:
+        state = (
+            "revoked" if token.revoked_at else "expired" if token.expires_at <= now else "active"
+        )
+        expires = token.expires_at.astimezone(settings.city_tz).isoformat(timespec="minutes")
+        print(f"{token.id:>5}  {username:<20} {token.label:<12} {expires:<25} {state}")
+    return 0
+
+
+def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            token = staff.revoke_token(session, token_id=args.id, now=now)
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="token.revoke",
+                at=now,
+                object_type="api_token",
+                object_id=str(token.id),
+                detail={"user_id": token.user_id, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"revoked token {args.id}")
+    return 0
+
+
 def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
     with context.sessions() as session:
@@ -176,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("name")
     issue.add_argument("--days", type=int, default=30)
     issue.set_defaults(handler=cmd_tokens_issue)
+    listing = tokens.add_parser("list", help="tokens (never their secrets), newest first")
+    listing.add_argument("name", nargs="?", default=None)
+    listing.set_defaults(handler=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=cmd_tokens_revoke)
 
     audit_cmd = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True
