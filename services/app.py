@@ -18,7 +18,10 @@ from services.directory.hours import business_hours
 from services.errors import install_problem_handlers
 from services.jobs import Jobs, make_huey
 from services.observability import RequestContextMiddleware
+from services.open311.views import router as open311_router
 from services.ratelimit import RateLimiter
+from services.requests import catalogue
+from services.requests.views import router as requests_router
 from services.security import SecurityHeadersMiddleware
 from services.settings import Settings
 from services.staff.views import router as staff_router
@@ -91,6 +94,7 @@ def bootstrap(context: AppContext) -> None:
         context.keyring.ensure_keys(session)
         audit.ensure_chain(session)
         directory.ensure_menu(session, context.settings.ivr_menu_file)
+        catalogue.ensure_catalogue(session)
 
 
 def create_app(context: AppContext) -> FastAPI:
@@ -134,4 +138,6 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(audit_router)
     app.include_router(calls_router)
+    app.include_router(requests_router)
+    app.include_router(open311_router)
     return app

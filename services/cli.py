@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
-from services import audit
+from services import audit, keys
 from services.app import bootstrap, build_context, create_app
 from services.context import AppContext
 from services.observability import configure_logging
+from services.open311 import keys as open311_keys
 from services.roles import Role
 from services.settings import Settings
 from services.staff import service as staff
 from storage import migrate
+from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
 from telephony.simulate import run_simulation
 
 
@@ -148,6 +152,118 @@ def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        key, row = open311_keys.issue_key(session, name=args.name, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="config.open311_key_issue",
+            at=now,
+            object_type="open311_key",
+            object_id=str(row.id),
+            detail={"via": "cli"},
+        )
+    print(key)
+    return 0
+
+
+def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        for row in open311_keys.list_keys(session):
+            state = "revoked" if row.revoked_at else "active"
+            print(f"{row.id:>5}  {row.name:<40} {state}")
+    return 0
+
+
+def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        if not open311_keys.revoke_key(session, key_id=args.id, now=now):
+            print("error: no Open311 key with that id", file=sys.stderr)
+            return 2
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="config.open311_key_revoke",
+            at=now,
+            object_type="open311_key",
+            object_id=str(args.id),
+            detail={"via": "cli"},
+        )
+    print(f"revoked Open311 key {args.id}")
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        new_key = keys.start_rotation(session, context.keyring, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="keys.rotate",
+            at=now,
+            outcome="started",
+            object_type="encryption_key",
+            object_id=str(new_key),
+        )
+    first = keys.reseal(context.sessions, context.keyring)
+    print(f"new data key {new_key}; re-sealed {sum(first.values())} values")
+    # Other processes pick up the new key within the keyring's refresh interval.
+    time.sleep(args.settle_seconds)
+    second = keys.reseal(context.sessions, context.keyring)
+    left = keys.values_under_retired_keys(context.sessions, context.keyring)
+    if left:
+        print(
+            f"error: {left} values are still sealed under a retired key; run again", file=sys.stderr
+        )
+        return 1
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        destroyed = keys.finish_rotation(session, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="keys.rotate",
+            at=now,
+            outcome="finished",
+            object_type="encryption_key",
+            object_id=str(new_key),
+            detail={"resealed": sum(first.values()) + sum(second.values()), "destroyed": destroyed},
+        )
+    print(f"destroyed retired data keys {destroyed}")
+    return 0
+
+
+def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
+    new_text = sys.stdin.readline().strip()
+    try:
+        new_master = MasterKey(decode_master_key(new_text))
+    except CryptoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        count = keys.rewrap(session, context.keyring.master, new_master)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="keys.rewrap",
+            at=now,
+            object_type="encryption_key",
+            detail={"keys": count},
+        )
+    print(f"re-wrapped {count} keys; now set SWITCHBOARD_MASTER_KEY to the new key")
+    return 0
+
+
 def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
     with context.sessions() as session:
@@ -181,36 +297,42 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if summary.failures == 0 else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard 311")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _group(commands: Any, name: str, help_text: str) -> Any:
+    """A command with subcommands, e.g. ``switchboard tokens …``."""
+    return commands.add_parser(name, help=help_text).add_subparsers(
+        dest=f"{name}_command", required=True
+    )
 
+
+def _add_service_commands(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve webhooks, the staff API and console")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
-
     worker = commands.add_parser("worker", help="run the job worker on its own")
     worker.add_argument("--workers", type=int, default=4, help="worker threads")
     worker.set_defaults(handler=cmd_worker)
-
-    db = commands.add_parser("db", help="database migrations").add_subparsers(
-        dest="db_command", required=True
-    )
+    db = _group(commands, "db", "database migrations")
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(handler=cmd_db_upgrade)
-
-    users = commands.add_parser("users", help="staff accounts").add_subparsers(
-        dest="users_command", required=True
+    simulate = commands.add_parser("simulate", help="play signed Twilio webhooks at a server")
+    simulate.add_argument("--url", default=None, help="the server's PUBLIC_URL")
+    simulate.add_argument("--calls", type=int, default=20)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--concurrency", type=int, default=8)
+    simulate.add_argument(
+        "--report", default=None, help="write each call's expected record as JSON"
     )
+    simulate.set_defaults(handler=cmd_simulate)
+
+
+def _add_staff_commands(commands: Any) -> None:
+    users = _group(commands, "users", "staff accounts")
     add = users.add_parser("add", help="add a staff account")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(handler=cmd_users_add)
-
-    tokens = commands.add_parser("tokens", help="API bearer tokens").add_subparsers(
-        dest="tokens_command", required=True
-    )
+    tokens = _group(commands, "tokens", "API bearer tokens")
     issue = tokens.add_parser("issue", help="print a new bearer token, alone, on stdout")
     issue.add_argument("name")
     issue.add_argument("--days", type=int, default=30)
@@ -222,22 +344,49 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     revoke.set_defaults(handler=cmd_tokens_revoke)
 
-    audit_cmd = commands.add_parser("audit", help="the audit trail").add_subparsers(
-        dest="audit_command", required=True
-    )
+
+def _add_privacy_commands(commands: Any) -> None:
+    audit_cmd = _group(commands, "audit", "the audit trail")
     audit_cmd.add_parser(
         "verify", help="exit 1 if any entry was changed, removed or reordered"
     ).set_defaults(handler=cmd_audit_verify)
-
-    simulate = commands.add_parser("simulate", help="play signed Twilio webhooks at a server")
-    simulate.add_argument("--url", default=None, help="the server's PUBLIC_URL")
-    simulate.add_argument("--calls", type=int, default=20)
-    simulate.add_argument("--seed", type=int, default=None)
-    simulate.add_argument("--concurrency", type=int, default=8)
-    simulate.add_argument(
-        "--report", default=None, help="write each call's expected record as JSON"
+    keys_cmd = _group(commands, "keys", "encryption keys")
+    rotate = keys_cmd.add_parser("rotate", help="new data key; re-seal everything; destroy the old")
+    rotate.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=ACTIVE_KEY_REFRESH_SECONDS + 5,
+        help="wait for other processes to pick up the new key before the final sweep",
     )
-    simulate.set_defaults(handler=cmd_simulate)
+    rotate.set_defaults(handler=cmd_keys_rotate)
+    keys_cmd.add_parser(
+        "rewrap", help="re-wrap every key under a new master key read from stdin"
+    ).set_defaults(handler=cmd_keys_rewrap)
+
+
+def _add_integration_commands(commands: Any) -> None:
+    open311 = _group(commands, "open311", "the Open311 GeoReport interface")
+    keys_cmd = open311.add_parser("keys", help="API keys for civic apps").add_subparsers(
+        dest="keys_command", required=True
+    )
+    issue_key = keys_cmd.add_parser("issue", help="print a new API key, alone, on stdout")
+    issue_key.add_argument("name", help="the app it is for")
+    issue_key.set_defaults(handler=cmd_open311_issue)
+    keys_cmd.add_parser("list", help="keys by id (never the keys)").set_defaults(
+        handler=cmd_open311_list
+    )
+    revoke_key = keys_cmd.add_parser("revoke", help="revoke a key at once")
+    revoke_key.add_argument("id", type=int)
+    revoke_key.set_defaults(handler=cmd_open311_revoke)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard 311")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_service_commands(commands)
+    _add_staff_commands(commands)
+    _add_privacy_commands(commands)
+    _add_integration_commands(commands)
     return parser
 
 

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # A JSON file with the IVR menu used to seed the extension directory on first start.
     ivr_menu_file: Path | None = None
 
+    # A new request is flagged as a possible duplicate of open requests for the same
+    # service this close (same address, or within the radius) filed within the window.
+    duplicate_window_hours: int = Field(default=72, ge=1)
+    duplicate_radius_meters: float = Field(default=50.0, gt=0)
+
     # Console sessions and sign-in throttling.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)

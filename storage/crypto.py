@@ -152,6 +152,10 @@ class Keyring:
                 )
                 session.flush()
 
+    def new_wrapped_data_key(self) -> bytes:
+        """A fresh random data key, wrapped by the master key (for rotation)."""
+        return self._master.wrap(os.urandom(KEY_BYTES), purpose="data")
+
     def forget(self) -> None:
         """Drop every cached key (after a rotation in this process, or in tests)."""
         with self._lock:

@@ -4,6 +4,15 @@ from storage.models.audit import AuditChainHead, AuditEntry, AuditSeal
 from storage.models.base import Base
 from storage.models.calls import Call, CallEvent, Extension
 from storage.models.keys import EncryptionKey
+from storage.models.requests import (
+    ContactNameToken,
+    Open311Key,
+    RequestCall,
+    RequestContact,
+    RequestStatusChange,
+    ServiceRequest,
+    ServiceType,
+)
 from storage.models.staff import ApiToken, SignInFailure, StaffSession, StaffUser
 
 __all__ = [
@@ -14,8 +23,15 @@ __all__ = [
     "Base",
     "Call",
     "CallEvent",
+    "ContactNameToken",
     "EncryptionKey",
     "Extension",
+    "Open311Key",
+    "RequestCall",
+    "RequestContact",
+    "RequestStatusChange",
+    "ServiceRequest",
+    "ServiceType",
     "SignInFailure",
     "StaffSession",
     "StaffUser",

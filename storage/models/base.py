@@ -29,4 +29,5 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         bytes: LargeBinary(),
         dict[str, Any]: JSON(),
+        list[str]: JSON(),
     }

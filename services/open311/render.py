@@ -1,0 +1,94 @@
+"""GeoReport v2 bodies in JSON or XML, and errors as the specification writes them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from fastapi.responses import Response
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+
+def _fill(parent: Element, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _fill(SubElement(parent, key), item)
+    elif isinstance(value, list):
+        raise TypeError("lists are written by their caller")
+    elif value is None:
+        parent.text = ""
+    elif isinstance(value, bool):
+        parent.text = "true" if value else "false"
+    else:
+        parent.text = str(value)
+
+
+def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
+    document = Element(root)
+    for entry in items:
+        node = SubElement(document, item)
+        for key, value in entry.items():
+            if isinstance(value, list):
+                holder = SubElement(node, key)
+                for element in value:
+                    _fill(SubElement(holder, key.rstrip("s")), element)
+            else:
+                _fill(SubElement(node, key), value)
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>' + tostring(document, encoding="unicode").encode()
+    )
+
+
+def respond(
+    fmt: str, root: str, item: str, items: list[dict[str, Any]], *, status: int = 200
+) -> Response:
+    if fmt == "xml":
+        return Response(to_xml(root, item, items), status_code=status, media_type=FORMATS["xml"])
+    return Response(json.dumps(items), status_code=status, media_type=FORMATS["json"])
+
+
+def respond_object(fmt: str, root: str, body: dict[str, Any]) -> Response:
+    """A single object (discovery): JSON as is, XML under ``root``."""
+    if fmt == "xml":
+        document = Element(root)
+        for key, value in body.items():
+            if isinstance(value, list):
+                holder = SubElement(document, key)
+                for element in value:
+                    node = SubElement(holder, key.rstrip("s"))
+                    for inner_key, inner in element.items():
+                        if isinstance(inner, list):
+                            formats = SubElement(node, inner_key)
+                            for entry in inner:
+                                SubElement(formats, inner_key.rstrip("s")).text = str(entry)
+                        else:
+                            _fill(SubElement(node, inner_key), inner)
+            else:
+                _fill(SubElement(document, key), value)
+        data = (
+            b'<?xml version="1.0" encoding="utf-8"?>'
+            + tostring(document, encoding="unicode").encode()
+        )
+        return Response(data, media_type=FORMATS["xml"])
+    return Response(json.dumps(body), media_type=FORMATS["json"])
+
+
+class Open311Error(Exception):
+    """An error answered the GeoReport way: ``[{"code", "description"}]``."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def error_response(fmt: str, error: Open311Error) -> Response:
+    return respond(
+        fmt if fmt in FORMATS else "json",
+        "errors",
+        "error",
+        [{"code": error.status, "description": error.description}],
+        status=error.status,
+    )

@@ -1,0 +1,1 @@
+"""Service requests: the catalogue, filing (anonymous too), contacts, search, duplicates."""

@@ -1,0 +1,218 @@
+"""The ServiceRequest resource of the staff API. Optional fields say so, so the call
+taker can tell the caller what they need not give."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.requests.service import ContactView, contact_view
+from storage.crypto import Keyring
+from storage.models import ServiceRequest
+
+OPTIONAL = "Optional: the caller may decline to give it."
+
+
+class ContactIn(BaseModel):
+    """How to reach the caller. Every field is optional; none is kept for an anonymous request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200, description=OPTIONAL)
+    phone: str | None = Field(
+        default=None, max_length=64, description=OPTIONAL + " Any common format."
+    )
+    email: str | None = Field(default=None, max_length=254, description=OPTIONAL)
+    address: str | None = Field(
+        default=None, max_length=255, description=OPTIONAL + " Home address."
+    )
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_code: str = Field(min_length=1, max_length=64, description="From GET /api/services")
+    description: str | None = Field(default=None, max_length=4000, description="Optional.")
+    address: str | None = Field(
+        default=None, max_length=255, description="Optional: where the problem is."
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Optional, with long.")
+    long: float | None = Field(default=None, ge=-180, le=180, description="Optional, with lat.")
+    call_sid: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^CA[0-9a-fA-F]{32}$",
+        description="Optional: the call it came from.",
+    )
+    anonymous: bool = Field(
+        default=False,
+        description=(
+            "The caller asked to stay anonymous: no contact and no call link are kept, "
+            "and the city cannot reach them."
+        ),
+    )
+    contact: ContactIn | None = Field(default=None, description=OPTIONAL)
+
+
+class ContactOut(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+
+    @classmethod
+    def of(cls, view: ContactView) -> ContactOut:
+        return cls(name=view.name, phone=view.phone, email=view.email, address=view.address)
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    note: str | None
+    public: bool
+    changed_at: datetime
+
+
+class RequestOut(BaseModel):
+    id: str = Field(description="The request number, e.g. SR-7K3MX-9Q2DA")
+    service_code: str
+    description: str
+    address: str | None
+    lat: float | None
+    long: float | None
+    status: str
+    status_notes: str | None
+    channel: str
+    anonymous: bool
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    contact: ContactOut | None
+    calls: list[str]
+    history: list[StatusChangeOut]
+    possible_duplicates: list[str]
+
+    @classmethod
+    def of(cls, request: ServiceRequest, keyring: Keyring, tz: ZoneInfo) -> RequestOut:
+        view = contact_view(keyring, request)
+        return cls(
+            id=request.public_id,
+            service_code=request.service_code,
+            description=request.description,
+            address=request.address,
+            lat=request.lat,
+            long=request.long,
+            status=request.status,
+            status_notes=request.status_notes,
+            channel=request.channel,
+            anonymous=request.anonymous,
+            created_at=request.created_at.astimezone(tz),
+            updated_at=request.updated_at.astimezone(tz),
+            closed_at=None if request.closed_at is None else request.closed_at.astimezone(tz),
+            contact=None if view is None else ContactOut.of(view),
+            calls=[link.call_sid for link in request.calls],
+            history=[
+                StatusChangeOut(
+                    status=change.status,
+                    note=change.note,
+                    public=change.public,
+                    changed_at=change.changed_at.astimezone(tz),
+                )
+                for change in request.history
+            ],
+            possible_duplicates=list(request.possible_duplicates),
+        )
+
+
+class RequestSearch(BaseModel):
+    """Exactly one of the four keys. The term travels in the body, never in the URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(default=None, min_length=1, max_length=64)
+    email: str | None = Field(default=None, min_length=1, max_length=254)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RequestSearch:
+        given = [key for key in ("phone", "email", "name", "address") if getattr(self, key)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of phone, email, name or address")
+        return self
+
+    def key(self) -> tuple[str, str]:
+        for kind in ("phone", "email", "name", "address"):
+            value = getattr(self, kind)
+            if value:
+                return kind, value
+        raise AssertionError("validated to hold one key")
+
+
+class RequestList(BaseModel):
+    items: list[RequestOut]
+
+
+class StatusChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "in_progress", "closed"]
+    note: str | None = Field(default=None, max_length=4000)
+    public: bool = Field(default=True, description="Show the note in the public Open311 feed")
+
+
+class ContactCorrection(BaseModel):
+    """Corrections to a contact: given fields replace the stored ones; ``clear`` erases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254)
+    address: str | None = Field(default=None, max_length=255)
+    clear: list[Literal["name", "phone", "email", "address"]] = Field(default_factory=list)
+
+
+class ScreenPopOut(BaseModel):
+    call_sid: str
+    caller_withheld: bool
+    items: list[RequestOut]
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    description: str
+    department: str
+    group: str
+    keywords: list[str]
+    active: bool
+
+
+class ServiceList(BaseModel):
+    items: list[ServiceOut]
+
+
+class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=2, max_length=120)
+    description: str = Field(default="", max_length=2000)
+    department: str = Field(min_length=2, max_length=120)
+    group: str = Field(min_length=2, max_length=80)
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    active: bool = True
+
+
+class ServiceChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=2, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+    department: str | None = Field(default=None, min_length=2, max_length=120)
+    group: str | None = Field(default=None, min_length=2, max_length=80)
+    keywords: list[str] | None = Field(default=None, max_length=20)
+    active: bool | None = None

@@ -1,0 +1,533 @@
+"""Filing, reading, searching and updating service requests.
+
+Contact fields are sealed with the keyring (bound to table, column and the request's
+public id) and found through blind indexes; a search confirms every candidate by
+decrypting it. An anonymous request keeps nothing that could identify or reach the
+caller: no contact, no call, no filing agent, its free text scrubbed, its times to
+the hour. Functions raise InvalidField (422) for input a caller can correct.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from services import ssn
+from services.calls.service import get_call, party_number
+from services.errors import InvalidField, Problem
+from services.phones import InvalidPhoneNumber, normalise
+from services.requests import catalogue
+from services.requests.text import (
+    canonical_address,
+    name_tokens,
+    normalise_email,
+    scrub,
+)
+from storage.crypto import FieldContext, Keyring
+from storage.models import (
+    ContactNameToken,
+    RequestCall,
+    RequestContact,
+    RequestStatusChange,
+    ServiceRequest,
+)
+
+STATUSES = ("open", "in_progress", "closed")
+CHANNELS = ("phone", "web", "sms", "open311")
+PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_DESCRIPTION = 4000
+MAX_SEARCH_RESULTS = 100
+EARTH_RADIUS_METERS = 6_371_000
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """What a caller chose to give; every field optional."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.name, self.phone, self.email, self.address))
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    service_code: str
+    description: str = ""
+    address: str | None = None
+    lat: float | None = None
+    long: float | None = None
+    call_sid: str | None = None
+    anonymous: bool = False
+    contact: ContactDetails | None = None
+    channel: str = "phone"
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    window: timedelta = timedelta(hours=72)
+    radius_meters: float = 50.0
+
+
+@dataclass
+class NormalContact:
+    name: str | None = None
+    name_tokens: list[str] = field(default_factory=list)
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    address_key: str | None = None
+
+
+def new_public_id() -> str:
+    """A random request number like SR-7K3MX-9Q2DA: it says nothing about when or by whom."""
+    chars = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(10))
+    return f"SR-{chars[:5]}-{chars[5:]}"
+
+
+def _clean_text(field_name: str, text: str | None, *, public: bool, region: str) -> str:
+    """Staff text: refused if it holds an SSN-like number. Public text: SSNs redacted."""
+    value = (text or "").strip()
+    if len(value) > MAX_DESCRIPTION:
+        raise InvalidField(field_name, f"may be at most {MAX_DESCRIPTION} characters")
+    if public:
+        return ssn.redact(value)
+    ssn.refuse(field_name, value)
+    return value
+
+
+def normalise_contact(contact: ContactDetails, *, region: str, public: bool) -> NormalContact:
+    """Validate and normalise a contact; InvalidField names the field at fault."""
+    normal = NormalContact()
+    if contact.name:
+        name = _clean_text("contact.name", contact.name, public=public, region=region)[:200]
+        normal.name, normal.name_tokens = name or None, name_tokens(name)
+    if contact.phone:
+        try:
+            normal.phone = normalise(contact.phone, region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidField("contact.phone", str(exc)) from exc
+    if contact.email:
+        try:
+            normal.email = normalise_email(contact.email)
+        except ValueError as exc:
+            raise InvalidField("contact.email", str(exc)) from exc
+    if contact.address:
+        address = _clean_text("contact.address", contact.address, public=public, region=region)
+        normal.address = address[:255] or None
+        normal.address_key = canonical_address(address) or None
+    return normal
+
+
+def _context(column: str, request: ServiceRequest) -> FieldContext:
+    return FieldContext("request_contacts", column, request.public_id)
+
+
+def _seal_contact(
+    keyring: Keyring, request: ServiceRequest, contact: RequestContact, normal: NormalContact
+) -> None:
+    def seal(column: str, value: str | None) -> bytes | None:
+        return None if value is None else keyring.seal(value, _context(column, request))
+
+    contact.name_sealed = seal("name", normal.name)
+    contact.phone_sealed = seal("phone", normal.phone)
+    contact.phone_index = keyring.blind_index("phone", normal.phone) if normal.phone else None
+    contact.email_sealed = seal("email", normal.email)
+    contact.email_index = keyring.blind_index("email", normal.email) if normal.email else None
+    contact.address_sealed = seal("address", normal.address)
+    contact.address_index = (
+        keyring.blind_index("address", normal.address_key) if normal.address_key else None
+    )
+    contact.name_tokens = [
+        ContactNameToken(token_index=keyring.blind_index("name-token", token))
+        for token in normal.name_tokens
+    ]
+
+
+@dataclass(frozen=True)
+class ContactView:
+    name: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+def contact_view(keyring: Keyring, request: ServiceRequest) -> ContactView | None:
+    """The request's contact, decrypted (None for none)."""
+    contact = request.contact
+    if contact is None:
+        return None
+
+    def open_(column: str, sealed: bytes | None) -> str | None:
+        return None if sealed is None else keyring.open(sealed, _context(column, request))
+
+    return ContactView(
+        name=open_("name", contact.name_sealed),
+        phone=open_("phone", contact.phone_sealed),
+        email=open_("email", contact.email_sealed),
+        address=open_("address", contact.address_sealed),
+    )
+
+
+def _distance_meters(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_METERS * math.asin(math.sqrt(h))
+
+
+def find_possible_duplicates(
+    session: Session,
+    *,
+    service_code: str,
+    address_key: str | None,
+    point: tuple[float, float] | None,
+    now: datetime,
+    policy: DuplicatePolicy,
+) -> list[str]:
+    """Open requests for the same service near the same place within the window."""
+    if address_key is None and point is None:
+        return []
+    candidates = session.scalars(
+        select(ServiceRequest)
+        .where(
+            ServiceRequest.service_code == service_code,
+            ServiceRequest.status != "closed",
+            ServiceRequest.created_at >= now - policy.window,
+        )
+        .order_by(ServiceRequest.created_at.desc())
+        .limit(500)
+    )
+    found = []
+    for other in candidates:
+        same_address = address_key is not None and other.address_key == address_key
+        near = (
+            point is not None
+            and other.lat is not None
+            and other.long is not None
+            and _distance_meters(point, (other.lat, other.long)) <= policy.radius_meters
+        )
+        if same_address or near:
+            found.append(other.public_id)
+    return found
+
+
+def _validate_location(new: NewRequest) -> None:
+    if (new.lat is None) != (new.long is None):
+        missing = "long" if new.long is None else "lat"
+        raise InvalidField(missing, "is needed with the other coordinate")
+    if new.lat is not None and not -90 <= new.lat <= 90:
+        raise InvalidField("lat", "must be between -90 and 90")
+    if new.long is not None and not -180 <= new.long <= 180:
+        raise InvalidField("long", "must be between -180 and 180")
+
+
+def create_request(
+    session: Session,
+    keyring: Keyring,
+    new: NewRequest,
+    *,
+    filed_by: int | None,
+    now: datetime,
+    region: str,
+    duplicates: DuplicatePolicy,
+) -> ServiceRequest:
+    """File a request. Anonymous: no contact or call allowed, free text scrubbed, no
+    filing agent, times to the hour. Staff text with an SSN-like number is refused;
+    text from the public (``channel`` web, sms or open311) has it redacted."""
+    public = new.channel in ("web", "sms", "open311")
+    service = catalogue.get_service(session, new.service_code)
+    if service is None or not service.active:
+        raise InvalidField("service_code", "is not a service in the catalogue")
+    _validate_location(new)
+    if new.anonymous and new.contact is not None and not new.contact.is_empty():
+        raise InvalidField("contact", "must be left out of an anonymous request")
+    if new.anonymous and new.call_sid:
+        raise InvalidField("call_sid", "must be left out of an anonymous request")
+    description = _clean_text("description", new.description, public=public, region=region)
+    address = _clean_text("address", new.address, public=public, region=region) or None
+    contact = None
+    if new.contact is not None and not new.contact.is_empty():
+        contact = normalise_contact(new.contact, region=region, public=public)
+    if new.call_sid and get_call(session, new.call_sid) is None:
+        raise InvalidField("call_sid", "is not a call in the call log")
+    if new.anonymous:
+        description = scrub(description, region)
+        address = scrub(address, region) if address else None
+        # An exact time and the agent would tie the request to the call it came from.
+        now = now.replace(minute=0, second=0, microsecond=0)
+        filed_by = None
+    address_key = canonical_address(address) if address else None
+    point = (new.lat, new.long) if new.lat is not None and new.long is not None else None
+    request = ServiceRequest(
+        public_id=new_public_id(),
+        service_code=service.code,
+        description=description,
+        address=address,
+        address_key=address_key,
+        lat=new.lat,
+        long=new.long,
+        status="open",
+        channel=new.channel,
+        anonymous=new.anonymous,
+        created_by_id=filed_by,
+        created_at=now,
+        updated_at=now,
+        possible_duplicates=find_possible_duplicates(
+            session,
+            service_code=service.code,
+            address_key=address_key,
+            point=point,
+            now=now,
+            policy=duplicates,
+        ),
+    )
+    request.history = [
+        RequestStatusChange(
+            status="open", note=None, public=True, changed_at=now, changed_by_id=filed_by
+        )
+    ]
+    if new.call_sid:
+        request.calls = [RequestCall(call_sid=new.call_sid)]
+    session.add(request)
+    if contact is not None:
+        request.contact = RequestContact()
+        _seal_contact(keyring, request, request.contact, contact)
+    session.flush()
+    return request
+
+
+def get_request(session: Session, public_id: str) -> ServiceRequest | None:
+    return session.scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.public_id == public_id)
+        .options(
+            selectinload(ServiceRequest.contact),
+            selectinload(ServiceRequest.calls),
+            selectinload(ServiceRequest.history),
+        )
+    )
+
+
+def change_status(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    status: str,
+    note: str | None,
+    public: bool,
+    changed_by: int | None,
+    now: datetime,
+    region: str,
+) -> None:
+    """Move a request to ``status`` with an optional note (shown in Open311 when public)."""
+    if status not in STATUSES:
+        raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
+    text = _clean_text("note", note, public=False, region=region) or None
+    if request.anonymous:
+        now = now.replace(minute=0, second=0, microsecond=0)
+        changed_by = None
+    request.history.append(
+        RequestStatusChange(
+            status=status, note=text, public=public, changed_at=now, changed_by_id=changed_by
+        )
+    )
+    request.status = status
+    request.updated_at = max(request.updated_at, now)
+    if public and text:
+        request.status_notes = text
+    request.closed_at = now if status == "closed" else None
+    session.flush()
+
+
+def correct_contact(
+    session: Session,
+    keyring: Keyring,
+    request: ServiceRequest,
+    *,
+    changes: ContactDetails,
+    clear: frozenset[str] = frozenset(),
+    now: datetime,
+    region: str,
+) -> None:
+    """Correct a contact: fields given replace the stored ones, fields in ``clear`` are
+    erased. An anonymous request has no contact to correct."""
+    if request.anonymous:
+        raise Problem(409, "Conflict", "An anonymous request holds no contact details.")
+    current = contact_view(keyring, request) or ContactView(None, None, None, None)
+    merged = ContactDetails(
+        name=None if "name" in clear else (changes.name or current.name),
+        phone=None if "phone" in clear else (changes.phone or current.phone),
+        email=None if "email" in clear else (changes.email or current.email),
+        address=None if "address" in clear else (changes.address or current.address),
+    )
+    if merged.is_empty():
+        request.contact = None
+    else:
+        normal = normalise_contact(merged, region=region, public=False)
+        if request.contact is None:
+            request.contact = RequestContact()
+        else:
+            # The old name tokens go first: new ones may repeat them (a unique pair).
+            request.contact.name_tokens.clear()
+            session.flush()
+        _seal_contact(keyring, request, request.contact, normal)
+    request.updated_at = max(request.updated_at, now)
+    session.flush()
+
+
+def link_call(session: Session, request: ServiceRequest, call_sid: str) -> None:
+    if request.anonymous:
+        raise InvalidField("call_sid", "cannot be linked to an anonymous request")
+    if get_call(session, call_sid) is None:
+        raise InvalidField("call_sid", "is not a call in the call log")
+    if all(link.call_sid != call_sid for link in request.calls):
+        request.calls.append(RequestCall(call_sid=call_sid))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SearchKey:
+    """Exactly one of the four ways to find a caller's requests."""
+
+    kind: str  # "phone", "email", "name" or "address"
+    value: str
+
+
+def normalised_term(key: SearchKey, region: str) -> str:
+    """The search term in the form its blind index holds; InvalidField when unusable."""
+    if key.kind == "phone":
+        try:
+            return normalise(key.value, region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidField("phone", str(exc)) from exc
+    if key.kind == "email":
+        try:
+            return normalise_email(key.value)
+        except ValueError as exc:
+            raise InvalidField("email", str(exc)) from exc
+    if key.kind == "name":
+        tokens = name_tokens(key.value)
+        if not tokens:
+            raise InvalidField("name", "needs at least one letter or digit")
+        return " ".join(tokens)
+    address = canonical_address(key.value)
+    if not address:
+        raise InvalidField("address", "needs at least one letter or digit")
+    return address
+
+
+def _contact_ids(session: Session, keyring: Keyring, kind: str, term: str) -> list[int]:
+    if kind == "name":
+        tokens = term.split()
+        indexes = [keyring.blind_index("name-token", token) for token in tokens]
+        query = (
+            select(ContactNameToken.contact_id)
+            .where(ContactNameToken.token_index.in_(indexes))
+            .group_by(ContactNameToken.contact_id)
+            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(set(indexes)))
+        )
+        return list(session.scalars(query))
+    column = {
+        "phone": RequestContact.phone_index,
+        "email": RequestContact.email_index,
+        "address": RequestContact.address_index,
+    }[kind]
+    kind_key = "address" if kind == "address" else kind
+    return list(
+        session.scalars(
+            select(RequestContact.id).where(column == keyring.blind_index(kind_key, term))
+        )
+    )
+
+
+def _confirms(view: ContactView, kind: str, term: str) -> bool:
+    if kind == "phone":
+        return view.phone == term
+    if kind == "email":
+        return view.email == term
+    if kind == "name":
+        held = set(name_tokens(view.name or ""))
+        return all(token in held for token in term.split())
+    return canonical_address(view.address or "") == term
+
+
+def search_requests(
+    session: Session,
+    keyring: Keyring,
+    key: SearchKey,
+    *,
+    region: str,
+    limit: int = MAX_SEARCH_RESULTS,
+) -> list[ServiceRequest]:
+    """A caller's requests by phone, email, name or home address, newest first.
+
+    Candidates come from the blind indexes and are confirmed by decryption. Anonymous
+    requests have no contact, so no search can return one (and they are excluded too).
+    """
+    term = normalised_term(key, region)
+    ids = _contact_ids(session, keyring, key.kind, term)
+    if not ids:
+        return []
+    requests = session.scalars(
+        select(ServiceRequest)
+        .join(RequestContact, RequestContact.request_id == ServiceRequest.id)
+        .where(RequestContact.id.in_(ids), ServiceRequest.anonymous.is_(False))
+        .options(
+            selectinload(ServiceRequest.contact),
+            selectinload(ServiceRequest.calls),
+            selectinload(ServiceRequest.history),
+        )
+        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+        .limit(limit)
+    )
+    found = []
+    for request in requests:
+        view = contact_view(keyring, request)
+        if view is not None and _confirms(view, key.kind, term):
+            found.append(request)
+    return found
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    withheld: bool
+    requests: list[ServiceRequest]
+
+
+def screen_pop(
+    session: Session, keyring: Keyring, call_sid: str, *, region: str
+) -> ScreenPop | None:
+    """The earlier requests of the caller on a ringing call (None when no such call)."""
+    call = get_call(session, call_sid)
+    if call is None:
+        return None
+    if call.caller_withheld:
+        return ScreenPop(True, [])
+    number = party_number(keyring, call, "from")
+    if number is None:
+        return ScreenPop(False, [])
+    return ScreenPop(
+        False,
+        search_requests(session, keyring, SearchKey("phone", number), region=region, limit=20),
+    )
+
+
+def public_description(keyring: Keyring, request: ServiceRequest, region: str) -> str:
+    """The description fit for a public feed: scrubbed of numbers, emails, SSNs and the
+    contact's own name and address words."""
+    view = contact_view(keyring, request)
+    words: list[str] = []
+    if view is not None:
+        words += name_tokens(view.name or "")
+    return scrub(request.description or "", region, also=words)
