@@ -38,6 +38,7 @@ format: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.webhook_ingest
+	$(BIN)/python -m benchmarks.request_search
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

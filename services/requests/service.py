@@ -13,6 +13,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -131,25 +132,37 @@ def _context(column: str, request: ServiceRequest) -> FieldContext:
     return FieldContext("request_contacts", column, request.public_id)
 
 
+def sealed_contact(
+    keyring: Keyring, public_id: str, normal: NormalContact
+) -> tuple[dict[str, bytes | None], list[bytes]]:
+    """The sealed columns and name-token indexes of a contact of request ``public_id``."""
+
+    def seal(column: str, value: str | None) -> bytes | None:
+        place = FieldContext("request_contacts", column, public_id)
+        return None if value is None else keyring.seal(value, place)
+
+    columns = {
+        "name_sealed": seal("name", normal.name),
+        "phone_sealed": seal("phone", normal.phone),
+        "phone_index": keyring.blind_index("phone", normal.phone) if normal.phone else None,
+        "email_sealed": seal("email", normal.email),
+        "email_index": keyring.blind_index("email", normal.email) if normal.email else None,
+        "address_sealed": seal("address", normal.address),
+        "address_index": (
+            keyring.blind_index("address", normal.address_key) if normal.address_key else None
+        ),
+    }
+    tokens = [keyring.blind_index("name-token", token) for token in normal.name_tokens]
+    return columns, tokens
+
+
 def _seal_contact(
     keyring: Keyring, request: ServiceRequest, contact: RequestContact, normal: NormalContact
 ) -> None:
-    def seal(column: str, value: str | None) -> bytes | None:
-        return None if value is None else keyring.seal(value, _context(column, request))
-
-    contact.name_sealed = seal("name", normal.name)
-    contact.phone_sealed = seal("phone", normal.phone)
-    contact.phone_index = keyring.blind_index("phone", normal.phone) if normal.phone else None
-    contact.email_sealed = seal("email", normal.email)
-    contact.email_index = keyring.blind_index("email", normal.email) if normal.email else None
-    contact.address_sealed = seal("address", normal.address)
-    contact.address_index = (
-        keyring.blind_index("address", normal.address_key) if normal.address_key else None
-    )
-    contact.name_tokens = [
-        ContactNameToken(token_index=keyring.blind_index("name-token", token))
-        for token in normal.name_tokens
-    ]
+    columns, tokens = sealed_contact(keyring, request.public_id, normal)
+    for name, value in columns.items():
+        setattr(contact, name, value)
+    contact.name_tokens = [ContactNameToken(token_index=token) for token in tokens]
 
 
 @dataclass(frozen=True)
@@ -427,28 +440,22 @@ def normalised_term(key: SearchKey, region: str) -> str:
     return address
 
 
-def _contact_ids(session: Session, keyring: Keyring, kind: str, term: str) -> list[int]:
+def _matching_contacts(keyring: Keyring, kind: str, term: str) -> Any:
+    """A subquery of the ids of contacts whose blind index matches ``term``."""
     if kind == "name":
-        tokens = term.split()
-        indexes = [keyring.blind_index("name-token", token) for token in tokens]
-        query = (
+        indexes = {keyring.blind_index("name-token", token) for token in term.split()}
+        return (
             select(ContactNameToken.contact_id)
             .where(ContactNameToken.token_index.in_(indexes))
             .group_by(ContactNameToken.contact_id)
-            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(set(indexes)))
+            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(indexes))
         )
-        return list(session.scalars(query))
     column = {
         "phone": RequestContact.phone_index,
         "email": RequestContact.email_index,
         "address": RequestContact.address_index,
     }[kind]
-    kind_key = "address" if kind == "address" else kind
-    return list(
-        session.scalars(
-            select(RequestContact.id).where(column == keyring.blind_index(kind_key, term))
-        )
-    )
+    return select(RequestContact.id).where(column == keyring.blind_index(kind, term))
 
 
 def _confirms(view: ContactView, kind: str, term: str) -> bool:
@@ -476,13 +483,13 @@ def search_requests(
     requests have no contact, so no search can return one (and they are excluded too).
     """
     term = normalised_term(key, region)
-    ids = _contact_ids(session, keyring, key.kind, term)
-    if not ids:
-        return []
     requests = session.scalars(
         select(ServiceRequest)
         .join(RequestContact, RequestContact.request_id == ServiceRequest.id)
-        .where(RequestContact.id.in_(ids), ServiceRequest.anonymous.is_(False))
+        .where(
+            RequestContact.id.in_(_matching_contacts(keyring, key.kind, term)),
+            ServiceRequest.anonymous.is_(False),
+        )
         .options(
             selectinload(ServiceRequest.contact),
             selectinload(ServiceRequest.calls),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -24,8 +25,12 @@ LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 # Argon2id with the library's RFC 9106 low-memory profile defaults.
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps timing the same either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist keeps timing the same."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class StaffError(ValueError):
@@ -68,7 +73,7 @@ def create_user(
 
 def verify_password(user: StaffUser | None, password: str) -> bool:
     """True when ``password`` is the user's; constant work whether or not the user exists."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     ok: bool
     try:
         ok = _hasher.verify(stored, password)
