@@ -20,15 +20,21 @@ from services.jobs import Jobs, make_huey
 from services.observability import RequestContextMiddleware
 from services.open311.views import router as open311_router
 from services.ratelimit import RateLimiter
+from services.recordings import jobs as recording_jobs
+from services.recordings.audio import ffmpeg_problem
+from services.recordings.views import router as recordings_router
 from services.requests import catalogue
 from services.requests.views import router as requests_router
 from services.security import SecurityHeadersMiddleware
 from services.settings import Settings
 from services.staff.views import router as staff_router
+from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
 from storage.db import make_engine, make_session_factory
 from storage.group_commit import GroupCommitter
+from telephony import recordings as recording_webhooks
 from telephony import voice
+from telephony.recordings import TwilioRecordingSource
 from telephony.webhooks import verifier_of
 
 log = logging.getLogger("switchboard")
@@ -61,15 +67,36 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
             sessions, writers=1 if settings.is_embedded_database else 4, name="webhooks"
         ),
         jobs=jobs,
+        blobs=open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url),
+        recordings=_recording_source(settings),
     )
     jobs.bind(context)
-    register_jobs(jobs)
+    register_jobs(jobs, settings)
     return context
 
 
-def register_jobs(jobs: Jobs) -> None:
+def _recording_source(settings: Settings) -> TwilioRecordingSource | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return None
+    return TwilioRecordingSource(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def register_jobs(jobs: Jobs, settings: Settings) -> None:
     """Every background job, by name. Each domain's handlers take (context, payload)."""
     jobs.register_periodic("audit.seal_months", seal_audit_months, minute="17", hour="0")
+    jobs.register(
+        "recordings.process",
+        recording_jobs.process_recording,
+        retries=settings.recording_max_attempts,
+        retry_delay=15,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("recordings.sweep", recording_jobs.sweep_recordings, minute="*/5")
 
 
 def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
@@ -106,7 +133,10 @@ def create_app(context: AppContext) -> FastAPI:
         if not settings.twilio_auth_token:
             log.warning("SWITCHBOARD_TWILIO_AUTH_TOKEN is not set: every Twilio webhook gets 403")
         context.ingest.start()
-        if context.jobs.embedded:
+        problem = ffmpeg_problem(settings.ffmpeg_path)
+        if problem is not None:
+            log.error("recordings cannot be processed: %s", problem)
+        if context.jobs.embedded and settings.embedded_worker:
             context.jobs.start_consumer()
         yield
         context.jobs.stop_consumer()
@@ -135,9 +165,11 @@ def create_app(context: AppContext) -> FastAPI:
     )
     app.include_router(ops.router)
     app.include_router(voice.router)
+    app.include_router(recording_webhooks.router)
     app.include_router(staff_router)
     app.include_router(audit_router)
     app.include_router(calls_router)
     app.include_router(requests_router)
     app.include_router(open311_router)
+    app.include_router(recordings_router)
     return app

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.clock import Clock
 from services.jobs import Jobs
 from services.observability import Metrics
+from services.recordings.gateway import RecordingSource
 from services.settings import Settings
+from storage.blobs import BlobStore
 from storage.crypto import Keyring
 from storage.group_commit import GroupCommitter
 
@@ -28,6 +30,9 @@ class AppContext:
     # Webhook writes: acknowledged after commit, committed together (see group_commit).
     ingest: GroupCommitter
     jobs: Jobs
+    blobs: BlobStore
+    # Twilio's REST side for recordings; None without Twilio credentials.
+    recordings: RecordingSource | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
     @property

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     sms_gateway: Literal["console", "twilio"] | None = None
 
     queue_url: str | None = None
+    # With the embedded SQLite queue, `serve` runs the job worker in-process.
+    embedded_worker: bool = True
     blob_url: str = "file://./var/blobs"
     s3_endpoint_url: str | None = None
     master_key: SecretStr | None = None
@@ -43,6 +45,13 @@ class Settings(BaseSettings):
     voicemail_max_seconds: int = Field(default=120, ge=10, le=600)
     # A JSON file with the IVR menu used to seed the extension directory on first start.
     ivr_menu_file: Path | None = None
+
+    # Recordings: our encrypted copy is verified before Twilio's is deleted (if this is on).
+    delete_twilio_recordings: bool = True
+    recording_max_attempts: int = Field(default=8, ge=1, le=50)
+    twilio_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # The ffmpeg binary; by default the static build that the imageio-ffmpeg wheel ships.
+    ffmpeg_path: str | None = None
 
     # A new request is flagged as a possible duplicate of open requests for the same
     # service this close (same address, or within the radius) filed within the window.

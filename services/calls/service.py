@@ -137,6 +137,10 @@ def _event_row(event: VoiceEvent) -> dict[str, object]:
     }
 
 
+def _event_key(row: dict[str, object]) -> tuple[str, ...]:
+    return tuple(str(row[name]) for name in _EVENT_KEY)
+
+
 def _merge(record: dict[str, Any], event: VoiceEvent, parent_extension: str | None) -> None:
     """Fold ``event`` into a call record held as a column dictionary."""
     merged = CallProgress(**{name: record[name] for name in _PROGRESS_COLUMNS}).apply(
@@ -164,7 +168,8 @@ def record_call_events(
     stored = insert_many_ignoring_conflicts(
         connection,
         _EVENTS,
-        [_event_row(event) for event in events],
+        # In key order: concurrent batches then take unique-index locks in one order.
+        sorted((_event_row(event) for event in events), key=_event_key),
         conflict_columns=_EVENT_KEY,
         returning=_EVENT_KEY,
     )
@@ -235,7 +240,7 @@ def _fold(
     inserted = insert_many_ignoring_conflicts(
         connection,
         _CALLS,
-        list(created.values()),
+        [created[sid] for sid in sorted(created)],
         conflict_columns=["call_sid"],
         returning=["call_sid"],
     )

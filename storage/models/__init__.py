@@ -4,6 +4,7 @@ from storage.models.audit import AuditChainHead, AuditEntry, AuditSeal
 from storage.models.base import Base
 from storage.models.calls import Call, CallEvent, Extension
 from storage.models.keys import EncryptionKey
+from storage.models.recordings import QaEvaluation, QaForm, Recording
 from storage.models.requests import (
     ContactNameToken,
     Open311Key,
@@ -27,6 +28,9 @@ __all__ = [
     "EncryptionKey",
     "Extension",
     "Open311Key",
+    "QaEvaluation",
+    "QaForm",
+    "Recording",
     "RequestCall",
     "RequestContact",
     "RequestStatusChange",

@@ -30,4 +30,5 @@ class Base(DeclarativeBase):
         bytes: LargeBinary(),
         dict[str, Any]: JSON(),
         list[str]: JSON(),
+        list[Any]: JSON(),
     }

@@ -67,6 +67,9 @@ class FakeTwilio:
             return await call_next(request)
 
         self.app.include_router(accounts_router(self))
+        from tests.fakes.twilio_recordings import recordings_router
+
+        self.app.include_router(recordings_router(self))
 
     def reset(self) -> None:
         self.requests.clear()

@@ -1,0 +1,1 @@
+"""QA recordings: intake from Twilio, processing, encrypted storage, playback and scoring."""

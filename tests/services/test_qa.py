@@ -1,0 +1,227 @@
+"""QA forms and evaluations: weighted scores, N/A, critical questions, versions, and
+agents seeing only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.context import AppContext
+from storage.models import Recording
+from tests.support import StaffFactory
+
+FORM = {
+    "name": "Call quality",
+    "sections": [
+        {
+            "title": "Opening",
+            "questions": [
+                {
+                    "id": "greeting",
+                    "text": "Greeted the caller and gave their name",
+                    "kind": "yes_no",
+                    "weight": 1,
+                },
+                {
+                    "id": "notice",
+                    "text": "Offered the anonymous option when asked",
+                    "kind": "yes_no",
+                    "weight": 2,
+                    "allow_na": True,
+                },
+            ],
+        },
+        {
+            "title": "Handling",
+            "questions": [
+                {
+                    "id": "accuracy",
+                    "text": "Recorded the request accurately",
+                    "kind": "scale",
+                    "scale_max": 4,
+                    "weight": 3,
+                },
+                {
+                    "id": "no_ssn",
+                    "text": "Did not ask for a Social Security number",
+                    "kind": "yes_no",
+                    "weight": 1,
+                    "critical": True,
+                },
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def recording_sid(context: AppContext) -> str:
+    now = context.clock.now()
+    sid = "RE" + "a" * 32
+    with context.sessions.begin() as session:
+        session.add(
+            Recording(
+                recording_sid=sid,
+                call_sid="CA" + "b" * 32,
+                kind="call",
+                twilio_status="completed",
+                channels=2,
+                twilio_duration_seconds=300,
+                duration_seconds=290.0,
+                started_at=now,
+                state="done",
+                attempts=1,
+                activity={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return sid
+
+
+def evaluate(
+    client: TestClient,
+    headers: dict[str, str],
+    sid: str,
+    form_id: int,
+    answers: dict[str, Any],
+    **extra: Any,
+) -> Any:
+    return client.post(
+        f"/api/recordings/{sid}/evaluations",
+        json={"form_id": form_id, "agent": "ana", "answers": answers, **extra},
+        headers=headers,
+    )
+
+
+def test_weighted_scores_na_and_critical_failures(
+    client: TestClient, staff: StaffFactory, recording_sid: str
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    staff.token("agent", "ana")
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    assert (form["version"], form["active"]) == (1, True)
+    good = evaluate(
+        client,
+        supervisor,
+        recording_sid,
+        form["id"],
+        {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"},
+        comments=[{"at_seconds": 42.5, "text": "Good recap of the address"}],
+    ).json()
+    # (1*1 + 3*3/4 + 1*1) / (1 + 3 + 1): N/A leaves "notice" out of both
+    assert (good["earned_points"], good["possible_points"], good["score"]) == (4.25, 5.0, 85.0)
+    assert good["failed_critical"] is False and good["comments"][0]["at_seconds"] == 42.5
+    failed = evaluate(
+        client,
+        supervisor,
+        recording_sid,
+        form["id"],
+        {"greeting": "yes", "notice": "yes", "accuracy": 4, "no_ssn": "no"},
+    ).json()
+    assert (failed["score"], failed["failed_critical"]) == (0.0, True)
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"greeting": "yes", "notice": "na", "accuracy": 3}, "answers.no_ssn"),
+        ({"greeting": "na", "notice": "na", "accuracy": 3, "no_ssn": "yes"}, "answers.greeting"),
+        ({"greeting": "yes", "notice": "na", "accuracy": 9, "no_ssn": "yes"}, "answers.accuracy"),
+        (
+            {"greeting": "yes", "notice": "na", "accuracy": 2, "no_ssn": "yes", "extra": "yes"},
+            "answers",
+        ),
+    ],
+)
+def test_impossible_answers_name_the_question(
+    answers: dict[str, Any], field: str, client: TestClient, staff: StaffFactory, recording_sid: str
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    staff.token("agent", "ana")
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    response = evaluate(client, supervisor, recording_sid, form["id"], answers)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
+
+
+def test_comments_refuse_ssns_and_stay_inside_the_recording(
+    client: TestClient, staff: StaffFactory, recording_sid: str
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    staff.token("agent", "ana")
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
+    ssn = evaluate(
+        client,
+        supervisor,
+        recording_sid,
+        form["id"],
+        answers,
+        comments=[{"at_seconds": 5, "text": "caller said 219-09-9999"}],
+    )
+    assert ssn.status_code == 422 and ssn.json()["errors"][0]["field"] == "comments.0.text"
+    late = evaluate(
+        client,
+        supervisor,
+        recording_sid,
+        form["id"],
+        answers,
+        comments=[{"at_seconds": 4000, "text": "x"}],
+    )
+    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "comments.0.at_seconds"
+
+
+def test_a_new_version_leaves_old_evaluations_on_the_old_form(
+    client: TestClient, staff: StaffFactory, recording_sid: str
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    staff.token("agent", "ana")
+    first = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    old = evaluate(
+        client,
+        supervisor,
+        recording_sid,
+        first["id"],
+        {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"},
+    ).json()
+    changed = {**FORM, "sections": FORM["sections"][:1]}
+    second = client.post("/api/qa/forms", json=changed, headers=supervisor).json()
+    assert second["version"] == 2
+    active = client.get("/api/qa/forms", headers=supervisor).json()
+    assert [(f["name"], f["version"]) for f in active] == [("Call quality", 2)]
+    again = client.get(f"/api/qa/evaluations/{old['id']}", headers=supervisor).json()
+    assert (again["form_version"], again["score"]) == (1, 85.0)
+
+
+def test_agents_see_only_their_own_evaluations(
+    client: TestClient, staff: StaffFactory, recording_sid: str, context: AppContext
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
+    mine = evaluate(client, supervisor, recording_sid, form["id"], answers).json()
+    theirs = client.post(
+        f"/api/recordings/{recording_sid}/evaluations",
+        json={"form_id": form["id"], "agent": "ben", "answers": answers},
+        headers=supervisor,
+    ).json()
+    assert [e["id"] for e in client.get("/api/qa/evaluations", headers=ana).json()] == [mine["id"]]
+    assert [
+        e["id"]
+        for e in client.get("/api/qa/evaluations", params={"agent": "ben"}, headers=ana).json()
+    ] == [mine["id"]]
+    assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ana).status_code == 404
+    assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ben).status_code == 200
+    assert len(client.get("/api/qa/evaluations", headers=supervisor).json()) == 2
+    assert evaluate(client, ana, recording_sid, form["id"], answers).status_code == 403
+    with context.sessions() as session:
+        agent_id = session.scalar(sa.select(Recording.agent_id))
+    assert agent_id is not None  # the recording now names its agent, for filtering
+    listed = client.get(
+        "/api/recordings", params={"agent": "ana", "qa_status": "scored"}, headers=supervisor
+    ).json()
+    assert [item["recording_sid"] for item in listed["items"]] == [recording_sid]

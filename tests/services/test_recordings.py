@@ -1,0 +1,399 @@
+"""QA recordings from Twilio's callback to playback: intake, the resumable pipeline,
+encryption at rest, Range playback, pausing and per-extension settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.app import bootstrap, build_context, create_app
+from services.clock import ManualClock
+from services.context import AppContext
+from services.recordings import jobs as recording_jobs
+from services.recordings.gateway import MediaUnavailable
+from storage.models import AuditEntry, Recording
+from tests.audio import call_recording
+from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
+from tests.fakes.twilio_api import FakeTwilio
+from tests.support import StaffFactory, TwilioClient, call_sid
+
+WAV = call_recording(12.0)
+
+
+def recording_sid() -> str:
+    return "RE" + call_sid()[2:]
+
+
+@pytest.fixture
+def rec_context(
+    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
+) -> Iterator[AppContext]:
+    settings = make_settings(
+        database_url,
+        tmp_path / "var",
+        twilio_api_base_url=fake_twilio.url,
+        twilio_timeout_seconds=1.5,
+        recording_max_attempts=3,
+        embedded_worker=False,  # these tests run each attempt of the job themselves
+    )
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def rec_client(rec_context: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(rec_context), base_url=PUBLIC_URL) as client:
+        yield client
+
+
+@pytest.fixture
+def rec_twilio(rec_client: TestClient) -> TwilioClient:
+    return TwilioClient(rec_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+
+
+def callback(
+    twilio: TwilioClient, rsid: str, sid: str, status: str, *, kind: str = "", **extra: str
+) -> Any:
+    params = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": sid,
+        "RecordingSid": rsid,
+        "RecordingStatus": status,
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
+        "RecordingDuration": "12",
+        "RecordingChannels": "2",
+        "RecordingSource": "DialVerb",
+        "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
+        **extra,
+    }
+    return twilio.post("/twilio/recordings" + (f"?kind={kind}" if kind else ""), params)
+
+
+def recording(context: AppContext, rsid: str) -> Recording:
+    with context.sessions() as session:
+        found = session.scalars(sa.select(Recording).where(Recording.recording_sid == rsid)).one()
+        session.expunge(found)
+        return found
+
+
+def completed(twilio: TwilioClient, fake: FakeTwilio, mode: Any = "ok") -> tuple[str, str]:
+    rsid, sid = recording_sid(), call_sid()
+    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+    twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1", twilio.call_params(sid, "in-progress", Digits="3")
+    )
+    fake.state.setdefault("media", {})[rsid] = {"wav": WAV, "mode": mode}
+    assert callback(twilio, rsid, sid, "completed").status_code == 204
+    return rsid, sid
+
+
+def run_job(context: AppContext, rsid: str) -> None:
+    recording_jobs.process_recording(context, {"recording_sid": rsid})
+
+
+def test_callbacks_are_logged_and_never_go_backwards(
+    rec_twilio: TwilioClient, rec_context: AppContext
+) -> None:
+    rsid, sid = recording_sid(), call_sid()
+    rec_twilio.post("/twilio/voice", rec_twilio.call_params(sid, "ringing"))
+    rec_twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        rec_twilio.call_params(sid, "in-progress", Digits="2"),
+    )
+    assert callback(rec_twilio, rsid, sid, "in-progress").status_code == 204
+    assert recording(rec_context, rsid).state == "logged"
+    for _ in range(2):
+        assert callback(rec_twilio, rsid, sid, "completed").status_code == 204
+    assert callback(rec_twilio, rsid, sid, "in-progress").status_code == 204  # late, out of order
+    found = recording(rec_context, rsid)
+    assert (found.twilio_status, found.state, found.extension, found.channels) == (
+        "completed",
+        "pending",
+        "2",
+        2,
+    )
+    absent = recording_sid()
+    callback(rec_twilio, absent, sid, "absent", ErrorCode="13617", RecordingDuration="0")
+    assert (recording(rec_context, absent).state, recording(rec_context, absent).error_code) == (
+        "absent",
+        "13617",
+    )
+    assert callback(rec_twilio, "RE-nope", sid, "completed").status_code == 400
+    assert (
+        rec_twilio.post("/twilio/recordings", {"RecordingSid": rsid}, unsigned=True).status_code
+        == 403
+    )
+
+
+def test_the_pipeline_stores_an_encrypted_compressed_copy_then_deletes_twilios(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio)
+    run_job(rec_context, rsid)
+    found = recording(rec_context, rsid)
+    assert found.state == "done" and found.twilio_deleted_at is not None
+    assert fake_twilio.state["deleted"] == [rsid]
+    assert (
+        found.original_bytes and found.audio_bytes and found.original_bytes / found.audio_bytes >= 8
+    )
+    assert found.duration_seconds == pytest.approx(10.0, abs=0.1)
+    assert found.caller_talk_seconds == pytest.approx(3.0, abs=0.2)
+    assert found.agent_talk_seconds == pytest.approx(5.7, abs=0.2)
+    blob = rec_context.blobs.get(str(found.blob_key))
+    assert b"OggS" not in blob and b"OpusHead" not in blob  # encrypted at rest
+    headers = StaffFactory(rec_context).headers("supervisor", "sam")
+    audio = rec_twilio.client.get(f"/api/recordings/{rsid}/audio", headers=headers)
+    assert audio.status_code == 200 and audio.content.startswith(b"OggS")
+    assert audio.headers["accept-ranges"] == "bytes" and len(audio.content) == found.audio_bytes
+    detail = rec_twilio.client.get(f"/api/recordings/{rsid}", headers=headers).json()
+    assert detail["playable"] and detail["compression_ratio"] >= 8
+    assert (
+        set(detail["activity"]) == {"caller", "agent"} and max(detail["activity"]["agent"]) == 100
+    )
+
+
+def test_a_failing_download_is_retried_and_resumes(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio, mode=["500", "truncated", "ok"])
+    for _ in range(2):
+        with pytest.raises(MediaUnavailable):
+            run_job(rec_context, rsid)
+        assert recording(rec_context, rsid).state == "pending"
+    run_job(rec_context, rsid)
+    assert (recording(rec_context, rsid).state, recording(rec_context, rsid).attempts) == (
+        "done",
+        3,
+    )
+
+
+def test_a_download_that_keeps_failing_is_marked_failed_and_twilio_keeps_its_copy(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio, mode="slow")
+    for _ in range(2):
+        with pytest.raises(MediaUnavailable):
+            run_job(rec_context, rsid)
+    run_job(rec_context, rsid)  # the third and last attempt gives up
+    found = recording(rec_context, rsid)
+    assert found.state == "failed" and "gave up after 3 attempts" in (found.failure or "")
+    assert "deleted" not in fake_twilio.state
+    listed = rec_twilio.client.get(
+        "/api/recordings", params={"state": "failed"}, headers=staff.headers("supervisor")
+    ).json()
+    assert [(item["recording_sid"], item["playable"]) for item in listed["items"]] == [
+        (rsid, False)
+    ]
+
+
+def test_media_that_is_not_a_recording_fails_at_once(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio)
+    fake_twilio.state["media"][rsid]["wav"] = b"<html>not audio</html>"
+    run_job(rec_context, rsid)
+    assert recording(rec_context, rsid).state == "failed"
+    assert "unusable media" in (recording(rec_context, rsid).failure or "")
+
+
+def test_twilios_copy_is_deleted_only_after_ours_is_verified_and_a_crash_resumes_there(
+    rec_twilio: TwilioClient,
+    rec_context: AppContext,
+    fake_twilio: FakeTwilio,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio)
+    source = rec_context.recordings
+    assert source is not None
+    real_delete = source.delete
+
+    def crash(_sid: str) -> None:
+        raise MediaUnavailable("the process died here")
+
+    monkeypatch.setattr(source, "delete", crash)
+    with pytest.raises(MediaUnavailable):
+        run_job(rec_context, rsid)
+    assert recording(rec_context, rsid).state == "verified"
+    fake_twilio.state["media"][rsid]["mode"] = "404"  # the next attempt must not need the media
+    monkeypatch.setattr(source, "delete", real_delete)
+    run_job(rec_context, rsid)
+    assert recording(rec_context, rsid).state == "done" and fake_twilio.state["deleted"] == [rsid]
+
+
+def test_keeping_twilios_copy_is_a_setting(
+    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
+) -> None:
+    settings = make_settings(
+        database_url,
+        tmp_path / "var",
+        twilio_api_base_url=fake_twilio.url,
+        delete_twilio_recordings=False,
+    )
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+        rsid, _ = completed(
+            TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID), fake_twilio
+        )
+        run_job(context, rsid)
+    assert recording(context, rsid).state == "done" and "deleted" not in fake_twilio.state
+    context.engine.dispose()
+
+
+def test_playback_seeks_with_ranges_and_is_audited(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    rsid, _ = completed(rec_twilio, fake_twilio)
+    run_job(rec_context, rsid)
+    headers = staff.headers("supervisor", "sam")
+    url = f"/api/recordings/{rsid}/audio"
+    full = rec_twilio.client.get(url, headers=headers).content
+    total = len(full)
+    cases = {
+        "bytes=0-99": (0, 99),
+        f"bytes={total // 2}-": (total // 2, total - 1),
+        "bytes=-50": (total - 50, total - 1),
+        f"bytes=10-{total + 500}": (10, total - 1),
+    }
+    for header, (start, end) in cases.items():
+        response = rec_twilio.client.get(url, headers={**headers, "Range": header})
+        assert response.status_code == 206, header
+        assert response.headers["content-range"] == f"bytes {start}-{end}/{total}"
+        assert response.content == full[start : end + 1]
+    beyond = rec_twilio.client.get(url, headers={**headers, "Range": f"bytes={total}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{total}"
+    assert (
+        rec_twilio.client.get(url, headers={**headers, "Range": "bytes=0-1,5-6"}).status_code == 200
+    )
+    saved = rec_twilio.client.get(url, params={"download": "true"}, headers=headers)
+    assert saved.headers["content-disposition"].startswith("attachment")
+    assert rec_twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
+    assert rec_twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
+    with rec_context.sessions() as session:
+        actions = session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.object_id == rsid)
+            .order_by(AuditEntry.seq)
+        ).all()
+    # the full file, four ranges and the multi-range request; the 416 served nothing
+    assert actions.count("recording.play") == 6 and actions.count("recording.download") == 1
+
+
+def test_agents_pause_and_resume_recording_on_a_live_call(
+    rec_twilio: TwilioClient, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    sid = call_sid()
+    headers = staff.headers("agent", "ana")
+    for action, status in (("pause", "paused"), ("resume", "in-progress")):
+        response = rec_twilio.client.post(
+            f"/api/calls/{sid}/recording", json={"action": action}, headers=headers
+        )
+        assert response.status_code == 204
+        call, recording_ref, form = fake_twilio.state["recording_updates"][-1]
+        assert (call, recording_ref, form["Status"]) == (sid, "Twilio.CURRENT", status)
+    assert fake_twilio.state["recording_updates"][0][2]["PauseBehavior"] == "skip"
+
+
+def test_recording_is_set_per_extension(rec_twilio: TwilioClient, staff: StaffFactory) -> None:
+    admin = staff.headers("admin", "root")
+    changed = rec_twilio.client.patch(
+        "/api/extensions/4", json={"record_calls": False}, headers=admin
+    )
+    assert changed.json()["record_calls"] is False
+    sid = call_sid()
+    rec_twilio.post("/twilio/voice", rec_twilio.call_params(sid, "ringing"))
+    dial = rec_twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        rec_twilio.call_params(sid, "in-progress", Digits="4"),
+    )
+    assert 'record="do-not-record"' in dial.text and "recordingStatusCallback" not in dial.text
+    other = rec_twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        rec_twilio.call_params(call_sid(), "in-progress", Digits="3"),
+    )
+    assert 'record="record-from-answer-dual"' in other.text
+
+
+def test_from_callback_to_playable_through_the_job_queue(
+    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
+) -> None:
+    """The embedded queue's own consumer picks the recording up, as in production."""
+    settings = make_settings(database_url, tmp_path / "var", twilio_api_base_url=fake_twilio.url)
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+        rsid, _ = completed(
+            TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID), fake_twilio
+        )
+        deadline = time.monotonic() + 30
+        while recording(context, rsid).state != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert recording(context, rsid).state == "done"
+    context.engine.dispose()
+
+
+def test_a_missing_ffmpeg_is_reported_at_start(
+    database_url: str, tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    context = build_context(
+        make_settings(database_url, tmp_path / "var", ffmpeg_path="/nonexistent/ffmpeg"),
+        clock=clock,
+    )
+    bootstrap(context)
+    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["ffmpeg"] == "unavailable"
+    assert any(
+        "recordings cannot be processed: ffmpeg cannot be run" in r.getMessage()
+        for r in caplog.records
+    )
+    context.engine.dispose()
+
+
+def test_recordings_on_s3_compatible_storage(
+    database_url: str,
+    tmp_path: Path,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    s3_endpoint: str,
+    s3_credentials: None,
+) -> None:
+    import boto3
+
+    bucket = "rec-" + tmp_path.name.lower().replace("_", "-")[-40:]
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    settings = make_settings(
+        database_url,
+        tmp_path / "var",
+        twilio_api_base_url=fake_twilio.url,
+        embedded_worker=False,
+        blob_url=f"s3://{bucket}/311",
+        s3_endpoint_url=s3_endpoint,
+    )
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+        twilio = TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+        rsid, _ = completed(twilio, fake_twilio)
+        run_job(context, rsid)
+        headers = StaffFactory(context).headers("supervisor", "sam")
+        audio = client.get(
+            f"/api/recordings/{rsid}/audio", headers={**headers, "Range": "bytes=0-3"}
+        )
+    assert (audio.status_code, audio.content) == (206, b"OggS")
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=bucket)[
+            "Contents"
+        ]
+    ]
+    assert keys == [f"311/recordings/2026/11/{rsid}.sbm"]
+    context.engine.dispose()
