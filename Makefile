@@ -40,6 +40,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.request_search
 	$(BIN)/python -m benchmarks.recording_processing
+	$(BIN)/python -m benchmarks.sms_throughput
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

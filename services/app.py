@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services import audit, ops
+from services.appointments.views import router as appointments_router
 from services.audit.views import router as audit_router
 from services.calls.views import router as calls_router
 from services.clock import Clock, SystemClock
@@ -17,6 +18,8 @@ from services.directory import service as directory
 from services.directory.hours import business_hours
 from services.errors import install_problem_handlers
 from services.jobs import Jobs, make_huey
+from services.messaging import jobs as text_jobs
+from services.messaging.gateway import ConsoleGateway, SmsGateway
 from services.observability import RequestContextMiddleware
 from services.open311.views import router as open311_router
 from services.ratelimit import RateLimiter
@@ -33,8 +36,10 @@ from storage.crypto import Keyring, MasterKey, load_or_create_master_key
 from storage.db import make_engine, make_session_factory
 from storage.group_commit import GroupCommitter
 from telephony import recordings as recording_webhooks
+from telephony import sms as sms_webhooks
 from telephony import voice
 from telephony.recordings import TwilioRecordingSource
+from telephony.sms import TwilioTextGateway
 from telephony.webhooks import verifier_of
 
 log = logging.getLogger("switchboard")
@@ -69,10 +74,25 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         jobs=jobs,
         blobs=open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url),
         recordings=_recording_source(settings),
+        sms=_text_gateway(settings),
     )
     jobs.bind(context)
     register_jobs(jobs, settings)
     return context
+
+
+def _text_gateway(settings: Settings) -> SmsGateway:
+    if settings.effective_sms_gateway == "console" or not settings.twilio_auth_token:
+        return ConsoleGateway()
+    return TwilioTextGateway(
+        settings.twilio_account_sid or "",
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        from_number=settings.twilio_from_number,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        lookups=settings.twilio_lookup,
+        timeout=settings.twilio_timeout_seconds,
+    )
 
 
 def _recording_source(settings: Settings) -> TwilioRecordingSource | None:
@@ -97,6 +117,14 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
         retry_backoff=2,
     )
     jobs.register_periodic("recordings.sweep", recording_jobs.sweep_recordings, minute="*/5")
+    jobs.register(
+        "sms.send",
+        text_jobs.send_one,
+        retries=settings.sms_max_attempts,
+        retry_delay=5,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
 
 
 def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
@@ -166,10 +194,12 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(voice.router)
     app.include_router(recording_webhooks.router)
+    app.include_router(sms_webhooks.router)
     app.include_router(staff_router)
     app.include_router(audit_router)
     app.include_router(calls_router)
     app.include_router(requests_router)
     app.include_router(open311_router)
     app.include_router(recordings_router)
+    app.include_router(appointments_router)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.clock import Clock
 from services.jobs import Jobs
+from services.messaging.gateway import SmsGateway
 from services.observability import Metrics
 from services.recordings.gateway import RecordingSource
 from services.settings import Settings
@@ -31,6 +32,7 @@ class AppContext:
     ingest: GroupCommitter
     jobs: Jobs
     blobs: BlobStore
+    sms: SmsGateway
     # Twilio's REST side for recordings; None without Twilio credentials.
     recordings: RecordingSource | None = None
     metrics: Metrics = field(default_factory=Metrics)

@@ -25,10 +25,20 @@ from typing import Any
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
+from huey.exceptions import RateLimitExceeded, RetryTask
 
 log = logging.getLogger("switchboard.jobs")
 
 JobHandler = Callable[[Any, dict[str, Any]], None]
+
+
+class RetryLater(Exception):
+    """Raised by a handler to run again after ``delay`` seconds without spending one of
+    its retries (a rate limit, a message held until quiet hours end)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:.1f} s")
+        self.delay = delay
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,10 @@ class Jobs:
         def run(payload: dict[str, Any]) -> None:
             if self._context is None:
                 raise RuntimeError("the job queue has no application context bound")
-            handler(self._context, payload)
+            try:
+                handler(self._context, payload)
+            except RetryLater as later:
+                raise RetryTask(delay=later.delay) from None
 
         self._tasks[name] = self.huey.task(
             retries=retries, retry_delay=retry_delay, retry_backoff=retry_backoff, name=name
@@ -121,6 +134,14 @@ class Jobs:
         task = self._tasks[name]
         result = task.schedule(args=(payload or {},), eta=eta) if eta else task(payload or {})
         return str(result.id) if result is not None else ""
+
+    def take_rate(self, name: str, *, per_second: int) -> None:
+        """Count one use of ``name`` against ``per_second`` uses a second, shared by every
+        worker through the queue's storage; RetryLater when over."""
+        try:
+            self.huey.rate_limit(name, per_second, 1).acquire()
+        except RateLimitExceeded as exceeded:
+            raise RetryLater(max(0.05, float(exceeded.delay))) from None
 
     def pending(self) -> int:
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())

@@ -22,7 +22,17 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import FieldContext, Keyring, MasterKey
-from storage.models import Call, EncryptionKey, RequestContact, ServiceRequest, StaffUser
+from storage.models import (
+    Appointment,
+    Call,
+    EncryptionKey,
+    InboundText,
+    Recording,
+    RequestContact,
+    ServiceRequest,
+    StaffUser,
+    TextMessage,
+)
 
 BATCH = 500
 RowQuery = Any  # a SELECT of (primary key, row key for the AAD, sealed value)
@@ -59,6 +69,18 @@ def _contacts(column: str) -> Callable[[int], RowQuery]:
             .join(ServiceRequest, ServiceRequest.id == RequestContact.request_id)
             .where(RequestContact.id > after)
             .order_by(RequestContact.id)
+            .limit(BATCH)
+        )
+
+    return rows
+
+
+def _by(model: Any, row_key: str, column: str) -> Callable[[int], RowQuery]:
+    def rows(after: int) -> RowQuery:
+        return (
+            select(model.id, getattr(model, row_key), getattr(model, column))
+            .where(model.id > after)
+            .order_by(model.id)
             .limit(BATCH)
         )
 
@@ -127,6 +149,54 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
         "request_contacts",
         "address",
         _contacts("address_sealed"),
+    ),
+    SealedField(
+        "appointment place",
+        Appointment,
+        "location_sealed",
+        "appointments",
+        "location",
+        _by(Appointment, "public_id", "location_sealed"),
+    ),
+    SealedField(
+        "appointment phone",
+        Appointment,
+        "phone_sealed",
+        "appointments",
+        "phone",
+        _by(Appointment, "public_id", "phone_sealed"),
+    ),
+    SealedField(
+        "text recipient",
+        TextMessage,
+        "to_sealed",
+        "text_messages",
+        "to",
+        _by(TextMessage, "idempotency_key", "to_sealed"),
+    ),
+    SealedField(
+        "text body",
+        TextMessage,
+        "body_sealed",
+        "text_messages",
+        "body",
+        _by(TextMessage, "idempotency_key", "body_sealed"),
+    ),
+    SealedField(
+        "inbound text sender",
+        InboundText,
+        "from_sealed",
+        "inbound_texts",
+        "from",
+        _by(InboundText, "message_sid", "from_sealed"),
+    ),
+    SealedField(
+        "inbound text body",
+        InboundText,
+        "body_sealed",
+        "inbound_texts",
+        "body",
+        _by(InboundText, "message_sid", "body_sealed"),
     ),
     SealedField(
         "staff second factor", StaffUser, "totp_secret_sealed", "staff_users", "totp", _totp
@@ -229,8 +299,14 @@ def finish_rotation(session: Session, *, now: datetime) -> list[int]:
 
 
 def rewrap(session: Session, old: MasterKey, new: MasterKey) -> int:
-    """Re-wrap every stored key under a new master key; returns how many."""
+    """Re-wrap every stored key (data keys, the index root, each recording's key) under
+    a new master key; returns how many."""
     count = 0
+    for recording in session.scalars(select(Recording).where(Recording.wrapped_key.is_not(None))):
+        assert recording.wrapped_key is not None
+        plain = old.unwrap(recording.wrapped_key, purpose="recording")
+        recording.wrapped_key = new.wrap(plain, purpose="recording")
+        count += 1
     for key in session.scalars(select(EncryptionKey).where(EncryptionKey.wrapped_key.is_not(None))):
         assert key.wrapped_key is not None
         key.wrapped_key = new.wrap(

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     # The ffmpeg binary; by default the static build that the imageio-ffmpeg wheel ships.
     ffmpeg_path: str | None = None
 
+    # Texts: never sent in quiet hours (city time); reminders this long before a visit.
+    sms_quiet_hours: str = "21:00-08:00"
+    sms_reminder_lead_hours: int = Field(default=24, ge=1, le=24 * 14)
+    sms_rate_per_second: int = Field(default=1, ge=1, le=1000)
+    sms_max_attempts: int = Field(default=8, ge=1, le=50)
+    # A send whose answer was lost is checked with the carrier, then retried, after this.
+    sms_uncertain_after_seconds: float = Field(default=120.0, gt=0)
+    # When on, Twilio Lookup's line type decides whether a number can take texts.
+    twilio_lookup: bool = False
+
     # A new request is flagged as a possible duplicate of open requests for the same
     # service this close (same address, or within the radius) filed within the window.
     duplicate_window_hours: int = Field(default=72, ge=1)

@@ -147,6 +147,13 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "twilio_auth_token": TEST_AUTH_TOKEN,
         "master_key": MASTER_KEY,
         "blob_url": f"file://{data_dir / 'blobs'}",
+        # Tests never reach the real Twilio: texts go to the outbox unless a test says so.
+        "sms_gateway": "console",
+        # Tests run background jobs themselves, one step at a time, unless they want the
+        # worker (those say embedded_worker=True); and no test waits on the sender's limit.
+        "embedded_worker": False,
+        "sms_rate_per_second": 1000,
+        "twilio_from_number": "+13025550100",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

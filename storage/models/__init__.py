@@ -4,6 +4,7 @@ from storage.models.audit import AuditChainHead, AuditEntry, AuditSeal
 from storage.models.base import Base
 from storage.models.calls import Call, CallEvent, Extension
 from storage.models.keys import EncryptionKey
+from storage.models.messaging import Appointment, InboundText, TextMessage, TextOptOut
 from storage.models.recordings import QaEvaluation, QaForm, Recording
 from storage.models.requests import (
     ContactNameToken,
@@ -18,6 +19,7 @@ from storage.models.staff import ApiToken, SignInFailure, StaffSession, StaffUse
 
 __all__ = [
     "ApiToken",
+    "Appointment",
     "AuditChainHead",
     "AuditEntry",
     "AuditSeal",
@@ -27,6 +29,7 @@ __all__ = [
     "ContactNameToken",
     "EncryptionKey",
     "Extension",
+    "InboundText",
     "Open311Key",
     "QaEvaluation",
     "QaForm",
@@ -39,4 +42,6 @@ __all__ = [
     "SignInFailure",
     "StaffSession",
     "StaffUser",
+    "TextMessage",
+    "TextOptOut",
 ]

@@ -326,7 +326,9 @@ def test_from_callback_to_playable_through_the_job_queue(
     database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
 ) -> None:
     """The embedded queue's own consumer picks the recording up, as in production."""
-    settings = make_settings(database_url, tmp_path / "var", twilio_api_base_url=fake_twilio.url)
+    settings = make_settings(
+        database_url, tmp_path / "var", twilio_api_base_url=fake_twilio.url, embedded_worker=True
+    )
     context = build_context(settings, clock=clock)
     bootstrap(context)
     with TestClient(create_app(context), base_url=PUBLIC_URL) as client:

@@ -1,0 +1,1 @@
+"""Appointments for service requests, confirmed and reminded by text."""

@@ -1,0 +1,293 @@
+"""Booking, moving and cancelling appointments, and queueing the texts that go with them.
+
+Texts go only to the mobile number the caller gave for this appointment, with their
+consent recorded (who took it, when, on which call); never to a number that opted out;
+never in quiet hours (held until they end).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import ssn
+from services.errors import InvalidField, Problem
+from services.messaging import service as texts
+from services.messaging.service import QuietHours
+from services.messaging.templates import Window, render
+from services.phones import InvalidPhoneNumber, normalise
+from services.requests.catalogue import get_service
+from storage.crypto import FieldContext, Keyring
+from storage.models import Appointment, ServiceRequest
+
+TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+REFUSED_TYPES = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "is a landline and cannot take texts",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "is a toll-free number and cannot take texts",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "is a premium-rate number",
+    phonenumbers.PhoneNumberType.SHARED_COST: "is a shared-cost number and cannot take texts",
+}
+TEXTABLE_LINES = frozenset({"mobile", "nonFixedVoip"})
+MAX_WINDOW = timedelta(hours=12)
+
+
+def mobile_number(text: str, region: str, *, line_type: Callable[[str], str | None]) -> str:
+    """The E.164 form of a number that can take texts; InvalidField("phone") otherwise.
+
+    phonenumbers' type decides (US numbers read as fixed-line-or-mobile, which passes);
+    with carrier lookups on, the carrier's line type decides."""
+    try:
+        e164 = normalise(text, region)
+    except InvalidPhoneNumber as exc:
+        raise InvalidField("phone", str(exc)) from exc
+    parsed = phonenumbers.parse(e164)
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidField("phone", "is not a number in service")
+    kind = phonenumbers.number_type(parsed)
+    if kind not in TEXTABLE:
+        raise InvalidField("phone", REFUSED_TYPES.get(kind, "cannot take texts"))
+    line = line_type(e164)
+    if line is not None and line not in TEXTABLE_LINES:
+        raise InvalidField("phone", f"the carrier reports a {line} line, which cannot take texts")
+    return e164
+
+
+@dataclass(frozen=True)
+class TextPolicy:
+    city: str
+    tz: ZoneInfo
+    quiet: QuietHours
+    reminder_lead: timedelta
+
+
+def new_public_id() -> str:
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+    chars = "".join(secrets.choice(alphabet) for _ in range(10))
+    return f"AP-{chars[:5]}-{chars[5:]}"
+
+
+def _place(appointment: Appointment, column: str) -> FieldContext:
+    return FieldContext("appointments", column, appointment.public_id)
+
+
+def phone_of(keyring: Keyring, appointment: Appointment) -> str:
+    return keyring.open(appointment.phone_sealed, _place(appointment, "phone"))
+
+
+def location_of(keyring: Keyring, appointment: Appointment) -> str:
+    return keyring.open(appointment.location_sealed, _place(appointment, "location"))
+
+
+def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidField("ends_at", "must be after starts_at")
+    if ends_at - starts_at > MAX_WINDOW:
+        raise InvalidField("ends_at", "a visit window is at most 12 hours")
+    if starts_at <= now:
+        raise InvalidField("starts_at", "must be in the future")
+
+
+def message_text(
+    kind: str,
+    appointment: Appointment,
+    request: ServiceRequest,
+    keyring: Keyring,
+    policy: TextPolicy,
+) -> str:
+    return render(
+        kind,
+        appointment.language,
+        city=policy.city,
+        number=request.public_id,
+        window=Window(appointment.starts_at, appointment.ends_at),
+        place=location_of(keyring, appointment),
+        tz=policy.tz,
+    )
+
+
+def _queue(
+    session: Session,
+    keyring: Keyring,
+    appointment: Appointment,
+    request: ServiceRequest,
+    kind: str,
+    *,
+    at: datetime,
+    now: datetime,
+    policy: TextPolicy,
+) -> int | None:
+    return texts.queue_text(
+        session,
+        keyring,
+        key=f"{appointment.public_id}:{kind}:v{appointment.version}",
+        kind=kind,
+        to=phone_of(keyring, appointment),
+        body=message_text(kind, appointment, request, keyring, policy),
+        language=appointment.language,
+        appointment_id=appointment.id,
+        not_before=policy.quiet.release(at),
+        now=now,
+    )
+
+
+def _queue_notice_and_reminder(
+    session: Session,
+    keyring: Keyring,
+    appointment: Appointment,
+    request: ServiceRequest,
+    kind: str,
+    *,
+    now: datetime,
+    policy: TextPolicy,
+) -> list[int]:
+    queued = [_queue(session, keyring, appointment, request, kind, at=now, now=now, policy=policy)]
+    remind_at = appointment.starts_at - policy.reminder_lead
+    if remind_at > now:
+        queued.append(
+            _queue(
+                session,
+                keyring,
+                appointment,
+                request,
+                "reminder",
+                at=remind_at,
+                now=now,
+                policy=policy,
+            )
+        )
+    return [message for message in queued if message is not None]
+
+
+@dataclass(frozen=True)
+class Booking:
+    request_public_id: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    phone: str  # E.164, checked by mobile_number
+    language: str
+    consent_call_sid: str | None
+    department: str | None = None
+
+
+def book(
+    session: Session,
+    keyring: Keyring,
+    booking: Booking,
+    *,
+    booked_by: int,
+    now: datetime,
+    policy: TextPolicy,
+) -> tuple[Appointment, list[int]]:
+    """Book a visit for a request and queue its confirmation and reminder; returns the
+    appointment and the ids of texts to send now."""
+    request = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.public_id == booking.request_public_id)
+    )
+    if request is None:
+        raise InvalidField("request_id", "is not a service request")
+    if request.anonymous:
+        raise InvalidField("request_id", "is anonymous: the city holds no way to reach the caller")
+    check_window(booking.starts_at, booking.ends_at, now)
+    ssn.refuse("location", booking.location)
+    if texts.is_opted_out(session, keyring, booking.phone):
+        raise InvalidField(
+            "phone", "has opted out of texts (the caller can text START to opt back in)"
+        )
+    service = get_service(session, request.service_code)
+    appointment = Appointment(
+        public_id=new_public_id(),
+        request_id=request.id,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        department=booking.department or (service.department if service else "311"),
+        language="es" if booking.language == "es" else "en",
+        consent_at=now,
+        consent_by_id=booked_by,
+        consent_call_sid=booking.consent_call_sid,
+        status="booked",
+        version=1,
+        created_by_id=booked_by,
+        created_at=now,
+        updated_at=now,
+        location_sealed=b"",
+        phone_sealed=b"",
+        phone_index=keyring.blind_index("phone", booking.phone),
+    )
+    appointment.location_sealed = keyring.seal(
+        booking.location.strip(), _place(appointment, "location")
+    )
+    appointment.phone_sealed = keyring.seal(booking.phone, _place(appointment, "phone"))
+    session.add(appointment)
+    session.flush()
+    return appointment, _queue_notice_and_reminder(
+        session, keyring, appointment, request, "confirmation", now=now, policy=policy
+    )
+
+
+def _live(session: Session, appointment: Appointment) -> ServiceRequest:
+    if appointment.status == "cancelled":
+        raise Problem(409, "Conflict", "The appointment is cancelled.")
+    request = session.get(ServiceRequest, appointment.request_id)
+    assert request is not None
+    return request
+
+
+def reschedule(
+    session: Session,
+    keyring: Keyring,
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str | None,
+    now: datetime,
+    policy: TextPolicy,
+) -> list[int]:
+    """Move an appointment: the old reminder is withdrawn, a notice and a new reminder queued."""
+    request = _live(session, appointment)
+    check_window(starts_at, ends_at, now)
+    texts.cancel_pending(session, appointment_id=appointment.id, kinds=("reminder",), now=now)
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    if location:
+        ssn.refuse("location", location)
+        appointment.location_sealed = keyring.seal(
+            location.strip(), _place(appointment, "location")
+        )
+    appointment.version += 1
+    appointment.updated_at = now
+    session.flush()
+    return _queue_notice_and_reminder(
+        session, keyring, appointment, request, "reschedule", now=now, policy=policy
+    )
+
+
+def cancel(
+    session: Session,
+    keyring: Keyring,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    policy: TextPolicy,
+) -> list[int]:
+    """Cancel: pending texts are withdrawn and a cancellation notice queued."""
+    request = _live(session, appointment)
+    texts.cancel_pending(
+        session,
+        appointment_id=appointment.id,
+        kinds=("confirmation", "reminder", "reschedule"),
+        now=now,
+    )
+    appointment.status = "cancelled"
+    appointment.updated_at = now
+    queued = _queue(
+        session, keyring, appointment, request, "cancellation", at=now, now=now, policy=policy
+    )
+    return [] if queued is None else [queued]

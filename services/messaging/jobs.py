@@ -1,0 +1,41 @@
+"""Background jobs that send texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.context import AppContext
+from services.messaging.sending import SendConfig, due, send_text
+
+
+def send_config(context: AppContext) -> SendConfig:
+    settings = context.settings
+    return SendConfig(
+        gateway=context.sms,
+        status_callback=f"{settings.public_url}/twilio/sms/status"
+        if context.sms.name == "twilio"
+        else None,
+        max_attempts=settings.sms_max_attempts,
+        take_rate=lambda: context.jobs.take_rate(
+            "sms-sender", per_second=settings.sms_rate_per_second
+        ),
+    )
+
+
+def send_one(context: AppContext, payload: dict[str, Any]) -> None:
+    """Send one text (retried with backoff on 429 and 5xx)."""
+    send_text(
+        context.sessions,
+        context.keyring,
+        send_config(context),
+        int(payload["message_id"]),
+        now=context.clock.now(),
+    )
+
+
+def send_due(context: AppContext, _payload: dict[str, Any]) -> None:
+    """Every minute: queue texts whose time has come (quiet hours over, reminders, lost jobs)."""
+    with context.sessions() as session:
+        ids = due(session, now=context.clock.now(), stale_after=send_config(context).stale_after)
+    for message_id in ids:
+        context.jobs.enqueue("sms.send", {"message_id": message_id})

@@ -1,0 +1,162 @@
+"""Sending one text: claimed by one worker at a time, never twice to the carrier.
+
+A text is claimed with a conditional update (queued or held → sending), so a job and
+the sweep cannot both send it. If the carrier's answer is lost (the connection drops
+after it may have taken the text), the text stays "sending"; the next attempt first asks
+the carrier whether a text with this body went to this number since, and adopts it if
+so. Rate-limited (429) and 5xx answers put the text back in the queue to try later;
+refusals (invalid number, not a mobile, unsubscribed) end it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.messaging import service as texts
+from services.messaging.gateway import SendFailed, SendRefused, Sent, SmsGateway
+from storage.crypto import Keyring
+from storage.models import TextMessage
+
+# A text left "sending" this long had its attempt cut off; it may be checked and retried.
+STALE_SENDING = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SendConfig:
+    gateway: SmsGateway
+    status_callback: str | None
+    max_attempts: int
+    take_rate: Callable[[], None]
+    stale_after: timedelta = STALE_SENDING
+
+
+def _claim(
+    session: Session, message_id: int, now: datetime, stale_after: timedelta
+) -> TextMessage | None:
+    claimed = session.execute(
+        update(TextMessage)
+        .where(
+            TextMessage.id == message_id,
+            TextMessage.not_before <= now,
+            or_(
+                TextMessage.state.in_(("queued", "held")),
+                (TextMessage.state == "sending") & (TextMessage.sending_since < now - stale_after),
+            ),
+        )
+        .values(attempts=TextMessage.attempts + 1, updated_at=now)
+    )
+    if not getattr(claimed, "rowcount", 0):
+        return None
+    return session.get(TextMessage, message_id)
+
+
+def _finish(sessions: sessionmaker[Session], message_id: int, **values: object) -> None:
+    with sessions.begin() as session:
+        session.execute(update(TextMessage).where(TextMessage.id == message_id).values(**values))
+
+
+def send_text(
+    sessions: sessionmaker[Session],
+    keyring: Keyring,
+    config: SendConfig,
+    message_id: int,
+    *,
+    now: datetime,
+) -> str:
+    """Try to send one text; returns its state. Raises to be retried later."""
+    config.take_rate()  # before claiming: a rate-limited wait leaves nothing ambiguous
+    with sessions.begin() as session:
+        message = _claim(session, message_id, now, config.stale_after)
+        if message is None:
+            current = session.get(TextMessage, message_id)
+            return "gone" if current is None else current.state
+        to, body = texts.recipient(keyring, message), texts.body_of(keyring, message)
+        uncertain_since = message.sending_since if message.state == "sending" else None
+        if texts.is_opted_out(session, keyring, to):
+            message.state, message.failure, message.updated_at = (
+                "cancelled",
+                "the number opted out",
+                now,
+            )
+            return "cancelled"
+        message.state, message.sending_since = "sending", uncertain_since or now
+        attempt = message.attempts
+    if uncertain_since is not None:
+        already = config.gateway.find_sent(
+            to=to, body=body, since=uncertain_since - timedelta(minutes=1)
+        )
+        if already is not None:
+            _record_sent(sessions, message_id, already, config.gateway.name, now)
+            return "sent"
+    try:
+        sent = config.gateway.send(to=to, body=body, status_callback=config.status_callback)
+    except SendRefused as refused:
+        _finish(
+            sessions,
+            message_id,
+            state="failed",
+            error_code=refused.code,
+            failure=str(refused)[:120],
+            updated_at=now,
+        )
+        if refused.code == texts.UNSUBSCRIBED:
+            with sessions.begin() as session:
+                texts.set_opt_out(session, keyring, to, opted_out=True, source="carrier", now=now)
+        return "failed"
+    except SendFailed as failed:
+        if attempt >= config.max_attempts:
+            _finish(
+                sessions,
+                message_id,
+                state="failed",
+                failure=f"gave up after {attempt} attempts",
+                updated_at=now,
+            )
+            return "failed"
+        if not failed.ambiguous:
+            _finish(sessions, message_id, state="queued", sending_since=None, updated_at=now)
+        raise
+    _record_sent(sessions, message_id, sent, config.gateway.name, now)
+    return "sent"
+
+
+def _record_sent(
+    sessions: sessionmaker[Session], message_id: int, sent: Sent, gateway: str, now: datetime
+) -> None:
+    _finish(
+        sessions,
+        message_id,
+        state="sent",
+        message_sid=sent.message_sid,
+        twilio_status=sent.status,
+        gateway=gateway,
+        sent_at=now,
+        sending_since=None,
+        updated_at=now,
+    )
+
+
+def due(
+    session: Session, *, now: datetime, limit: int = 500, stale_after: timedelta = STALE_SENDING
+) -> list[int]:
+    """Texts that should be sent by now (held ones whose quiet hours ended, lost jobs)."""
+    return list(
+        session.scalars(
+            select(TextMessage.id)
+            .where(
+                TextMessage.not_before <= now,
+                or_(
+                    TextMessage.state.in_(("queued", "held")),
+                    (TextMessage.state == "sending")
+                    & (TextMessage.sending_since < now - stale_after),
+                ),
+            )
+            .order_by(TextMessage.not_before)
+            .limit(limit)
+        )
+    )

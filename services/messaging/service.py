@@ -1,0 +1,234 @@
+"""The text outbox, opt-outs, delivery status and texts from callers.
+
+Numbers and bodies are sealed like every other personal field (the body may name the
+appointment's place), and found by blind index. A number that said STOP is never sent
+to again until it says START.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.crypto import FieldContext, Keyring
+from storage.models import InboundText, TextMessage, TextOptOut
+from storage.upsert import insert_ignoring_conflicts
+
+OPT_OUT = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+OPT_IN = frozenset({"start", "yes", "unstop"})
+HELP = frozenset({"help", "info", "ayuda"})
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "read": 4,
+}
+FINAL_STATES = frozenset({"delivered", "undelivered", "failed", "cancelled"})
+UNSUBSCRIBED = "21610"
+
+
+def keyword_of(body: str) -> str | None:
+    """The keyword a text consists of, case-insensitive and trimmed; None otherwise."""
+    word = re.sub(r"^[\s\W_]+|[\s\W_]+$", "", body).casefold()
+    return word if word in OPT_OUT | OPT_IN | HELP else None
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """No texts between ``starts`` and ``ends`` in the city's time (overnight allowed)."""
+
+    starts: time
+    ends: time
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, tz: ZoneInfo) -> QuietHours:
+        match = re.fullmatch(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*", text)
+        if match is None:
+            raise ValueError("quiet hours look like 21:00-08:00")
+        return cls(time.fromisoformat(match[1]), time.fromisoformat(match[2]), tz)
+
+    def quiet(self, instant: datetime) -> bool:
+        now = instant.astimezone(self.tz).time()
+        if self.starts <= self.ends:
+            return self.starts <= now < self.ends
+        return now >= self.starts or now < self.ends
+
+    def release(self, instant: datetime) -> datetime:
+        """``instant``, or the end of the quiet hours it falls in."""
+        if not self.quiet(instant):
+            return instant
+        local = instant.astimezone(self.tz)
+        end = local.replace(hour=self.ends.hour, minute=self.ends.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(instant.tzinfo)
+
+
+def _place(column: str, key: str) -> FieldContext:
+    return FieldContext("text_messages", column, key)
+
+
+def queue_text(
+    session: Session,
+    keyring: Keyring,
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    body: str,
+    language: str,
+    appointment_id: int | None,
+    not_before: datetime,
+    now: datetime,
+) -> int | None:
+    """Put a text in the outbox; returns its id, or None when ``key`` was queued before."""
+    inserted = insert_ignoring_conflicts(
+        session,
+        TextMessage,
+        {
+            "idempotency_key": key,
+            "appointment_id": appointment_id,
+            "kind": kind,
+            "to_sealed": keyring.seal(to, _place("to", key)),
+            "to_index": keyring.blind_index("phone", to),
+            "body_sealed": keyring.seal(body, _place("body", key)),
+            "language": language,
+            "state": "held" if not_before > now else "queued",
+            "not_before": not_before,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=["idempotency_key"],
+    )
+    if not inserted:
+        return None
+    return session.scalar(select(TextMessage.id).where(TextMessage.idempotency_key == key))
+
+
+def recipient(keyring: Keyring, message: TextMessage) -> str:
+    return keyring.open(message.to_sealed, _place("to", message.idempotency_key))
+
+
+def body_of(keyring: Keyring, message: TextMessage) -> str:
+    return keyring.open(message.body_sealed, _place("body", message.idempotency_key))
+
+
+def cancel_pending(
+    session: Session, *, appointment_id: int, kinds: tuple[str, ...], now: datetime
+) -> int:
+    """Withdraw texts not yet sent (a reminder for a moved or cancelled appointment)."""
+    result = session.execute(
+        update(TextMessage)
+        .where(
+            TextMessage.appointment_id == appointment_id,
+            TextMessage.kind.in_(kinds),
+            TextMessage.state.in_(("queued", "held")),
+        )
+        .values(state="cancelled", failure="withdrawn", updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def is_opted_out(session: Session, keyring: Keyring, number: str) -> bool:
+    row = session.scalar(
+        select(TextOptOut).where(TextOptOut.phone_index == keyring.blind_index("phone", number))
+    )
+    return row is not None and row.opted_out
+
+
+def set_opt_out(
+    session: Session, keyring: Keyring, number: str, *, opted_out: bool, source: str, now: datetime
+) -> None:
+    index = keyring.blind_index("phone", number)
+    row = session.scalar(select(TextOptOut).where(TextOptOut.phone_index == index))
+    if row is None:
+        session.add(
+            TextOptOut(phone_index=index, opted_out=opted_out, source=source, changed_at=now)
+        )
+    else:
+        row.opted_out, row.source, row.changed_at = opted_out, source, now
+    if opted_out:
+        session.execute(
+            update(TextMessage)
+            .where(TextMessage.to_index == index, TextMessage.state.in_(("queued", "held")))
+            .values(state="cancelled", failure="the number opted out", updated_at=now)
+        )
+    session.flush()
+
+
+def record_status(
+    session: Session,
+    keyring: Keyring,
+    *,
+    message_sid: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """Fold a delivery status callback into its text; False when it changed nothing.
+    A final status is never downgraded; error 21610 also opts the number out."""
+    message = session.scalars(
+        select(TextMessage).where(TextMessage.message_sid == message_sid).with_for_update()
+    ).one_or_none()
+    if message is None:
+        return False
+    current = STATUS_RANK.get(message.twilio_status or "", -1)
+    if STATUS_RANK.get(status, -1) <= current:
+        return False
+    message.twilio_status = status
+    message.error_code = error_code or message.error_code
+    if status in ("delivered", "undelivered", "failed"):
+        message.state = status
+    message.updated_at = now
+    if error_code == UNSUBSCRIBED:
+        set_opt_out(
+            session, keyring, recipient(keyring, message), opted_out=True, source="carrier", now=now
+        )
+    return True
+
+
+def log_inbound(
+    session: Session,
+    keyring: Keyring,
+    *,
+    message_sid: str,
+    sender: str,
+    body: str,
+    keyword: str | None,
+    now: datetime,
+) -> bool:
+    """Keep a caller's text (SSN-like numbers already redacted by the caller of this)."""
+    return insert_ignoring_conflicts(
+        session,
+        InboundText,
+        {
+            "message_sid": message_sid,
+            "from_sealed": keyring.seal(sender, FieldContext("inbound_texts", "from", message_sid)),
+            "from_index": keyring.blind_index("phone", sender),
+            "body_sealed": keyring.seal(body, FieldContext("inbound_texts", "body", message_sid)),
+            "keyword": keyword,
+            "received_at": now,
+        },
+        conflict_columns=["message_sid"],
+    )
+
+
+def inbound_sender(keyring: Keyring, text: InboundText) -> str:
+    return keyring.open(text.from_sealed, FieldContext("inbound_texts", "from", text.message_sid))
+
+
+def inbound_body(keyring: Keyring, text: InboundText) -> str:
+    return keyring.open(text.body_sealed, FieldContext("inbound_texts", "body", text.message_sid))
