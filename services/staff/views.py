@@ -302,6 +302,7 @@ class StaffOut(BaseModel):
     second_factor: bool
     locked_until: datetime | None
     created_at: datetime
+    extension: str | None = None
 
 
 class StaffList(BaseModel):
@@ -323,6 +324,11 @@ class StaffChange(BaseModel):
 
     role: Role | None = None
     disabled: bool | None = None
+    extension: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{0,8}$",
+        description="Directory digits whose calls pop on this person's screen; empty clears",
+    )
 
 
 class NewPassword(BaseModel):
@@ -360,6 +366,7 @@ def _staff_out(user: StaffUser, context: AppContext) -> StaffOut:
         second_factor=user.totp_enabled_at is not None,
         locked_until=local(user.locked_until),
         created_at=user.created_at.astimezone(context.city_tz),
+        extension=user.extension,
     )
 
 
@@ -415,7 +422,8 @@ def _would_leave_no_admin(session: Session, user: StaffUser) -> bool:
 def change_staff(
     user_id: RowId, body: StaffChange, staff: StaffAdmin, context: ContextDep
 ) -> StaffOut:
-    """Change an account's role or disable it; either ends all its sessions."""
+    """Change an account's role or disable it (either ends all its sessions), or set the
+    extension whose calls pop on its screen."""
     now = context.clock.now()
     with context.sessions.begin() as session:
         user = accounts.get_user(session, user_id)
@@ -431,6 +439,9 @@ def change_staff(
         if body.disabled is not None and body.disabled != (user.disabled_at is not None):
             changes["disabled"] = body.disabled
             accounts.set_disabled(session, user=user, disabled=body.disabled, now=now)
+        if body.extension is not None and (body.extension or None) != user.extension:
+            changes["extension"] = body.extension or None
+            user.extension, user.updated_at = body.extension or None, now
         audit.record(
             session,
             actor=staff.actor,

@@ -26,6 +26,8 @@ class StaffUser(Base):
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     locked_until: Mapped[datetime | None]
+    # The extension (directory digits) whose ringing calls pop on this agent's screen.
+    extension: Mapped[str | None] = mapped_column(String(8))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

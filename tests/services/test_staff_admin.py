@@ -26,6 +26,12 @@ def test_an_administrator_manages_accounts(
     assert promoted.json()["role"] == "supervisor"
     disabled = client.patch(f"/api/staff/{dana['id']}", json={"disabled": True}, headers=admin)
     assert disabled.json()["disabled"] is True
+    seated = client.patch(f"/api/staff/{dana['id']}", json={"extension": "2"}, headers=admin)
+    assert seated.json()["extension"] == "2"
+    cleared = client.patch(f"/api/staff/{dana['id']}", json={"extension": ""}, headers=admin)
+    assert cleared.json()["extension"] is None
+    bad = client.patch(f"/api/staff/{dana['id']}", json={"extension": "2a"}, headers=admin)
+    assert bad.status_code == 422
     reset = client.put(
         f"/api/staff/{dana['id']}/password", json={"password": "another long one"}, headers=admin
     )
@@ -40,6 +46,8 @@ def test_an_administrator_manages_accounts(
         ).all()
     assert actions == [
         "staff.create",
+        "staff.change",
+        "staff.change",
         "staff.change",
         "staff.change",
         "staff.password_reset",
