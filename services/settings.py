@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     duplicate_window_hours: int = Field(default=72, ge=1)
     duplicate_radius_meters: float = Field(default=50.0, gt=0)
 
+    # Retention: the purge deletes this many rows per transaction, pausing between
+    # batches so that webhooks keep flowing during a large purge.
+    retention_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    retention_pause_seconds: float = Field(default=0.01, ge=0, le=10)
+    # The app's own minimal access log (kept one calendar month).
+    access_log: bool = True
+    # Business days for privacy deadlines: weekends, US federal holidays when on, and
+    # these extra dates (comma-separated ISO dates, e.g. city holidays).
+    us_federal_holidays: bool = True
+    holidays: str = ""
+    # Published statistics suppress any count below this.
+    report_min_cell: int = Field(default=5, ge=1, le=1000)
+
     # Console sessions and sign-in throttling.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)

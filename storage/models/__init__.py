@@ -5,6 +5,13 @@ from storage.models.base import Base
 from storage.models.calls import Call, CallEvent, Extension
 from storage.models.keys import EncryptionKey
 from storage.models.messaging import Appointment, InboundText, TextMessage, TextOptOut
+from storage.models.privacy import (
+    AccessLogEntry,
+    Disclosure,
+    LegalHold,
+    PrivacyRequest,
+    RetentionSchedule,
+)
 from storage.models.recordings import QaEvaluation, QaForm, Recording
 from storage.models.requests import (
     ContactNameToken,
@@ -18,6 +25,7 @@ from storage.models.requests import (
 from storage.models.staff import ApiToken, SignInFailure, StaffSession, StaffUser
 
 __all__ = [
+    "AccessLogEntry",
     "ApiToken",
     "Appointment",
     "AuditChainHead",
@@ -27,16 +35,20 @@ __all__ = [
     "Call",
     "CallEvent",
     "ContactNameToken",
+    "Disclosure",
     "EncryptionKey",
     "Extension",
     "InboundText",
+    "LegalHold",
     "Open311Key",
+    "PrivacyRequest",
     "QaEvaluation",
     "QaForm",
     "Recording",
     "RequestCall",
     "RequestContact",
     "RequestStatusChange",
+    "RetentionSchedule",
     "ServiceRequest",
     "ServiceType",
     "SignInFailure",
