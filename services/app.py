@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services import audit, ops
+from services.accesslog import AccessLog
 from services.appointments.views import router as appointments_router
 from services.audit.views import router as audit_router
 from services.calls.views import router as calls_router
@@ -28,6 +29,8 @@ from services.recordings.audio import ffmpeg_problem
 from services.recordings.views import router as recordings_router
 from services.requests import catalogue
 from services.requests.views import router as requests_router
+from services.retention.service import retention_job
+from services.retention.views import router as retention_router
 from services.security import SecurityHeadersMiddleware
 from services.settings import Settings
 from services.staff.views import router as staff_router
@@ -76,6 +79,8 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         recordings=_recording_source(settings),
         sms=_text_gateway(settings),
     )
+    if settings.access_log:
+        context.access_log = AccessLog(context.sessions, context.clock)
     jobs.bind(context)
     register_jobs(jobs, settings)
     return context
@@ -125,6 +130,7 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
         retry_backoff=2,
     )
     jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
+    jobs.register_periodic("retention.nightly", retention_job, minute="30", hour="7")
 
 
 def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
@@ -161,6 +167,8 @@ def create_app(context: AppContext) -> FastAPI:
         if not settings.twilio_auth_token:
             log.warning("SWITCHBOARD_TWILIO_AUTH_TOKEN is not set: every Twilio webhook gets 403")
         context.ingest.start()
+        if context.access_log is not None:
+            context.access_log.start()
         problem = ffmpeg_problem(settings.ffmpeg_path)
         if problem is not None:
             log.error("recordings cannot be processed: %s", problem)
@@ -168,6 +176,8 @@ def create_app(context: AppContext) -> FastAPI:
             context.jobs.start_consumer()
         yield
         context.jobs.stop_consumer()
+        if context.access_log is not None:
+            context.access_log.stop()
         context.ingest.stop()
         context.engine.dispose()
 
@@ -190,6 +200,7 @@ def create_app(context: AppContext) -> FastAPI:
         metrics=context.metrics,
         max_body_bytes=settings.max_api_body_bytes,
         max_webhook_body_bytes=settings.max_webhook_body_bytes,
+        access_log=context.access_log,
     )
     app.include_router(ops.router)
     app.include_router(voice.router)
@@ -202,4 +213,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(recordings_router)
     app.include_router(appointments_router)
+    app.include_router(retention_router)
     return app

@@ -7,6 +7,7 @@ import getpass
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -16,6 +17,7 @@ from services.app import bootstrap, build_context, create_app
 from services.context import AppContext
 from services.observability import configure_logging
 from services.open311 import keys as open311_keys
+from services.retention.service import run_retention
 from services.roles import Role
 from services.settings import Settings
 from services.staff import service as staff
@@ -278,6 +280,29 @@ def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     return 1
 
 
+def _instant(text: str) -> datetime:
+    """An ISO date or date-time; a date means its midnight, a naive time means UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use an ISO date or time, e.g. 2027-01-31") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    report = run_retention(context, as_of=args.as_of, dry_run=args.dry_run)
+    verb = "would destroy" if args.dry_run else "destroyed"
+    print(f"retention as of {report.as_of.isoformat()}: {verb} {report.total} rows")
+    for name, count in sorted(report.counts.items()):
+        print(f"  {name:<18} {count:>10}")
+    for name, count in sorted(report.held.items()):
+        print(f"  {name:<18} {count:>10} kept by legal holds")
+    if report.blobs_deleted:
+        print(f"  recording blobs deleted: {report.blobs_deleted}")
+    return 0
+
+
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.twilio_auth_token
     if token is None:
@@ -362,6 +387,11 @@ def _add_privacy_commands(commands: Any) -> None:
     keys_cmd.add_parser(
         "rewrap", help="re-wrap every key under a new master key read from stdin"
     ).set_defaults(handler=cmd_keys_rewrap)
+    retention = _group(commands, "retention", "retention schedules and the purge")
+    run = retention.add_parser("run", help="destroy what the schedules no longer keep")
+    run.add_argument("--as-of", type=_instant, default=None, help="purge as if it were then")
+    run.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    run.set_defaults(handler=cmd_retention_run)
 
 
 def _add_integration_commands(commands: Any) -> None:

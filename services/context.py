@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.accesslog import AccessLog
 from services.clock import Clock
 from services.jobs import Jobs
 from services.messaging.gateway import SmsGateway
@@ -36,6 +37,8 @@ class AppContext:
     # Twilio's REST side for recordings; None without Twilio credentials.
     recordings: RecordingSource | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # The app's own minimal access log; None when turned off.
+    access_log: AccessLog | None = None
 
     @property
     def city_tz(self) -> ZoneInfo:

@@ -109,8 +109,10 @@ class RequestContextMiddleware:
         metrics: Metrics,
         max_body_bytes: int,
         max_webhook_body_bytes: int,
+        access_log: Any = None,
     ) -> None:
         self.app = app
+        self.access_log = access_log
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.max_webhook_body_bytes = max_webhook_body_bytes
@@ -163,6 +165,15 @@ class RequestContextMiddleware:
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )
+            if self.access_log is not None:
+                client = scope.get("client")
+                self.access_log.add(
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration_ms=elapsed * 1000,
+                    client_host=client[0] if client else None,
+                )
             request_id_var.reset(token)
 
 

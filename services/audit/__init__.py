@@ -140,6 +140,9 @@ def _month_start(month: str) -> datetime:
     return datetime(year, number, 1, tzinfo=UTC)
 
 
+month_start = _month_start
+
+
 def _next_month(month: str) -> str:
     start = _month_start(month)
     return month_of((start + timedelta(days=32)).replace(day=1))

@@ -1,0 +1,198 @@
+"""Legal holds: data under a hold is never purged until every hold on it is released.
+
+A hold names a request, a call or a recording, or a person by one of the four search
+keys (phone, email, name, home address). A person's hold is resolved when the purge
+runs, through the same blind indexes agents search with, so it also covers what arrived
+after the hold was placed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import ssn
+from services.errors import InvalidField, NotFound, Problem
+from services.requests.service import SearchKey, normalised_term, search_requests
+from storage.crypto import FieldContext, Keyring
+from storage.models import (
+    Appointment,
+    Call,
+    LegalHold,
+    Recording,
+    RequestCall,
+    ServiceRequest,
+)
+
+TARGETS = ("request", "call", "recording", "person")
+PERSON_KEYS = ("phone", "email", "name", "address")
+EVERYTHING = 1_000_000
+
+
+def new_public_id() -> str:
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+    return "LH-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _place(hold: LegalHold) -> FieldContext:
+    return FieldContext("legal_holds", "person", hold.public_id)
+
+
+@dataclass(frozen=True)
+class NewHold:
+    target_type: str
+    reason: str
+    target_ref: str | None = None
+    person_kind: str | None = None
+    person_value: str | None = None
+
+
+def place_hold(
+    session: Session,
+    keyring: Keyring,
+    new: NewHold,
+    *,
+    by: int | None,
+    now: datetime,
+    region: str,
+) -> LegalHold:
+    if new.target_type not in TARGETS:
+        raise InvalidField("target_type", f"must be one of {', '.join(TARGETS)}")
+    reason = new.reason.strip()
+    if len(reason) < 3:
+        raise InvalidField("reason", "say why the data must be kept")
+    ssn.refuse("reason", reason)
+    hold = LegalHold(
+        public_id=new_public_id(),
+        target_type=new.target_type,
+        reason=reason,
+        placed_by_id=by,
+        placed_at=now,
+    )
+    if new.target_type == "person":
+        if new.person_kind not in PERSON_KEYS or not (new.person_value or "").strip():
+            raise InvalidField("person", f"give one of {', '.join(PERSON_KEYS)} and its value")
+        term = normalised_term(SearchKey(new.person_kind, new.person_value or ""), region)
+        hold.person_kind = new.person_kind
+        hold.person_sealed = keyring.seal(term, _place(hold))
+    else:
+        ref = (new.target_ref or "").strip()
+        if not ref:
+            raise InvalidField("target_ref", "name the request, call or recording")
+        column: Any = {
+            "request": ServiceRequest.public_id,
+            "call": Call.call_sid,
+            "recording": Recording.recording_sid,
+        }[new.target_type]
+        if session.scalar(select(column).where(column == ref)) is None:
+            raise InvalidField("target_ref", f"is not a {new.target_type} the city holds")
+        hold.target_ref = ref
+    session.add(hold)
+    session.flush()
+    return hold
+
+
+def release_hold(
+    session: Session, public_id: str, *, reason: str, by: int | None, now: datetime
+) -> LegalHold:
+    hold = session.scalar(select(LegalHold).where(LegalHold.public_id == public_id))
+    if hold is None:
+        raise NotFound("legal hold")
+    if hold.released_at is not None:
+        raise Problem(409, "Conflict", "This hold was already released.")
+    ssn.refuse("reason", reason)
+    hold.released_at, hold.released_by_id, hold.release_reason = now, by, reason.strip() or None
+    session.flush()
+    return hold
+
+
+def active_holds(session: Session) -> list[LegalHold]:
+    return list(
+        session.scalars(
+            select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)
+        )
+    )
+
+
+def person_term(keyring: Keyring, hold: LegalHold) -> str:
+    assert hold.person_sealed is not None
+    return keyring.open(hold.person_sealed, _place(hold))
+
+
+@dataclass
+class Held:
+    """Everything the active holds protect, resolved once per purge run."""
+
+    requests: set[int] = field(default_factory=set)
+    call_sids: set[str] = field(default_factory=set)
+    recording_sids: set[str] = field(default_factory=set)
+    phone_indexes: set[bytes] = field(default_factory=set)
+    holds: int = 0
+
+    def summary(self) -> str:
+        return json.dumps(
+            {
+                "holds": self.holds,
+                "requests": len(self.requests),
+                "calls": len(self.call_sids),
+                "recordings": len(self.recording_sids),
+            }
+        )
+
+
+def resolve(session: Session, keyring: Keyring, *, region: str) -> Held:
+    """What every active hold protects: requests (with their calls, appointments and
+    texts), calls (with their legs, events and recordings), recordings (with their
+    evaluations), and for a person everything found by their key."""
+    held = Held()
+    for hold in active_holds(session):
+        held.holds += 1
+        if hold.target_type == "request":
+            request_id = session.scalar(
+                select(ServiceRequest.id).where(ServiceRequest.public_id == hold.target_ref)
+            )
+            if request_id is not None:
+                held.requests.add(request_id)
+        elif hold.target_type == "call" and hold.target_ref:
+            held.call_sids.add(hold.target_ref)
+        elif hold.target_type == "recording" and hold.target_ref:
+            held.recording_sids.add(hold.target_ref)
+        elif hold.target_type == "person" and hold.person_kind:
+            term = person_term(keyring, hold)
+            found = search_requests(
+                session, keyring, SearchKey(hold.person_kind, term), region=region, limit=EVERYTHING
+            )
+            held.requests.update(request.id for request in found)
+            if hold.person_kind == "phone":
+                index = keyring.blind_index("phone", term)
+                held.phone_indexes.add(index)
+                held.call_sids.update(
+                    session.scalars(select(Call.call_sid).where(Call.from_index == index))
+                )
+    if held.requests:
+        held.call_sids.update(
+            session.scalars(
+                select(RequestCall.call_sid).where(RequestCall.request_id.in_(held.requests))
+            )
+        )
+        held.phone_indexes.update(
+            session.scalars(
+                select(Appointment.phone_index).where(Appointment.request_id.in_(held.requests))
+            )
+        )
+    if held.call_sids:
+        held.call_sids.update(
+            session.scalars(select(Call.call_sid).where(Call.parent_call_sid.in_(held.call_sids)))
+        )
+        held.recording_sids.update(
+            session.scalars(
+                select(Recording.recording_sid).where(Recording.call_sid.in_(held.call_sids))
+            )
+        )
+    return held
