@@ -23,6 +23,7 @@ from services.messaging import jobs as text_jobs
 from services.messaging.gateway import ConsoleGateway, SmsGateway
 from services.observability import RequestContextMiddleware
 from services.open311.views import router as open311_router
+from services.privacy.views import router as privacy_router
 from services.ratelimit import RateLimiter
 from services.recordings import jobs as recording_jobs
 from services.recordings.audio import ffmpeg_problem
@@ -214,4 +215,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(recordings_router)
     app.include_router(appointments_router)
     app.include_router(retention_router)
+    app.include_router(privacy_router)
     return app

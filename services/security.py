@@ -36,8 +36,10 @@ class SecurityHeadersMiddleware:
                     for name, value in message.get("headers", [])
                     if not (name.lower() == b"cache-control" and not cacheable)
                 ]
+                # A response may bring a stricter policy of its own (the letters do).
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
                 headers += [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,6 +102,17 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("holidays")
+    @classmethod
+    def _iso_dates(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    date.fromisoformat(part)
+                except ValueError as exc:
+                    raise ValueError(f"{part!r} is not an ISO date (YYYY-MM-DD)") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,1 @@
+"""Access-and-correction requests: deadlines, finding what is held, exports, letters."""
