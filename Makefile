@@ -41,6 +41,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.request_search
 	$(BIN)/python -m benchmarks.recording_processing
 	$(BIN)/python -m benchmarks.sms_throughput
+	$(BIN)/python -m benchmarks.retention_purge
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
