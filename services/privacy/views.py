@@ -20,6 +20,7 @@ from services.privacy import service as privacy
 from services.privacy.calendar import BusinessCalendar
 from services.privacy.holdings import Holdings, find_holdings
 from services.requests import service as requests
+from services.requests.schemas import ContactCorrection
 from storage.models import PrivacyRequest
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["privacy"])
@@ -89,15 +90,10 @@ class DecideIn(BaseModel):
     reason: str | None = Field(default=None, max_length=4000)
 
 
-class CorrectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CorrectionIn(ContactCorrection):
+    """A correction to the contact on one of the person's own requests."""
 
     request_id: str = Field(pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$", description="The request")
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    address: str | None = Field(default=None, max_length=300)
-    clear: list[Literal["name", "phone", "email", "address"]] = Field(default_factory=list)
 
 
 def _calendar(context: AppContext) -> BusinessCalendar:
@@ -135,7 +131,12 @@ def _out(
 
 
 def _audit(
-    session: Session, staff: Staff, context: AppContext, action: str, public_id: str, **detail: Any
+    session: Session,
+    staff: Staff,
+    context: AppContext,
+    action: str,
+    public_id: str | None,
+    **detail: Any,
 ) -> None:
     audit.record(
         session,
@@ -185,7 +186,7 @@ def list_requests(
         out = [_out(context, request) for request in found]
         if which == "open":
             out.sort(key=lambda r: (r.next_deadline.due if r.next_deadline else date.max, r.id))
-        _audit(session, staff, context, "privacy.request_list", "", results=len(out))
+        _audit(session, staff, context, "privacy.request_list", None, results=len(out))
         return out
 
 
