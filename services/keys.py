@@ -27,6 +27,8 @@ from storage.models import (
     Call,
     EncryptionKey,
     InboundText,
+    LegalHold,
+    PrivacyRequest,
     Recording,
     RequestContact,
     ServiceRequest,
@@ -200,6 +202,22 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     ),
     SealedField(
         "staff second factor", StaffUser, "totp_secret_sealed", "staff_users", "totp", _totp
+    ),
+    SealedField(
+        "legal hold person",
+        LegalHold,
+        "person_sealed",
+        "legal_holds",
+        "person",
+        _by(LegalHold, "public_id", "person_sealed"),
+    ),
+    SealedField(
+        "privacy request requester",
+        PrivacyRequest,
+        "requester_sealed",
+        "privacy_requests",
+        "requester",
+        _by(PrivacyRequest, "public_id", "requester_sealed"),
     ),
 )
 
