@@ -26,6 +26,7 @@ from services.ratelimit import RateLimiter
 from services.recordings import jobs as recording_jobs
 from services.recordings.audio import ffmpeg_problem
 from services.recordings.views import router as recordings_router
+from services.reports.views import router as reports_router
 from services.requests import catalogue
 from services.requests.views import router as requests_router
 from services.security import SecurityHeadersMiddleware
@@ -202,4 +203,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(recordings_router)
     app.include_router(appointments_router)
+    app.include_router(reports_router)
     return app
