@@ -16,6 +16,7 @@ from services.clock import Clock, SystemClock
 from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
+from services.disclosures.views import router as disclosures_router
 from services.errors import install_problem_handlers
 from services.jobs import Jobs, make_huey
 from services.messaging import jobs as text_jobs
@@ -204,4 +205,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(recordings_router)
     app.include_router(appointments_router)
     app.include_router(reports_router)
+    app.include_router(disclosures_router)
     return app
