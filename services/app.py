@@ -17,6 +17,7 @@ from services.clock import Clock, SystemClock
 from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
+from services.disclosures.views import router as disclosures_router
 from services.errors import install_problem_handlers
 from services.jobs import Jobs, make_huey
 from services.messaging import jobs as text_jobs
@@ -28,6 +29,7 @@ from services.ratelimit import RateLimiter
 from services.recordings import jobs as recording_jobs
 from services.recordings.audio import ffmpeg_problem
 from services.recordings.views import router as recordings_router
+from services.reports.views import router as reports_router
 from services.requests import catalogue
 from services.requests.views import router as requests_router
 from services.retention.service import retention_job
@@ -216,4 +218,6 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(appointments_router)
     app.include_router(retention_router)
     app.include_router(privacy_router)
+    app.include_router(reports_router)
+    app.include_router(disclosures_router)
     return app

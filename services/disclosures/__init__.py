@@ -1,0 +1,1 @@
+"""The disclosure log and the public-records export of service requests."""

@@ -1,0 +1,165 @@
+"""The public-records export of service requests: what was asked for where, never by whom.
+
+Each row has the request's public id, service, status, channel, the local dates it was
+filed and closed, the problem's location without street or unit numbers, and its point
+rounded to three decimals (about 110 m). Names, numbers, emails, the caller's home
+address and the description (free text can name people) are never read. Rows are read
+in keyset batches, so a year of requests is never held in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.requests.text import EMAIL
+from storage.models import ServiceRequest, ServiceType
+
+BATCH = 1000
+COLUMNS = (
+    "id",
+    "service_code",
+    "service_name",
+    "status",
+    "channel",
+    "created_on",
+    "closed_on",
+    "location",
+    "lat",
+    "long",
+)
+
+# A unit designator and what follows it: "Apt 3", "Unit 5B", "#12", "Suite 200".
+_UNIT = re.compile(
+    r"(?:#|\b(?:apt|apartment|unit|suite|ste|rm|room|bldg|building)\b\.?)\s*#?\s*[\w-]+",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
+_NUMBERED_ROAD = re.compile(r"^[A-Za-z]{1,3}-\d+[A-Za-z]?$")  # I-95, US-1, SR-7
+_ROAD_WORDS = frozenset(
+    # Not "road": in "Oak Rd, 12" the number would be a house's.
+    {"route", "rte", "rt", "highway", "hwy", "interstate", "i", "us", "sr", "cr"}
+)
+_FRACTIONS = frozenset("½¼¾⅓⅔")
+_EDGE_PUNCTUATION = ",;:.-\u2013/ "  # and the en dash
+
+
+def _is_house_number(word: str, previous: str | None) -> bool:
+    core = word.strip(_EDGE_PUNCTUATION + "()")
+    if not core or not (any(c.isdigit() for c in core) or any(c in _FRACTIONS for c in core)):
+        return False
+    if _ORDINAL.match(core) or _NUMBERED_ROAD.match(core):
+        return False
+    # "Route 9", "County Road 12": a road's number, not a house's.
+    return (previous or "").strip(_EDGE_PUNCTUATION).casefold() not in _ROAD_WORDS
+
+
+def without_street_numbers(address: str | None) -> str | None:
+    """The location with house numbers (``1234``, ``12-14``, ``12A``, ``12 1/2``), unit
+    numbers and email addresses removed; ordinal streets ("5th Ave") and road numbers
+    ("Route 9", "I-95") kept. None when nothing is left."""
+    if not address:
+        return None
+    text = _UNIT.sub(" ", EMAIL.sub(" ", address))
+    kept: list[str] = []
+    previous: str | None = None
+    for word in text.split():
+        if not _is_house_number(word, previous):
+            kept.append(word)
+        elif word.rstrip()[-1:] in ",;" and kept:
+            kept[-1] = kept[-1].rstrip(",;") + word.rstrip()[-1]
+        previous = word
+    cleaned = " ".join(kept)
+    cleaned = re.sub(r"\s+([,;])", r"\1", cleaned)
+    cleaned = re.sub(r"([,;])(?:\s*[,;])+", r"\1", cleaned)
+    cleaned = cleaned.strip(_EDGE_PUNCTUATION)
+    return cleaned or None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The requests an export covers: filed in [start, end) and numbered up to
+    ``last_id`` when it began, so the count logged is the count sent."""
+
+    start: datetime
+    end: datetime
+    last_id: int
+    count: int
+
+
+def snapshot(session: Session, start: datetime, end: datetime) -> Snapshot:
+    in_range = (ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+    count, last_id = session.execute(
+        select(func.count(ServiceRequest.id), func.max(ServiceRequest.id)).where(*in_range)
+    ).one()
+    return Snapshot(start, end, int(last_id or 0), int(count))
+
+
+def rows(
+    sessions: sessionmaker[Session], covered: Snapshot, tz: ZoneInfo
+) -> Iterator[dict[str, object]]:
+    """The export's rows in filing order, one short read per batch."""
+    query = (
+        select(
+            ServiceRequest.id,
+            ServiceRequest.created_at,
+            ServiceRequest.public_id,
+            ServiceRequest.service_code,
+            ServiceType.name,
+            ServiceRequest.status,
+            ServiceRequest.channel,
+            ServiceRequest.closed_at,
+            ServiceRequest.address,
+            ServiceRequest.lat,
+            ServiceRequest.long,
+        )
+        .join(ServiceType, ServiceType.code == ServiceRequest.service_code, isouter=True)
+        .where(
+            ServiceRequest.created_at >= covered.start,
+            ServiceRequest.created_at < covered.end,
+            ServiceRequest.id <= covered.last_id,
+        )
+        .order_by(ServiceRequest.created_at, ServiceRequest.id)
+        .limit(BATCH)
+    )
+    after: tuple[datetime, int] | None = None
+    while True:
+        batch_query = query
+        if after is not None:
+            filed, last = after
+            batch_query = query.where(
+                or_(
+                    ServiceRequest.created_at > filed,
+                    and_(ServiceRequest.created_at == filed, ServiceRequest.id > last),
+                )
+            )
+        with sessions() as session:
+            batch = session.execute(batch_query).all()
+        for row in batch:
+            yield {
+                "id": row.public_id,
+                "service_code": row.service_code,
+                "service_name": row.name or row.service_code,
+                "status": row.status,
+                "channel": row.channel,
+                "created_on": row.created_at.astimezone(tz).date().isoformat(),
+                "closed_on": (
+                    row.closed_at.astimezone(tz).date().isoformat() if row.closed_at else None
+                ),
+                "location": without_street_numbers(row.address),
+                "lat": _rounded(row.lat),
+                "long": _rounded(row.long),
+            }
+        if len(batch) < BATCH:
+            return
+        after = (batch[-1].created_at, batch[-1].id)

@@ -1,0 +1,1 @@
+"""Aggregate statistics: calls by hour, day and extension; requests by service and status."""

@@ -1,0 +1,270 @@
+"""Aggregate, non-identifying statistics, counted in the database.
+
+Calls are bucketed by the city's local hour and date without loading a row: the range is
+cut into stretches of constant UTC offset (a year has at most three), and within each the
+local time of an instant is its epoch seconds plus that offset, so a plain integer
+division in SQL names the local day or hour on SQLite and PostgreSQL alike. Only the
+caller's leg is counted (calls with no ``parent_call_sid``). Published reports suppress
+every count below the threshold, and the averages of fewer calls than that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, ColumnElement, Float, Integer, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from services.calls.progress import TERMINAL_STATUSES
+from services.errors import InvalidField
+from storage.models import Call, ServiceRequest, ServiceType
+
+MAX_RANGE_DAYS = 366
+DAY_SECONDS = 86_400
+HOUR_SECONDS = 3_600
+NO_EXTENSION = "none"
+
+Grouping = Literal["hour", "day", "extension"]
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Local dates of the city, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def checked(cls, start: date, end: date, *, max_days: int = MAX_RANGE_DAYS) -> DateRange:
+        """The range, or InvalidField (422) when it runs backwards or is too long."""
+        if end < start:
+            raise InvalidField("end", "must be on or after start")
+        if (end - start).days + 1 > max_days:
+            raise InvalidField("end", f"the range may span at most {max_days} days")
+        return cls(start, end)
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[first instant of ``start``, first instant after ``end``) in UTC."""
+        return (local_midnight(self.start, tz), local_midnight(self.end + timedelta(days=1), tz))
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` begins in ``tz`` (a day that begins in a DST gap
+    begins when the gap ends)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _offset_seconds(instant: datetime, tz: ZoneInfo) -> int:
+    offset = instant.astimezone(tz).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def offset_stretches(
+    start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where ``tz``'s UTC offset changes: (from, to, offset seconds).
+
+    Steps an hour at a time and bisects to the second where the offset changes, so zones
+    whose changes fall off the hour are cut in the right place too.
+    """
+    stretches: list[tuple[datetime, datetime, int]] = []
+    cursor, offset = start, _offset_seconds(start, tz)
+    probe = start
+    while probe < end:
+        step = min(probe + timedelta(hours=1), end)
+        if _offset_seconds(step, tz) != offset:
+            low, high = probe, step  # the change lies in (low, high]
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if _offset_seconds(middle, tz) == offset:
+                    low = middle
+                else:
+                    high = middle
+            high = high.replace(microsecond=0)  # zones change on a whole second
+            stretches.append((cursor, high, offset))
+            cursor, offset = high, _offset_seconds(high, tz)
+        probe = step
+    stretches.append((cursor, end, offset))
+    return [stretch for stretch in stretches if stretch[0] < stretch[1]]
+
+
+def _epoch_seconds(column: Any, dialect: str) -> ColumnElement[int]:
+    """Whole seconds since 1970 of a UTC timestamp column, on either backend."""
+    if dialect == "sqlite":  # stored as naive UTC text
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
+
+
+def _seconds_between(earlier: Any, later: Any, dialect: str) -> ColumnElement[float]:
+    if dialect == "sqlite":
+        return cast((func.julianday(later) - func.julianday(earlier)) * 86_400.0, Float)
+    return cast(func.extract("epoch", later - earlier), Float)
+
+
+def _suppressed(count: int | None, threshold: int) -> int | None:
+    """None for a count below ``threshold`` but above zero (a small cell could single a
+    person out); zero and larger counts stay."""
+    return None if count is not None and 0 < count < threshold else count
+
+
+# -- calls -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRow:
+    key: str
+    calls: int | None
+    answered: int | None
+    abandoned: int | None
+    avg_handle_seconds: float | None
+
+
+@dataclass
+class _Tally:
+    calls: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    handled: int = 0  # answered calls that ended: the base of the average
+    handle_seconds: float = 0.0
+
+    def add(self, calls: int, answered: int, abandoned: int, handled: int, seconds: float) -> None:
+        self.calls += calls
+        self.answered += answered
+        self.abandoned += abandoned
+        self.handled += handled
+        self.handle_seconds += seconds
+
+    def row(self, key: str, suppress_below: int | None) -> CallRow:
+        """The row; with ``suppress_below``, small counts and averages of few calls are
+        withheld, and so is the complement of a withheld answered or abandoned count
+        when the calls are shown (calls minus the one shown would give it away)."""
+        average = round(self.handle_seconds / self.handled, 1) if self.handled else None
+        if suppress_below is None:
+            return CallRow(key, self.calls, self.answered, self.abandoned, average)
+        calls = _suppressed(self.calls, suppress_below)
+        answered = _suppressed(self.answered, suppress_below)
+        abandoned = _suppressed(self.abandoned, suppress_below)
+        if calls is not None and (answered is None) != (abandoned is None):
+            answered = abandoned = None
+        if self.handled < suppress_below:
+            average = None
+        return CallRow(key, calls, answered, abandoned, average)
+
+
+def _call_measures(dialect: str) -> list[ColumnElement[Any]]:
+    answered = Call.answered_at.is_not(None)
+    handled = and_(answered, Call.ended_at.is_not(None))
+    abandoned = and_(Call.answered_at.is_(None), Call.status.in_(sorted(TERMINAL_STATUSES)))
+    return [
+        func.count(),
+        func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((abandoned, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((handled, 1), else_=0)), 0),
+        func.coalesce(
+            func.sum(
+                case(
+                    (handled, _seconds_between(Call.answered_at, Call.ended_at, dialect)),
+                    else_=0.0,
+                )
+            ),
+            0.0,
+        ),
+    ]
+
+
+def _callers_legs(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    return [Call.parent_call_sid.is_(None), Call.started_at >= start, Call.started_at < end]
+
+
+def call_report(
+    session: Session,
+    period: DateRange,
+    *,
+    by: Grouping,
+    tz: ZoneInfo,
+    suppress_below: int | None = None,
+) -> list[CallRow]:
+    """Calls, answered, abandoned and the average handle time per local hour of the day
+    (summed over the range; keys "00".."23"), per local date, or per extension ("none"
+    for calls that never chose one). Hours and dates are listed even when empty. With
+    ``suppress_below`` (published reports) small cells are withheld as None."""
+    dialect = session.get_bind().dialect.name
+    start, end = period.utc_bounds(tz)
+    measures = _call_measures(dialect)
+    tallies: dict[str, _Tally] = {}
+    if by == "extension":
+        extension = func.coalesce(Call.extension, NO_EXTENSION)
+        query = (
+            select(extension, *measures)
+            .where(*_callers_legs(start, end))
+            .group_by(extension)
+            .order_by(extension)
+        )
+        for key, *counts in session.execute(query):
+            tallies.setdefault(str(key), _Tally()).add(*counts)
+        return [tally.row(key, suppress_below) for key, tally in tallies.items()]
+
+    if by == "hour":
+        tallies = {f"{hour:02d}": _Tally() for hour in range(24)}
+    else:
+        tallies = {day.isoformat(): _Tally() for day in period.days()}
+    epoch = _epoch_seconds(Call.started_at, dialect)
+    for stretch_start, stretch_end, offset in offset_stretches(start, end, tz):
+        local = epoch + offset
+        bucket = (
+            (local % DAY_SECONDS) // HOUR_SECONDS if by == "hour" else local // DAY_SECONDS
+        ).label("bucket")
+        query = (
+            select(bucket, *measures)
+            .where(*_callers_legs(stretch_start, stretch_end))
+            .group_by(bucket)
+        )
+        for number, *counts in session.execute(query):
+            if by == "hour":
+                key = f"{int(number):02d}"
+            else:
+                key = (date(1970, 1, 1) + timedelta(days=int(number))).isoformat()
+            tallies[key].add(*counts)
+    return [tally.row(key, suppress_below) for key, tally in tallies.items()]
+
+
+# -- requests --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    service_code: str
+    service_name: str
+    status: str
+    count: int | None
+
+
+def request_report(
+    session: Session, period: DateRange, *, tz: ZoneInfo, suppress_below: int | None = None
+) -> list[RequestRow]:
+    """Requests filed in the range (anonymous ones too) per service and current status;
+    with ``suppress_below``, counts below it (but above zero) are withheld as None."""
+    start, end = period.utc_bounds(tz)
+    count = func.count(ServiceRequest.id)
+    query = (
+        select(ServiceRequest.service_code, ServiceType.name, ServiceRequest.status, count)
+        .join(ServiceType, ServiceType.code == ServiceRequest.service_code, isouter=True)
+        .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+        .group_by(ServiceRequest.service_code, ServiceType.name, ServiceRequest.status)
+        .order_by(ServiceRequest.service_code, ServiceRequest.status)
+    )
+    return [
+        RequestRow(
+            code,
+            name or code,
+            status,
+            int(number) if suppress_below is None else _suppressed(int(number), suppress_below),
+        )
+        for code, name, status, number in session.execute(query)
+    ]
