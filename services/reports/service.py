@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, Float, Integer, and_, case, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from services.calls.progress import TERMINAL_STATUSES
 from services.errors import InvalidField
@@ -157,10 +157,15 @@ class _Tally:
         return CallRow(key, calls, answered, abandoned, average)
 
 
+# The department's leg: the child a <Dial> makes, answered when a call taker picks up.
+# The caller's own leg is answered by the IVR at once, so it says nothing about service.
+TAKER = aliased(Call, name="taker")
+
+
 def _call_measures(dialect: str) -> list[ColumnElement[Any]]:
-    answered = Call.answered_at.is_not(None)
-    handled = and_(answered, Call.ended_at.is_not(None))
-    abandoned = and_(Call.answered_at.is_(None), Call.status.in_(sorted(TERMINAL_STATUSES)))
+    answered = TAKER.answered_at.is_not(None)
+    handled = and_(answered, TAKER.ended_at.is_not(None))
+    abandoned = and_(TAKER.answered_at.is_(None), Call.status.in_(sorted(TERMINAL_STATUSES)))
     return [
         func.count(),
         func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
@@ -169,13 +174,21 @@ def _call_measures(dialect: str) -> list[ColumnElement[Any]]:
         func.coalesce(
             func.sum(
                 case(
-                    (handled, _seconds_between(Call.answered_at, Call.ended_at, dialect)),
+                    (handled, _seconds_between(TAKER.answered_at, TAKER.ended_at, dialect)),
                     else_=0.0,
                 )
             ),
             0.0,
         ),
     ]
+
+
+def _with_taker(query: Any) -> Any:
+    """Joins each caller's leg to the department leg that was answered, if any (a dial
+    rings one department, so at most one leg answers)."""
+    return query.select_from(Call).outerjoin(
+        TAKER, and_(TAKER.parent_call_sid == Call.call_sid, TAKER.answered_at.is_not(None))
+    )
 
 
 def _callers_legs(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
@@ -201,7 +214,7 @@ def call_report(
     if by == "extension":
         extension = func.coalesce(Call.extension, NO_EXTENSION)
         query = (
-            select(extension, *measures)
+            _with_taker(select(extension, *measures))
             .where(*_callers_legs(start, end))
             .group_by(extension)
             .order_by(extension)
@@ -221,7 +234,7 @@ def call_report(
             (local % DAY_SECONDS) // HOUR_SECONDS if by == "hour" else local // DAY_SECONDS
         ).label("bucket")
         query = (
-            select(bucket, *measures)
+            _with_taker(select(bucket, *measures))
             .where(*_callers_legs(stretch_start, stretch_end))
             .group_by(bucket)
         )

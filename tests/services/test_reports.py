@@ -24,33 +24,25 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
 
 
-def add_call(
+def _leg(
     context: AppContext,
-    started: datetime,
     *,
-    extension: str | None = "1",
-    answered_after: int | None = 10,
-    handled_for: int | None = 120,
-    status: str | None = None,
+    started: datetime,
+    answered: datetime | None,
+    ended: datetime | None,
+    status: str,
+    extension: str | None,
     parent: str | None = None,
 ) -> str:
-    """One call leg as the webhooks would leave it."""
     sid = call_sid()
-    answered = started + timedelta(seconds=answered_after) if answered_after is not None else None
-    ended: datetime | None
-    if answered is not None:
-        ended = answered + timedelta(seconds=handled_for) if handled_for is not None else None
-    else:
-        ended = started + timedelta(seconds=30)
-    final = status or ("completed" if ended is not None else "in-progress")
     with context.sessions.begin() as session:
         session.add(
             Call(
                 call_sid=sid,
                 parent_call_sid=parent,
-                direction="inbound",
+                direction="outbound-dial" if parent else "inbound",
                 caller_withheld=False,
-                status=final,
+                status=status,
                 status_rank=4 if ended is not None else 3,
                 status_sequence=0,
                 status_at=ended or started,
@@ -62,6 +54,45 @@ def add_call(
                 created_at=started,
                 updated_at=started,
             )
+        )
+    return sid
+
+
+def add_call(
+    context: AppContext,
+    started: datetime,
+    *,
+    extension: str | None = "1",
+    answered_after: int | None = 10,
+    handled_for: int | None = 120,
+    status: str | None = None,
+) -> str:
+    """A call as the webhooks leave it: the caller's leg, answered by the IVR at once,
+    and when a call taker picked up, the department's leg that the dial made."""
+    answered = started + timedelta(seconds=answered_after) if answered_after is not None else None
+    ended: datetime | None
+    if answered is not None:
+        ended = answered + timedelta(seconds=handled_for) if handled_for is not None else None
+    else:
+        ended = started + timedelta(seconds=30)
+    final = status or ("completed" if ended is not None else "in-progress")
+    sid = _leg(
+        context,
+        started=started,
+        answered=started,
+        ended=ended,
+        status=final,
+        extension=extension,
+    )
+    if answered is not None:
+        _leg(
+            context,
+            started=started + timedelta(seconds=2),
+            answered=answered,
+            ended=ended,
+            status=final,
+            extension=extension,
+            parent=sid,
         )
     return sid
 
@@ -85,8 +116,8 @@ TUESDAY = date(2026, 11, 17)
 def known_calls(context: AppContext) -> None:
     """Monday: five answered at 09:xx on extension 1 (120 s each), two abandoned at 14:xx
     on extension 2. Tuesday: one answered at 09:30 (60 s) with no extension, one still
-    ringing at 23:50 local (04:50 UTC on Wednesday). A transfer leg and a call outside
-    the range are not counted."""
+    ringing at 23:50 local (04:50 UTC on Wednesday). The departments' legs and a call
+    outside the range are not counted as calls."""
     for minute in range(5):
         add_call(context, local(MONDAY, 9, minute * 10))
     for minute in (5, 35):
@@ -97,9 +128,8 @@ def known_calls(context: AppContext) -> None:
             answered_after=None,
             status="no-answer",
         )
-    parent = add_call(context, local(TUESDAY, 9, 30), extension=None, handled_for=60)
+    add_call(context, local(TUESDAY, 9, 30), extension=None, handled_for=60)
     add_call(context, local(TUESDAY, 23, 50), answered_after=None, status="ringing")
-    add_call(context, local(TUESDAY, 9, 31), parent=parent)  # the department's leg
     add_call(context, local(MONDAY, 0, 0) - timedelta(seconds=1))  # Sunday, 23:59:59
 
 
