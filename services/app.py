@@ -13,6 +13,7 @@ from services.appointments.views import router as appointments_router
 from services.audit.views import router as audit_router
 from services.calls.views import router as calls_router
 from services.clock import Clock, SystemClock
+from services.console import views as console
 from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
@@ -202,4 +203,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(recordings_router)
     app.include_router(appointments_router)
+    console.install(app)
     return app
