@@ -429,3 +429,13 @@ def test_an_ended_session_keeps_the_draft_and_signs_in_again_in_place(
     dialog.get_by_label("Password", exact=True).fill(PASSWORD)
     dialog.get_by_role("button", name="Sign in").click()
     sync_api.expect(page.locator("#filed")).to_contain_text("Filed")
+
+
+def test_the_console_fits_a_tablet(page: Any) -> None:
+    sign_in(page, "ana")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto("/console/requests/new")
+    sync_api.expect(page.get_by_role("navigation")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to the page"
