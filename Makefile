@@ -6,6 +6,8 @@ RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 # Two workers on a two-core machine; PostgreSQL tests get a schema per worker.
 PYTEST_WORKERS ?= 2
+# The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint format bench clean
 
@@ -24,7 +26,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/switchboard serve
 
-test: $(TEST_STAMP) lint
+$(CHROMIUM):
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+test: $(TEST_STAMP) lint $(CHROMIUM)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(TEST_STAMP)

@@ -8,7 +8,7 @@ Prints purge rows per second, webhook p99 during the purge against p99 without i
 checks that every expired row and blob went and every webhook event was stored.
 
     python -m benchmarks.retention_purge [--rows 1000000] [--recordings 20000]
-        [--backend sqlite|postgresql] [--connections 4]
+        [--backend sqlite|postgresql] [--connections 4] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--baseline-requests", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=None, help="RETENTION_BATCH_SIZE")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="switchboard-purge-"))
     if args.backend == "sqlite":
@@ -216,6 +217,8 @@ def main() -> None:
         print(f"webhooks, no purge:     {quiet.summary()}")
         done = threading.Event()
         purge_env = {**os.environ, **env}
+        if args.batch_size:
+            purge_env["SWITCHBOARD_RETENTION_BATCH_SIZE"] = str(args.batch_size)
         purge_started = time.perf_counter()
         process = subprocess.Popen(
             [python(), "-m", "services.cli", "retention", "run"],

@@ -14,6 +14,7 @@ from services.appointments.views import router as appointments_router
 from services.audit.views import router as audit_router
 from services.calls.views import router as calls_router
 from services.clock import Clock, SystemClock
+from services.console import views as console
 from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
@@ -220,4 +221,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(privacy_router)
     app.include_router(reports_router)
     app.include_router(disclosures_router)
+    console.install(app)
     return app

@@ -44,6 +44,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         server_header=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # Open event streams end with the browser; at shutdown, wait this long at most.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

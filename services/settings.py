@@ -71,7 +71,7 @@ class Settings(BaseSettings):
 
     # Retention: the purge deletes this many rows per transaction, pausing between
     # batches so that webhooks keep flowing during a large purge.
-    retention_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    retention_batch_size: int = Field(default=500, ge=1, le=100_000)
     retention_pause_seconds: float = Field(default=0.01, ge=0, le=10)
     # The app's own minimal access log (kept one calendar month).
     access_log: bool = True
@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # Console sessions and sign-in throttling.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # The console's screen-pop stream ends after this long; the browser reconnects by itself.
+    console_stream_seconds: float = Field(default=55.0, gt=0, le=3600)
     # When on, supervisors, privacy officers and administrators must use a TOTP code.
     require_second_factor: bool = False
     sign_in_max_failures: int = Field(default=5, ge=1)

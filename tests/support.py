@@ -96,6 +96,10 @@ PUBLIC_ROUTES = {
     "/api/session": "signing in and out",
     "/api/session/totp": "second-factor enrolment of the signed-in session",
     "/api/session/totp/confirm": "second-factor enrolment of the signed-in session",
+    "/console": "sends the signed-in person to their first page, or to the sign-in page",
+    "/console/": "sends the signed-in person to their first page, or to the sign-in page",
+    "/console/sign-in": "the sign-in form; it shows no data",
+    "/console/sign-out": "ends the session at hand; the form must carry its CSRF token",
 }
 PUBLIC_PREFIXES = {
     "/twilio/": "Twilio webhooks, checked by signature (telephony.webhooks.TwilioRoute)",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.calls.progress import answered_time
 from services.calls.service import caller_name, party_number, unparsed_caller_id
+from services.params import MAX_ROW_ID
 from storage.crypto import Keyring
 from storage.models import Call
 
@@ -76,3 +78,41 @@ class CallSearch(BaseModel):
 
 class CallList(BaseModel):
     items: list[CallOut]
+
+
+class CallFilters(BaseModel):
+    """Filters of the call log: dates, extension and status, never a number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: datetime | None = None
+    until: datetime | None = None
+    extension: str | None = Field(default=None, pattern=r"^[0-9]{1,8}$")
+    status: (
+        Literal[
+            "queued",
+            "initiated",
+            "ringing",
+            "in-progress",
+            "completed",
+            "busy",
+            "no-answer",
+            "canceled",
+            "failed",
+        ]
+        | None
+    ) = None
+    before_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    limit: int = Field(default=50, ge=1, le=200)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-05:00")
+        return value
+
+
+class CallPage(BaseModel):
+    items: list[CallOut]
+    next_before_id: int | None

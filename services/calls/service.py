@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.calls.progress import CallProgress, ProgressEvent
+from services.calls.progress import TERMINAL_STATUSES, CallProgress, ProgressEvent
 from services.phones import CallerId, read_caller_id
 from storage.crypto import FieldContext, Keyring
 from storage.models import Call, CallEvent
@@ -320,6 +320,55 @@ def search_calls(
         for call in session.scalars(query)
         if phone_e164 in (party_number(keyring, call, "from"), party_number(keyring, call, "to"))
     ]
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What a supervisor narrows the call log by: no personal data, so it may sit in a URL."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    extension: str | None = None
+    status: str | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+def list_calls(session: Session, query: CallFilter) -> list[Call]:
+    """Calls newest first (by row, so paging with ``before_id`` is stable)."""
+    statement = select(Call)
+    if query.since is not None:
+        statement = statement.where(Call.started_at >= query.since)
+    if query.until is not None:
+        statement = statement.where(Call.started_at < query.until)
+    if query.extension is not None:
+        statement = statement.where(Call.extension == query.extension)
+    if query.status is not None:
+        statement = statement.where(Call.status == query.status)
+    if query.before_id is not None:
+        statement = statement.where(Call.id < query.before_id)
+    return list(session.scalars(statement.order_by(Call.id.desc()).limit(query.limit)))
+
+
+def ringing_calls(
+    session: Session, *, extension: str, since: datetime, limit: int = 10
+) -> list[Call]:
+    """Callers' legs on ``extension`` that started after ``since`` and have not ended:
+    the calls a screen pop shows. Read from the database, so any web process finds them."""
+    return list(
+        session.scalars(
+            select(Call)
+            .where(
+                Call.extension == extension,
+                Call.parent_call_sid.is_(None),
+                Call.ended_at.is_(None),
+                Call.status.not_in(TERMINAL_STATUSES),
+                Call.started_at >= since,
+            )
+            .order_by(Call.started_at, Call.id)
+            .limit(limit)
+        )
+    )
 
 
 def party_number(keyring: Keyring, call: Call, column: str) -> str | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from services import audit
 from services.access import Permission, Staff, require
 from services.calls import service
-from services.calls.schemas import CallList, CallOut, CallSearch
+from services.calls.schemas import CallFilters, CallList, CallOut, CallPage, CallSearch
 from services.context import ContextDep
 from services.errors import InvalidField, NotFound
 from services.phones import InvalidPhoneNumber, normalise
@@ -50,6 +50,36 @@ def search_calls(
             },
         )
     return CallList(items=items)
+
+
+@router.get("", response_model=CallPage)
+def list_calls(
+    staff: Annotated[Staff, Depends(require(Permission.CALLS_READ))],
+    context: ContextDep,
+    filters: Annotated[CallFilters, Query()],
+) -> CallPage:
+    """The call log newest first, by date range, extension and status; pass
+    ``next_before_id`` back as ``before_id`` for the next page. The listing is audited."""
+    with context.sessions.begin() as session:
+        calls = service.list_calls(session, service.CallFilter(**filters.model_dump()))
+        items = [CallOut.of(call, context.keyring, context.city_tz) for call in calls]
+        audit.record(
+            session,
+            actor=staff.actor,
+            action="calls.list",
+            at=context.clock.now(),
+            object_type="call",
+            detail={
+                "results": len(items),
+                "filters": sorted(
+                    name
+                    for name, value in filters.model_dump(exclude={"limit"}).items()
+                    if value is not None
+                ),
+            },
+        )
+    next_id = calls[-1].id if len(calls) == filters.limit else None
+    return CallPage(items=items, next_before_id=next_id)
 
 
 @router.get("/{call_sid}", response_model=CallOut)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services import audit
 from services.access import Permission, Staff, require
@@ -74,14 +75,13 @@ class RecordingFilters(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-def _agents(context: AppContext, ids: set[int]) -> dict[int, str]:
+def _agents(session: Session, ids: set[int]) -> dict[int, str]:
+    """Usernames by id, read in the caller's session: a second connection opened inside
+    a write transaction would wait on SQLite's one write lock until it timed out."""
     if not ids:
         return {}
-    with context.sessions() as session:
-        rows = session.execute(
-            select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids))
-        )
-        return {row.id: row.username for row in rows}
+    rows = session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids)))
+    return {row.id: row.username for row in rows}
 
 
 def _out(context: AppContext, recording: Recording, agents: dict[int, str]) -> dict[str, Any]:
@@ -137,11 +137,11 @@ def list_recordings(
             object_type="recording",
             detail={"results": len(found)},
         )
-    agents = _agents(context, {r.agent_id for r in found if r.agent_id})
-    return RecordingPage(
-        items=[RecordingOut(**_out(context, r, agents)) for r in found],
-        next_before_id=found[-1].id if len(found) == filters.limit else None,
-    )
+        agents = _agents(session, {r.agent_id for r in found if r.agent_id})
+        return RecordingPage(
+            items=[RecordingOut(**_out(context, r, agents)) for r in found],
+            next_before_id=found[-1].id if len(found) == filters.limit else None,
+        )
 
 
 @router.get("/api/recordings/{recording_sid}", response_model=RecordingDetail)
@@ -171,7 +171,7 @@ def read_recording(
         body = _out(
             context,
             recording,
-            _agents(context, {recording.agent_id} if recording.agent_id else set()),
+            _agents(session, {recording.agent_id} if recording.agent_id else set()),
         )
         return RecordingDetail(
             **body, activity=dict(recording.activity or {}), evaluations=evaluations

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,14 @@ def server(database_url: str, tmp_path: Path, server_env: dict[str, str]) -> Ite
     token = issued.stdout.strip()
     assert token.startswith("sb_") and "\n" not in token
     log = tmp_path / "server.log"
+    with serving(env, port, log):
+        yield Server(url, env, token, log)
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """``switchboard serve`` on ``port`` until the block ends; its output goes to ``log``."""
+    url = f"http://127.0.0.1:{port}"
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
@@ -101,7 +110,7 @@ def server(database_url: str, tmp_path: Path, server_env: dict[str, str]) -> Ite
             time.sleep(0.2)
         else:
             pytest.fail("server did not become ready:\n" + log.read_text())
-        yield Server(url, env, token, log)
+        yield
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -208,3 +208,47 @@ def test_an_administrator_reads_no_call_data(
         "root",
         "role",
     )
+
+
+def test_supervisors_list_calls_by_extension_status_and_date_with_paging(
+    twilio: TwilioClient, staff: StaffFactory, clock: ManualClock, context: AppContext
+) -> None:
+    ringing_first = ring(twilio, "+12025550142")
+    twilio.post(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        twilio.call_params(ringing_first, "in-progress", Digits="3"),
+    )
+    clock.advance(timedelta(hours=1))
+    other = ring(twilio, "+13025550199")
+    clock.advance(timedelta(hours=1))
+    newest = ring(twilio, "+12025550142")
+    headers = staff.headers("supervisor")
+
+    everything = twilio.client.get("/api/calls", headers=headers).json()
+    assert [item["call_sid"] for item in everything["items"]] == [newest, other, ringing_first]
+    assert everything["next_before_id"] is None
+
+    on_three = twilio.client.get("/api/calls", params={"extension": "3"}, headers=headers)
+    assert [item["call_sid"] for item in on_three.json()["items"]] == [ringing_first]
+    ringing = twilio.client.get("/api/calls", params={"status": "ringing"}, headers=headers)
+    assert [item["call_sid"] for item in ringing.json()["items"]] == [newest, other]
+    since = (clock.now() - timedelta(minutes=90)).isoformat()
+    recent = twilio.client.get("/api/calls", params={"since": since}, headers=headers)
+    assert [item["call_sid"] for item in recent.json()["items"]] == [newest, other]
+
+    page = twilio.client.get("/api/calls", params={"limit": 2}, headers=headers).json()
+    assert [item["call_sid"] for item in page["items"]] == [newest, other]
+    rest = twilio.client.get(
+        "/api/calls", params={"limit": 2, "before_id": page["next_before_id"]}, headers=headers
+    ).json()
+    assert [item["call_sid"] for item in rest["items"]] == [ringing_first]
+
+    naive = twilio.client.get("/api/calls", params={"since": "2026-11-18T09:00"}, headers=headers)
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "since"
+    with context.sessions() as session:
+        listed = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == "calls.list")
+        ).all()
+    assert len(listed) == 6
+    assert listed[1].detail == {"results": 1, "filters": ["extension"]}

@@ -17,7 +17,7 @@ from services.clock import ManualClock
 from services.context import AppContext
 from services.recordings import jobs as recording_jobs
 from services.recordings.gateway import MediaUnavailable
-from storage.models import AuditEntry, Recording
+from storage.models import AuditEntry, Recording, StaffUser
 from tests.audio import call_recording
 from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.fakes.twilio_api import FakeTwilio
@@ -399,3 +399,26 @@ def test_recordings_on_s3_compatible_storage(
     ]
     assert keys == [f"311/recordings/2026/11/{rsid}.sbm"]
     context.engine.dispose()
+
+
+def test_a_recording_with_its_agent_named_reads_back_at_once(
+    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    """Once an evaluation names the agent, the recording's page and list still answer at
+    once: the agent's name is read in the same transaction (on SQLite a second one waited
+    for the write lock until it timed out)."""
+    rsid, _ = completed(rec_twilio, fake_twilio)
+    run_job(rec_context, rsid)
+    headers = staff.headers("supervisor", "sam")
+    staff.token("agent", "ana")
+    with rec_context.sessions.begin() as session:
+        agent_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
+        session.execute(
+            sa.update(Recording).where(Recording.recording_sid == rsid).values(agent_id=agent_id)
+        )
+    started = time.monotonic()
+    one = rec_twilio.client.get(f"/api/recordings/{rsid}", headers=headers)
+    listed = rec_twilio.client.get("/api/recordings", headers=headers)
+    assert time.monotonic() - started < 5
+    assert one.status_code == 200 and one.json()["agent"] == "ana"
+    assert listed.json()["items"][0]["agent"] == "ana"

@@ -1,0 +1,71 @@
+"""The console's pages and who may open them: one list, read by the navigation and the routes.
+
+A page is shown in the navigation only to roles whose permissions include the page's, and
+its route refuses everyone else with the same ``require()`` check as the API. To add a
+page (the privacy officer's requests, holds and disclosures, say), add a ``Page`` here and
+a route with ``page_guard(page)`` in ``views.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.access import Permission, Role, allows
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+    permission: Permission
+    section: str
+
+
+LIVE = Page("/console/live", "Screen pop", Permission.REQUESTS_CREATE, "Calls")
+NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_CREATE, "Calls")
+SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
+APPOINTMENTS = Page(
+    "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
+)
+MESSAGES = Page("/console/messages", "Outbox and replies", Permission.MESSAGES_READ, "Texts")
+CALLS = Page("/console/calls", "Call log", Permission.CALLS_READ, "Review")
+RECORDINGS = Page("/console/recordings", "Recordings", Permission.RECORDINGS_READ, "Review")
+EVALUATIONS = Page("/console/evaluations", "Evaluations", Permission.QA_OWN_READ, "Review")
+DASHBOARD = Page("/console/dashboard", "Dashboard", Permission.REPORTS_READ, "Review")
+AUDIT = Page("/console/audit", "Audit trail", Permission.AUDIT_READ, "Privacy")
+STAFF = Page("/console/admin/staff", "Staff accounts", Permission.STAFF_MANAGE, "Administration")
+EXTENSIONS = Page(
+    "/console/admin/extensions", "IVR menu", Permission.CONFIG_MANAGE, "Administration"
+)
+SERVICES = Page(
+    "/console/admin/services", "Service catalogue", Permission.CONFIG_MANAGE, "Administration"
+)
+
+PAGES: tuple[Page, ...] = (
+    LIVE,
+    NEW_REQUEST,
+    SEARCH,
+    APPOINTMENTS,
+    MESSAGES,
+    CALLS,
+    RECORDINGS,
+    EVALUATIONS,
+    DASHBOARD,
+    AUDIT,
+    STAFF,
+    EXTENSIONS,
+    SERVICES,
+)
+
+
+def visible_pages(role: Role) -> list[Page]:
+    """The pages a role may open, in navigation order."""
+    return [page for page in PAGES if allows(role, page.permission)]
+
+
+def sections(role: Role) -> list[tuple[str, list[Page]]]:
+    """The navigation for a role: sections in order, each with its pages."""
+    grouped: dict[str, list[Page]] = {}
+    for page in visible_pages(role):
+        grouped.setdefault(page.section, []).append(page)
+    return list(grouped.items())

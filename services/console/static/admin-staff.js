@@ -1,0 +1,45 @@
+/* Staff accounts: add one; change a role, extension or disable one, row by row. */
+"use strict";
+
+(() => {
+  const table = document.getElementById("staff");
+  const status = document.getElementById("staff-status");
+  const roles = ["agent", "supervisor", "privacy_officer", "admin"];
+
+  function row(user) {
+    const id = `staff-${user.id}`;
+    const role = SB.el("select", { id: `${id}-role`, "aria-label": `Role of ${user.username}` },
+      ...roles.map((r) => SB.el("option", { value: r, selected: r === user.role, text: r.replace("_", " ") })));
+    const extension = SB.el("input", {
+      id: `${id}-ext`, value: user.extension || "", inputmode: "numeric", pattern: "[0-9]{0,8}",
+      size: 6, "aria-label": `Extension of ${user.username}`,
+    });
+    const disabled = SB.el("input", {
+      type: "checkbox", id: `${id}-off`, checked: user.disabled, "aria-label": `${user.username} disabled`,
+    });
+    const note = SB.el("span", { class: "row-note", role: "status" });
+    const save = SB.el("button", {
+      type: "button", class: "secondary", text: "Save",
+      "aria-label": `Save ${user.username}`,
+      onclick: async () => {
+        const result = await SB.api("PATCH", `/api/staff/${user.id}`, {
+          role: role.value, extension: extension.value.trim(), disabled: disabled.checked,
+        });
+        note.textContent = result.ok ? "Saved." : result.data.detail || "Not saved.";
+      },
+    });
+    return [user.username, role, extension, disabled, user.second_factor ? "yes" : "no",
+      SB.el("span", {}, save, " ", note)];
+  }
+
+  async function load() {
+    const result = await SB.api("GET", "/api/staff");
+    if (result.ok) SB.fillTable(table, status, result.data.items, row, { empty: "No accounts." });
+  }
+  SB.renderers["new-staff"] = (data, form) => {
+    form.reset();
+    status.textContent = `Added ${data.username}.`;
+    load();
+  };
+  load();
+})();

@@ -1,0 +1,284 @@
+/* The console's shared script: calls to the staff API with the session's CSRF token,
+   signing in again without leaving the page when the session has ended, drafts of
+   unsaved forms kept in this tab's sessionStorage, and forms sent as JSON. */
+"use strict";
+
+const SB = (() => {
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`);
+  let reauthWaiters = null;
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function reauth() {
+    const dialog = document.getElementById("reauth");
+    if (!dialog) {
+      window.location.reload();
+      return new Promise(() => {});
+    }
+    if (!reauthWaiters) {
+      reauthWaiters = [];
+      dialog.showModal();
+      dialog.querySelector("#reauth-password").focus();
+    }
+    return new Promise((resolve) => reauthWaiters.push(resolve));
+  }
+
+  async function signIn(body) {
+    const response = await fetch("/api/session", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) meta("csrf-token").setAttribute("content", data.csrf_token);
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  async function api(method, url, body) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const headers = { Accept: "application/json" };
+      const token = meta("csrf-token")?.getAttribute("content");
+      if (token) headers["X-CSRF-Token"] = token;
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      const response = await fetch(url, {
+        method,
+        headers,
+        credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (response.status === 401) {
+        await reauth();
+        continue;
+      }
+      const text = await response.text();
+      let data = null;
+      try {
+        data = text ? JSON.parse(text) : null;
+      } catch {
+        data = { detail: text };
+      }
+      return { ok: response.ok, status: response.status, data };
+    }
+    return { ok: false, status: 401, data: { detail: "Not signed in." } };
+  }
+
+  function setupReauth() {
+    const form = document.getElementById("reauth-form");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = formJSON(form);
+      const result = await signIn(body);
+      const error = form.querySelector("[data-form-error]");
+      if (!result.ok) {
+        error.textContent = (result.data && result.data.detail) || "Sign-in failed.";
+        return;
+      }
+      error.textContent = "";
+      form.querySelector("#reauth-password").value = "";
+      form.querySelector("#reauth-totp").value = "";
+      document.getElementById("reauth").close();
+      const waiters = reauthWaiters || [];
+      reauthWaiters = null;
+      waiters.forEach((resolve) => resolve());
+    });
+  }
+
+  /* Form fields to JSON: dotted names nest, checkboxes are booleans, numbers are numbers,
+     empty and disabled fields are left out. */
+  function formJSON(form) {
+    const out = {};
+    for (const field of form.elements) {
+      if (!field.name || field.disabled || field.type === "submit" || field.type === "button") {
+        continue;
+      }
+      if (field.type === "radio" && !field.checked) continue;
+      let value;
+      if (field.type === "checkbox") value = field.checked;
+      else if (field.type === "number") value = field.value === "" ? null : Number(field.value);
+      else value = field.value.trim() === "" ? null : field.value.trim();
+      if (value === null) continue;
+      const parts = field.name.split(".");
+      let target = out;
+      for (const part of parts.slice(0, -1)) target = target[part] = target[part] || {};
+      target[parts[parts.length - 1]] = value;
+    }
+    return out;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach((node) => (node.textContent = ""));
+    form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+    const general = form.querySelector("[data-form-error]");
+    if (general) general.textContent = "";
+  }
+
+  /* Problem details shown by the field they name, or at the form when none matches. */
+  function showProblem(form, problem) {
+    clearErrors(form);
+    let shownAll = true;
+    let first = null;
+    for (const error of (problem && problem.errors) || []) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
+      if (!slot) {
+        shownAll = false;
+        continue;
+      }
+      slot.textContent = error.message;
+      const input = form.querySelector(`[name="${CSS.escape(error.field)}"]`);
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        first = first || input;
+      }
+    }
+    if (!shownAll || !(problem && problem.errors && problem.errors.length)) {
+      const general = form.querySelector("[data-form-error]");
+      if (general) {
+        general.textContent =
+          (problem && (problem.detail || problem.title)) || "That did not work; try again.";
+      }
+    }
+    if (first) first.focus();
+  }
+
+  /* Drafts: what is typed into a form marked data-draft is kept in this tab until sent. */
+  function draftKey(form) {
+    return "draft:" + form.dataset.draft;
+  }
+
+  function saveDraft(form) {
+    const values = {};
+    for (const field of form.elements) {
+      if (!field.name || field.type === "password") continue;
+      if (field.type === "checkbox") values[field.name] = field.checked;
+      else if (field.type === "radio") {
+        if (field.checked) values[field.name] = field.value;
+      } else values[field.name] = field.value;
+    }
+    sessionStorage.setItem(draftKey(form), JSON.stringify(values));
+  }
+
+  function restoreDraft(form) {
+    const saved = sessionStorage.getItem(draftKey(form));
+    if (!saved) return;
+    const values = JSON.parse(saved);
+    for (const field of form.elements) {
+      if (!field.name || !(field.name in values)) continue;
+      if (field.type === "checkbox") field.checked = Boolean(values[field.name]);
+      else if (field.type === "radio") field.checked = values[field.name] === field.value;
+      else field.value = values[field.name];
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  function clearDraft(form) {
+    if (form.dataset.draft) sessionStorage.removeItem(draftKey(form));
+  }
+
+  const builders = {};
+  const renderers = {};
+
+  function setupForms() {
+    document.querySelectorAll("form[data-draft]").forEach((form) => {
+      restoreDraft(form);
+      form.addEventListener("input", () => saveDraft(form));
+      form.addEventListener("change", () => saveDraft(form));
+    });
+    document.querySelectorAll("form[data-api]").forEach((form) => {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const button = form.querySelector('button[type="submit"]');
+        const build = builders[form.id];
+        const body = build ? build(form) : formJSON(form);
+        if (body === null) return;
+        button.disabled = true;
+        try {
+          const result = await api(form.dataset.method || "POST", form.dataset.api, body);
+          if (!result.ok) {
+            showProblem(form, result.data);
+            return;
+          }
+          clearErrors(form);
+          clearDraft(form);
+          if (renderers[form.id]) renderers[form.id](result.data, form);
+        } finally {
+          button.disabled = false;
+        }
+      });
+    });
+    document.querySelectorAll("form[data-sign-out]").forEach((form) => {
+      form.addEventListener("submit", () => sessionStorage.clear());
+    });
+  }
+
+  /* A date from a date field as the start of that day in the city's time zone. */
+  function cityMidnight(isoDate, dayOffset = 0) {
+    const zone = meta("city-tz").getAttribute("content");
+    const [year, month, day] = isoDate.split("-").map(Number);
+    const guess = new Date(Date.UTC(year, month - 1, day + dayOffset, 12));
+    const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
+      .formatToParts(guess)
+      .find((part) => part.type === "timeZoneName").value;
+    const offset = name === "GMT" ? "+00:00" : name.replace("GMT", "");
+    const date = new Date(Date.UTC(year, month - 1, day + dayOffset)).toISOString().slice(0, 10);
+    return `${date}T00:00:00${offset}`;
+  }
+
+  function when(iso) {
+    if (!iso) return "–";
+    const zone = meta("city-tz").getAttribute("content");
+    return new Date(iso).toLocaleString("en-US", {
+      timeZone: zone,
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
+  }
+
+  function seconds(value) {
+    if (value === null || value === undefined) return "–";
+    const total = Math.round(value);
+    return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+  }
+
+  /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
+  function fillTable(table, status, items, cells, { append = false, empty = "Nothing found." } = {}) {
+    const body = table.querySelector("tbody");
+    if (!append) body.replaceChildren();
+    for (const item of items) body.append(el("tr", {}, ...cells(item).map((c) => el("td", {}, c))));
+    table.hidden = body.children.length === 0;
+    status.textContent = body.children.length === 0 ? empty : `${body.children.length} shown.`;
+  }
+
+  function query(params) {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== "") search.set(key, value);
+    }
+    const text = search.toString();
+    return text ? `?${text}` : "";
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setupReauth();
+    setupForms();
+  });
+
+  return {
+    api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
+    cityMidnight, when, seconds, fillTable, query, clearDraft,
+  };
+})();

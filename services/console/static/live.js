@@ -1,0 +1,78 @@
+/* The screen pop: server-sent events name each call ringing on this agent's extension,
+   with the caller's earlier requests. EventSource reconnects by itself. */
+"use strict";
+
+(() => {
+  const status = document.getElementById("live-status");
+  const pops = document.getElementById("pops");
+  const template = document.getElementById("pop-template");
+  const cards = new Map();
+
+  function requestList(items) {
+    if (items.length === 0) return SB.el("p", { text: "No earlier requests from this number." });
+    return SB.el(
+      "ul",
+      { class: "earlier" },
+      ...items.map((item) =>
+        SB.el(
+          "li",
+          {},
+          SB.el("strong", { text: item.id }),
+          ` · ${item.service_code} · ${item.status.replace("_", " ")} · ${SB.when(item.created_at)}`,
+          item.address ? ` · ${item.address}` : "",
+          item.description ? SB.el("br") : null,
+          item.description ? SB.el("span", { class: "hint", text: item.description }) : null,
+        ),
+      ),
+    );
+  }
+
+  function ring(data) {
+    const card = template.content.firstElementChild.cloneNode(true);
+    card.dataset.callSid = data.call_sid;
+    card.querySelector(".pop-title").textContent = `Incoming call on extension ${data.extension}`;
+    card.querySelector(".pop-caller").textContent = data.caller_withheld
+      ? "Number withheld"
+      : `Caller: ${data.from_number || "number not available"}`;
+    card.querySelector(".pop-meta").textContent = `Started ${SB.when(data.started_at)}`;
+    const list = card.querySelector(".pop-requests");
+    if (data.caller_withheld) {
+      list.append(SB.el("p", { text: "The caller withheld their number: no earlier requests to show." }));
+    } else {
+      list.append(requestList(data.requests));
+    }
+    card.querySelector(".pop-file").href = `/console/requests/new#call=${data.call_sid}`;
+    cards.set(data.call_sid, card);
+    pops.prepend(card);
+    status.textContent = data.caller_withheld
+      ? "A call is ringing: number withheld."
+      : "A call is ringing.";
+  }
+
+  function ended(data) {
+    const card = cards.get(data.call_sid);
+    if (!card) return;
+    card.classList.add("ended");
+    card.querySelector(".pop-title").textContent += " (ended)";
+    cards.delete(data.call_sid);
+  }
+
+  const source = new EventSource("/console/events");
+  source.addEventListener("status", (event) => {
+    const data = JSON.parse(event.data);
+    status.textContent = data.extension
+      ? `Waiting for calls on extension ${data.extension}.`
+      : "No extension is set for your account: ask an administrator to set one.";
+  });
+  source.addEventListener("ring", (event) => ring(JSON.parse(event.data)));
+  source.addEventListener("ended", (event) => ended(JSON.parse(event.data)));
+  source.addEventListener("error", async () => {
+    status.textContent = "Reconnecting…";
+    const check = await fetch("/api/session", { credentials: "same-origin" });
+    if (check.status === 401) {
+      source.close();
+      await SB.reauth();
+      window.location.reload();
+    }
+  });
+})();

@@ -1,0 +1,46 @@
+/* Filing a request: the anonymous switch takes the contact fields and the call link off
+   the page (and out of what is sent), and says what will not be kept. */
+"use strict";
+
+(() => {
+  const form = document.getElementById("request-form");
+  const anonymous = document.getElementById("f-anonymous");
+  const contact = document.getElementById("contact");
+  const callLink = document.getElementById("call-link");
+  const callSid = document.getElementById("f-call_sid");
+  const note = document.getElementById("anonymous-note");
+  const filed = document.getElementById("filed");
+
+  const fromHash = window.location.hash.match(/call=(CA[0-9a-fA-F]{32})/);
+  if (fromHash) callSid.value = fromHash[1];
+
+  function apply() {
+    const on = anonymous.checked;
+    note.hidden = !on;
+    for (const part of [contact, callLink]) {
+      part.hidden = on;
+      part.querySelectorAll("input, textarea, select").forEach((field) => (field.disabled = on));
+    }
+  }
+  anonymous.addEventListener("change", apply);
+  apply();
+
+  SB.renderers["request-form"] = (data) => {
+    const parts = [SB.el("p", {}, "Filed ", SB.el("strong", { text: data.id }), ".")];
+    if (data.anonymous) {
+      parts.push(SB.el("p", { text: "Anonymous: no contact details and no call link were kept." }));
+    }
+    if (data.possible_duplicates.length) {
+      parts.push(
+        SB.el("p", { text: `Possible duplicates of: ${data.possible_duplicates.join(", ")}.` }),
+      );
+    }
+    filed.replaceChildren(...parts);
+    filed.hidden = false;
+    form.reset();
+    callSid.value = "";
+    apply();
+    filed.focus();
+  };
+  filed.tabIndex = -1;
+})();

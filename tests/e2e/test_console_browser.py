@@ -1,0 +1,441 @@
+"""The console in a real browser (Debian's Chromium through Playwright) against a real
+`switchboard serve`: the scenarios staff go through every day.
+
+One server and one browser serve the whole module; each test opens its own browser
+context (its own cookies) and saves a screenshot under var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from storage.models import RequestCall, RequestContact, ServiceRequest
+from telephony.signature import sign
+from tests.audio import call_recording
+from tests.conftest import IN_CI, MASTER_KEY, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.e2e.conftest import free_port, serving, switchboard
+from tests.fakes.twilio_api import FakeTwilio
+from tests.support import call_sid
+
+CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "a long enough password"
+CITY = ZoneInfo("America/New_York")
+
+if not CHROMIUM.exists():
+    if IN_CI:
+        pytest.fail(f"Chromium is required when CI=true and is missing at {CHROMIUM}")
+    pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Console:
+    url: str
+    database_url: str
+    agent_token: str
+    supervisor_token: str
+
+    def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def webhook(self, path: str, params: dict[str, str]) -> httpx.Response:
+        signature = sign(TEST_AUTH_TOKEN, self.url + path, params)
+        return httpx.post(
+            self.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=10
+        )
+
+    def file_request(self, **body: Any) -> str:
+        filed = self.api("POST", "/api/requests", self.agent_token, json=body)
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def console(
+    tmp_path_factory: pytest.TempPathFactory, fake_twilio_server: FakeTwilio
+) -> Iterator[Console]:
+    root = tmp_path_factory.mktemp("console")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    database_url = f"sqlite:///{root / 'switchboard.db'}"
+    env = {
+        **os.environ,
+        "SWITCHBOARD_DATABASE_URL": database_url,
+        "SWITCHBOARD_DATA_DIR": str(root / "var"),
+        "SWITCHBOARD_PUBLIC_URL": url,
+        "SWITCHBOARD_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "SWITCHBOARD_TWILIO_API_BASE_URL": fake_twilio_server.url,
+        "SWITCHBOARD_SMS_GATEWAY": "console",
+        "SWITCHBOARD_SMS_QUIET_HOURS": "03:00-03:01",
+        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
+        "SWITCHBOARD_BUSINESS_HOURS": "mon-sun 00:00-24:00",
+        "SWITCHBOARD_CONSOLE_STREAM_SECONDS": "20",
+    }
+    assert switchboard(env, "db", "upgrade").returncode == 0
+    for name, role in (("ana", "agent"), ("sam", "supervisor")):
+        added = switchboard(
+            env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
+        )
+        assert added.returncode == 0, added.stderr
+    tokens = {}
+    for name in ("ana", "sam"):
+        issued = switchboard(env, "tokens", "issue", name, "--days", "1")
+        assert issued.returncode == 0, issued.stderr
+        tokens[name] = issued.stdout.strip()
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE staff_users SET extension = '3' WHERE username = 'ana'"))
+    engine.dispose()
+    with serving(env, port, root / "server.log"):
+        yield Console(url, database_url, tokens["ana"], tokens["sam"])
+
+
+@pytest.fixture(scope="module")
+def browser(console: Console) -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, console: Console, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(base_url=console.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield opened
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    blocked = [text for text in errors if "Content Security Policy" in text]
+    assert blocked == [], blocked
+
+
+def sign_in(page: Any, username: str) -> None:
+    page.goto("/console/sign-in")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/live")
+
+
+def test_an_agent_signs_in_and_lands_on_the_screen_pop(page: Any) -> None:
+    page.goto("/console/")
+    assert page.url.endswith("/console/sign-in")
+    page.get_by_label("Username", exact=True).fill("ana")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("[data-form-error]")).to_contain_text("Wrong username")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/live")
+    sync_api.expect(page.locator("#live-status")).to_have_text("Waiting for calls on extension 3.")
+    sync_api.expect(page.get_by_role("navigation")).not_to_contain_text("Recordings")
+
+
+def test_a_ringing_call_pops_with_the_callers_earlier_requests(page: Any, console: Console) -> None:
+    earlier = console.file_request(
+        service_code="streetlight",
+        description="Light out at the corner",
+        address="12 Elm St",
+        contact={"phone": "(202) 555-0161"},
+    )
+    sign_in(page, "ana")
+    sync_api.expect(page.locator("#live-status")).to_contain_text("Waiting for calls")
+    sid = call_sid()
+    base = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": sid,
+        "From": "+12025550161",
+        "To": "+12025550100",
+        "Direction": "inbound",
+    }
+    assert console.webhook("/twilio/voice", {**base, "CallStatus": "ringing"}).status_code == 200
+    chosen = console.webhook(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        {**base, "CallStatus": "in-progress", "Digits": "3"},
+    )
+    assert chosen.status_code == 200
+    pop = page.locator(".pop").first
+    sync_api.expect(pop).to_contain_text("+12025550161")
+    sync_api.expect(pop).to_contain_text(earlier)
+    sync_api.expect(pop).to_contain_text("Incoming call on extension 3")
+
+    hidden = {**base, "CallSid": call_sid(), "From": "anonymous"}
+    console.webhook("/twilio/voice", {**hidden, "CallStatus": "ringing"})
+    console.webhook(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        {**hidden, "CallStatus": "in-progress", "Digits": "3"},
+    )
+    sync_api.expect(page.locator(".pop").first).to_contain_text("Number withheld")
+    console.webhook(
+        "/twilio/voice/status",
+        {**base, "CallStatus": "completed", "CallDuration": "40", "SequenceNumber": "9"},
+    )
+    sync_api.expect(page.locator(".pop.ended")).to_have_count(1)
+
+
+def test_an_anonymous_request_keeps_no_contact_and_ssns_are_refused(
+    page: Any, console: Console
+) -> None:
+    sign_in(page, "ana")
+    page.goto("/console/requests/new")
+    page.get_by_label("Service", exact=True).select_option("pothole")
+    page.get_by_label("Name (optional)", exact=True).fill("Rosa Parks")
+    page.get_by_label("Phone (optional)", exact=True).fill("(202) 555-0177")
+    page.get_by_label("What is the problem?").fill("Caller read out 123-45-6789 by mistake")
+    page.get_by_role("button", name="File the request").click()
+    error = page.locator('[data-error-for="description"]')
+    sync_api.expect(error).to_contain_text("looks like a Social Security number")
+
+    page.get_by_label("What is the problem?").fill("Deep pothole outside the library")
+    page.get_by_role("switch").check()
+    sync_api.expect(page.locator("#anonymous-note")).to_contain_text("Not kept for this request")
+    sync_api.expect(page.locator("#contact")).to_be_hidden()
+    page.get_by_role("button", name="File the request").click()
+    filed = page.locator("#filed")
+    sync_api.expect(filed).to_contain_text("Anonymous: no contact details")
+    public_id = filed.locator("strong").inner_text()
+
+    engine = sa.create_engine(console.database_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(ServiceRequest.id, ServiceRequest.anonymous).where(
+                ServiceRequest.public_id == public_id
+            )
+        ).one()
+        contacts = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(RequestContact)
+            .where(RequestContact.request_id == row.id)
+        ).scalar_one()
+        links = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(RequestCall)
+            .where(RequestCall.request_id == row.id)
+        ).scalar_one()
+    engine.dispose()
+    assert row.anonymous is True
+    assert (contacts, links) == (0, 0)
+
+
+def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, console: Console) -> None:
+    tag = secrets.token_hex(3)
+    found = console.file_request(
+        service_code="missed-trash",
+        description="Bins missed again",
+        contact={"name": "Lee Chan", "phone": "202-555-0188", "email": f"Lee.{tag}@Example.org"},
+    )
+    sign_in(page, "ana")
+    page.goto("/console/requests/search")
+    page.get_by_label("Phone", exact=True).check()
+    page.get_by_label("Search for").fill("(202) 555 0188")
+    page.get_by_role("button", name="Search").click()
+    sync_api.expect(page.locator("#results")).to_contain_text(found)
+    assert "555" not in page.url
+
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Search for").fill(f"lee.{tag}@example.org")
+    page.get_by_role("button", name="Search").click()
+    sync_api.expect(page.locator("#results")).to_contain_text(found)
+    sync_api.expect(page.locator("#results tbody tr")).to_have_count(1)
+
+
+def test_booking_previews_the_text_and_it_reaches_the_outbox(page: Any, console: Console) -> None:
+    request_id = console.file_request(service_code="bulk-pickup", description="A sofa")
+    sign_in(page, "ana")
+    page.goto("/console/appointments")
+    tomorrow = (datetime.now(CITY) + timedelta(days=2)).date().isoformat()
+    page.get_by_label("Request number").fill(request_id)
+    page.get_by_label("Date", exact=True).fill(tomorrow)
+    page.get_by_label("From", exact=True).fill("09:00")
+    page.get_by_label("To", exact=True).fill("11:00")
+    page.get_by_label("Where", exact=True).fill("Curbside at the front door")
+    page.get_by_label("Caller's mobile number").fill("(202) 555-0190")
+    page.get_by_role("button", name="Show the text").click()
+    sync_api.expect(page.locator("#preview")).to_contain_text(request_id)
+    page.get_by_role("button", name="Book and send the confirmation").click()
+    sync_api.expect(page.locator('[data-error-for="consent"]')).to_contain_text("agree")
+    page.get_by_label("The caller agrees to get texts").check()
+    page.get_by_role("button", name="Book and send the confirmation").click()
+    sync_api.expect(page.locator("#booked")).to_contain_text("Booked")
+    page.get_by_role("link", name="See the texts in the outbox").click()
+    page.wait_for_url("**/console/messages")
+    outbox = page.locator("#outbox")
+    sync_api.expect(outbox).to_contain_text(request_id)
+    sync_api.expect(outbox).to_contain_text("+12025550190")
+
+
+def wait_for_recording(console: Console, recording_sid: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = console.api("GET", f"/api/recordings/{recording_sid}", console.supervisor_token)
+        if found.status_code == 200 and found.json()["state"] == "done":
+            return dict(found.json())
+        time.sleep(0.3)
+    pytest.fail("the recording was not processed in time")
+
+
+def playing_past(page: Any, seconds: float) -> None:
+    """Wait until the player is past ``seconds`` (polled from here: the page's CSP
+    rightly forbids the eval that wait_for_function would need)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if page.evaluate("() => document.getElementById('audio').currentTime") > seconds:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the recording did not play past {seconds} s")
+
+
+def test_a_supervisor_plays_a_recording_and_scores_it(
+    page: Any, console: Console, fake_twilio_server: FakeTwilio
+) -> None:
+    sid, rsid = call_sid(), "RE" + secrets.token_hex(16)
+    base = {"AccountSid": TEST_ACCOUNT_SID, "CallSid": sid, "From": "+12025550142"}
+    console.webhook("/twilio/voice", {**base, "CallStatus": "ringing", "To": "+12025550100"})
+    console.webhook(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        {**base, "CallStatus": "in-progress", "To": "+12025550100", "Digits": "3"},
+    )
+    fake_twilio_server.state.setdefault("media", {})[rsid] = {
+        "wav": call_recording(12.0),
+        "mode": "ok",
+    }
+    callback = console.webhook(
+        "/twilio/recordings",
+        {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "CallSid": sid,
+            "RecordingSid": rsid,
+            "RecordingStatus": "completed",
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
+            "RecordingDuration": "12",
+            "RecordingChannels": "2",
+            "RecordingSource": "DialVerb",
+            "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
+        },
+    )
+    assert callback.status_code == 204, callback.text
+    wait_for_recording(console, rsid)
+    form = console.api(
+        "POST",
+        "/api/qa/forms",
+        console.supervisor_token,
+        json={
+            "name": "Call basics",
+            "sections": [
+                {
+                    "title": "Opening",
+                    "questions": [
+                        {
+                            "id": "greeting",
+                            "text": "Greeted the caller",
+                            "kind": "yes_no",
+                            "weight": 1,
+                        },
+                        {
+                            "id": "clarity",
+                            "text": "Spoke clearly",
+                            "kind": "scale",
+                            "weight": 2,
+                            "scale_max": 5,
+                        },
+                    ],
+                }
+            ],
+        },
+    )
+    assert form.status_code == 201, form.text
+
+    sign_in(page, "sam")
+    page.goto("/console/recordings")
+    page.locator(f'a[href="/console/recordings/{rsid}"]').click()
+    page.wait_for_url(f"**/console/recordings/{rsid}")
+    sync_api.expect(page.locator("#recording-status")).to_have_text("Ready to play.")
+    sync_api.expect(page.locator(".activity-bar")).to_have_count(2)
+    page.get_by_role("button", name="Play").click()
+    playing_past(page, 1)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Forward 10 s").click()  # a seek: a Range request
+    playing_past(page, 9)
+
+    page.get_by_label("Agent evaluated").fill("ana")
+    page.get_by_label("Yes", exact=True).check()
+    page.get_by_label("Spoke clearly (0 to 5)").fill("4")
+    page.get_by_label("Comment", exact=True).fill("Good recap of the request here")
+    page.get_by_role("button", name="Comment at current time").click()
+    sync_api.expect(page.locator("#comments li")).to_contain_text("Good recap")
+    page.get_by_role("button", name="Submit the evaluation").click()
+    sync_api.expect(page.locator("#qa-result")).to_contain_text("Evaluation saved")
+
+    played = console.api("GET", "/api/audit?action=recording.play", console.supervisor_token)
+    assert played.status_code == 403  # supervisors do not read the audit trail
+    evaluations = console.api("GET", "/api/qa/evaluations", console.supervisor_token).json()
+    assert evaluations[0]["agent"] == "ana"
+    assert evaluations[0]["comments"][0]["at_seconds"] > 5
+
+
+def test_an_agent_is_refused_the_recordings_page(page: Any) -> None:
+    sign_in(page, "ana")
+    sync_api.expect(page.get_by_role("navigation")).not_to_contain_text("Recordings")
+    response = page.goto("/console/recordings")
+    assert response.status == 403
+    sync_api.expect(page.locator("main")).to_contain_text("not open to your role")
+
+
+def test_an_ended_session_keeps_the_draft_and_signs_in_again_in_place(
+    page: Any, console: Console
+) -> None:
+    sign_in(page, "ana")
+    page.goto("/console/requests/new")
+    page.get_by_label("Service", exact=True).select_option("pothole")
+    page.get_by_label("What is the problem?").fill("Draft that must survive")
+    # The session ends behind the page's back (idle, signed out elsewhere...).
+    page.context.clear_cookies()
+    page.reload()
+    assert "Sign in to open this page" in page.content()
+    page.get_by_label("Username", exact=True).fill("ana")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.get_by_label("What is the problem?")).to_have_value(
+        "Draft that must survive"
+    )
+    page.context.clear_cookies()
+    page.get_by_role("button", name="File the request").click()
+    dialog = page.locator("#reauth")
+    sync_api.expect(dialog).to_be_visible()
+    dialog.get_by_label("Password", exact=True).fill(PASSWORD)
+    dialog.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#filed")).to_contain_text("Filed")
+
+
+def test_the_console_fits_a_tablet(page: Any) -> None:
+    sign_in(page, "ana")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto("/console/requests/new")
+    sync_api.expect(page.get_by_role("navigation")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to the page"

@@ -1,0 +1,330 @@
+"""The console's pages over the test client: who sees what, CSRF on console forms, the
+screen pop's event stream, and the dashboard's numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from services.app import bootstrap, build_context, create_app
+from services.clock import ManualClock
+from services.console import dashboard
+from services.context import AppContext
+from services.roles import Role
+from services.staff import service as staff_service
+from storage.models import AuditEntry, StaffSession
+from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
+from tests.support import TwilioClient, call_sid
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def console_context(
+    sqlite_template: Path, tmp_path: Path, clock: ManualClock
+) -> Iterator[AppContext]:
+    database = tmp_path / "switchboard.db"
+    database.write_bytes(sqlite_template.read_bytes())
+    settings = make_settings(f"sqlite:///{database}", tmp_path / "var", console_stream_seconds=1.5)
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def app_client(console_context: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(console_context), base_url=PUBLIC_URL) as client:
+        yield client
+
+
+def account(context: AppContext, name: str, role: Role, extension: str | None = None) -> None:
+    with context.sessions.begin() as session:
+        user = staff_service.create_user(
+            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
+        )
+        user.extension = extension
+
+
+def signed_in(app: Any, name: str) -> TestClient:
+    client = TestClient(app, base_url=PUBLIC_URL)
+    response = client.post("/api/session", json={"username": name, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert found is not None
+    return found[1]
+
+
+def nav_links(page: str) -> list[str]:
+    nav = page.split('<nav class="side"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="([^"]+)"', nav)
+
+
+def test_each_role_sees_only_its_pages_and_is_refused_the_others(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    account(console_context, "sam", Role.SUPERVISOR)
+    account(console_context, "pia", Role.PRIVACY_OFFICER)
+    account(console_context, "ada", Role.ADMIN)
+    agent = signed_in(app_client.app, "ana")
+
+    home = agent.get("/console/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/console/live"
+    live = agent.get("/console/live")
+    assert live.status_code == 200
+    assert '<html lang="en">' in live.text
+    links = nav_links(live.text)
+    assert "/console/requests/new" in links and "/console/requests/search" in links
+    assert "/console/recordings" not in links
+    assert "/console/audit" not in links and "/console/admin/staff" not in links
+
+    refused = agent.get("/console/recordings")
+    assert refused.status_code == 403
+    assert "not open to your role" in refused.text
+    assert "/console/recordings" not in nav_links(refused.text)
+    with console_context.sessions() as session:
+        denial = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "access.denied")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert denial is not None and denial.actor_name == "ana"
+    assert denial.detail["route"] == "/console/recordings"
+
+    supervisor = signed_in(app_client.app, "sam")
+    recordings = supervisor.get("/console/recordings")
+    assert recordings.status_code == 200
+    assert {"/console/recordings", "/console/dashboard", "/console/calls"} <= set(
+        nav_links(recordings.text)
+    )
+    officer = signed_in(app_client.app, "pia")
+    assert "/console/audit" in nav_links(officer.get("/console/audit").text)
+    assert officer.get("/console/requests/new").status_code == 403
+    admin = signed_in(app_client.app, "ada")
+    admin_links = nav_links(admin.get("/console/admin/staff").text)
+    assert "/console/admin/extensions" in admin_links and "/console/admin/services" in admin_links
+    assert "/console/calls" not in admin_links and "/console/requests/search" not in admin_links
+    assert admin.get("/console/calls").status_code == 403
+
+
+def test_without_a_session_a_page_offers_the_sign_in_form_in_place(
+    app_client: TestClient,
+) -> None:
+    page = app_client.get("/console/recordings")
+    assert page.status_code == 401
+    assert 'id="sign-in"' in page.text and 'data-reload="yes"' in page.text
+    assert app_client.get("/console/", follow_redirects=False).headers["location"] == (
+        "/console/sign-in"
+    )
+    assert app_client.get("/console/sign-in").status_code == 200
+
+
+def test_pages_load_only_their_own_scripts_and_styles(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    agent = signed_in(app_client.app, "ana")
+    page = agent.get("/console/requests/new").text
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert scripts and all('src="/static/' in attrs for attrs in scripts)
+    assert " style=" not in page and "<style" not in page
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', page) == ["/static/console.css"]
+    for asset in ("/static/console.js", "/static/console.css", "/static/request-form.js"):
+        served = app_client.get(asset)
+        assert served.status_code == 200
+        assert "script-src 'self'" in served.headers["content-security-policy"]
+    # Every field has a label.
+    ids = set(re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', page))
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    assert ids and ids <= labelled
+    assert page.count("(optional)") >= 6
+
+
+def test_console_forms_need_the_sessions_csrf_token(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    agent = signed_in(app_client.app, "ana")
+    token = csrf_of(agent.get("/console/requests/new").text)
+    body = {"service_code": "pothole", "anonymous": True, "description": "A deep one"}
+    without = agent.post("/api/requests", json=body)
+    assert without.status_code == 403
+    assert "CSRF" in without.json()["detail"]
+    filed = agent.post("/api/requests", json=body, headers={"X-CSRF-Token": token})
+    assert filed.status_code == 201, filed.text
+
+    forged = agent.post("/console/sign-out", data={}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert agent.get("/api/session").status_code == 200
+    out = agent.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert agent.get("/api/session").status_code == 401
+    with console_context.sessions() as session:
+        ended = session.scalars(sa.select(StaffSession.end_reason)).all()
+    assert ended == ["signed out"]
+
+
+def test_a_session_that_must_enrol_a_second_factor_gets_the_enrolment_page(
+    sqlite_template: Path, tmp_path: Path, clock: ManualClock
+) -> None:
+    database = tmp_path / "strict.db"
+    database.write_bytes(sqlite_template.read_bytes())
+    settings = make_settings(f"sqlite:///{database}", tmp_path / "var", require_second_factor=True)
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    account(context, "sam", Role.SUPERVISOR)
+    with TestClient(create_app(context), base_url=PUBLIC_URL):
+        supervisor = signed_in(create_app(context), "sam")
+        page = supervisor.get("/console/recordings")
+        assert page.status_code == 403
+        assert 'id="enrol-start"' in page.text
+        assert csrf_of(page.text)
+    context.engine.dispose()
+
+
+def events_of(stream: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for block in stream.split("\n\n"):
+        lines = dict(
+            line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
+        )
+        if "event" in lines:
+            found.append((lines["event"], json.loads(lines["data"])))
+    return found
+
+
+def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    agent = signed_in(app_client.app, "ana")
+    token = csrf_of(agent.get("/console/live").text)
+    earlier = agent.post(
+        "/api/requests",
+        json={
+            "service_code": "pothole",
+            "description": "Deep pothole",
+            "contact": {"phone": "(202) 555-0142"},
+        },
+        headers={"X-CSRF-Token": token},
+    )
+    assert earlier.status_code == 201, earlier.text
+    twilio = TwilioClient(app_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    known, withheld, elsewhere = call_sid(), call_sid(), call_sid()
+    for sid, caller, digits in (
+        (known, "+12025550142", "3"),
+        (withheld, "anonymous", "3"),
+        (elsewhere, "+13025550199", "2"),
+    ):
+        twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From=caller))
+        twilio.post(
+            "/twilio/voice/gather?lang=en&attempt=1",
+            twilio.call_params(sid, "in-progress", From=caller, Digits=digits),
+        )
+
+    stream = agent.get("/console/events", headers={"Accept": "text/event-stream"})
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = events_of(stream.text)
+    assert events[0] == ("status", {"extension": "3"})
+    rings = [data for name, data in events if name == "ring"]
+    assert [ring["call_sid"] for ring in rings] == [known, withheld]
+    assert rings[0]["from_number"] == "+12025550142"
+    assert [request["id"] for request in rings[0]["requests"]] == [earlier.json()["id"]]
+    assert rings[1]["caller_withheld"] is True
+    assert rings[1]["from_number"] is None and rings[1]["requests"] == []
+    with console_context.sessions() as session:
+        pops = session.scalars(
+            sa.select(AuditEntry.object_id).where(AuditEntry.action == "call.screen_pop")
+        ).all()
+    assert sorted(pops) == sorted([known, withheld])
+
+    twilio.post(
+        "/twilio/voice/status",
+        twilio.call_params(known, "completed", CallDuration="30", SequenceNumber="5"),
+    )
+    snapshot = agent.get("/console/events").json()
+    assert snapshot["extension"] == "3"
+    assert [ring["call_sid"] for ring in snapshot["ringing"]] == [withheld]
+
+
+def test_an_agent_without_an_extension_is_told_so(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "bea", Role.AGENT)
+    agent = signed_in(app_client.app, "bea")
+    stream = agent.get("/console/events", headers={"Accept": "text/event-stream"})
+    assert events_of(stream.text) == [("status", {"extension": None})]
+
+
+def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
+    app_client: TestClient, console_context: AppContext, clock: ManualClock
+) -> None:
+    twilio = TwilioClient(app_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    answered, abandoned = call_sid(), call_sid()
+    for sid in (answered, abandoned):
+        twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+        twilio.post(
+            "/twilio/voice/gather?lang=en&attempt=1",
+            twilio.call_params(sid, "in-progress", Digits="3"),
+        )
+    # Someone at extension 3 picks the first call up and talks for two minutes; nobody
+    # answers the second, and its caller hangs up.
+    leg = call_sid()
+    for status, extra in (
+        ("ringing", {}),
+        ("in-progress", {}),
+        ("completed", {"CallDuration": "120"}),
+    ):
+        twilio.post(
+            "/twilio/voice/status",
+            twilio.call_params(
+                leg, status, ParentCallSid=answered, Direction="outbound-dial", **extra
+            ),
+        )
+    for sid in (answered, abandoned):
+        twilio.post(
+            "/twilio/voice/status",
+            twilio.call_params(sid, "completed", CallDuration="150", SequenceNumber="9"),
+        )
+    today = clock.now().astimezone(console_context.city_tz).date()
+    with console_context.sessions() as session:
+        by_extension = dashboard.call_rows(
+            session, start=today, end=today, by="extension", tz=console_context.city_tz
+        )
+        by_day = dashboard.call_rows(
+            session,
+            start=today - timedelta(days=2),
+            end=today,
+            by="day",
+            tz=console_context.city_tz,
+        )
+    assert [(r.key, r.calls, r.answered, r.abandoned) for r in by_extension] == [("3", 2, 1, 1)]
+    assert by_extension[0].avg_handle_seconds == 120.0
+    assert [r.calls for r in by_day] == [0, 0, 2]
+
+    account(console_context, "sam", Role.SUPERVISOR)
+    supervisor = signed_in(app_client.app, "sam")
+    page = supervisor.get(
+        "/console/dashboard", params={"start": today.isoformat(), "by": "extension"}
+    )
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3
+    assert '<th scope="row">3</th><td>2</td><td>1</td><td>1</td><td>120.0 s</td>' in page.text
+    backwards = supervisor.get(
+        "/console/dashboard", params={"start": "2026-12-01", "end": "2026-11-01"}
+    )
+    assert "Choose a start on or before the end" in backwards.text
