@@ -32,6 +32,11 @@ CALLS = Page("/console/calls", "Call log", Permission.CALLS_READ, "Review")
 RECORDINGS = Page("/console/recordings", "Recordings", Permission.RECORDINGS_READ, "Review")
 EVALUATIONS = Page("/console/evaluations", "Evaluations", Permission.QA_OWN_READ, "Review")
 DASHBOARD = Page("/console/dashboard", "Dashboard", Permission.REPORTS_READ, "Review")
+PRIVACY_REQUESTS = Page(
+    "/console/privacy/requests", "Access requests", Permission.PRIVACY_REQUESTS, "Privacy"
+)
+HOLDS = Page("/console/privacy/holds", "Legal holds", Permission.LEGAL_HOLDS, "Privacy")
+DISCLOSURES = Page("/console/privacy/disclosures", "Disclosures", Permission.DISCLOSURES, "Privacy")
 AUDIT = Page("/console/audit", "Audit trail", Permission.AUDIT_READ, "Privacy")
 STAFF = Page("/console/admin/staff", "Staff accounts", Permission.STAFF_MANAGE, "Administration")
 EXTENSIONS = Page(
@@ -39,6 +44,9 @@ EXTENSIONS = Page(
 )
 SERVICES = Page(
     "/console/admin/services", "Service catalogue", Permission.CONFIG_MANAGE, "Administration"
+)
+RETENTION = Page(
+    "/console/admin/retention", "Retention", Permission.CONFIG_MANAGE, "Administration"
 )
 
 PAGES: tuple[Page, ...] = (
@@ -51,10 +59,14 @@ PAGES: tuple[Page, ...] = (
     RECORDINGS,
     EVALUATIONS,
     DASHBOARD,
+    PRIVACY_REQUESTS,
+    HOLDS,
+    DISCLOSURES,
     AUDIT,
     STAFF,
     EXTENSIONS,
     SERVICES,
+    RETENTION,
 )
 
 

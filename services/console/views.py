@@ -39,6 +39,7 @@ from services.console.navigation import Page
 from services.context import AppContext, ContextDep
 from services.errors import Problem
 from services.recordings.views import RecordingSid
+from services.reports.service import DateRange, call_report
 from services.requests import catalogue
 from services.requests import service as requests
 from services.staff import sessions
@@ -289,6 +290,10 @@ _simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
 _simple_page(navigation.MESSAGES, "messages.html", "messages.js")
 _simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")
 _simple_page(navigation.AUDIT, "audit.html", "audit.js")
+_simple_page(navigation.PRIVACY_REQUESTS, "privacy_requests.html", "privacy-requests.js")
+_simple_page(navigation.HOLDS, "holds.html", "holds.js")
+_simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
+_simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
 _simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
 _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
 
@@ -425,7 +430,7 @@ def dashboard_page(
         error = f"Choose a start on or before the end, at most {dashboard.MAX_DAYS} days apart."
         first = last - timedelta(days=6)
     with context.sessions.begin() as session:
-        rows = dashboard.call_rows(session, start=first, end=last, by=by, tz=context.city_tz)
+        rows = call_report(session, DateRange(first, last), by=by, tz=context.city_tz)
         audit.record(
             session,
             actor=staff.actor,
@@ -436,13 +441,15 @@ def dashboard_page(
         )
     keys = [row.key for row in rows]
     charts = [
-        dashboard.bar_chart("Calls", keys, [("Calls", "series-calls", [r.calls for r in rows])]),
+        dashboard.bar_chart(
+            "Calls", keys, [("Calls", "series-calls", [r.calls or 0 for r in rows])]
+        ),
         dashboard.bar_chart(
             "Answered and abandoned",
             keys,
             [
-                ("Answered", "series-answered", [r.answered for r in rows]),
-                ("Abandoned", "series-abandoned", [r.abandoned for r in rows]),
+                ("Answered", "series-answered", [r.answered or 0 for r in rows]),
+                ("Abandoned", "series-abandoned", [r.abandoned or 0 for r in rows]),
             ],
         ),
         dashboard.bar_chart(

@@ -174,7 +174,14 @@ def _call_measures(dialect: str) -> list[ColumnElement[Any]]:
         func.coalesce(
             func.sum(
                 case(
-                    (handled, _seconds_between(TAKER.answered_at, TAKER.ended_at, dialect)),
+                    (
+                        handled,
+                        # Twilio's own count of the leg's seconds, else our timestamps.
+                        func.coalesce(
+                            cast(TAKER.duration_seconds, Float),
+                            _seconds_between(TAKER.answered_at, TAKER.ended_at, dialect),
+                        ),
+                    ),
                     else_=0.0,
                 )
             ),

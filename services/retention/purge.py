@@ -55,7 +55,7 @@ class PurgeConfig:
     keyring: Keyring
     blobs: BlobStore
     region: str
-    batch_size: int = 2000
+    batch_size: int = 500
     pause_seconds: float = 0.0
 
 

@@ -119,11 +119,8 @@ def set_schedule(
     if amount < 1 or _in_days(amount, unit) > 100 * 365.25:
         raise InvalidField("amount", "must be at least 1 and at most 100 years")
     if known.longest is not None and _in_days(amount, unit) > _in_days(*known.longest):
-        raise InvalidField(
-            "amount",
-            f"{known.label} are kept at most {known.longest[0]} {known.longest[1][:-1]} "
-            "by the privacy policy",
-        )
+        ceiling = Schedule(record_class, *known.longest).text
+        raise InvalidField("amount", f"the privacy policy keeps {known.label} at most {ceiling}")
     if record_class == "audit" and _in_days(amount, unit) < 62:
         raise InvalidField("amount", "the audit trail is kept at least two months")
     row = session.get(RetentionSchedule, record_class)

@@ -16,7 +16,7 @@ from services.access import Permission, Staff, require
 from services.context import AppContext, ContextDep
 from services.errors import InvalidField
 from services.retention import holds
-from services.retention.schedules import RECORD_CLASSES, schedules, set_schedule
+from services.retention.schedules import RECORD_CLASSES, Schedule, schedules, set_schedule
 from services.retention.service import run_retention
 from storage.models import LegalHold, StaffUser
 
@@ -56,8 +56,8 @@ def _schedules_out(context: AppContext) -> list[ScheduleOut]:
                 counted_from=known.counted_from,
                 amount=schedule.amount,
                 unit=schedule.unit,
-                default=f"{known.amount} {known.unit}",
-                ceiling=f"{known.longest[0]} {known.longest[1]}" if known.longest else None,
+                default=Schedule(name, known.amount, known.unit).text,
+                ceiling=Schedule(name, *known.longest).text if known.longest else None,
             )
         )
     return out

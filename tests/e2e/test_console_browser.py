@@ -88,7 +88,12 @@ def console(
         "SWITCHBOARD_CONSOLE_STREAM_SECONDS": "20",
     }
     assert switchboard(env, "db", "upgrade").returncode == 0
-    for name, role in (("ana", "agent"), ("sam", "supervisor")):
+    for name, role in (
+        ("ana", "agent"),
+        ("sam", "supervisor"),
+        ("pia", "privacy_officer"),
+        ("ada", "admin"),
+    ):
         added = switchboard(
             env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
         )
@@ -133,12 +138,12 @@ def page(browser: Any, console: Console, request: pytest.FixtureRequest) -> Iter
     assert blocked == [], blocked
 
 
-def sign_in(page: Any, username: str) -> None:
+def sign_in(page: Any, username: str, lands_on: str = "/console/live") -> None:
     page.goto("/console/sign-in")
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**" + lands_on)
 
 
 def test_an_agent_signs_in_and_lands_on_the_screen_pop(page: Any) -> None:
@@ -439,3 +444,83 @@ def test_the_console_fits_a_tablet(page: Any) -> None:
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "Skip to the page"
+
+
+def test_the_privacy_officer_answers_an_access_request_and_holds_a_persons_data(
+    page: Any, console: Console
+) -> None:
+    filed = console.file_request(
+        service_code="graffiti",
+        address="77 King St",
+        contact={"name": "Tomasa Reyes", "phone": "(302) 555-0144"},
+    )
+    sign_in(page, "pia", lands_on="/console/requests/search")
+    page.goto("/console/privacy/requests")
+    sync_api.expect(page.locator("#requests-status")).to_have_text("Nothing is due.")
+    received = (datetime.now(CITY) - timedelta(days=1)).date().isoformat()
+    form = page.locator("#new-privacy-request")
+    form.get_by_label("Received on").fill(received)
+    form.get_by_label("Received by").select_option("mail")
+    form.get_by_label("correct it (correction)").check()
+    evidence = form.get_by_label("Identity evidence: what was checked")
+    evidence.fill("SSN 219-09-9999 matched")
+    form.get_by_label("Phone").fill("302 555 0144")
+    form.get_by_role("button", name="Record the request").click()
+    sync_api.expect(form.locator('[data-error-for="identity_evidence"]')).to_contain_text(
+        "Social Security"
+    )
+    evidence.fill("Signature compared with the one on the 2025 request form")
+    form.get_by_role("button", name="Record the request").click()
+    sync_api.expect(page.locator("#requests-status")).to_contain_text("answer due by")
+    row = page.locator("#requests tbody tr").first
+    sync_api.expect(row).to_contain_text("Answer by")
+    row.get_by_role("button", name="Acknowledge").click()
+    sync_api.expect(page.locator("#requests tbody tr").first).to_contain_text("Decision by")
+    page.locator("#requests tbody tr").first.get_by_role("button", name="Grant").click()
+    sync_api.expect(page.locator("#requests-status")).to_have_text("Nothing is due.")
+    page.get_by_label("All").check()
+    granted = page.locator("#requests tbody tr").first
+    sync_api.expect(granted).to_contain_text("granted")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "access-requests.png"), full_page=True)
+    href = granted.get_by_role("link", name="grant letter").get_attribute("href")
+    letter = page.context.request.get(href)
+    assert letter.status == 200
+    text = letter.text()
+    assert "1 service request(s)" in text and "right to ask us to correct" in text
+    assert "anonymously" in text
+
+    page.goto("/console/privacy/holds")
+    hold = page.locator("#new-hold")
+    hold.get_by_label("Hold", exact=True).select_option("person")
+    hold.get_by_label("Find the person by").select_option("phone")
+    hold.get_by_label("Their phone, email, name or address").fill("(302) 555-0144")
+    hold.get_by_label("Reason").fill("Claim 2026-77 against the city")
+    hold.get_by_role("button", name="Place the hold").click()
+    holds = page.locator("#holds tbody tr")
+    sync_api.expect(holds.first).to_contain_text("a person, by phone")
+    sync_api.expect(holds.first).to_contain_text("standing")
+    # Nothing personal in what the page shows or in its address.
+    assert "555-0144" not in page.locator("#holds").inner_text()
+    assert "0144" not in page.url
+    with sa.create_engine(console.database_url).connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM legal_holds")).scalar_one()
+    assert stored == 1 and filed.startswith("SR-")
+
+
+def test_an_administrator_sets_retention_and_counts_what_is_due(page: Any) -> None:
+    sign_in(page, "ada", lands_on="/console/dashboard")
+    page.goto("/console/admin/retention")
+    rows = page.locator("#schedules tbody tr")
+    sync_api.expect(rows.first).to_be_visible()
+    recordings = page.get_by_label("How many, for QA recordings (audio and data key)")
+    recordings.fill("90")
+    page.get_by_label("Unit, for QA recordings (audio and data key)").select_option("days")
+    page.get_by_role("button", name="Save QA recordings (audio and data key)").click()
+    sync_api.expect(page.locator("#schedules")).to_contain_text("Saved.")
+    page.get_by_label("How many, for the app's access log").fill("3")
+    page.get_by_role("button", name="Save the app's access log").click()
+    sync_api.expect(page.locator("#schedules")).to_contain_text("at most 1 month")
+    page.get_by_role("button", name="Count").click()
+    sync_api.expect(page.locator("#dry-run-result")).to_contain_text("webhook log")
+    sync_api.expect(page.get_by_role("navigation")).not_to_contain_text("Legal holds")

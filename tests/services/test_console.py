@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from services.app import bootstrap, build_context, create_app
 from services.clock import ManualClock
-from services.console import dashboard
 from services.context import AppContext
+from services.reports.service import DateRange, call_report
 from services.roles import Role
 from services.staff import service as staff_service
 from storage.models import AuditEntry, StaffSession
@@ -111,11 +111,23 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
         nav_links(recordings.text)
     )
     officer = signed_in(app_client.app, "pia")
-    assert "/console/audit" in nav_links(officer.get("/console/audit").text)
+    officer_links = nav_links(officer.get("/console/audit").text)
+    assert {
+        "/console/audit",
+        "/console/privacy/requests",
+        "/console/privacy/holds",
+        "/console/privacy/disclosures",
+    } <= set(officer_links)
+    assert "/console/admin/retention" not in officer_links
     assert officer.get("/console/requests/new").status_code == 403
+    assert supervisor.get("/console/privacy/requests").status_code == 403
+    assert "/console/privacy/holds" not in nav_links(recordings.text)
     admin = signed_in(app_client.app, "ada")
     admin_links = nav_links(admin.get("/console/admin/staff").text)
     assert "/console/admin/extensions" in admin_links and "/console/admin/services" in admin_links
+    assert "/console/admin/retention" in admin_links
+    assert admin.get("/console/admin/retention").status_code == 200
+    assert admin.get("/console/privacy/holds").status_code == 403
     assert "/console/calls" not in admin_links and "/console/requests/search" not in admin_links
     assert admin.get("/console/calls").status_code == 403
 
@@ -302,13 +314,12 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
         )
     today = clock.now().astimezone(console_context.city_tz).date()
     with console_context.sessions() as session:
-        by_extension = dashboard.call_rows(
-            session, start=today, end=today, by="extension", tz=console_context.city_tz
+        by_extension = call_report(
+            session, DateRange(today, today), by="extension", tz=console_context.city_tz
         )
-        by_day = dashboard.call_rows(
+        by_day = call_report(
             session,
-            start=today - timedelta(days=2),
-            end=today,
+            DateRange(today - timedelta(days=2), today),
             by="day",
             tz=console_context.city_tz,
         )

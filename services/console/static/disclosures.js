@@ -1,0 +1,61 @@
+/* The disclosure log: record one with its legal basis, list them, export public records. */
+"use strict";
+
+(() => {
+  const table = document.getElementById("disclosures");
+  const status = document.getElementById("disclosures-status");
+  const more = document.getElementById("more");
+  let next = null;
+
+  function recordType(id) {
+    if (id.startsWith("SR-")) return "request";
+    if (id.startsWith("CA")) return "call";
+    if (id.startsWith("RE")) return "recording";
+    return "unknown";
+  }
+
+  async function load(append) {
+    const result = await SB.api("GET", "/api/disclosures" + SB.query({ before: append ? next : null }));
+    if (!result.ok) return;
+    next = result.data.next_before;
+    more.hidden = next === null;
+    SB.fillTable(table, status, result.data.items, (d) => [
+      SB.el("span", { class: "nowrap", text: d.id }),
+      SB.when(d.disclosed_at),
+      d.requested_by,
+      d.legal_basis.replaceAll("_", " "),
+      d.reference || "–",
+      d.description,
+      d.records.map((r) => (r.id ? `${r.type} ${r.id}` : `${r.type}: ${r.count}`)).join(", ") || "–",
+      d.approved_by.username || "–",
+    ], { append, empty: "Nothing disclosed yet." });
+  }
+
+  SB.builders["new-disclosure"] = (form) => {
+    const body = SB.formJSON(form);
+    const lines = (body.records_text || "").split(/\s+/).filter(Boolean);
+    delete body.records_text;
+    body.records = lines.map((id) => ({ type: recordType(id), id }));
+    return body;
+  };
+  SB.renderers["new-disclosure"] = (data, form) => {
+    form.reset();
+    status.textContent = `Recorded ${data.id}.`;
+    load(false);
+  };
+
+  const exportForm = document.getElementById("public-records");
+  exportForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const v = SB.formJSON(exportForm);
+    if (!v.start || !v.end) {
+      SB.showProblem(exportForm, { detail: "Choose both dates." });
+      return;
+    }
+    SB.clearErrors(exportForm);
+    window.location.assign("/api/disclosures/public-records" + SB.query(v));
+    setTimeout(() => load(false), 1500);
+  });
+  more.addEventListener("click", () => load(true));
+  load(false);
+})();
