@@ -471,7 +471,7 @@ def test_the_privacy_officer_answers_an_access_request_and_holds_a_persons_data(
     )
     evidence.fill("Signature compared with the one on the 2025 request form")
     form.get_by_role("button", name="Record the request").click()
-    sync_api.expect(page.locator("#requests-status")).to_contain_text("answer due by")
+    sync_api.expect(page.locator("#record-status")).to_contain_text("answer due by")
     row = page.locator("#requests tbody tr").first
     sync_api.expect(row).to_contain_text("Answer by")
     row.get_by_role("button", name="Acknowledge").click()
@@ -505,7 +505,22 @@ def test_the_privacy_officer_answers_an_access_request_and_holds_a_persons_data(
     assert "0144" not in page.url
     with sa.create_engine(console.database_url).connect() as connection:
         stored = connection.execute(sa.text("SELECT count(*) FROM legal_holds")).scalar_one()
-    assert stored == 1 and filed.startswith("SR-")
+    assert stored == 1
+
+    page.goto("/console/privacy/disclosures")
+    disclosure = page.locator("#new-disclosure")
+    disclosure.get_by_label("Requested by").fill("Police Department, 2nd district")
+    disclosure.get_by_label("Legal basis").select_option("law_enforcement")
+    disclosure.get_by_label("Case, order or request number").fill("Case 26-1187")
+    disclosure.get_by_label("Approved by (username)").fill("pia")
+    disclosure.get_by_label("What was disclosed").fill("The request record and its status history")
+    disclosure.get_by_label("Records disclosed").fill(filed)
+    disclosure.get_by_role("button", name="Record the disclosure").click()
+    sync_api.expect(page.locator("#disclosure-status")).to_contain_text("Recorded DC-")
+    logged = page.locator("#disclosures tbody tr").first
+    sync_api.expect(logged).to_contain_text("law enforcement")
+    sync_api.expect(logged).to_contain_text(f"request {filed}")
+    sync_api.expect(page.get_by_role("button", name="Older disclosures")).to_be_hidden()
 
 
 def test_an_administrator_sets_retention_and_counts_what_is_due(page: Any) -> None:

@@ -40,7 +40,7 @@
   };
   SB.renderers["new-disclosure"] = (data, form) => {
     form.reset();
-    status.textContent = `Recorded ${data.id}.`;
+    document.getElementById("disclosure-status").textContent = `Recorded ${data.id}.`;
     load(false);
   };
 

@@ -55,7 +55,7 @@
   SB.renderers["new-hold"] = (data, f) => {
     f.reset();
     showTarget();
-    status.textContent = `Placed ${data.id}.`;
+    document.getElementById("hold-status").textContent = `Placed ${data.id}.`;
     load();
   };
   kind.addEventListener("change", showTarget);

@@ -78,7 +78,8 @@
   };
   SB.renderers["new-privacy-request"] = (data, form) => {
     form.reset();
-    status.textContent = `Recorded ${data.id}; answer due by ${data.respond_by}.`;
+    document.getElementById("record-status").textContent =
+      `Recorded ${data.id}; answer due by ${data.respond_by}.`;
     load();
   };
 
