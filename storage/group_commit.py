@@ -7,22 +7,25 @@ only then answers each waiting request. Under load a batch grows, so throughput 
 while each request still waits for its own commit.
 
 If a batch fails, each of its units is retried in a transaction of its own, so one bad
-unit fails alone and the others still commit. So a unit of work must do nothing but
-database work in the session it is given: it may run twice (once in the failed batch
-that was rolled back, once alone).
+unit fails alone and the others still commit; a unit alone that loses a deadlock or a
+serialization conflict to another writer (PostgreSQL) is tried again. So a unit of work
+must do nothing but database work in the session it is given: it may run more than once
+(in a failed batch that was rolled back, then alone).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -31,6 +34,21 @@ ItemT = TypeVar("ItemT")
 BatchHandler = Callable[[Session, list[Any]], list[Any]]
 log = logging.getLogger("switchboard.group_commit")
 _STOP = object()
+# SQLSTATEs of a transaction that lost to another and may simply be run again.
+_TRANSIENT = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+ATTEMPTS_ALONE = 4
+
+
+def _transient(error: BaseException) -> bool:
+    if not isinstance(error, DBAPIError):
+        return False
+    return getattr(error.orig, "sqlstate", None) in _TRANSIENT
+
+
+def _handler_key(handler: Any) -> tuple[Any, Any]:
+    """Handlers that are equal batch together: bound methods of equal objects (say two
+    equal ``CallLog`` instances) compare by identity in Python, so compare their parts."""
+    return (getattr(handler, "__func__", handler), getattr(handler, "__self__", None))
 
 
 def _each(session: Session, works: list[Callable[[Session], Any]]) -> list[Any]:
@@ -129,14 +147,21 @@ class GroupCommitter:
 
     @staticmethod
     def _execute(session: Session, batch: list[_Unit]) -> list[Any]:
-        results: list[Any] = []
-        # Consecutive units of one kind go together; arrival order is kept throughout.
-        for handler, group in itertools.groupby(batch, key=lambda unit: unit.handler):
-            items = [unit.item for unit in group]
+        """Runs every unit of one kind together, kinds in order of first arrival, so that
+        a transaction writes each kind once: concurrent writers then take their row
+        locks in the same order (see services/calls/service.py)."""
+        groups: dict[tuple[Any, Any], list[int]] = {}
+        for position, unit in enumerate(batch):
+            groups.setdefault(_handler_key(unit.handler), []).append(position)
+        results: list[Any] = [None] * len(batch)
+        for positions in groups.values():
+            handler = batch[positions[0]].handler
+            items = [batch[position].item for position in positions]
             outcome = handler(session, items)
             if len(outcome) != len(items):
                 raise RuntimeError("a batch handler must return one result per item")
-            results.extend(outcome)
+            for position, result in zip(positions, outcome, strict=True):
+                results[position] = result
         return results
 
     def _commit(self, batch: list[_Unit]) -> None:
@@ -159,14 +184,20 @@ class GroupCommitter:
             unit.loop.call_soon_threadsafe(_resolve, unit.future, result)
 
     def _commit_alone(self, unit: _Unit) -> None:
-        try:
-            with self._sessions.begin() as session:
-                (result,) = self._execute(session, [unit])
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-            unit.loop.call_soon_threadsafe(_fail, unit.future, exc)
+        for attempt in range(1, ATTEMPTS_ALONE + 1):
+            try:
+                with self._sessions.begin() as session:
+                    (result,) = self._execute(session, [unit])
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                if _transient(exc) and attempt < ATTEMPTS_ALONE:
+                    log.warning("a unit lost to a concurrent writer; trying it again")
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 - jitter
+                    continue
+                unit.loop.call_soon_threadsafe(_fail, unit.future, exc)
+                return
+            self._count(1)
+            unit.loop.call_soon_threadsafe(_resolve, unit.future, result)
             return
-        self._count(1)
-        unit.loop.call_soon_threadsafe(_resolve, unit.future, result)
 
     def _count(self, units: int) -> None:
         self.batches += 1
