@@ -267,11 +267,20 @@ def sign_out(
 # -- agents ----------------------------------------------------------------------------
 
 
-def _simple_page(page: Page, template: str, *scripts: str) -> None:
-    """A page whose data the page's script loads from the staff API."""
+PageValues = Callable[[AppContext], dict[str, Any]]
+
+
+def _simple_page(
+    page: Page, template: str, *scripts: str, values: PageValues | None = None
+) -> None:
+    """A page whose data the page's script loads from the staff API; ``values`` adds
+    what the template itself needs (choices for its selects)."""
 
     def show(request: Request, staff: Staff, context: AppContext) -> HTMLResponse:
-        return render(request, context, template, staff=staff, title=page.title, scripts=scripts)
+        extra = values(context) if values is not None else {}
+        return render(
+            request, context, template, staff=staff, title=page.title, scripts=scripts, **extra
+        )
 
     # Real objects, not the module's postponed (string) annotations: ``page`` is local.
     show.__annotations__ = {
@@ -298,84 +307,30 @@ _simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
 _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
 
 
-def _extensions(context: AppContext) -> list[Extension]:
+def _extensions(context: AppContext) -> dict[str, Any]:
     with context.sessions() as session:
-        return list(session.scalars(select(Extension).order_by(Extension.position)))
+        return {"extensions": list(session.scalars(select(Extension).order_by(Extension.position)))}
 
 
-@router.get(navigation.NEW_REQUEST.path, response_class=HTMLResponse)
-def new_request_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.NEW_REQUEST))],
-    context: ContextDep,
-) -> HTMLResponse:
+def _active_services(context: AppContext) -> dict[str, Any]:
     with context.sessions() as session:
-        services = [s for s in catalogue.list_services(session) if s.active]
-    return render(
-        request,
-        context,
-        "request_form.html",
-        staff=staff,
-        title=navigation.NEW_REQUEST.title,
-        scripts=("request-form.js",),
-        services=services,
-    )
+        return {"services": [s for s in catalogue.list_services(session) if s.active]}
 
 
-@router.get(navigation.SERVICES.path, response_class=HTMLResponse)
-def services_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.SERVICES))],
-    context: ContextDep,
-) -> HTMLResponse:
+def _all_services(context: AppContext) -> dict[str, Any]:
     with context.sessions() as session:
-        services = catalogue.list_services(session)
-    return render(
-        request,
-        context,
-        "admin_services.html",
-        staff=staff,
-        title=navigation.SERVICES.title,
-        scripts=("admin-services.js",),
-        services=services,
-    )
+        return {"services": catalogue.list_services(session)}
+
+
+_simple_page(
+    navigation.NEW_REQUEST, "request_form.html", "request-form.js", values=_active_services
+)
+_simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
+_simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
+_simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
 
 
 # -- supervisors -----------------------------------------------------------------------
-
-
-@router.get(navigation.CALLS.path, response_class=HTMLResponse)
-def calls_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.CALLS))],
-    context: ContextDep,
-) -> HTMLResponse:
-    return render(
-        request,
-        context,
-        "calls.html",
-        staff=staff,
-        title=navigation.CALLS.title,
-        scripts=("calls.js",),
-        extensions=_extensions(context),
-    )
-
-
-@router.get(navigation.RECORDINGS.path, response_class=HTMLResponse)
-def recordings_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.RECORDINGS))],
-    context: ContextDep,
-) -> HTMLResponse:
-    return render(
-        request,
-        context,
-        "recordings.html",
-        staff=staff,
-        title=navigation.RECORDINGS.title,
-        scripts=("recordings.js",),
-        extensions=_extensions(context),
-    )
 
 
 @router.get("/console/recordings/{recording_sid}", response_class=HTMLResponse)
