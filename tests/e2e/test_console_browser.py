@@ -264,8 +264,22 @@ def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, consol
     page.get_by_label("Email", exact=True).check()
     page.get_by_label("Search for").fill(f"lee.{tag}@example.org")
     page.get_by_role("button", name="Search").click()
+    # This search's own answer: the phone search showed the same row.
+    sync_api.expect(page.locator("#results-status")).to_have_text("1 request found by email.")
     sync_api.expect(page.locator("#results")).to_contain_text(found)
     sync_api.expect(page.locator("#results tbody tr")).to_have_count(1)
+
+    # The call taker moves the request on from the results, with a note.
+    page.get_by_label(f"Status of {found}").select_option("in_progress")
+    page.get_by_label(f"Note on {found}").fill("SSN 219-09-9999")
+    page.get_by_role("button", name=f"Update {found}").click()
+    sync_api.expect(page.locator("#results")).to_contain_text("Social Security")
+    page.get_by_label(f"Note on {found}").fill("Crew booked for Tuesday")
+    page.get_by_role("button", name=f"Update {found}").click()
+    sync_api.expect(page.locator("#results")).to_contain_text("Updated.")
+    request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
+    assert request["status"] == "in_progress", request
+    assert request["history"][-1]["note"] == "Crew booked for Tuesday"
 
 
 def test_booking_previews_the_text_and_it_reaches_the_outbox(page: Any, console: Console) -> None:

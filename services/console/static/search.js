@@ -4,8 +4,10 @@
 (() => {
   const table = document.getElementById("results");
   const status = document.getElementById("results-status");
+  let searchedBy = null;
   SB.builders["search-form"] = (form) => {
     const key = form.querySelector('input[name="search_key"]:checked').value;
+    searchedBy = key;
     const term = form.querySelector("#f-term").value.trim();
     if (!term) {
       SB.showProblem(form, { errors: [{ field: "term", message: "Type what to search for." }] });
@@ -13,16 +15,44 @@
     }
     return { [key]: term };
   };
+  const statuses = [["open", "open"], ["in_progress", "in progress"], ["closed", "closed"]];
+
+  /* The request's status, changeable in place with an optional note (SSN-like numbers
+     are refused by the server, as everywhere). */
+  function statusControl(item) {
+    const id = `status-${item.id}`;
+    const choice = SB.el("select", { id, "aria-label": `Status of ${item.id}` },
+      ...statuses.map(([value, label]) => SB.el("option", { value, selected: value === item.status, text: label })));
+    const note = SB.el("input", { id: `${id}-note`, "aria-label": `Note on ${item.id}`, placeholder: "Note (optional)", size: 14 });
+    const said = SB.el("span", { class: "row-note", role: "status" });
+    const save = SB.el("button", {
+      type: "button", class: "secondary small", text: "Update", "aria-label": `Update ${item.id}`,
+      onclick: async () => {
+        const body = { status: choice.value };
+        if (note.value.trim()) body.note = note.value.trim();
+        const result = await SB.api("POST", `/api/requests/${item.id}/status`, body);
+        said.classList.toggle("error", !result.ok);
+        said.textContent = result.ok
+          ? "Updated."
+          : (result.data.errors?.[0]?.message || result.data.detail || "Not updated.");
+        if (result.ok) note.value = "";
+      },
+    });
+    return SB.el("span", { class: "keep" }, choice, note, save, said);
+  }
+
   SB.renderers["search-form"] = (data) => {
     SB.fillTable(table, status, data.items, (item) => [
-      item.id,
+      SB.el("span", { class: "nowrap", text: item.id }),
       item.service_code,
-      item.status.replace("_", " "),
+      statusControl(item),
       SB.when(item.created_at),
       item.address || "–",
       item.contact
         ? [item.contact.name, item.contact.phone, item.contact.email].filter(Boolean).join(" · ")
         : item.anonymous ? "anonymous" : "–",
     ], { empty: "No requests found." });
+    const count = data.items.length;
+    status.textContent = `${count} ${count === 1 ? "request" : "requests"} found by ${searchedBy}.`;
   };
 })();
