@@ -7,7 +7,6 @@ never in quiet hours (held until they end).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import ssn
+from services import public_ids, ssn
 from services.errors import InvalidField, Problem
 from services.messaging import service as texts
 from services.messaging.service import QuietHours
@@ -65,12 +64,6 @@ class TextPolicy:
     tz: ZoneInfo
     quiet: QuietHours
     reminder_lead: timedelta
-
-
-def new_public_id() -> str:
-    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-    chars = "".join(secrets.choice(alphabet) for _ in range(10))
-    return f"AP-{chars[:5]}-{chars[5:]}"
 
 
 def _place(appointment: Appointment, column: str) -> FieldContext:
@@ -203,7 +196,7 @@ def book(
         )
     service = get_service(session, request.service_code)
     appointment = Appointment(
-        public_id=new_public_id(),
+        public_id=public_ids.public_id("AP", 5, 5),
         request_id=request.id,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,

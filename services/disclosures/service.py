@@ -8,7 +8,6 @@ holds the disclosure permission.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,13 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import ssn
+from services import public_ids, ssn
 from services.access import Permission, allows
 from services.errors import InvalidField
 from services.roles import Role
 from storage.models import Call, Disclosure, Recording, ServiceRequest, StaffUser
 
-PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 MAX_RECORDS = 500
 
 
@@ -75,8 +73,7 @@ class NewDisclosure:
 
 def new_public_id() -> str:
     """A random disclosure number like DC-7K3MX-9Q2DA."""
-    chars = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(10))
-    return f"DC-{chars[:5]}-{chars[5:]}"
+    return public_ids.public_id("DC", 5, 5)
 
 
 def approver(session: Session, username: str) -> StaffUser:

@@ -9,7 +9,6 @@ granted the person is told of their right to ask for amendment.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import ssn
+from services import public_ids, ssn
 from services.errors import InvalidField, NotFound, Problem
 from services.privacy.calendar import BusinessCalendar
 from services.requests.service import SearchKey, normalised_term
@@ -56,11 +55,6 @@ class NewPrivacyRequest:
     kinds: tuple[str, ...]
     identity_evidence: str
     requester: Requester
-
-
-def new_public_id() -> str:
-    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-    return "PR-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def _place(request: PrivacyRequest) -> FieldContext:
@@ -104,7 +98,7 @@ def record(
         normalised_term(key, region)  # refuses what no search could use
         clean[key.kind] = key.value.strip()
     request = PrivacyRequest(
-        public_id=new_public_id(),
+        public_id=public_ids.public_id("PR", 8),
         received_on=new.received_on,
         channel=new.channel,
         kinds=sorted(set(new.kinds)),

@@ -10,7 +10,6 @@ the hour. Functions raise InvalidField (422) for input a caller can correct.
 from __future__ import annotations
 
 import math
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services import ssn
+from services import public_ids, ssn
 from services.calls.service import get_call, party_number
 from services.errors import InvalidField, Problem
 from services.phones import InvalidPhoneNumber, normalise
@@ -40,7 +39,6 @@ from storage.models import (
 
 STATUSES = ("open", "in_progress", "closed")
 CHANNELS = ("phone", "web", "sms", "open311")
-PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 MAX_DESCRIPTION = 4000
 MAX_SEARCH_RESULTS = 100
 EARTH_RADIUS_METERS = 6_371_000
@@ -90,8 +88,7 @@ class NormalContact:
 
 def new_public_id() -> str:
     """A random request number like SR-7K3MX-9Q2DA: it says nothing about when or by whom."""
-    chars = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(10))
-    return f"SR-{chars[:5]}-{chars[5:]}"
+    return public_ids.public_id("SR", 5, 5)
 
 
 def _clean_text(field_name: str, text: str | None, *, public: bool, region: str) -> str:

@@ -9,7 +9,6 @@ after the hold was placed.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import ssn
+from services import public_ids, ssn
 from services.errors import InvalidField, NotFound, Problem
 from services.requests.service import SearchKey, normalised_term, search_requests
 from storage.crypto import FieldContext, Keyring
@@ -33,11 +32,6 @@ from storage.models import (
 TARGETS = ("request", "call", "recording", "person")
 PERSON_KEYS = ("phone", "email", "name", "address")
 EVERYTHING = 1_000_000
-
-
-def new_public_id() -> str:
-    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-    return "LH-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def _place(hold: LegalHold) -> FieldContext:
@@ -69,7 +63,7 @@ def place_hold(
         raise InvalidField("reason", "say why the data must be kept")
     ssn.refuse("reason", reason)
     hold = LegalHold(
-        public_id=new_public_id(),
+        public_id=public_ids.public_id("LH", 8),
         target_type=new.target_type,
         reason=reason,
         placed_by_id=by,
