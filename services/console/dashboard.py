@@ -8,9 +8,7 @@ script and no chart library.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Grouping = Literal["hour", "day", "extension"]
 MAX_DAYS = 92
 
 

@@ -187,12 +187,3 @@ def list_disclosures(session: Session, query: DisclosureFilter) -> list[Disclosu
     if query.before_id is not None:
         statement = statement.where(Disclosure.id < query.before_id)
     return list(session.scalars(statement))
-
-
-def usernames(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(sorted(ids)))
-    )
-    return {user_id: name for user_id, name in rows}

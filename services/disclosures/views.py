@@ -22,6 +22,7 @@ from services.disclosures.service import LegalBasis, RecordType
 from services.errors import NotFound
 from services.params import MAX_ROW_ID
 from services.reports.service import DateRange, local_midnight
+from services.staff import service as accounts
 from storage.models import Disclosure
 
 router = APIRouter(prefix="/api/disclosures", tags=["disclosures"])
@@ -183,7 +184,7 @@ def record_disclosure(
                 "approved_by_id": disclosure.approved_by_id,
             },
         )
-        return _out(context, disclosure, disclosures.usernames(session, _staff_ids([disclosure])))
+        return _out(context, disclosure, accounts.usernames(session, _staff_ids([disclosure])))
 
 
 @router.get("", response_model=DisclosurePage)
@@ -204,7 +205,7 @@ def list_disclosures(
     )
     with context.sessions.begin() as session:
         found = disclosures.list_disclosures(session, query)
-        names = disclosures.usernames(session, _staff_ids(found))
+        names = accounts.usernames(session, _staff_ids(found))
         page = DisclosurePage(
             items=[_out(context, disclosure, names) for disclosure in found],
             next_before=found[-1].id if len(found) == filters.limit else None,
@@ -328,9 +329,7 @@ def read_disclosure(
         if disclosure is None:
             found = None
         else:
-            found = _out(
-                context, disclosure, disclosures.usernames(session, _staff_ids([disclosure]))
-            )
+            found = _out(context, disclosure, accounts.usernames(session, _staff_ids([disclosure])))
     if found is None:
         raise NotFound("disclosure")
     return found

@@ -36,7 +36,6 @@ from storage.models import (
     TextOptOut,
 )
 
-EVERYTHING = 100_000
 NOT_INCLUDED = (
     "Requests made anonymously are not included: the city keeps no name, number, email, "
     "address or call with them, so they cannot be matched to anyone, including you."
@@ -125,7 +124,7 @@ def find_holdings(
     holdings = Holdings(searched_by=[key.kind for key in keys])
     requests: dict[int, ServiceRequest] = {}
     for key in keys:
-        for request in search_requests(session, keyring, key, region=region, limit=EVERYTHING):
+        for request in search_requests(session, keyring, key, region=region, limit=None):
             requests[request.id] = request
     ordered = sorted(requests.values(), key=lambda r: (r.created_at, r.id))
     holdings.service_requests = [_request_out(session, keyring, r, tz) for r in ordered]

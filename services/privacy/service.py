@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -194,10 +193,3 @@ def all_requests(session: Session, *, limit: int = 500) -> list[PrivacyRequest]:
     return list(
         session.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id.desc()).limit(limit))
     )
-
-
-def as_json(value: Any) -> Any:
-    """Dates and datetimes in ISO form, for exports."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services import audit
 from services.access import Permission, Staff, require
@@ -22,6 +21,7 @@ from services.params import MAX_ROW_ID, RowId
 from services.recordings import qa
 from services.recordings import service as recordings
 from services.recordings.gateway import MediaUnavailable
+from services.staff import service as accounts
 from storage.models import Extension, QaEvaluation, QaForm, Recording, StaffUser
 
 router = APIRouter(tags=["recordings"])
@@ -73,15 +73,6 @@ class RecordingFilters(BaseModel):
     state: Literal["logged", "pending", "verified", "done", "failed", "absent"] | None = None
     before_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     limit: int = Field(default=50, ge=1, le=200)
-
-
-def _agents(session: Session, ids: set[int]) -> dict[int, str]:
-    """Usernames by id, read in the caller's session: a second connection opened inside
-    a write transaction would wait on SQLite's one write lock until it timed out."""
-    if not ids:
-        return {}
-    rows = session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(ids)))
-    return {row.id: row.username for row in rows}
 
 
 def _out(context: AppContext, recording: Recording, agents: dict[int, str]) -> dict[str, Any]:
@@ -137,7 +128,7 @@ def list_recordings(
             object_type="recording",
             detail={"results": len(found)},
         )
-        agents = _agents(session, {r.agent_id for r in found if r.agent_id})
+        agents = accounts.usernames(session, {r.agent_id for r in found if r.agent_id})
         return RecordingPage(
             items=[RecordingOut(**_out(context, r, agents)) for r in found],
             next_before_id=found[-1].id if len(found) == filters.limit else None,
@@ -171,7 +162,7 @@ def read_recording(
         body = _out(
             context,
             recording,
-            _agents(session, {recording.agent_id} if recording.agent_id else set()),
+            accounts.usernames(session, {recording.agent_id} if recording.agent_id else set()),
         )
         return RecordingDetail(
             **body, activity=dict(recording.activity or {}), evaluations=evaluations

@@ -472,9 +472,10 @@ def search_requests(
     key: SearchKey,
     *,
     region: str,
-    limit: int = MAX_SEARCH_RESULTS,
+    limit: int | None = MAX_SEARCH_RESULTS,
 ) -> list[ServiceRequest]:
-    """A caller's requests by phone, email, name or home address, newest first.
+    """A caller's requests by phone, email, name or home address, newest first (at most
+    ``limit``; all of them with None, for holds and access requests).
 
     Candidates come from the blind indexes and are confirmed by decryption. Anonymous
     requests have no contact, so no search can return one (and they are excluded too).

@@ -8,7 +8,6 @@ after the hold was placed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,7 +30,6 @@ from storage.models import (
 
 TARGETS = ("request", "call", "recording", "person")
 PERSON_KEYS = ("phone", "email", "name", "address")
-EVERYTHING = 1_000_000
 
 
 def _place(hold: LegalHold) -> FieldContext:
@@ -127,17 +125,6 @@ class Held:
     call_sids: set[str] = field(default_factory=set)
     recording_sids: set[str] = field(default_factory=set)
     phone_indexes: set[bytes] = field(default_factory=set)
-    holds: int = 0
-
-    def summary(self) -> str:
-        return json.dumps(
-            {
-                "holds": self.holds,
-                "requests": len(self.requests),
-                "calls": len(self.call_sids),
-                "recordings": len(self.recording_sids),
-            }
-        )
 
 
 def resolve(session: Session, keyring: Keyring, *, region: str) -> Held:
@@ -146,7 +133,6 @@ def resolve(session: Session, keyring: Keyring, *, region: str) -> Held:
     evaluations), and for a person everything found by their key."""
     held = Held()
     for hold in active_holds(session):
-        held.holds += 1
         if hold.target_type == "request":
             request_id = session.scalar(
                 select(ServiceRequest.id).where(ServiceRequest.public_id == hold.target_ref)
@@ -160,7 +146,7 @@ def resolve(session: Session, keyring: Keyring, *, region: str) -> Held:
         elif hold.target_type == "person" and hold.person_kind:
             term = person_term(keyring, hold)
             found = search_requests(
-                session, keyring, SearchKey(hold.person_kind, term), region=region, limit=EVERYTHING
+                session, keyring, SearchKey(hold.person_kind, term), region=region, limit=None
             )
             held.requests.update(request.id for request in found)
             if hold.person_kind == "phone":

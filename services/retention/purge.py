@@ -66,7 +66,6 @@ class PurgeReport:
     counts: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     blobs_deleted: int = 0
-    schedules: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -201,7 +200,6 @@ def run_purge(config: PurgeConfig, *, as_of: datetime, dry_run: bool = False) ->
     with config.sessions() as session:
         plan: dict[str, Schedule] = schedules(session)
         held = resolve(session, config.keyring, region=config.region)
-    report.schedules = {name: schedule.text for name, schedule in plan.items()}
     purge = _Purge(config, report, held)
 
     def cutoff(name: str) -> datetime:

@@ -18,7 +18,8 @@ from services.errors import InvalidField
 from services.retention import holds
 from services.retention.schedules import RECORD_CLASSES, Schedule, schedules, set_schedule
 from services.retention.service import run_retention
-from storage.models import LegalHold, StaffUser
+from services.staff import service as accounts
+from storage.models import LegalHold
 
 router = APIRouter(tags=["retention"])
 
@@ -157,23 +158,18 @@ class ReleaseIn(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-def _name(session: Session, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    user = session.get(StaffUser, user_id)
-    return user.username if user is not None else None
-
-
 def _hold_out(session: Session, hold: LegalHold, context: AppContext) -> HoldOut:
+    staff_ids = {user for user in (hold.placed_by_id, hold.released_by_id) if user}
+    names = accounts.usernames(session, staff_ids)
     return HoldOut(
         id=hold.public_id,
         target_type=hold.target_type,
         target_ref=hold.target_ref,
         person_kind=hold.person_kind,
         reason=hold.reason,
-        placed_by=_name(session, hold.placed_by_id),
+        placed_by=names.get(hold.placed_by_id or 0),
         placed_at=hold.placed_at.astimezone(context.city_tz),
-        released_by=_name(session, hold.released_by_id),
+        released_by=names.get(hold.released_by_id or 0),
         released_at=hold.released_at.astimezone(context.city_tz) if hold.released_at else None,
         release_reason=hold.release_reason,
     )

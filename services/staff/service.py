@@ -141,6 +141,17 @@ def get_user(session: Session, user_id: int) -> StaffUser | None:
     return session.get(StaffUser, user_id)
 
 
+def usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    """Usernames by id, read in the caller's session (a second connection opened inside
+    a write transaction would wait on SQLite's one write lock until it timed out)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(sorted(ids)))
+    )
+    return {user_id: name for user_id, name in rows}
+
+
 def list_users(session: Session) -> list[StaffUser]:
     return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
