@@ -250,6 +250,13 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
         headers=officer,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "target_ref"
+    ssn = client.post(
+        "/api/holds",
+        json={"target_type": "call", "target_ref": held_call, "reason": "SSN 219-09-9999"},
+        headers=officer,
+    )
+    assert ssn.status_code == 422 and ssn.json()["errors"][0]["field"] == "reason"
+    assert "9999" not in ssn.text
     with context.sessions() as session:
         sealed = session.scalars(sa.select(LegalHold.person_sealed)).all()
     assert all(CALLER["email"].encode() not in (value or b"") for value in sealed)
@@ -271,6 +278,10 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
 
     # Releasing the call's hold frees the call and its recording; the request is held
     # twice over (by number and by the person's email) and stays until both go.
+    refused = client.post(
+        f"/api/holds/{placed[0]}/release", json={"reason": "SSN 219-09-9999"}, headers=officer
+    )
+    assert refused.status_code == 422 and "9999" not in refused.text
     for hold_id in placed[:2]:
         released = client.post(
             f"/api/holds/{hold_id}/release", json={"reason": "Case closed"}, headers=officer
