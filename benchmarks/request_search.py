@@ -26,16 +26,17 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from services.app import bootstrap, build_context
+from services.app.factory import bootstrap, build_context
 from services.calls import service as calls
+from services.calls.models import Call
 from services.calls.progress import CallProgress
-from services.context import AppContext
+from services.platform.context import AppContext
+from services.platform.settings import Settings
 from services.requests import service as requests
+from services.requests.models import ContactNameToken, RequestContact, ServiceRequest
 from services.requests.text import canonical_address, name_tokens
-from services.settings import Settings
 from storage import migrate
 from storage.db import reading
-from storage.models import Call, ContactNameToken, RequestContact, ServiceRequest
 
 POSTGRES_URL = os.environ.get(
     "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

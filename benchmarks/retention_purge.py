@@ -28,9 +28,12 @@ import sqlalchemy as sa
 
 from benchmarks.load import LoadResult, drive, free_port, python, serve
 from benchmarks.webhook_ingest import AUTH_TOKEN, POSTGRES_URL, callbacks
+from services.calls.models import Call, CallEvent
+from services.messaging.models import InboundText
+from services.platform.models import AccessLogEntry
+from services.recordings.models import Recording
 from storage import migrate
 from storage.blobs import open_blob_store
-from storage.models import AccessLogEntry, Call, CallEvent, InboundText, Recording
 
 CHUNK = 20_000
 
@@ -207,7 +210,7 @@ def main() -> None:
         "SWITCHBOARD_EMBEDDED_WORKER": "false",
     }
     with serve(
-        [python(), "-m", "services.cli", "serve", "--port", str(port)],
+        [python(), "-m", "services.app.cli", "serve", "--port", str(port)],
         port,
         env,
         work / "serve.log",
@@ -221,7 +224,7 @@ def main() -> None:
             purge_env["SWITCHBOARD_RETENTION_BATCH_SIZE"] = str(args.batch_size)
         purge_started = time.perf_counter()
         process = subprocess.Popen(
-            [python(), "-m", "services.cli", "retention", "run"],
+            [python(), "-m", "services.app.cli", "retention", "run"],
             env=purge_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -23,17 +23,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.app import bootstrap, build_context
+from services.app.factory import bootstrap, build_context
 from services.appointments import service as appointments
-from services.appointments.views import text_policy
+from services.appointments.api import text_policy
 from services.messaging.sending import due
+from services.platform.roles import Role
+from services.platform.settings import Settings
 from services.requests import service as requests
-from services.requests.views import duplicate_policy
-from services.roles import Role
-from services.settings import Settings
+from services.requests.api import duplicate_policy
 from services.staff.service import create_user
 from storage import migrate
-from telephony.gateway import rest_client
+from telephony.rest import rest_client
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT, TOKEN = "AC" + "2" * 32, "bench-token"

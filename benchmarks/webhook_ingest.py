@@ -116,13 +116,13 @@ def main() -> None:
     for name, url in backends.items():
         env = {**common, "SWITCHBOARD_DATABASE_URL": url}
         subprocess.run(
-            [python(), "-m", "services.cli", "db", "upgrade"],
+            [python(), "-m", "services.app.cli", "db", "upgrade"],
             env={**os.environ, **env},
             check=True,
             capture_output=True,
         )
         result = measure(
-            [python(), "-m", "services.cli", "serve"],
+            [python(), "-m", "services.app.cli", "serve"],
             env,
             args.requests,
             args.connections,

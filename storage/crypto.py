@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import reading
-from storage.models import EncryptionKey
+from storage.keystore import EncryptionKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
-from services.errors import Problem
-from services.recordings.gateway import MediaUnavailable
+from services.platform.errors import Problem
 from services.recordings.service import RecordingEvent, record_recording_event
-from telephony.gateway import DEFAULT_TIMEOUT_SECONDS, RoutedHttpClient, rest_client
+from services.recordings.source import MediaUnavailable
+from telephony.rest import DEFAULT_TIMEOUT_SECONDS, RoutedHttpClient, rest_client
 from telephony.webhooks import TwilioRoute, app_context, twilio_form
 
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from services.phones import read_caller_id
+from services.platform.phones import read_caller_id
 from telephony.signature import sign
 
 API_VERSION = "2010-04-01"

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.messaging_response import MessagingResponse
 
-from services import ssn
-from services.errors import Problem
 from services.messaging import service as texts
-from services.messaging.gateway import SendFailed, SendRefused, Sent
+from services.messaging.carrier import SendFailed, SendRefused, Sent
 from services.messaging.templates import render
-from services.phones import read_caller_id
-from telephony.gateway import DEFAULT_TIMEOUT_SECONDS, rest_client
+from services.platform import ssn
+from services.platform.errors import Problem
+from services.platform.phones import read_caller_id
+from telephony.rest import DEFAULT_TIMEOUT_SECONDS, rest_client
 from telephony.webhooks import TwilioRoute, app_context, twilio_form
 
 MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from services.calls import service as calls
 from services.calls.progress import NO_SEQUENCE, normalise_status
-from services.context import AppContext
 from services.directory import service as directory
 from services.directory.hours import business_hours
 from services.directory.service import MenuEntry
-from services.errors import Problem
+from services.platform.context import AppContext
+from services.platform.errors import Problem
 from telephony import twiml
 from telephony.webhooks import TwilioForm, TwilioRoute, app_context, twilio_form
 

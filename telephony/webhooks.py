@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from services.context import AppContext
-from services.errors import Problem
+from services.platform.context import AppContext
+from services.platform.errors import Problem
 from telephony.signature import WebhookVerifier
 
 MAX_FIELDS = 200

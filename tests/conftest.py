@@ -20,10 +20,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
-from services.settings import Settings
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.settings import Settings
 from storage import migrate
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import StaffFactory, TwilioClient

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from services.context import AppContext
-from services.roles import Role
+from services.platform.context import AppContext
+from services.platform.roles import Role
 from services.staff import service as staff_service
 from telephony.signature import sign
 
@@ -133,7 +133,7 @@ def api_routes(app: Any) -> list[ApiRoute]:
 
 def route_permission(route: Any) -> Any:
     """The Permission a route's require() dependency demands, or None."""
-    from services.access import required_permission
+    from services.platform.auth import required_permission
 
     stack = list(route.dependant.dependencies)
     while stack:

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.access import PERMISSIONS
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
-from services.roles import Role
-from storage.models import AuditEntry
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.auth import PERMISSIONS
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.platform.roles import Role
 from tests.conftest import PUBLIC_URL, make_settings
 from tests.support import StaffFactory, api_routes, is_public
 

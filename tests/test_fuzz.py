@@ -14,10 +14,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from services.access import PERMISSIONS
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.roles import Role
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.auth import PERMISSIONS
+from services.platform.clock import ManualClock
+from services.platform.roles import Role
 from tests.conftest import make_settings
 from tests.support import StaffFactory, api_routes
 

@@ -16,15 +16,16 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import public_ids, ssn
-from services.errors import InvalidField, Problem
+from services.appointments.models import Appointment
 from services.messaging import service as texts
 from services.messaging.service import QuietHours
 from services.messaging.templates import Window, render
-from services.phones import InvalidPhoneNumber, normalise
+from services.platform import public_ids, ssn
+from services.platform.errors import InvalidField, Problem
+from services.platform.phones import InvalidPhoneNumber, normalise
 from services.requests.catalogue import get_service
+from services.requests.models import ServiceRequest
 from storage.crypto import FieldContext, Keyring
-from storage.models import Appointment, ServiceRequest
 
 TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 REFUSED_TYPES = {

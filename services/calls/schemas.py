@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.calls.models import Call
 from services.calls.progress import answered_time
 from services.calls.service import caller_name, party_number, unparsed_caller_id
-from services.params import MAX_ROW_ID
+from services.platform.params import MAX_ROW_ID
 from storage.crypto import Keyring
-from storage.models import Call
 
 
 class CallOut(BaseModel):

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from services.calls.models import Call, CallEvent
 from services.calls.progress import TERMINAL_STATUSES, CallProgress, ProgressEvent
-from services.phones import CallerId, read_caller_id
+from services.platform.phones import CallerId, read_caller_id
 from storage.crypto import FieldContext, Keyring
-from storage.models import Call, CallEvent
 from storage.upsert import insert_many_ignoring_conflicts
 
 MAX_SEARCH_RESULTS = 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.access import Permission, Role, allows
+from services.platform.auth import Permission, Role, allows
 
 
 @dataclass(frozen=True)

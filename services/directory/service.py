@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Extension
+from services.directory.models import Extension
 
 OPERATOR_DIGITS = "0"
 SPANISH_DIGITS = "9"

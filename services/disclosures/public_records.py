@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.requests.models import ServiceRequest, ServiceType
 from services.requests.text import EMAIL
-from storage.models import ServiceRequest, ServiceType
 
 BATCH = 1000
 COLUMNS = (

@@ -17,11 +17,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import public_ids, ssn
-from services.access import Permission, allows
-from services.errors import InvalidField
-from services.roles import Role
-from storage.models import Call, Disclosure, Recording, ServiceRequest, StaffUser
+from services.calls.models import Call
+from services.disclosures.models import Disclosure
+from services.platform import public_ids, ssn
+from services.platform.auth import Permission, allows
+from services.platform.errors import InvalidField
+from services.platform.roles import Role
+from services.recordings.models import Recording
+from services.requests.models import ServiceRequest
+from services.staff.models import StaffUser
 
 MAX_RECORDS = 500
 

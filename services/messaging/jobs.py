@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.context import AppContext
 from services.messaging.sending import SendConfig, due, send_text
+from services.platform.context import AppContext
 
 
 def send_config(context: AppContext) -> SendConfig:

@@ -18,9 +18,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.messaging import service as texts
-from services.messaging.gateway import SendFailed, SendRefused, Sent, SmsGateway
+from services.messaging.carrier import SendFailed, SendRefused, Sent, SmsGateway
+from services.messaging.models import TextMessage
 from storage.crypto import Keyring
-from storage.models import TextMessage
 
 # A text left "sending" this long had its attempt cut off; it may be checked and retried.
 STALE_SENDING = timedelta(minutes=2)

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.messaging.models import InboundText, TextMessage, TextOptOut
 from storage.crypto import FieldContext, Keyring
-from storage.models import InboundText, TextMessage, TextOptOut
 from storage.upsert import insert_ignoring_conflicts
 
 OPT_OUT = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from services.errors import InvalidField
+from services.platform.errors import InvalidField
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:

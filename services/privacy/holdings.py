@@ -14,27 +14,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.appointments.models import Appointment
 from services.appointments.service import location_of
+from services.calls.models import Call
 from services.calls.service import party_number
+from services.messaging.models import InboundText, TextMessage, TextOptOut
 from services.messaging.service import body_of, inbound_body
 from services.privacy.service import Requester
+from services.recordings.models import Recording
 from services.requests.catalogue import get_service
+from services.requests.models import RequestCall, ServiceRequest
 from services.requests.service import (
     contact_view,
     normalised_term,
     search_requests,
 )
 from storage.crypto import Keyring
-from storage.models import (
-    Appointment,
-    Call,
-    InboundText,
-    Recording,
-    RequestCall,
-    ServiceRequest,
-    TextMessage,
-    TextOptOut,
-)
 
 NOT_INCLUDED = (
     "Requests made anonymously are not included: the city keeps no name, number, email, "

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import public_ids, ssn
-from services.errors import InvalidField, NotFound, Problem
+from services.platform import public_ids, ssn
+from services.platform.errors import InvalidField, NotFound, Problem
 from services.privacy.calendar import BusinessCalendar
+from services.privacy.models import PrivacyRequest
 from services.requests.service import SearchKey, normalised_term
 from storage.crypto import FieldContext, Keyring
-from storage.models import PrivacyRequest
 
 ANSWER_WITHIN_BUSINESS_DAYS = 5
 DECIDE_WITHIN_DAYS = 30

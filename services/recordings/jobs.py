@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from services.context import AppContext
+from services.platform.context import AppContext
 from services.recordings import audio
 from services.recordings.service import PipelineConfig, get_recording, run_pipeline, stalled
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services import ssn
-from services.errors import InvalidField
-from storage.models import QaEvaluation, QaForm, Recording
+from services.platform import ssn
+from services.platform.errors import InvalidField
+from services.recordings.models import QaEvaluation, QaForm, Recording
 
 NA = "na"
 

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.calls.service import get_call
 from services.recordings import audio
-from services.recordings.gateway import MediaUnavailable, RecordingSource
+from services.recordings.models import QaEvaluation, Recording
+from services.recordings.source import MediaUnavailable, RecordingSource
+from services.staff.models import StaffUser
 from storage.blobs import BlobStore
 from storage.crypto import KEY_BYTES, MasterKey
 from storage.media import MediaDecryptionError, open_media, open_range, seal_media
-from storage.models import QaEvaluation, Recording, StaffUser
 from storage.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger("switchboard.recordings")

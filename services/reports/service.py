@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, ColumnElement, Float, Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
+from services.calls.models import Call
 from services.calls.progress import TERMINAL_STATUSES
-from services.errors import InvalidField
-from storage.models import Call, ServiceRequest, ServiceType
+from services.platform.errors import InvalidField
+from services.requests.models import ServiceRequest, ServiceType
 
 MAX_RANGE_DAYS = 366
 DAY_SECONDS = 86_400

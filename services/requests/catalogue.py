@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ServiceType
+from services.requests.models import ServiceType
 
 
 @dataclass(frozen=True)

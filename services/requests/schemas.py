@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.requests.models import ServiceRequest
 from services.requests.service import ContactView, contact_view
 from storage.crypto import Keyring
-from storage.models import ServiceRequest
 
 OPTIONAL = "Optional: the caller may decline to give it."
 

@@ -17,11 +17,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services import public_ids, ssn
 from services.calls.service import get_call, party_number
-from services.errors import InvalidField, Problem
-from services.phones import InvalidPhoneNumber, normalise
+from services.platform import public_ids, ssn
+from services.platform.errors import InvalidField, Problem
+from services.platform.phones import InvalidPhoneNumber, normalise
 from services.requests import catalogue
+from services.requests.models import (
+    ContactNameToken,
+    RequestCall,
+    RequestContact,
+    RequestStatusChange,
+    ServiceRequest,
+)
 from services.requests.text import (
     canonical_address,
     name_tokens,
@@ -29,13 +36,6 @@ from services.requests.text import (
     scrub,
 )
 from storage.crypto import FieldContext, Keyring
-from storage.models import (
-    ContactNameToken,
-    RequestCall,
-    RequestContact,
-    RequestStatusChange,
-    ServiceRequest,
-)
 
 STATUSES = ("open", "in_progress", "closed")
 CHANNELS = ("phone", "web", "sms", "open311")

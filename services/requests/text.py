@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 
-from services import ssn
+from services.platform import ssn
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 EMAIL_WHOLE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")

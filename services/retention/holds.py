@@ -15,18 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import public_ids, ssn
-from services.errors import InvalidField, NotFound, Problem
+from services.appointments.models import Appointment
+from services.calls.models import Call
+from services.platform import public_ids, ssn
+from services.platform.errors import InvalidField, NotFound, Problem
+from services.recordings.models import Recording
+from services.requests.models import RequestCall, ServiceRequest
 from services.requests.service import SearchKey, normalised_term, search_requests
+from services.retention.models import LegalHold
 from storage.crypto import FieldContext, Keyring
-from storage.models import (
-    Appointment,
-    Call,
-    LegalHold,
-    Recording,
-    RequestCall,
-    ServiceRequest,
-)
 
 TARGETS = ("request", "call", "recording", "person")
 PERSON_KEYS = ("phone", "email", "name", "address")

@@ -22,29 +22,24 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services import audit
-from services.retention.holds import Held, resolve
-from services.retention.schedules import Schedule, schedules
-from storage.blobs import BlobStore
-from storage.crypto import Keyring
-from storage.models import (
-    AccessLogEntry,
-    Appointment,
-    AuditEntry,
-    Call,
-    CallEvent,
+from services.appointments.models import Appointment
+from services.calls.models import Call, CallEvent
+from services.messaging.models import InboundText, TextMessage
+from services.platform import audit
+from services.platform.models import AccessLogEntry, AuditEntry
+from services.recordings.models import QaEvaluation, Recording
+from services.requests.models import (
     ContactNameToken,
-    InboundText,
-    QaEvaluation,
-    Recording,
     RequestCall,
     RequestContact,
     RequestStatusChange,
     ServiceRequest,
-    SignInFailure,
-    StaffSession,
-    TextMessage,
 )
+from services.retention.holds import Held, resolve
+from services.retention.schedules import Schedule, schedules
+from services.staff.models import SignInFailure, StaffSession
+from storage.blobs import BlobStore
+from storage.crypto import Keyring
 
 log = logging.getLogger("switchboard.retention")
 

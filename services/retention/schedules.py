@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.errors import InvalidField
-from storage.models import RetentionSchedule
+from services.platform.errors import InvalidField
+from services.retention.models import RetentionSchedule
 
 UNITS = ("days", "months", "years")
 

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from services import audit
-from services.context import AppContext
+from services.platform import audit
+from services.platform.context import AppContext
 from services.retention.purge import PurgeConfig, PurgeReport, run_purge
 
 log = logging.getLogger("switchboard.retention")

@@ -14,8 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.roles import Role
-from storage.models import ApiToken, StaffSession, StaffUser
+from services.platform.roles import Role
+from services.staff.models import ApiToken, StaffSession, StaffUser
 
 TOKEN_PREFIX = "sb_"  # noqa: S105 - a marker, not a secret
 TOKEN_BYTES = 32  # 256 bits

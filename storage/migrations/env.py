@@ -7,8 +7,8 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
+from storage.base import Base
 from storage.db import make_engine
-from storage.models import Base
 from storage.types import UTCDateTime
 
 config = context.config

@@ -28,7 +28,7 @@ def switchboard(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.app.cli", *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -93,7 +93,7 @@ def serving(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "services.app.cli", "serve", "--port", str(port)],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from storage.models import RequestCall, RequestContact, ServiceRequest
+from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from telephony.signature import sign
 from tests.audio import call_recording
 from tests.conftest import IN_CI, MASTER_KEY, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN

@@ -12,14 +12,15 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
-from services.jobs import RetryLater
+from services.app.factory import bootstrap, build_context, create_app
 from services.messaging import jobs as text_jobs
 from services.messaging import service as texts
-from services.messaging.gateway import SendFailed
-from storage.models import AuditEntry, TextMessage
+from services.messaging.carrier import SendFailed
+from services.messaging.models import TextMessage
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.platform.queue import RetryLater
 from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import StaffFactory, TwilioClient, call_sid

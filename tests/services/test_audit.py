@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from services import audit
-from services.context import AppContext
-from storage.models import AuditEntry
+from services.platform import audit
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 
 
 def write_entries(context: AppContext, count: int) -> None:

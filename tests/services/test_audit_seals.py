@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services import audit
-from services.clock import ManualClock
-from services.context import AppContext
-from storage.models import AuditEntry, AuditSeal
+from services.platform import audit
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry, AuditSeal
 from tests.support import StaffFactory
 
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.clock import ManualClock
-from services.context import AppContext
-from storage.models import ApiToken, AuditEntry, StaffUser
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.staff.models import ApiToken, StaffUser
 from tests.support import StaffFactory, TwilioClient, call_sid
 
 

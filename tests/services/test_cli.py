@@ -17,7 +17,7 @@ def run(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.app.cli", *args],
         env=env,
         input=stdin,
         capture_output=True,

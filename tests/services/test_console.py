@@ -14,13 +14,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.platform.roles import Role
 from services.reports.service import DateRange, call_report
-from services.roles import Role
 from services.staff import service as staff_service
-from storage.models import AuditEntry, StaffSession
+from services.staff.models import StaffSession
 from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.support import TwilioClient, call_sid
 

@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.clock import ManualClock
-from services.context import AppContext
+from services.disclosures.models import Disclosure
 from services.disclosures.public_records import without_street_numbers
-from storage.models import AuditEntry, Disclosure
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from tests.support import StaffFactory, TwilioClient, call_sid
 
 JOSE = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.jobs import Jobs, make_huey
+from services.platform.queue import Jobs, make_huey
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -11,10 +11,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import LargeBinary
 
-from services import keys
-from services.context import AppContext
+from services.calls.models import Call
+from services.platform import key_rotation
+from services.platform.context import AppContext
+from services.requests.models import RequestContact
+from storage.base import Base
 from storage.crypto import Keyring, MasterKey
-from storage.models import Base, Call, EncryptionKey, RequestContact
+from storage.keystore import EncryptionKey
 from tests.conftest import MASTER_KEY
 from tests.support import StaffFactory, TwilioClient, call_sid
 
@@ -59,7 +62,7 @@ def test_every_sealed_column_is_known_to_rotation() -> None:
         if isinstance(column.type, LargeBinary)
         and ("sealed" in column.name or "unparsed" in column.name)
     }
-    known = {(field.model.__tablename__, field.column) for field in keys.SEALED_FIELDS}  # type: ignore[attr-defined]
+    known = {(field.model.__tablename__, field.column) for field in key_rotation.SEALED_FIELDS}  # type: ignore[attr-defined]
     assert sealed_columns == known
 
 
@@ -70,7 +73,7 @@ def test_rotation_reseals_everything_and_reads_work_throughout(
     ids = fill(twilio, client, agent, 6)
     (old_key,) = key_ids_in_use(context)
     with context.sessions.begin() as session:
-        new_key = keys.start_rotation(session, context.keyring, now=context.clock.now())
+        new_key = key_rotation.start_rotation(session, context.keyring, now=context.clock.now())
     # Mid-rotation: old values still open, new ones seal under the new key.
     context.keyring.forget()
     assert (
@@ -81,11 +84,11 @@ def test_rotation_reseals_everything_and_reads_work_throughout(
     )
     extra = fill(twilio, client, agent, 1)
     assert key_ids_in_use(context) == {old_key, new_key}
-    counts = keys.reseal(context.sessions, context.keyring)
+    counts = key_rotation.reseal(context.sessions, context.keyring)
     assert counts["call caller number"] == 6 and counts["contact email"] == 6
-    assert keys.values_under_retired_keys(context.sessions, context.keyring) == 0
+    assert key_rotation.values_under_retired_keys(context.sessions, context.keyring) == 0
     with context.sessions.begin() as session:
-        assert keys.finish_rotation(session, now=context.clock.now()) == [old_key]
+        assert key_rotation.finish_rotation(session, now=context.clock.now()) == [old_key]
     assert key_ids_in_use(context) == {new_key}
     fresh = Keyring(context.keyring.master, context.sessions)  # another process, cold cache
     context.keyring = fresh  # type: ignore[misc]
@@ -108,7 +111,9 @@ def test_rewrap_moves_every_key_under_a_new_master(
     ids = fill(twilio, client, staff.headers("agent"), 2)
     new_master = MasterKey(os.urandom(32))
     with context.sessions.begin() as session:
-        assert keys.rewrap(session, context.keyring.master, new_master) == 2  # data and index
+        assert (
+            key_rotation.rewrap(session, context.keyring.master, new_master) == 2
+        )  # data and index
     moved = Keyring(new_master, context.sessions)
     with context.sessions() as session:
         contact = session.scalars(sa.select(RequestContact).order_by(RequestContact.id)).first()
@@ -137,7 +142,7 @@ def test_the_cli_rotates_and_destroys_the_old_key(
         "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
     }
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli", "keys", "rotate", "--settle-seconds", "0"],
+        [sys.executable, "-m", "services.app.cli", "keys", "rotate", "--settle-seconds", "0"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.clock import ManualClock
-from services.context import AppContext
-from services.open311 import keys
+from services.open311 import api_keys as keys
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
 from tests.support import StaffFactory
 
 BASE = "/open311/v2"

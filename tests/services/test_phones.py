@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.phones import CallerId, InvalidPhoneNumber, normalise, read_caller_id
+from services.platform.phones import CallerId, InvalidPhoneNumber, normalise, read_caller_id
 
 
 @pytest.mark.parametrize(

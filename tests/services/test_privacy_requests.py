@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.clock import ManualClock
-from services.context import AppContext
-from services.errors import InvalidField
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.errors import InvalidField
+from services.platform.models import AuditEntry
 from services.privacy.calendar import BusinessCalendar, us_federal_holidays
-from storage.models import AuditEntry, PrivacyRequest
+from services.privacy.models import PrivacyRequest
 from tests.conftest import TEST_ACCOUNT_SID
 from tests.support import StaffFactory, TwilioClient, call_sid
 

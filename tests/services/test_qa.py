@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.context import AppContext
-from storage.models import Recording
+from services.platform.context import AppContext
+from services.recordings.models import Recording
 from tests.support import StaffFactory
 
 FORM = {

@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from services.recordings import jobs as recording_jobs
-from services.recordings.gateway import MediaUnavailable
-from storage.models import AuditEntry, Recording, StaffUser
+from services.recordings.models import Recording
+from services.recordings.source import MediaUnavailable
+from services.staff.models import StaffUser
 from tests.audio import call_recording
 from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.fakes.twilio_api import FakeTwilio

@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.context import AppContext
+from services.calls.models import Call
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from services.reports.service import DateRange, offset_stretches
-from storage.models import AuditEntry, Call
 from tests.support import StaffFactory, call_sid
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -13,26 +13,22 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services import audit
-from services.clock import ManualClock
-from services.context import AppContext
-from services.retention.schedules import subtract
-from services.retention.service import run_retention
-from storage.models import (
-    AccessLogEntry,
-    AuditEntry,
-    Call,
-    CallEvent,
+from services.calls.models import Call, CallEvent
+from services.platform import audit
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AccessLogEntry, AuditEntry
+from services.recordings.models import QaEvaluation, QaForm, Recording
+from services.requests.models import (
     ContactNameToken,
-    LegalHold,
-    QaEvaluation,
-    QaForm,
-    Recording,
     RequestCall,
     RequestContact,
     RequestStatusChange,
     ServiceRequest,
 )
+from services.retention.models import LegalHold
+from services.retention.schedules import subtract
+from services.retention.service import run_retention
 from tests.support import StaffFactory, TwilioClient, call_sid
 
 CALLER = {
@@ -324,7 +320,7 @@ def test_a_dry_run_counts_and_changes_nothing(
 def test_the_command_line_runs_the_purge_as_of_a_date(
     context: AppContext, twilio: TwilioClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from services.cli import main
+    from services.app.cli import main
 
     place_call(twilio)
     env_settings = context.settings
@@ -395,7 +391,7 @@ def test_audit_months_are_purged_whole_and_the_rest_still_verifies(
 
 
 def test_the_access_log_keeps_only_the_minimum(context: AppContext, client: TestClient) -> None:
-    from services.app import create_app
+    from services.app.factory import create_app
 
     with TestClient(
         create_app(context), base_url=str(client.base_url), client=("203.0.113.77", 40000)

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
-from services.roles import Role
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.platform.roles import Role
 from services.staff import service as accounts
-from storage.models import AuditEntry
 from tests.conftest import PUBLIC_URL, make_settings
 
 PASSWORD = "correct horse battery staple"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import ssn
-from services.errors import InvalidField
+from services.platform import ssn
+from services.platform.errors import InvalidField
 
 
 @pytest.mark.parametrize(

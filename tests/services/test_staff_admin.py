@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.context import AppContext
-from storage.models import AuditEntry, StaffUser
+from services.platform.context import AppContext
+from services.platform.models import AuditEntry
+from services.staff.models import StaffUser
 from tests.support import StaffFactory
 
 

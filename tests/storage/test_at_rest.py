@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.context import AppContext
+from services.platform.context import AppContext
 from tests.support import StaffFactory, TwilioClient, call_sid
 
 SECRETS = {

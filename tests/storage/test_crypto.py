@@ -8,7 +8,7 @@ import stat
 import pytest
 from sqlalchemy import update
 
-from services.context import AppContext
+from services.platform.context import AppContext
 from storage.crypto import (
     DecryptionError,
     FieldContext,
@@ -18,7 +18,7 @@ from storage.crypto import (
     decode_master_key,
     load_or_create_master_key,
 )
-from storage.models import EncryptionKey
+from storage.keystore import EncryptionKey
 
 HERE = FieldContext("calls", "from", "CA1")
 

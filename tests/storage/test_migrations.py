@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from storage import migrate
-from storage.models import Base
+from storage.base import Base
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

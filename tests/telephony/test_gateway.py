@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from telephony.gateway import RoutedHttpClient, rest_client
+from telephony.rest import RoutedHttpClient, rest_client
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from services.app import bootstrap, build_context, create_app
-from services.clock import ManualClock
-from services.context import AppContext
-from storage.models import Call, CallEvent
+from services.app.factory import bootstrap, build_context, create_app
+from services.calls.models import Call, CallEvent
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
 from telephony.signature import WebhookVerifier
 from tests.conftest import TEST_AUTH_TOKEN, make_settings
 from tests.support import TwilioClient, call_sid

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from services.calls import service as calls_service
+from services.calls.models import Call, CallEvent
 from services.calls.progress import NO_SEQUENCE
-from services.clock import ManualClock
-from services.context import AppContext
-from storage.models import Call, CallEvent
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
 from tests.conftest import OPEN_HOURS
 from tests.support import StaffFactory, TwilioClient, call_sid, rfc2822
 

@@ -1,0 +1,434 @@
+"""The ``switchboard`` command."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+
+from services.app.factory import bootstrap, build_context, create_app
+from services.open311 import api_keys as open311_keys
+from services.platform import audit, key_rotation
+from services.platform.context import AppContext
+from services.platform.observability import configure_logging
+from services.platform.roles import Role
+from services.platform.settings import Settings
+from services.retention.service import run_retention
+from services.staff import service as staff
+from storage import migrate
+from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
+from telephony.simulate import run_simulation
+
+
+def _context(settings: Settings) -> AppContext:
+    return build_context(settings)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_embedded_database:
+        migrate.upgrade(settings.database_url)
+    context = _context(settings)
+    bootstrap(context)
+    uvicorn.run(
+        create_app(context),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # Open event streams end with the browser; at shutdown, wait this long at most.
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    context.ingest.start()
+    try:
+        context.jobs.run_worker(workers=args.workers)
+    finally:
+        context.ingest.stop()
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate.upgrade(settings.database_url)
+    bootstrap(_context(settings))
+    print("database is up to date")
+    return 0
+
+
+def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password: str | None = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = None  # an account that signs in with API tokens only
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            user = staff.create_user(
+                session, username=args.name, role=Role(args.role), password=password, now=now
+            )
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="staff.create",
+                at=now,
+                object_type="staff_user",
+                object_id=str(user.id),
+                detail={"role": user.role, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"added {user.username} ({user.role})")
+    return 0
+
+
+def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            token, row = staff.issue_token(session, username=args.name, days=args.days, now=now)
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="token.issue",
+                at=now,
+                object_type="api_token",
+                object_id=str(row.id),
+                detail={"user_id": row.user_id, "days": args.days, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        rows = staff.list_tokens(session, username=args.name)
+    now = context.clock.now()
+    print(f"{'id':>5}  {'user':<20} {'label':<12} {'expires':<25} state")
+    for token, username in rows:
+        state = (
+            "revoked" if token.revoked_at else "expired" if token.expires_at <= now else "active"
+        )
+        expires = token.expires_at.astimezone(settings.city_tz).isoformat(timespec="minutes")
+        print(f"{token.id:>5}  {username:<20} {token.label:<12} {expires:<25} {state}")
+    return 0
+
+
+def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    try:
+        with context.sessions.begin() as session:
+            token = staff.revoke_token(session, token_id=args.id, now=now)
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="token.revoke",
+                at=now,
+                object_type="api_token",
+                object_id=str(token.id),
+                detail={"user_id": token.user_id, "via": "cli"},
+            )
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"revoked token {args.id}")
+    return 0
+
+
+def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        key, row = open311_keys.issue_key(session, name=args.name, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="config.open311_key_issue",
+            at=now,
+            object_type="open311_key",
+            object_id=str(row.id),
+            detail={"via": "cli"},
+        )
+    print(key)
+    return 0
+
+
+def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        for row in open311_keys.list_keys(session):
+            state = "revoked" if row.revoked_at else "active"
+            print(f"{row.id:>5}  {row.name:<40} {state}")
+    return 0
+
+
+def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        if not open311_keys.revoke_key(session, key_id=args.id, now=now):
+            print("error: no Open311 key with that id", file=sys.stderr)
+            return 2
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="config.open311_key_revoke",
+            at=now,
+            object_type="open311_key",
+            object_id=str(args.id),
+            detail={"via": "cli"},
+        )
+    print(f"revoked Open311 key {args.id}")
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        new_key = key_rotation.start_rotation(session, context.keyring, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="keys.rotate",
+            at=now,
+            outcome="started",
+            object_type="encryption_key",
+            object_id=str(new_key),
+        )
+    first = key_rotation.reseal(context.sessions, context.keyring)
+    print(f"new data key {new_key}; re-sealed {sum(first.values())} values")
+    # Other processes pick up the new key within the keyring's refresh interval.
+    time.sleep(args.settle_seconds)
+    second = key_rotation.reseal(context.sessions, context.keyring)
+    left = key_rotation.values_under_retired_keys(context.sessions, context.keyring)
+    if left:
+        print(
+            f"error: {left} values are still sealed under a retired key; run again", file=sys.stderr
+        )
+        return 1
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        destroyed = key_rotation.finish_rotation(session, now=now)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="keys.rotate",
+            at=now,
+            outcome="finished",
+            object_type="encryption_key",
+            object_id=str(new_key),
+            detail={"resealed": sum(first.values()) + sum(second.values()), "destroyed": destroyed},
+        )
+    print(f"destroyed retired data keys {destroyed}")
+    return 0
+
+
+def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
+    new_text = sys.stdin.readline().strip()
+    try:
+        new_master = MasterKey(decode_master_key(new_text))
+    except CryptoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    context = _context(settings)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        count = key_rotation.rewrap(session, context.keyring.master, new_master)
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="key_rotation.rewrap",
+            at=now,
+            object_type="encryption_key",
+            detail={"keys": count},
+        )
+    print(f"re-wrapped {count} keys; now set SWITCHBOARD_MASTER_KEY to the new key")
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with context.sessions() as session:
+        result = audit.verify(session)
+    if result.intact:
+        print(f"audit trail intact: {result.checked} entries")
+        return 0
+    print(
+        f"audit trail broken at entry {result.first_bad_seq}: {result.reason} "
+        f"({result.checked} entries verified before it)"
+    )
+    return 1
+
+
+def _instant(text: str) -> datetime:
+    """An ISO date or date-time; a date means its midnight, a naive time means UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use an ISO date or time, e.g. 2027-01-31") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
+    context = _context(settings)
+    report = run_retention(context, as_of=args.as_of, dry_run=args.dry_run)
+    verb = "would destroy" if args.dry_run else "destroyed"
+    print(f"retention as of {report.as_of.isoformat()}: {verb} {report.total} rows")
+    for name, count in sorted(report.counts.items()):
+        print(f"  {name:<18} {count:>10}")
+    for name, count in sorted(report.held.items()):
+        print(f"  {name:<18} {count:>10} kept by legal holds")
+    if report.blobs_deleted:
+        print(f"  recording blobs deleted: {report.blobs_deleted}")
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    token = settings.twilio_auth_token
+    if token is None:
+        print("error: SWITCHBOARD_TWILIO_AUTH_TOKEN is needed to sign webhooks", file=sys.stderr)
+        return 2
+    summary = run_simulation(
+        url=(args.url or settings.public_url).rstrip("/"),
+        auth_token=token.get_secret_value(),
+        account_sid=settings.twilio_account_sid,
+        calls=args.calls,
+        seed=args.seed,
+        concurrency=args.concurrency,
+        region=settings.default_region,
+        report_path=args.report,
+    )
+    print(summary.describe())
+    return 0 if summary.failures == 0 else 1
+
+
+def _group(commands: Any, name: str, help_text: str) -> Any:
+    """A command with subcommands, e.g. ``switchboard tokens …``."""
+    return commands.add_parser(name, help=help_text).add_subparsers(
+        dest=f"{name}_command", required=True
+    )
+
+
+def _add_service_commands(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve webhooks, the staff API and console")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+    worker = commands.add_parser("worker", help="run the job worker on its own")
+    worker.add_argument("--workers", type=int, default=4, help="worker threads")
+    worker.set_defaults(handler=cmd_worker)
+    db = _group(commands, "db", "database migrations")
+    db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(handler=cmd_db_upgrade)
+    simulate = commands.add_parser("simulate", help="play signed Twilio webhooks at a server")
+    simulate.add_argument("--url", default=None, help="the server's PUBLIC_URL")
+    simulate.add_argument("--calls", type=int, default=20)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--concurrency", type=int, default=8)
+    simulate.add_argument(
+        "--report", default=None, help="write each call's expected record as JSON"
+    )
+    simulate.set_defaults(handler=cmd_simulate)
+
+
+def _add_staff_commands(commands: Any) -> None:
+    users = _group(commands, "users", "staff accounts")
+    add = users.add_parser("add", help="add a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(handler=cmd_users_add)
+    tokens = _group(commands, "tokens", "API bearer tokens")
+    issue = tokens.add_parser("issue", help="print a new bearer token, alone, on stdout")
+    issue.add_argument("name")
+    issue.add_argument("--days", type=int, default=30)
+    issue.set_defaults(handler=cmd_tokens_issue)
+    listing = tokens.add_parser("list", help="tokens (never their secrets), newest first")
+    listing.add_argument("name", nargs="?", default=None)
+    listing.set_defaults(handler=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=cmd_tokens_revoke)
+
+
+def _add_privacy_commands(commands: Any) -> None:
+    audit_cmd = _group(commands, "audit", "the audit trail")
+    audit_cmd.add_parser(
+        "verify", help="exit 1 if any entry was changed, removed or reordered"
+    ).set_defaults(handler=cmd_audit_verify)
+    keys_cmd = _group(commands, "keys", "encryption keys")
+    rotate = keys_cmd.add_parser("rotate", help="new data key; re-seal everything; destroy the old")
+    rotate.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=ACTIVE_KEY_REFRESH_SECONDS + 5,
+        help="wait for other processes to pick up the new key before the final sweep",
+    )
+    rotate.set_defaults(handler=cmd_keys_rotate)
+    keys_cmd.add_parser(
+        "rewrap", help="re-wrap every key under a new master key read from stdin"
+    ).set_defaults(handler=cmd_keys_rewrap)
+    retention = _group(commands, "retention", "retention schedules and the purge")
+    run = retention.add_parser("run", help="destroy what the schedules no longer keep")
+    run.add_argument("--as-of", type=_instant, default=None, help="purge as if it were then")
+    run.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    run.set_defaults(handler=cmd_retention_run)
+
+
+def _add_integration_commands(commands: Any) -> None:
+    open311 = _group(commands, "open311", "the Open311 GeoReport interface")
+    keys_cmd = open311.add_parser("keys", help="API keys for civic apps").add_subparsers(
+        dest="keys_command", required=True
+    )
+    issue_key = keys_cmd.add_parser("issue", help="print a new API key, alone, on stdout")
+    issue_key.add_argument("name", help="the app it is for")
+    issue_key.set_defaults(handler=cmd_open311_issue)
+    keys_cmd.add_parser("list", help="keys by id (never the keys)").set_defaults(
+        handler=cmd_open311_list
+    )
+    revoke_key = keys_cmd.add_parser("revoke", help="revoke a key at once")
+    revoke_key.add_argument("id", type=int)
+    revoke_key.set_defaults(handler=cmd_open311_revoke)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard 311")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_service_commands(commands)
+    _add_staff_commands(commands)
+    _add_privacy_commands(commands)
+    _add_integration_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    code: int = args.handler(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

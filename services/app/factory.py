@@ -1,0 +1,228 @@
+"""The application shell: read settings once, wire the pieces, build the FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.app import ops
+from services.app.features import load_models
+from services.appointments.api import router as appointments_router
+from services.audit.api import router as audit_router
+from services.calls.api import router as calls_router
+from services.console import pages as console
+from services.directory import service as directory
+from services.directory.hours import business_hours
+from services.disclosures.api import router as disclosures_router
+from services.messaging import jobs as text_jobs
+from services.messaging.carrier import ConsoleGateway, SmsGateway
+from services.open311.api import router as open311_router
+from services.platform import audit
+from services.platform.accesslog import AccessLog
+from services.platform.clock import Clock, SystemClock
+from services.platform.context import AppContext
+from services.platform.errors import install_problem_handlers
+from services.platform.observability import RequestContextMiddleware
+from services.platform.queue import Jobs, make_huey
+from services.platform.ratelimit import RateLimiter
+from services.platform.security_headers import SecurityHeadersMiddleware
+from services.platform.settings import Settings
+from services.privacy.api import router as privacy_router
+from services.recordings import jobs as recording_jobs
+from services.recordings.api import router as recordings_router
+from services.recordings.audio import ffmpeg_problem
+from services.reports.api import router as reports_router
+from services.requests import catalogue
+from services.requests.api import router as requests_router
+from services.retention.api import router as retention_router
+from services.retention.service import retention_job
+from services.staff.api import router as staff_router
+from storage.blobs import open_blob_store
+from storage.crypto import Keyring, MasterKey, load_or_create_master_key
+from storage.db import make_engine, make_session_factory
+from storage.group_commit import GroupCommitter
+from telephony import recordings as recording_webhooks
+from telephony import sms as sms_webhooks
+from telephony import voice
+from telephony.recordings import TwilioRecordingSource
+from telephony.sms import TwilioTextGateway
+from telephony.webhooks import verifier_of
+
+load_models()
+log = logging.getLogger("switchboard")
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
+    """Engine, sessions, keys and clock for ``settings``. Warns when it made a master key."""
+    business_hours(settings.business_hours)  # a bad setting fails here, not mid-call
+    raw_key, generated = load_or_create_master_key(
+        settings.master_key.get_secret_value() if settings.master_key else None, settings.data_dir
+    )
+    if generated:
+        log.warning(
+            "generated a master key in DATA_DIR/master.key; set SWITCHBOARD_MASTER_KEY "
+            "from a secrets store and back it up, or encrypted data is lost with this file"
+        )
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    jobs = Jobs(
+        make_huey(settings.queue_url, settings.data_dir),
+        embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
+    )
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        keyring=Keyring(MasterKey(raw_key), sessions),
+        clock=clock or SystemClock(),
+        ingest=GroupCommitter(
+            sessions, writers=1 if settings.is_embedded_database else 4, name="webhooks"
+        ),
+        jobs=jobs,
+        blobs=open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url),
+        recordings=_recording_source(settings),
+        sms=_text_gateway(settings),
+    )
+    if settings.access_log:
+        context.access_log = AccessLog(context.sessions, context.clock)
+    jobs.bind(context)
+    register_jobs(jobs, settings)
+    return context
+
+
+def _text_gateway(settings: Settings) -> SmsGateway:
+    if settings.effective_sms_gateway == "console" or not settings.twilio_auth_token:
+        return ConsoleGateway()
+    return TwilioTextGateway(
+        settings.twilio_account_sid or "",
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        from_number=settings.twilio_from_number,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        lookups=settings.twilio_lookup,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def _recording_source(settings: Settings) -> TwilioRecordingSource | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return None
+    return TwilioRecordingSource(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def register_jobs(jobs: Jobs, settings: Settings) -> None:
+    """Every background job, by name. Each domain's handlers take (context, payload)."""
+    jobs.register_periodic("audit.seal_months", seal_audit_months, minute="17", hour="0")
+    jobs.register(
+        "recordings.process",
+        recording_jobs.process_recording,
+        retries=settings.recording_max_attempts,
+        retry_delay=15,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("recordings.sweep", recording_jobs.sweep_recordings, minute="*/5")
+    jobs.register(
+        "sms.send",
+        text_jobs.send_one,
+        retries=settings.sms_max_attempts,
+        retry_delay=5,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
+    jobs.register_periodic("retention.nightly", retention_job, minute="30", hour="7")
+
+
+def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
+    """Seal the audit trail's complete months (daily; sealing is idempotent)."""
+    with context.sessions.begin() as session:
+        now = context.clock.now()
+        months = audit.seal_months(session, now=now)
+        if months:
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="audit.seal",
+                at=now,
+                object_type="audit_log",
+                detail={"months": months},
+            )
+
+
+def bootstrap(context: AppContext) -> None:
+    """First-start data for a migrated database: keys, the audit chain, the IVR menu."""
+    with context.sessions.begin() as session:
+        context.keyring.ensure_keys(session)
+        audit.ensure_chain(session)
+        directory.ensure_menu(session, context.settings.ivr_menu_file)
+        catalogue.ensure_catalogue(session)
+
+
+def create_app(context: AppContext) -> FastAPI:
+    """The ASGI app for a built context (see ``build_context``)."""
+    settings = context.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not settings.twilio_auth_token:
+            log.warning("SWITCHBOARD_TWILIO_AUTH_TOKEN is not set: every Twilio webhook gets 403")
+        context.ingest.start()
+        if context.access_log is not None:
+            context.access_log.start()
+        problem = ffmpeg_problem(settings.ffmpeg_path)
+        if problem is not None:
+            log.error("recordings cannot be processed: %s", problem)
+        if context.jobs.embedded and settings.embedded_worker:
+            context.jobs.start_consumer()
+        yield
+        context.jobs.stop_consumer()
+        if context.access_log is not None:
+            context.access_log.stop()
+        context.ingest.stop()
+        context.engine.dispose()
+
+    app = FastAPI(
+        title="Switchboard 311",
+        version="0.1.0",
+        summary="The contact log behind a city's 311 line.",
+        lifespan=lifespan,
+        # The interactive docs pages load scripts from a CDN; the schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.state.webhook_verifier = verifier_of(context)
+    app.state.rate_limiter = RateLimiter()
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=context.metrics,
+        max_body_bytes=settings.max_api_body_bytes,
+        max_webhook_body_bytes=settings.max_webhook_body_bytes,
+        access_log=context.access_log,
+    )
+    app.include_router(ops.router)
+    app.include_router(voice.router)
+    app.include_router(recording_webhooks.router)
+    app.include_router(sms_webhooks.router)
+    app.include_router(staff_router)
+    app.include_router(audit_router)
+    app.include_router(calls_router)
+    app.include_router(requests_router)
+    app.include_router(open311_router)
+    app.include_router(recordings_router)
+    app.include_router(appointments_router)
+    app.include_router(retention_router)
+    app.include_router(privacy_router)
+    app.include_router(reports_router)
+    app.include_router(disclosures_router)
+    console.install(app)
+    return app

@@ -1,0 +1,550 @@
+"""The staff console: pages rendered on the server, each behind the permission its work
+needs, and the event stream that pops a ringing call onto an agent's screen.
+
+Pages carry no personal data in their URLs: searches and filings are sent by the page's
+script to the staff API in request bodies, with the session's CSRF token. A page a role
+may not use is left out of its navigation and refused (403, audited) if asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from services.calls import service as calls
+from services.console import dashboard, navigation
+from services.console.navigation import Page
+from services.directory.models import Extension
+from services.platform import audit
+from services.platform.auth import (
+    SESSION_COOKIE,
+    Permission,
+    Refusal,
+    Staff,
+    allows,
+    authenticate,
+    require,
+)
+from services.platform.context import AppContext, ContextDep
+from services.platform.errors import Problem
+from services.recordings.api import RecordingSid
+from services.recordings.models import QaForm
+from services.reports.service import DateRange, call_report
+from services.requests import catalogue
+from services.requests import service as requests
+from services.staff import sign_in
+from services.staff.models import StaffUser
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+# The screen pop polls the database (any web process may hold the agent's stream) for
+# calls on the agent's extension that started this recently and have not ended.
+RINGING_WINDOW = timedelta(minutes=15)
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+
+
+class PageRefused(Exception):
+    """A console page was refused: rendered as a page, not as problem details."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def page_guard(page: Page | Permission) -> Callable[..., Staff]:
+    """``require()`` for a console page: the same check and audit, refusals as pages."""
+    permission = page.permission if isinstance(page, Page) else page
+    check = require(permission)
+
+    def dependency(request: Request, context: ContextDep) -> Staff:
+        try:
+            return check(request, context)
+        except Problem as problem:
+            raise PageRefused(problem.status, problem.detail or problem.title) from None
+
+    dependency.__name__ = f"page_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def _csrf(request: Request, context: AppContext) -> str:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return sign_in.csrf_token(context.keyring, cookie) if cookie else ""
+
+
+def render(
+    request: Request,
+    context: AppContext,
+    template: str,
+    *,
+    staff: Staff | None,
+    title: str,
+    status: int = 200,
+    scripts: tuple[str, ...] = (),
+    **values: Any,
+) -> HTMLResponse:
+    """A console page with the navigation the signed-in person's role allows."""
+    role = staff.role if staff is not None else None
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "staff": staff,
+            "nav": navigation.sections(role) if role is not None else [],
+            "may": (lambda name: role is not None and allows(role, Permission(name))),
+            "csrf_token": _csrf(request, context),
+            "city": context.settings.city_name,
+            "city_tz": context.settings.timezone,
+            "title": title,
+            "scripts": scripts,
+            "path": request.url.path,
+            **values,
+        },
+        status_code=status,
+    )
+
+
+def _second_factor_pending(request: Request, context: AppContext) -> bool:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return False
+    with context.sessions.begin() as session:
+        found = sign_in.identify_by_session(
+            session,
+            cookie,
+            now=context.clock.now(),
+            policy=sign_in.session_policy(context.settings),
+        )
+    return found is not None and found.second_factor_pending
+
+
+def _signed_in(request: Request, context: AppContext) -> Staff | None:
+    try:
+        return authenticate(request, context, allow_pending=True)
+    except Refusal:
+        return None
+
+
+async def page_refused(request: Request, exc: Exception) -> Response:
+    """401: the sign-in form in place (the page reloads once signed in). 403: the
+    second-factor enrolment for a session that needs one, else a refusal page."""
+    assert isinstance(exc, PageRefused)
+    context: AppContext = request.app.state.context
+    if exc.status == 401:
+        return render(
+            request,
+            context,
+            "sign_in.html",
+            staff=None,
+            title="Sign in",
+            status=401,
+            scripts=("sign-in.js",),
+            reload_after=True,
+        )
+    if await run_in_threadpool(_second_factor_pending, request, context):
+        return render(
+            request,
+            context,
+            "enrol.html",
+            staff=None,
+            title="Set up your second factor",
+            status=403,
+            scripts=("enrol.js",),
+        )
+    staff = await run_in_threadpool(_signed_in, request, context)
+    return render(
+        request,
+        context,
+        "refused.html",
+        staff=staff,
+        title="Not available to your role",
+        status=exc.status if exc.status in (401, 403) else 403,
+        detail=exc.detail,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console's pages, its own static files and its refusal pages on ``app``."""
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
+    app.add_exception_handler(PageRefused, page_refused)
+
+
+# -- signing in and out ----------------------------------------------------------------
+
+
+@router.get("/console", response_class=HTMLResponse)
+@router.get("/console/", response_class=HTMLResponse)
+def console_home(request: Request, context: ContextDep) -> Response:
+    """The first page the signed-in person's role may use; the sign-in page otherwise."""
+    staff = _signed_in(request, context)
+    if staff is None:
+        return RedirectResponse("/console/sign-in", status_code=303)
+    pages = navigation.visible_pages(staff.role)
+    if not pages or _second_factor_pending(request, context):
+        raise PageRefused(403, "Nothing in the console is open to this session yet.")
+    return RedirectResponse(pages[0].path, status_code=303)
+
+
+@router.get("/console/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, context: ContextDep) -> Response:
+    return render(
+        request,
+        context,
+        "sign_in.html",
+        staff=None,
+        title="Sign in",
+        scripts=("sign-in.js",),
+        reload_after=False,
+    )
+
+
+@router.post("/console/sign-out")
+def sign_out(
+    request: Request, context: ContextDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """End the session from the console's sign-out form, which carries the CSRF token."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        found = (
+            sign_in.identify_by_session(
+                session, cookie, now=now, policy=sign_in.session_policy(context.settings)
+            )
+            if cookie
+            else None
+        )
+        if found is not None and not sign_in.csrf_matches(
+            context.keyring, cookie or "", csrf_token
+        ):
+            audit.record(
+                session,
+                actor=audit.Actor(None, None, None, request.state.request_id),
+                action="access.denied",
+                at=now,
+                outcome="denied",
+                detail={
+                    "reason": "csrf",
+                    "permission": "session",
+                    "method": "POST",
+                    "route": "/console/sign-out",
+                },
+            )
+            raise PageRefused(403, "The form lacks this session's CSRF token; reload the page.")
+        if found is not None:
+            sign_in.sign_out(session, session_id=found.session_id, now=now)
+            audit.record(
+                session,
+                actor=audit.Actor(
+                    found.user_id, found.username, found.role.value, request.state.request_id
+                ),
+                action="auth.sign_out",
+                at=now,
+                object_type="staff_session",
+                object_id=str(found.session_id),
+            )
+    response = RedirectResponse("/console/sign-in?signed_out=1", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=context.settings.served_over_https, samesite="strict"
+    )
+    return response
+
+
+# -- agents ----------------------------------------------------------------------------
+
+
+PageValues = Callable[[AppContext], dict[str, Any]]
+
+
+def _simple_page(
+    page: Page, template: str, *scripts: str, values: PageValues | None = None
+) -> None:
+    """A page whose data the page's script loads from the staff API; ``values`` adds
+    what the template itself needs (choices for its selects)."""
+
+    def show(request: Request, staff: Staff, context: AppContext) -> HTMLResponse:
+        extra = values(context) if values is not None else {}
+        return render(
+            request, context, template, staff=staff, title=page.title, scripts=scripts, **extra
+        )
+
+    # Real objects, not the module's postponed (string) annotations: ``page`` is local.
+    show.__annotations__ = {
+        "request": Request,
+        "staff": Annotated[Staff, Depends(page_guard(page))],
+        "context": ContextDep,
+        "return": HTMLResponse,
+    }
+    show.__name__ = "page_" + page.path.strip("/").replace("/", "_")
+    router.add_api_route(page.path, show, methods=["GET"], response_class=HTMLResponse)
+
+
+_simple_page(navigation.LIVE, "live.html", "live.js")
+_simple_page(navigation.SEARCH, "search.html", "search.js")
+_simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
+_simple_page(navigation.MESSAGES, "messages.html", "messages.js")
+_simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")
+_simple_page(navigation.AUDIT, "audit.html", "audit.js")
+_simple_page(navigation.PRIVACY_REQUESTS, "privacy_requests.html", "privacy-requests.js")
+_simple_page(navigation.HOLDS, "holds.html", "holds.js")
+_simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
+_simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
+_simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
+_simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
+
+
+def _extensions(context: AppContext) -> dict[str, Any]:
+    with context.sessions() as session:
+        return {"extensions": list(session.scalars(select(Extension).order_by(Extension.position)))}
+
+
+def _active_services(context: AppContext) -> dict[str, Any]:
+    with context.sessions() as session:
+        return {"services": [s for s in catalogue.list_services(session) if s.active]}
+
+
+def _all_services(context: AppContext) -> dict[str, Any]:
+    with context.sessions() as session:
+        return {"services": catalogue.list_services(session)}
+
+
+_simple_page(
+    navigation.NEW_REQUEST, "request_form.html", "request-form.js", values=_active_services
+)
+_simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
+_simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
+_simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
+
+
+# -- supervisors -----------------------------------------------------------------------
+
+
+@router.get("/console/recordings/{recording_sid}", response_class=HTMLResponse)
+def recording_page(
+    recording_sid: RecordingSid,
+    request: Request,
+    staff: Annotated[Staff, Depends(page_guard(navigation.RECORDINGS))],
+    context: ContextDep,
+) -> HTMLResponse:
+    """One recording: the player, talk and silence per channel, and the QA form."""
+    with context.sessions() as session:
+        forms = list(
+            session.scalars(select(QaForm).where(QaForm.active.is_(True)).order_by(QaForm.name))
+        )
+        form_views = [
+            {
+                "id": form.id,
+                "name": form.name,
+                "version": form.version,
+                "sections": form.definition["sections"],
+            }
+            for form in forms
+        ]
+    return render(
+        request,
+        context,
+        "recording.html",
+        staff=staff,
+        title="Recording",
+        scripts=("player.js",),
+        recording_sid=recording_sid,
+        forms=form_views,
+    )
+
+
+@router.get(navigation.DASHBOARD.path, response_class=HTMLResponse)
+def dashboard_page(
+    *,
+    request: Request,
+    staff: Annotated[Staff, Depends(page_guard(navigation.DASHBOARD))],
+    context: ContextDep,
+    start: Annotated[date | None, Query()] = None,
+    end: Annotated[date | None, Query()] = None,
+    by: Annotated[Literal["hour", "day", "extension"], Query()] = "day",
+) -> HTMLResponse:
+    """Call volume, answered and abandoned calls, handle time: aggregates only."""
+    today = context.clock.now().astimezone(context.city_tz).date()
+    last = end or today
+    first = start or last - timedelta(days=6)
+    error = None
+    if first > last or (last - first).days >= dashboard.MAX_DAYS:
+        error = f"Choose a start on or before the end, at most {dashboard.MAX_DAYS} days apart."
+        first = last - timedelta(days=6)
+    with context.sessions.begin() as session:
+        rows = call_report(session, DateRange(first, last), by=by, tz=context.city_tz)
+        audit.record(
+            session,
+            actor=staff.actor,
+            action="reports.calls",
+            at=context.clock.now(),
+            object_type="report",
+            detail={"by": by, "start": first.isoformat(), "end": last.isoformat()},
+        )
+    keys = [row.key for row in rows]
+    charts = [
+        dashboard.bar_chart(
+            "Calls", keys, [("Calls", "series-calls", [r.calls or 0 for r in rows])]
+        ),
+        dashboard.bar_chart(
+            "Answered and abandoned",
+            keys,
+            [
+                ("Answered", "series-answered", [r.answered or 0 for r in rows]),
+                ("Abandoned", "series-abandoned", [r.abandoned or 0 for r in rows]),
+            ],
+        ),
+        dashboard.bar_chart(
+            "Average handle time",
+            keys,
+            [("Seconds", "series-handle", [r.avg_handle_seconds or 0 for r in rows])],
+            unit=" s",
+        ),
+    ]
+    return render(
+        request,
+        context,
+        "dashboard.html",
+        staff=staff,
+        title=navigation.DASHBOARD.title,
+        rows=rows,
+        charts=charts,
+        start=first,
+        end=last,
+        by=by,
+        error=error,
+    )
+
+
+# -- the screen pop --------------------------------------------------------------------
+
+
+def _agent_extension(context: AppContext, user_id: int) -> str | None:
+    with context.sessions() as session:
+        return session.scalar(select(StaffUser.extension).where(StaffUser.id == user_id))
+
+
+def _ringing(
+    context: AppContext, staff: Staff, extension: str, shown: set[str]
+) -> list[dict[str, Any]]:
+    """New ringing calls on the extension with their screen pops (audited as the API
+    audits them), and an ``ended`` marker for shown calls that are no longer ringing."""
+    now = context.clock.now()
+    region = context.settings.default_region
+    events: list[dict[str, Any]] = []
+    with context.sessions.begin() as session:
+        live = calls.ringing_calls(session, extension=extension, since=now - RINGING_WINDOW)
+        live_sids = {call.call_sid for call in live}
+        for call_sid in sorted(shown - live_sids):
+            events.append({"event": "ended", "call_sid": call_sid})
+        for call in live:
+            if call.call_sid in shown:
+                continue
+            pop = requests.screen_pop(session, context.keyring, call.call_sid, region=region)
+            found = pop.requests if pop is not None else []
+            withheld = pop.withheld if pop is not None else call.caller_withheld
+            audit.record(
+                session,
+                actor=staff.actor,
+                action="call.screen_pop",
+                at=now,
+                object_type="call",
+                object_id=call.call_sid,
+                detail={"results": len(found), "via": "console"},
+            )
+            events.append(
+                {
+                    "event": "ring",
+                    "call_sid": call.call_sid,
+                    "extension": call.extension,
+                    "started_at": call.started_at.astimezone(context.city_tz).isoformat(),
+                    "caller_withheld": withheld,
+                    "from_number": None
+                    if withheld
+                    else calls.party_number(context.keyring, call, "from"),
+                    "requests": [
+                        {
+                            "id": found_request.public_id,
+                            "service_code": found_request.service_code,
+                            "status": found_request.status,
+                            "address": found_request.address,
+                            "description": (found_request.description or "")[:200],
+                            "created_at": found_request.created_at.astimezone(
+                                context.city_tz
+                            ).isoformat(),
+                        }
+                        for found_request in found
+                    ],
+                }
+            )
+    return events
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@router.get("/console/events")
+async def screen_pop_events(
+    request: Request,
+    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_READ))],
+    context: ContextDep,
+) -> Response:
+    """Server-sent events for the agent's extension: ``ring`` with the caller's earlier
+    requests (or a withheld number), ``ended`` when the call is over. Without
+    ``Accept: text/event-stream`` the calls ringing now are answered once, as JSON."""
+    extension = await run_in_threadpool(_agent_extension, context, staff.user_id)
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        events = (
+            await run_in_threadpool(_ringing, context, staff, extension, set()) if extension else []
+        )
+        return Response(
+            json.dumps({"extension": extension, "ringing": events}),
+            media_type="application/json",
+        )
+    lifetime = context.settings.console_stream_seconds
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        yield _sse("status", {"extension": extension})
+        if not extension:
+            return
+        shown: set[str] = set()
+        started = last_sent = time.monotonic()
+        while time.monotonic() - started < lifetime:
+            if await request.is_disconnected():
+                return
+            events = await run_in_threadpool(_ringing, context, staff, extension, shown)
+            for event in events:
+                name = event.pop("event")
+                if name == "ring":
+                    shown.add(event["call_sid"])
+                else:
+                    shown.discard(event["call_sid"])
+                yield _sse(name, event)
+                last_sent = time.monotonic()
+            if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                yield ": still here\n\n"
+                last_sent = time.monotonic()
+            await anyio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no"},
+    )

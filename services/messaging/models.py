@@ -1,0 +1,68 @@
+"""Texts sent to callers, their opt-outs, and texts callers send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import BIG_ID, Base
+
+
+class TextMessage(Base):
+    """An outgoing text. ``idempotency_key`` names what it is for (appointment, kind,
+    version), so the same notice is never queued, nor sent, twice."""
+
+    __tablename__ = "text_messages"
+    __table_args__ = (Index("ix_text_messages_state_due", "state", "not_before"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    to_sealed: Mapped[bytes]
+    to_index: Mapped[bytes] = mapped_column(index=True)
+    body_sealed: Mapped[bytes]
+    language: Mapped[str] = mapped_column(String(2))
+    # queued, held (quiet hours), sending, sent, delivered, undelivered, failed, cancelled
+    state: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    gateway: Mapped[str | None] = mapped_column(String(16))
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    twilio_status: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    failure: Mapped[str | None] = mapped_column(String(120))
+    sending_since: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TextOptOut(Base):
+    """A number that said STOP (or that Twilio reports as unsubscribed), by blind index."""
+
+    __tablename__ = "text_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_index: Mapped[bytes] = mapped_column(unique=True)
+    opted_out: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(16))  # keyword, carrier
+    changed_at: Mapped[datetime]
+
+
+class InboundText(Base):
+    """A text a caller sent, not a keyword: kept sealed, SSN-like numbers redacted."""
+
+    __tablename__ = "inbound_texts"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_sealed: Mapped[bytes]
+    from_index: Mapped[bytes] = mapped_column(index=True)
+    body_sealed: Mapped[bytes]
+    keyword: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(index=True)

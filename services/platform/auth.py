@@ -1,0 +1,259 @@
+"""Need-to-know access: roles, permissions and the one dependency every staff route uses.
+
+A route declares what it needs with ``Depends(require(Permission.X))``; the dependency
+authenticates the caller, checks the matrix on the server, audits a refusal and hands
+the route a ``Staff`` with which to audit what it then does. docs/permissions.md shows
+the matrix in prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fastapi import Request
+
+from services.platform import audit
+from services.platform.context import AppContext, ContextDep
+from services.platform.errors import Problem
+from services.platform.roles import Role
+from services.staff.service import identify_by_token
+from services.staff.sign_in import csrf_matches, identify_by_session, session_policy
+
+__all__ = [
+    "PERMISSIONS",
+    "Permission",
+    "Role",
+    "Staff",
+    "allows",
+    "authenticate",
+    "require",
+    "required_permission",
+]
+
+
+class Permission(StrEnum):
+    """What a route may need. Grant by role in PERMISSIONS, nowhere else."""
+
+    CALLS_READ = "calls.read"  # call metadata, numbers included
+    REQUESTS_CREATE = "requests.create"
+    REQUESTS_READ = "requests.read"  # requests with the contact details of those found
+    REQUESTS_UPDATE = "requests.update"  # status, notes, corrections
+    APPOINTMENTS_MANAGE = "appointments.manage"
+    MESSAGES_READ = "messages.read"  # the SMS outbox and callers' replies
+    RECORDINGS_READ = "recordings.read"  # the list of recordings and their metadata
+    RECORDINGS_PLAY = "recordings.play"  # audio: playback and download
+    RECORDING_CONTROL = "recordings.control"  # pause and resume recording on a live call
+    QA_EVALUATE = "qa.evaluate"
+    QA_OWN_READ = "qa.own.read"  # one's own evaluations
+    QA_FORMS_MANAGE = "qa.forms.manage"
+    REPORTS_READ = "reports.read"  # aggregate statistics only
+    PRIVACY_REQUESTS = "privacy.requests"  # access and correction requests, exports
+    LEGAL_HOLDS = "privacy.holds"
+    DISCLOSURES = "privacy.disclosures"
+    AUDIT_READ = "audit.read"
+    STAFF_MANAGE = "staff.manage"
+    CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
+
+
+# Need to know, by position. Administrators run accounts and configuration and read no
+# personal data: a person who needs both holds two accounts.
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_CREATE,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.APPOINTMENTS_MANAGE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDING_CONTROL,
+            Permission.QA_OWN_READ,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_CREATE,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.APPOINTMENTS_MANAGE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDING_CONTROL,
+            Permission.RECORDINGS_READ,
+            Permission.RECORDINGS_PLAY,
+            Permission.QA_EVALUATE,
+            Permission.QA_OWN_READ,
+            Permission.QA_FORMS_MANAGE,
+            Permission.REPORTS_READ,
+        }
+    ),
+    Role.PRIVACY_OFFICER: frozenset(
+        {
+            Permission.CALLS_READ,
+            Permission.REQUESTS_READ,
+            Permission.REQUESTS_UPDATE,
+            Permission.MESSAGES_READ,
+            Permission.RECORDINGS_READ,
+            Permission.REPORTS_READ,
+            Permission.PRIVACY_REQUESTS,
+            Permission.LEGAL_HOLDS,
+            Permission.DISCLOSURES,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.STAFF_MANAGE,
+            Permission.CONFIG_MANAGE,
+            Permission.REPORTS_READ,
+        }
+    ),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+SESSION_COOKIE = "sb_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The authenticated staff member behind a request."""
+
+    user_id: int
+    username: str
+    role: Role
+    request_id: str | None
+    via: str = "token"  # or "session"
+    session_id: int | None = None
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.user_id, self.username, self.role.value, self.request_id)
+
+    def may(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+
+class Refusal(Exception):
+    """Why credentials that were presented do not admit the request."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def authenticate(
+    request: Request, context: AppContext, *, allow_pending: bool = False
+) -> Staff | None:
+    """Who sent the request: a bearer token, or a console session cookie (whose unsafe
+    requests must carry the session's CSRF token). None when neither is presented or valid.
+
+    Raises Refusal for a session that may not do this yet (second factor pending) or a
+    missing or wrong CSRF token.
+    """
+    token = _bearer_token(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    now = context.clock.now()
+    request_id = request.state.request_id
+    if token is not None:
+        with context.sessions.begin() as session:
+            identity = identify_by_token(session, token, now=now)
+        if identity is None:
+            return None
+        return Staff(identity.user_id, identity.username, identity.role, request_id)
+    if not cookie:
+        return None
+    with context.sessions.begin() as session:
+        found = identify_by_session(
+            session, cookie, now=now, policy=session_policy(context.settings)
+        )
+    if found is None:
+        return None
+    staff = Staff(
+        found.user_id, found.username, found.role, request_id, "session", found.session_id
+    )
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        context.keyring, cookie, request.headers.get(CSRF_HEADER)
+    ):
+        raise Refusal(403, "csrf", "The request lacks this session's CSRF token; reload the page.")
+    if found.second_factor_pending and not allow_pending:
+        raise Refusal(
+            403,
+            "second_factor",
+            "Set up your second factor before going on (POST /api/session/totp).",
+        )
+    return staff
+
+
+def audit_refusal(
+    context: AppContext, actor: audit.Actor, request: Request, reason: str, needed: str
+) -> None:
+    route = request.scope.get("route")
+    with context.sessions.begin() as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="access.denied",
+            at=context.clock.now(),
+            outcome="denied",
+            detail={
+                "reason": reason,
+                "permission": needed,
+                "method": request.method,
+                "route": getattr(route, "path", "unmatched"),
+            },
+        )
+
+
+def require(permission: Permission) -> Callable[..., Staff]:
+    """A dependency that admits only staff whose role grants ``permission``.
+
+    No or bad credentials: 401. A role without the permission, a session without its
+    CSRF token or second factor: 403. Every refusal is audited. The dependency carries
+    ``permission`` so tests can check every route against the matrix.
+    """
+
+    def dependency(request: Request, context: ContextDep) -> Staff:
+        anonymous = audit.Actor(None, None, None, request.state.request_id)
+        try:
+            staff = authenticate(request, context)
+        except Refusal as refusal:
+            audit_refusal(context, anonymous, request, refusal.reason, permission.value)
+            raise Problem(refusal.status, "Forbidden", refusal.detail) from None
+        if staff is None:
+            audit_refusal(context, anonymous, request, "unauthenticated", permission.value)
+            raise Problem(
+                401,
+                "Authentication required",
+                "Sign in, or send a valid bearer token in the Authorization header.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not allows(staff.role, permission):
+            audit_refusal(context, staff.actor, request, "role", permission.value)
+            raise Problem(403, "Forbidden", "Your role does not allow this.")
+        return staff
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def required_permission(dependency: object) -> Permission | None:
+    """The permission a ``require()`` dependency demands, if it is one."""
+    found = getattr(dependency, "permission", None)
+    return found if isinstance(found, Permission) else None

@@ -1,0 +1,308 @@
+"""Console sign-in: sessions, second factor, throttling and lockout.
+
+A session token is 256 random bits in an HttpOnly cookie; the database keeps its SHA-256
+only. A session ends when it has been idle too long, when it reaches its absolute
+lifetime, when its owner signs out, or when the account is disabled, changes role or
+changes password. Failed sign-ins are counted per account (keyed hash of the name) and
+per client network; too many lock the account, or throttle the network, for a while.
+The CSRF token of a session is a keyed hash of its token: nothing more to store.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from services.platform.roles import Role
+from services.platform.settings import Settings
+from services.staff import service as accounts
+from services.staff.models import SignInFailure, StaffSession, StaffUser
+from storage.crypto import FieldContext, Keyring
+
+SESSION_TOKEN_BYTES = 32
+LAST_SEEN_GRANULARITY = timedelta(seconds=30)
+TOTP_ISSUER = "Switchboard 311"
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta
+    lifetime: timedelta
+    totp_required_roles: frozenset[Role]
+    max_account_failures: int
+    max_network_failures: int
+    failure_window: timedelta
+    lockout: timedelta
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    strict = {Role.SUPERVISOR, Role.PRIVACY_OFFICER, Role.ADMIN}
+    return SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_max_hours),
+        totp_required_roles=frozenset(strict if settings.require_second_factor else ()),
+        max_account_failures=settings.sign_in_max_failures,
+        max_network_failures=settings.sign_in_network_max_failures,
+        failure_window=timedelta(minutes=settings.sign_in_window_minutes),
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+    )
+
+
+class SignInRefused(Exception):
+    """Why a sign-in failed, in words fit for the person signing in."""
+
+    def __init__(self, reason: str, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str  # for the cookie; never stored
+    session_id: int
+    user_id: int
+    username: str
+    role: Role
+    expires_at: datetime
+    second_factor_pending: bool
+
+
+@dataclass(frozen=True)
+class SessionIdentity:
+    session_id: int
+    user_id: int
+    username: str
+    role: Role
+    expires_at: datetime
+    last_seen_at: datetime
+    second_factor_pending: bool
+    totp_enabled: bool
+
+
+def csrf_token(keyring: Keyring, session_token: str) -> str:
+    """The CSRF token that goes with a session (same for its whole life)."""
+    return keyring.keyed_hash("csrf", accounts.secret_hash(session_token))
+
+
+def csrf_matches(keyring: Keyring, session_token: str, supplied: str | None) -> bool:
+    return bool(supplied) and hmac.compare_digest(
+        csrf_token(keyring, session_token), supplied or ""
+    )
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(1, int(delta.total_seconds() + 59) // 60)
+
+
+def _failures_since(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(SignInFailure)
+            .where(column == value, SignInFailure.occurred_at >= since)
+        )
+        or 0
+    )
+
+
+def record_failure(
+    session: Session,
+    keyring: Keyring,
+    *,
+    username: str,
+    client_network: str,
+    now: datetime,
+    policy: SessionPolicy,
+) -> bool:
+    """Count a failed sign-in; lock the account when it has failed too often. True if locked."""
+    account_hash = keyring.keyed_hash("sign-in", username.strip().lower())
+    session.execute(
+        delete(SignInFailure).where(SignInFailure.occurred_at < now - policy.failure_window)
+    )
+    session.add(
+        SignInFailure(occurred_at=now, account_hash=account_hash, client_network=client_network)
+    )
+    session.flush()
+    failures = _failures_since(
+        session, SignInFailure.account_hash, account_hash, now - policy.failure_window
+    )
+    if failures < policy.max_account_failures:
+        return False
+    locked = session.execute(
+        update(StaffUser)
+        .where(StaffUser.username == username.strip().lower())
+        .values(locked_until=now + policy.lockout)
+    )
+    return bool(getattr(locked, "rowcount", 0))
+
+
+def _check_totp(keyring: Keyring, user: StaffUser, code: str, now: datetime) -> bool:
+    if user.totp_secret_sealed is None:
+        return False
+    secret = keyring.open(
+        user.totp_secret_sealed, FieldContext("staff_users", "totp", str(user.id))
+    )
+    totp = pyotp.TOTP(secret)
+    code = code.strip().replace(" ", "")
+    for offset in (0, -1, 1):  # one step of clock drift either way
+        step = totp.timecode(now) + offset
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # a replayed code
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def sign_in(
+    session: Session,
+    keyring: Keyring,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+    client_network: str,
+    now: datetime,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Check the credentials and open a session. Raises SignInRefused with a reason:
+    ``throttled``, ``locked``, ``credentials``, ``second_factor``."""
+    recent = _failures_since(
+        session, SignInFailure.client_network, client_network, now - policy.failure_window
+    )
+    if recent >= policy.max_network_failures:
+        raise SignInRefused(
+            "throttled",
+            "Too many failed sign-ins from your network. "
+            f"Try again in {_minutes(policy.failure_window)} minutes.",
+            retry_after=int(policy.failure_window.total_seconds()),
+        )
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        wait = user.locked_until - now
+        raise SignInRefused(
+            "locked",
+            "This account is locked after too many failed sign-ins. "
+            f"Try again in {_minutes(wait)} minutes.",
+            retry_after=int(wait.total_seconds()) + 1,
+        )
+    password_ok = accounts.verify_password(user, password)
+    if user is None or not password_ok or user.disabled_at is not None:
+        raise SignInRefused("credentials", "Wrong username or password.")
+    totp_enabled = user.totp_enabled_at is not None
+    if totp_enabled:
+        if not totp_code:
+            raise SignInRefused("second_factor", "Enter the code from your authenticator app.")
+        if not _check_totp(keyring, user, totp_code, now):
+            raise SignInRefused("credentials", "Wrong username, password or code.")
+    if accounts.password_needs_rehash(user):
+        accounts.rehash_password(user, password)
+    user.locked_until = None
+    session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.account_hash == keyring.keyed_hash("sign-in", user.username)
+        )
+    )
+    pending = not totp_enabled and Role(user.role) in policy.totp_required_roles
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    row = StaffSession(
+        user_id=user.id,
+        token_hash=accounts.secret_hash(token),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + policy.lifetime,
+        second_factor_pending=pending,
+    )
+    session.add(row)
+    session.flush()
+    return SignedIn(token, row.id, user.id, user.username, Role(user.role), row.expires_at, pending)
+
+
+def identify_by_session(
+    session: Session, token: str, *, now: datetime, policy: SessionPolicy
+) -> SessionIdentity | None:
+    """The staff member behind a session cookie, or None once it has ended for any reason."""
+    if not token or len(token) > 128:
+        return None
+    found = session.execute(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, StaffUser.id == StaffSession.user_id)
+        .where(StaffSession.token_hash == accounts.secret_hash(token))
+    ).one_or_none()
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None or user.disabled_at is not None:
+        return None
+    reason = None
+    if now >= row.expires_at:
+        reason = "lifetime"
+    elif now - row.last_seen_at >= policy.idle:
+        reason = "idle"
+    if reason is not None:
+        row.ended_at, row.end_reason = now, reason
+        return None
+    if now - row.last_seen_at >= LAST_SEEN_GRANULARITY:
+        row.last_seen_at = now
+    return SessionIdentity(
+        row.id,
+        user.id,
+        user.username,
+        Role(user.role),
+        row.expires_at,
+        row.last_seen_at,
+        row.second_factor_pending,
+        user.totp_enabled_at is not None,
+    )
+
+
+def sign_out(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason="signed out")
+    )
+
+
+def begin_totp_enrolment(session: Session, keyring: Keyring, *, user_id: int) -> str:
+    """A new TOTP secret for the account (not in force until confirmed); returns the
+    provisioning URI an authenticator app reads, which holds the secret."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise accounts.StaffError("no such account")
+    secret = pyotp.random_base32()
+    user.totp_secret_sealed = keyring.seal(
+        secret, FieldContext("staff_users", "totp", str(user.id))
+    )
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def confirm_totp_enrolment(
+    session: Session, keyring: Keyring, *, user_id: int, code: str, session_id: int, now: datetime
+) -> bool:
+    """Turn the second factor on when ``code`` matches; the current session is then complete."""
+    user = session.get(StaffUser, user_id)
+    if user is None or user.totp_secret_sealed is None:
+        return False
+    if not _check_totp(keyring, user, code, now):
+        return False
+    user.totp_enabled_at = now
+    user.updated_at = now
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session_id)
+        .values(second_factor_pending=False)
+    )
+    return True
