@@ -307,7 +307,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
     print(f"  loaded in {time.perf_counter() - loaded:.0f} s", flush=True)
     rng = random.Random(7)
     people = [person(rng.randrange(args.requests)) for _ in range(args.queries)]
-    keyring, sessions = context.keyring, context.sessions
+    keyring, sessions = context.keyring, context.db
 
     def ours(kind: str) -> Callable[[str], int]:
         def search(term: str) -> int:

@@ -93,7 +93,7 @@ def main() -> None:
     ]
     fake.state["sms_next"] = list(plan)
     now = datetime.now(UTC)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         agent = create_user(
             session, username="bench-agent", role=Role.AGENT, password=None, now=now
         ).id
@@ -124,7 +124,7 @@ def main() -> None:
             "en",
             None,
         )
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             _, queued = appointments.book(
                 session,
                 context.keyring,
@@ -142,7 +142,7 @@ def main() -> None:
             break
         time.sleep(0.5)
         # What the every-minute sweep does, more often here: lost answers are checked.
-        with context.sessions() as session:
+        with context.db() as session:
             stuck = due(session, now=datetime.now(UTC), stale_after=timedelta(seconds=2))
         for message_id in stuck:
             context.jobs.enqueue("sms.send", {"message_id": message_id})

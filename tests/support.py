@@ -71,7 +71,7 @@ class StaffFactory:
         role = Role(role)
         name = username or f"{role.value.replace('_', '-')}-{len(self.made) + 1}"
         now = self.context.clock.now()
-        with self.context.sessions.begin() as session:
+        with self.context.db.begin() as session:
             staff_service.create_user(
                 session,
                 username=name,

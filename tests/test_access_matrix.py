@@ -80,7 +80,7 @@ def test_every_route_follows_the_matrix_and_every_denial_is_audited(
                 else:
                     assert response.status_code == 403, (method, route.path, role)
             denials = 1 + sum(1 for role in Role if permission not in PERMISSIONS[role])
-            with app_context.sessions() as session:
+            with app_context.db() as session:
                 audited = session.scalars(
                     sa.select(AuditEntry)
                     .where(AuditEntry.action == "access.denied")

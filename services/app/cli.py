@@ -77,7 +77,7 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
     try:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             user = staff.create_user(
                 session, username=args.name, role=Role(args.role), password=password, now=now
             )
@@ -101,7 +101,7 @@ def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
     try:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             token, row = staff.issue_token(session, username=args.name, days=args.days, now=now)
             audit.record(
                 session,
@@ -121,7 +121,7 @@ def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
-    with context.sessions() as session:
+    with context.db() as session:
         rows = staff.list_tokens(session, username=args.name)
     now = context.clock.now()
     print(f"{'id':>5}  {'user':<20} {'label':<12} {'expires':<25} state")
@@ -138,7 +138,7 @@ def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
     try:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             token = staff.revoke_token(session, token_id=args.id, now=now)
             audit.record(
                 session,
@@ -159,7 +159,7 @@ def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         key, row = open311_keys.issue_key(session, name=args.name, now=now)
         audit.record(
             session,
@@ -176,7 +176,7 @@ def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
-    with context.sessions() as session:
+    with context.db() as session:
         for row in open311_keys.list_keys(session):
             state = "revoked" if row.revoked_at else "active"
             print(f"{row.id:>5}  {row.name:<40} {state}")
@@ -186,7 +186,7 @@ def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         if not open311_keys.revoke_key(session, key_id=args.id, now=now):
             print("error: no Open311 key with that id", file=sys.stderr)
             return 2
@@ -206,7 +206,7 @@ def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         new_key = key_rotation.start_rotation(session, context.keyring, now=now)
         audit.record(
             session,
@@ -217,19 +217,19 @@ def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
             object_type="encryption_key",
             object_id=str(new_key),
         )
-    first = key_rotation.reseal(context.sessions, context.keyring)
+    first = key_rotation.reseal(context.db, context.keyring)
     print(f"new data key {new_key}; re-sealed {sum(first.values())} values")
     # Other processes pick up the new key within the keyring's refresh interval.
     time.sleep(args.settle_seconds)
-    second = key_rotation.reseal(context.sessions, context.keyring)
-    left = key_rotation.values_under_retired_keys(context.sessions, context.keyring)
+    second = key_rotation.reseal(context.db, context.keyring)
+    left = key_rotation.values_under_retired_keys(context.db, context.keyring)
     if left:
         print(
             f"error: {left} values are still sealed under a retired key; run again", file=sys.stderr
         )
         return 1
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         destroyed = key_rotation.finish_rotation(session, now=now)
         audit.record(
             session,
@@ -254,7 +254,7 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
         return 2
     context = _context(settings)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         count = key_rotation.rewrap(session, context.keyring.master, new_master)
         audit.record(
             session,
@@ -270,7 +270,7 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
-    with context.sessions() as session:
+    with context.db() as session:
         result = audit.verify(session)
     if result.intact:
         print(f"audit trail intact: {result.checked} entries")

@@ -75,7 +75,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     context = AppContext(
         settings=settings,
         engine=engine,
-        sessions=sessions,
+        db=sessions,
         keyring=Keyring(MasterKey(raw_key), sessions),
         clock=clock or SystemClock(),
         ingest=GroupCommitter(
@@ -87,7 +87,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         sms=_text_gateway(settings),
     )
     if settings.access_log:
-        context.access_log = AccessLog(context.sessions, context.clock)
+        context.access_log = AccessLog(context.db, context.clock)
     jobs.bind(context)
     register_jobs(jobs, settings)
     return context
@@ -142,7 +142,7 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
 
 def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
     """Seal the audit trail's complete months (daily; sealing is idempotent)."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         now = context.clock.now()
         months = audit.seal_months(session, now=now)
         if months:
@@ -158,7 +158,7 @@ def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
 
 def bootstrap(context: AppContext) -> None:
     """First-start data for a migrated database: keys, the audit chain, the IVR menu."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         context.keyring.ensure_keys(session)
         audit.ensure_chain(session)
         directory.ensure_menu(session, context.settings.ivr_menu_file)

@@ -167,7 +167,7 @@ def _out(context: AppContext, session: Session, appointment: Appointment) -> App
 
 def _send_now(context: AppContext, message_ids: list[int]) -> None:
     now = context.clock.now()
-    with context.sessions() as session:
+    with context.db() as session:
         ready = [
             m.id
             for m in session.scalars(select(TextMessage).where(TextMessage.id.in_(message_ids)))
@@ -198,7 +198,7 @@ def book_appointment(
         consent_call_sid=body.call_sid,
         department=body.department,
     )
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         appointment, queued = appointments.book(
             session,
             context.keyring,
@@ -255,7 +255,7 @@ def read_appointment(
     context: ContextDep,
 ) -> AppointmentOut:
     """An appointment and the texts about it."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         appointment = _appointment(session, appointment_id)
         audit.record(
             session,
@@ -277,7 +277,7 @@ def reschedule_appointment(
 ) -> AppointmentOut:
     """Move the visit; the caller is told, and reminded at the new time."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         appointment = _appointment(session, appointment_id)
         queued = appointments.reschedule(
             session,
@@ -310,7 +310,7 @@ def cancel_appointment(
 ) -> AppointmentOut:
     """Cancel the visit; pending texts are withdrawn and the caller is told."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         appointment = _appointment(session, appointment_id)
         queued = appointments.cancel(
             session, context.keyring, appointment, now=now, policy=text_policy(context)
@@ -341,7 +341,7 @@ def outbox(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Outbox:
     """Texts sent or waiting, newest first: with the console gateway, this is where they go."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         query = select(TextMessage).order_by(TextMessage.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(TextMessage.id < before_id)
@@ -374,7 +374,7 @@ def inbound(
 ) -> list[InboundOut]:
     """Texts callers sent, newest first, each with the sender's earlier requests."""
     region = context.settings.default_region
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         rows = session.scalars(
             select(InboundText).order_by(InboundText.id.desc()).limit(limit)
         ).all()

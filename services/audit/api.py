@@ -57,7 +57,7 @@ def read_audit_trail(
     """Audit entries newest first, filtered by actor, action, object and time; pass
     ``next_before_seq`` back as ``before_seq`` for the next page. Reading is audited too."""
     query = audit.AuditQuery(**filters.model_dump())
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         entries = audit.search(session, query)
         page = AuditPage(
             items=[

@@ -28,7 +28,7 @@ def search_calls(
         phone = normalise(body.phone, context.settings.default_region)
     except InvalidPhoneNumber as exc:
         raise InvalidField("phone", str(exc)) from exc
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         calls = service.search_calls(
             session,
             context.keyring,
@@ -60,7 +60,7 @@ def list_calls(
 ) -> CallPage:
     """The call log newest first, by date range, extension and status; pass
     ``next_before_id`` back as ``before_id`` for the next page. The listing is audited."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         calls = service.list_calls(session, service.CallFilter(**filters.model_dump()))
         items = [CallOut.of(call, context.keyring, context.city_tz) for call in calls]
         audit.record(
@@ -89,7 +89,7 @@ def get_call(
     context: ContextDep,
 ) -> CallOut:
     """One call leg by its CallSid."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         call = service.get_call(session, call_sid[:64])
         audit.record(
             session,

@@ -124,7 +124,7 @@ def _second_factor_pending(request: Request, context: AppContext) -> bool:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return False
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = sign_in.identify_by_session(
             session,
             cookie,
@@ -222,7 +222,7 @@ def sign_out(
     """End the session from the console's sign-out form, which carries the CSRF token."""
     cookie = request.cookies.get(SESSION_COOKIE)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = (
             sign_in.identify_by_session(
                 session, cookie, now=now, policy=sign_in.session_policy(context.settings)
@@ -310,17 +310,17 @@ _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.j
 
 
 def _extensions(context: AppContext) -> dict[str, Any]:
-    with context.sessions() as session:
+    with context.db() as session:
         return {"extensions": list(session.scalars(select(Extension).order_by(Extension.position)))}
 
 
 def _active_services(context: AppContext) -> dict[str, Any]:
-    with context.sessions() as session:
+    with context.db() as session:
         return {"services": [s for s in catalogue.list_services(session) if s.active]}
 
 
 def _all_services(context: AppContext) -> dict[str, Any]:
-    with context.sessions() as session:
+    with context.db() as session:
         return {"services": catalogue.list_services(session)}
 
 
@@ -343,7 +343,7 @@ def recording_page(
     context: ContextDep,
 ) -> HTMLResponse:
     """One recording: the player, talk and silence per channel, and the QA form."""
-    with context.sessions() as session:
+    with context.db() as session:
         forms = list(
             session.scalars(select(QaForm).where(QaForm.active.is_(True)).order_by(QaForm.name))
         )
@@ -386,7 +386,7 @@ def dashboard_page(
     if first > last or (last - first).days >= dashboard.MAX_DAYS:
         error = f"Choose a start on or before the end, at most {dashboard.MAX_DAYS} days apart."
         first = last - timedelta(days=6)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         rows = call_report(session, DateRange(first, last), by=by, tz=context.city_tz)
         audit.record(
             session,
@@ -435,7 +435,7 @@ def dashboard_page(
 
 
 def _agent_extension(context: AppContext, user_id: int) -> str | None:
-    with context.sessions() as session:
+    with context.db() as session:
         return session.scalar(select(StaffUser.extension).where(StaffUser.id == user_id))
 
 
@@ -447,7 +447,7 @@ def _ringing(
     now = context.clock.now()
     region = context.settings.default_region
     events: list[dict[str, Any]] = []
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         live = calls.ringing_calls(session, extension=extension, since=now - RINGING_WINDOW)
         live_sids = {call.call_sid for call in live}
         for call_sid in sorted(shown - live_sids):

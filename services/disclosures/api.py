@@ -169,7 +169,7 @@ def record_disclosure(
         approved_by=body.approved_by,
         disclosed_at=body.disclosed_at,
     )
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         disclosure = disclosures.record_disclosure(session, new, recorded_by=staff.user_id, now=now)
         audit.record(
             session,
@@ -203,7 +203,7 @@ def list_disclosures(
         before_id=filters.before,
         limit=filters.limit,
     )
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = disclosures.list_disclosures(session, query)
         names = accounts.usernames(session, _staff_ids(found))
         page = DisclosurePage(
@@ -260,7 +260,7 @@ def public_records_export(
     tz = context.city_tz
     start, end = period.utc_bounds(tz)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         covered = public_records.snapshot(session, start, end)
         disclosure = disclosures.record_export(
             session,
@@ -289,7 +289,7 @@ def public_records_export(
             },
         )
         disclosure_id = disclosure.public_id
-    rows = public_records.rows(context.sessions, covered, tz)
+    rows = public_records.rows(context.db, covered, tz)
     name = f"public-records-{query.start}-{query.end}"
     headers = {"X-Disclosure-Id": disclosure_id}
     if query.format == "csv":
@@ -315,7 +315,7 @@ def read_disclosure(
     context: ContextDep,
 ) -> DisclosureOut:
     """One entry of the disclosure log."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         disclosure = disclosures.get_disclosure(session, public_id)
         audit.record(
             session,

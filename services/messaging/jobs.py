@@ -25,7 +25,7 @@ def send_config(context: AppContext) -> SendConfig:
 def send_one(context: AppContext, payload: dict[str, Any]) -> None:
     """Send one text (retried with backoff on 429 and 5xx)."""
     send_text(
-        context.sessions,
+        context.db,
         context.keyring,
         send_config(context),
         int(payload["message_id"]),
@@ -35,7 +35,7 @@ def send_one(context: AppContext, payload: dict[str, Any]) -> None:
 
 def send_due(context: AppContext, _payload: dict[str, Any]) -> None:
     """Every minute: queue texts whose time has come (quiet hours over, reminders, lost jobs)."""
-    with context.sessions() as session:
+    with context.db() as session:
         ids = due(session, now=context.clock.now(), stale_after=send_config(context).stale_after)
     for message_id in ids:
         context.jobs.enqueue("sms.send", {"message_id": message_id})

@@ -137,7 +137,7 @@ def service_list(fmt: str, request: Request) -> Response:
     context = _context(request)
 
     def produce() -> Response:
-        with context.sessions() as session:
+        with context.db() as session:
             items = [_service_item(service) for service in catalogue.list_services(session)]
         return respond(fmt, "services", "service", items)
 
@@ -150,7 +150,7 @@ def service_definition(code: str, fmt: str, request: Request) -> Response:
     context = _context(request)
 
     def produce() -> Response:
-        with context.sessions() as session:
+        with context.db() as session:
             service = catalogue.get_service(session, code)
         if service is None or not service.active:
             raise Open311Error(404, "service_code not found")
@@ -217,7 +217,7 @@ def request_list(fmt: str, request: Request) -> Response:
             .offset((page - 1) * size)
             .limit(size)
         )
-        with context.sessions() as session:
+        with context.db() as session:
             services = _services_by_code(session)
             items = [_request_item(context, row, services) for row in session.scalars(statement)]
         return respond(fmt, "service_requests", "request", items)
@@ -231,7 +231,7 @@ def request_detail(public_id: str, fmt: str, request: Request) -> Response:
     context = _context(request)
 
     def produce() -> Response:
-        with context.sessions() as session:
+        with context.db() as session:
             row = requests.get_request(session, public_id[:32])
             if row is None:
                 raise Open311Error(404, "service_request_id not found")
@@ -247,7 +247,7 @@ def token_lookup(token: str, fmt: str, request: Request) -> Response:
     context = _context(request)
 
     def produce() -> Response:
-        with context.sessions() as session:
+        with context.db() as session:
             row = session.scalar(
                 select(ServiceRequest).where(ServiceRequest.open311_token == token[:40])
             )
@@ -288,7 +288,7 @@ async def submit_request(fmt: str, request: Request) -> Response:
         return error_response(fmt, Open311Error(400, "the request body could not be read"))
 
     def produce() -> Response:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             app_key = keys.check_key(session, form.get("api_key"))
             if app_key is None:
                 raise Open311Error(403, "api_key is missing, unknown or revoked")

@@ -171,14 +171,14 @@ def authenticate(
     now = context.clock.now()
     request_id = request.state.request_id
     if token is not None:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             identity = identify_by_token(session, token, now=now)
         if identity is None:
             return None
         return Staff(identity.user_id, identity.username, identity.role, request_id)
     if not cookie:
         return None
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = identify_by_session(
             session, cookie, now=now, policy=session_policy(context.settings)
         )
@@ -204,7 +204,7 @@ def audit_refusal(
     context: AppContext, actor: audit.Actor, request: Request, reason: str, needed: str
 ) -> None:
     route = request.scope.get("route")
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.record(
             session,
             actor=actor,

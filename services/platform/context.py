@@ -26,7 +26,7 @@ from storage.group_commit import GroupCommitter
 class AppContext:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    db: sessionmaker[Session]
     keyring: Keyring
     clock: Clock
     # Webhook writes: acknowledged after commit, committed together (see group_commit).

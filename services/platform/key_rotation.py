@@ -219,11 +219,11 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
 
 
 def _sealed_values(
-    sessions: sessionmaker[Session], sealed: SealedField
+    db: sessionmaker[Session], sealed: SealedField
 ) -> Iterator[list[tuple[int, str, bytes | None]]]:
     after = 0
     while True:
-        with sessions() as session:
+        with db() as session:
             batch = [
                 (int(pk), str(key), value) for pk, key, value in session.execute(sealed.rows(after))
             ]
@@ -251,15 +251,15 @@ def start_rotation(session: Session, keyring: Keyring, *, now: datetime) -> int:
     return key.id
 
 
-def reseal(sessions: sessionmaker[Session], keyring: Keyring) -> dict[str, int]:
+def reseal(db: sessionmaker[Session], keyring: Keyring) -> dict[str, int]:
     """Re-seal every value not under the active key, batch by batch; counts per field."""
     keyring.forget()
     active = keyring.active_data_key_id()
     counts: dict[str, int] = {}
     for sealed in SEALED_FIELDS:
         done = 0
-        for batch in _sealed_values(sessions, sealed):
-            with sessions.begin() as session:
+        for batch in _sealed_values(db, sealed):
+            with db.begin() as session:
                 for pk, row_key, value in batch:
                     if value is None or Keyring.key_id_of(value) == active:
                         continue
@@ -278,8 +278,8 @@ def reseal(sessions: sessionmaker[Session], keyring: Keyring) -> dict[str, int]:
     return counts
 
 
-def values_under_retired_keys(sessions: sessionmaker[Session], keyring: Keyring) -> int:
-    with sessions() as session:
+def values_under_retired_keys(db: sessionmaker[Session], keyring: Keyring) -> int:
+    with db() as session:
         retired = set(
             session.scalars(
                 select(EncryptionKey.id).where(
@@ -289,7 +289,7 @@ def values_under_retired_keys(sessions: sessionmaker[Session], keyring: Keyring)
         )
     left = 0
     for sealed in SEALED_FIELDS:
-        for batch in _sealed_values(sessions, sealed):
+        for batch in _sealed_values(db, sealed):
             left += sum(
                 1 for _pk, _key, value in batch if value and Keyring.key_id_of(value) in retired
             )

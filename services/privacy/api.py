@@ -153,7 +153,7 @@ def _audit(
 def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> RequestOut:
     """Record a request as received; the answer is due in 5 business days."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.record(
             session,
             context.keyring,
@@ -181,7 +181,7 @@ def list_requests(
     which: Annotated[Literal["open", "all"], Query(description="open: the due list")] = "open",
 ) -> list[RequestOut]:
     """The due list (open requests, soonest deadline first, overdue ones flagged), or all."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = privacy.open_requests(session) if which == "open" else privacy.all_requests(session)
         out = [_out(context, request) for request in found]
         if which == "open":
@@ -192,7 +192,7 @@ def list_requests(
 
 @router.get("/{public_id}", response_model=RequestOut)
 def read_request(public_id: PublicId, staff: Officer, context: ContextDep) -> RequestOut:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.get(session, public_id)
         _audit(session, staff, context, "privacy.request_read", public_id)
         return _out(context, request, with_requester=True)
@@ -203,7 +203,7 @@ def acknowledge(
     public_id: PublicId, body: AcknowledgeIn, staff: Officer, context: ContextDep
 ) -> RequestOut:
     """Acknowledge in writing with the decision date (default and latest: 30 days on)."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.acknowledge(
             privacy.get(session, public_id),
             on=_today(context),
@@ -217,7 +217,7 @@ def acknowledge(
 @router.post("/{public_id}/decide", response_model=RequestOut)
 def decide(public_id: PublicId, body: DecideIn, staff: Officer, context: ContextDep) -> RequestOut:
     """Grant, or deny with reasons in writing."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.decide(
             privacy.get(session, public_id),
             granted=body.decision == "granted",
@@ -242,7 +242,7 @@ def _holdings(session: Session, context: AppContext, request: PrivacyRequest) ->
 @router.get("/{public_id}/export")
 def export_json(public_id: PublicId, staff: Officer, context: ContextDep) -> Response:
     """Everything held about the person, as JSON (a download)."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.get(session, public_id)
         holdings = _holdings(session, context, request)
         _audit(
@@ -265,7 +265,7 @@ def _html(text: str) -> HTMLResponse:
 @router.get("/{public_id}/export.html", response_class=HTMLResponse)
 def export_html(public_id: PublicId, staff: Officer, context: ContextDep) -> HTMLResponse:
     """Everything held about the person, as a readable, printable letter."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.get(session, public_id)
         holdings = _holdings(session, context, request)
         _audit(
@@ -291,7 +291,7 @@ def letter(
 ) -> HTMLResponse:
     """A letter to the person: acknowledgement, grant, denial (with reasons), or their
     right to ask for amendment."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.get(session, public_id)
         needed = {"acknowledgement": "acknowledged", "grant": "granted", "denial": "denied"}
         if kind in needed and request.status != needed[kind]:
@@ -319,7 +319,7 @@ def correct(
     """Correct the person's contact details on one of their requests, through the
     requests service; only a request found for this person may be corrected."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = privacy.get(session, public_id)
         if "correction" not in request.kinds:
             raise Problem(409, "Conflict", "This request did not ask for a correction.")

@@ -118,7 +118,7 @@ def list_recordings(
     filters: Annotated[RecordingFilters, Query()],
 ) -> RecordingPage:
     """Recordings newest first: by date, extension, agent, duration, QA status, state."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = recordings.list_recordings(
             session, recordings.RecordingFilter(**filters.model_dump())
         )
@@ -144,7 +144,7 @@ def read_recording(
     context: ContextDep,
 ) -> RecordingDetail:
     """One recording with its talk/silence profile per channel and its evaluations."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         recording = recordings.get_recording(session, recording_sid)
         if recording is None:
             raise NotFound("recording")
@@ -204,7 +204,7 @@ def play_recording(
 ) -> Response:
     """The audio, decrypted as it streams, with HTTP Range so the player can seek.
     Every playback and download is audited."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         recording = recordings.get_recording(session, recording_sid)
         if recording is None:
             raise NotFound("recording")
@@ -278,7 +278,7 @@ def control_recording(
     except MediaUnavailable as exc:
         outcome = "failed"
         failure = str(exc)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.record(
             session,
             actor=staff.actor,
@@ -328,7 +328,7 @@ def list_extensions(
     staff: Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))], context: ContextDep
 ) -> list[ExtensionOut]:
     """The IVR menu's extensions and whether each records its calls."""
-    with context.sessions() as session:
+    with context.db() as session:
         rows = session.scalars(select(Extension).order_by(Extension.position))
         return [_extension_out(row) for row in rows]
 
@@ -341,7 +341,7 @@ def change_extension(
     context: ContextDep,
 ) -> ExtensionOut:
     """Turn recording on or off for an extension, rename it, or point it elsewhere."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         row = session.scalar(select(Extension).where(Extension.digits == digits))
         if row is None:
             raise NotFound("extension")
@@ -450,7 +450,7 @@ def create_form(
 ) -> FormOut:
     """A new QA form, or a new version of one (same name); old evaluations keep theirs."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         form = qa.create_form_version(
             session,
             name=body.name,
@@ -477,7 +477,7 @@ def list_forms(
     include_old: Annotated[bool, Query()] = False,
 ) -> list[FormOut]:
     """The QA forms in use (and their old versions, if asked)."""
-    with context.sessions() as session:
+    with context.db() as session:
         query = select(QaForm).order_by(QaForm.name, QaForm.version)
         if not include_old:
             query = query.where(QaForm.active.is_(True))
@@ -523,7 +523,7 @@ def evaluate_recording(
 ) -> EvaluationOut:
     """Score a recording on a QA form, with comments at moments in the recording."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         recording = recordings.get_recording(session, recording_sid)
         if recording is None:
             raise NotFound("recording")
@@ -562,7 +562,7 @@ def list_evaluations(
     agent: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[EvaluationOut]:
     """Evaluations, newest first. Agents see only their own."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         query = select(QaEvaluation).order_by(QaEvaluation.id.desc()).limit(200)
         if not staff.may(Permission.QA_EVALUATE):
             query = query.where(QaEvaluation.agent_id == staff.user_id)
@@ -590,7 +590,7 @@ def read_evaluation(
     context: ContextDep,
 ) -> EvaluationOut:
     """One evaluation: an agent may read only their own."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         evaluation = session.get(QaEvaluation, evaluation_id)
         mine = evaluation is not None and evaluation.agent_id == staff.user_id
         if evaluation is None or not (mine or staff.may(Permission.QA_EVALUATE)):

@@ -26,16 +26,16 @@ def pipeline_config(context: AppContext) -> PipelineConfig:
 
 def process_recording(context: AppContext, payload: dict[str, Any]) -> None:
     """Fetch, process, encrypt, store and verify a recording, then delete Twilio's copy."""
-    with context.sessions() as session:
+    with context.db() as session:
         recording = get_recording(session, str(payload.get("recording_sid", "")))
         recording_id = None if recording is None else recording.id
     if recording_id is not None:
-        run_pipeline(context.sessions, pipeline_config(context), recording_id, context.clock.now())
+        run_pipeline(context.db, pipeline_config(context), recording_id, context.clock.now())
 
 
 def sweep_recordings(context: AppContext, _payload: dict[str, Any]) -> None:
     """Queue again any recording whose pipeline has not moved in a while (a lost job)."""
-    with context.sessions() as session:
+    with context.db() as session:
         sids = stalled(session, now=context.clock.now(), older_than=STALLED_AFTER)
     for sid in sids:
         context.jobs.enqueue("recordings.process", {"recording_sid": sid})

@@ -87,7 +87,7 @@ def _csv(name: str, columns: Sequence[str], rows: Sequence[BaseModel]) -> Respon
 def _audit_read(
     context: AppContext, staff: Staff, report: str, query: ReportQuery, rows: int, **extra: str
 ) -> None:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.record(
             session,
             actor=staff.actor,
@@ -116,7 +116,7 @@ def calls_report(
     of the day, local date or extension, for local dates ``start`` to ``end``."""
     period = reports.DateRange.checked(query.start, query.end)
     threshold = context.settings.report_min_cell if query.published else None
-    with context.sessions() as session:
+    with context.db() as session:
         found = reports.call_report(
             session, period, by=query.by, tz=context.city_tz, suppress_below=threshold
         )
@@ -145,7 +145,7 @@ def requests_report(
     service and current status."""
     period = reports.DateRange.checked(query.start, query.end)
     threshold = context.settings.report_min_cell if query.published else None
-    with context.sessions() as session:
+    with context.db() as session:
         found = reports.request_report(
             session, period, tz=context.city_tz, suppress_below=threshold
         )

@@ -68,7 +68,7 @@ def file_request(
         contact=contact,
         channel="phone",
     )
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = requests.create_request(
             session,
             context.keyring,
@@ -102,7 +102,7 @@ def read_request(
     context: ContextDep,
 ) -> RequestOut:
     """One request with its contact, calls and history."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = requests.get_request(session, public_id)
         audit.record(
             session,
@@ -129,7 +129,7 @@ def search(
     kind, value = body.key()
     key = requests.SearchKey(kind, value)
     region = context.settings.default_region
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = requests.search_requests(session, context.keyring, key, region=region)
         audit.record(
             session,
@@ -157,7 +157,7 @@ def change_status(
 ) -> RequestOut:
     """Move a request on (open, in progress, closed) with a note."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = requests.get_request(session, public_id)
         if request is None:
             raise NotFound("service request")
@@ -193,7 +193,7 @@ def correct_contact(
     """Correct or erase a requester's contact details (e.g. on a correction request)."""
     now = context.clock.now()
     changes = requests.ContactDetails(body.name, body.phone, body.email, body.address)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         request = requests.get_request(session, public_id)
         if request is None:
             raise NotFound("service request")
@@ -230,7 +230,7 @@ def call_screen_pop(
     context: ContextDep,
 ) -> ScreenPopOut:
     """For a ringing call: the caller's earlier requests, unless the number is withheld."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         pop = requests.screen_pop(
             session, context.keyring, call_sid, region=context.settings.default_region
         )
@@ -274,7 +274,7 @@ def list_services(
     context: ContextDep,
 ) -> ServiceList:
     """The service catalogue a request is filed against."""
-    with context.sessions() as session:
+    with context.db() as session:
         return ServiceList(items=[_service_out(s) for s in catalogue.list_services(session)])
 
 
@@ -285,7 +285,7 @@ def add_service(
     context: ContextDep,
 ) -> ServiceOut:
     """Add a service to the catalogue."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         if catalogue.get_service(session, body.code) is not None:
             raise InvalidField("code", "is already in the catalogue")
         service = ServiceType(
@@ -312,7 +312,7 @@ def change_service(
     context: ContextDep,
 ) -> ServiceOut:
     """Edit or retire a service (requests keep the code they were filed with)."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         service = catalogue.get_service(session, code)
         if service is None:
             raise NotFound("service")

@@ -45,7 +45,7 @@ class ScheduleChange(BaseModel):
 
 
 def _schedules_out(context: AppContext) -> list[ScheduleOut]:
-    with context.sessions() as session:
+    with context.db() as session:
         current = schedules(session)
     out = []
     for name, known in RECORD_CLASSES.items():
@@ -79,7 +79,7 @@ def change_schedule(
 ) -> list[ScheduleOut]:
     """Change one class's period (within the policy's ceilings); audited."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         schedule = set_schedule(
             session, record_class, body.amount, body.unit, by=staff.user_id, now=now
         )
@@ -184,7 +184,7 @@ def place_hold(body: NewHoldIn, staff: HoldKeeper, context: ContextDep) -> HoldO
             raise InvalidField("person", "give exactly one of phone, email, name, address")
         ((person_kind, person_value),) = body.person.items()
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         hold = holds.place_hold(
             session,
             context.keyring,
@@ -218,7 +218,7 @@ def list_holds(
     released: Annotated[bool, Query(description="include released holds")] = False,
 ) -> list[HoldOut]:
     """Holds, newest first: standing ones, or all."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         query = select(LegalHold).order_by(LegalHold.id.desc()).limit(1000)
         if not released:
             query = query.where(LegalHold.released_at.is_(None))
@@ -243,7 +243,7 @@ def release_hold(
 ) -> HoldOut:
     """Release a hold; the data it kept follows its schedule again."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         hold = holds.release_hold(session, hold_id, reason=body.reason, by=staff.user_id, now=now)
         audit.record(
             session,

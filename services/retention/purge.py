@@ -46,7 +46,7 @@ log = logging.getLogger("switchboard.retention")
 
 @dataclass(frozen=True)
 class PurgeConfig:
-    sessions: sessionmaker[Session]
+    db: sessionmaker[Session]
     keyring: Keyring
     blobs: BlobStore
     region: str
@@ -94,7 +94,7 @@ class _Purge:
             page = query.order_by(id_column).limit(self.config.batch_size)
             if last is not None:
                 page = page.where(id_column > last)
-            with self.config.sessions.begin() as session:
+            with self.config.db.begin() as session:
                 rows = list(session.execute(page))
                 if not rows:
                     return
@@ -162,7 +162,7 @@ def _finish_destroyed_recordings(purge: _Purge, *, as_of: datetime) -> None:
         return
     config = purge.config
     while True:
-        with config.sessions() as session:
+        with config.db() as session:
             rows = session.execute(
                 select(Recording.id, Recording.blob_key)
                 .where(Recording.state == "destroyed", Recording.blob_key.is_not(None))
@@ -174,7 +174,7 @@ def _finish_destroyed_recordings(purge: _Purge, *, as_of: datetime) -> None:
         for _, blob_key in rows:
             config.blobs.delete(str(blob_key))
             purge.report.blobs_deleted += 1
-        with config.sessions.begin() as session:
+        with config.db.begin() as session:
             session.execute(
                 update(Recording)
                 .where(Recording.id.in_([row[0] for row in rows]))
@@ -192,7 +192,7 @@ def _finish_destroyed_recordings(purge: _Purge, *, as_of: datetime) -> None:
 def run_purge(config: PurgeConfig, *, as_of: datetime, dry_run: bool = False) -> PurgeReport:
     """Destroy (or, dry, count) everything past its schedule as of ``as_of``."""
     report = PurgeReport(as_of=as_of, dry_run=dry_run)
-    with config.sessions() as session:
+    with config.db() as session:
         plan: dict[str, Schedule] = schedules(session)
         held = resolve(session, config.keyring, region=config.region)
     purge = _Purge(config, report, held)
@@ -305,14 +305,14 @@ def _ids_of_recordings(config: PurgeConfig, sids: Iterable[str]) -> set[int]:
     wanted = list(sids)
     if not wanted:
         return set()
-    with config.sessions() as session:
+    with config.db() as session:
         return set(session.scalars(select(Recording.id).where(Recording.recording_sid.in_(wanted))))
 
 
 def _appointments_of(config: PurgeConfig, requests: set[int]) -> set[int]:
     if not requests:
         return set()
-    with config.sessions() as session:
+    with config.db() as session:
         return set(
             session.scalars(select(Appointment.id).where(Appointment.request_id.in_(requests)))
         )
@@ -323,7 +323,7 @@ def _purge_audit(config: PurgeConfig, report: PurgeReport, cutoff: datetime, now
     remains still verifies (services.audit)."""
     before = audit.month_of(cutoff)
     if report.dry_run:
-        with config.sessions() as session:
+        with config.db() as session:
             count = session.scalar(
                 select(func.count())
                 .select_from(AuditEntry)
@@ -331,6 +331,6 @@ def _purge_audit(config: PurgeConfig, report: PurgeReport, cutoff: datetime, now
             )
         report.add("audit", int(count or 0))
         return
-    with config.sessions.begin() as session:
+    with config.db.begin() as session:
         audit.seal_months(session, now=now)
         report.add("audit", audit.purge_sealed_months(session, before=before, now=now))

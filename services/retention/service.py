@@ -16,7 +16,7 @@ log = logging.getLogger("switchboard.retention")
 def purge_config(context: AppContext) -> PurgeConfig:
     settings = context.settings
     return PurgeConfig(
-        sessions=context.sessions,
+        db=context.db,
         keyring=context.keyring,
         blobs=context.blobs,
         region=settings.default_region,
@@ -35,7 +35,7 @@ def run_retention(
     """Purge (or count, dry) as of ``as_of`` (now by default); audited once, with counts."""
     now = context.clock.now()
     report = run_purge(purge_config(context), as_of=as_of or now, dry_run=dry_run)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.record(
             session,
             actor=actor,

@@ -97,7 +97,7 @@ def start_session(
     network = client_network(request.client.host if request.client else None)
     actor = audit.Actor(None, None, None, request.state.request_id)
     refused: sign_in.SignInRefused | None = None
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         try:
             signed = sign_in.sign_in(
                 session,
@@ -112,7 +112,7 @@ def start_session(
         except sign_in.SignInRefused as exc:
             refused = exc
     if refused is not None:
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             locked = False
             if refused.reason == "credentials":
                 locked = sign_in.record_failure(
@@ -153,7 +153,7 @@ def start_session(
                 errors=[{"field": "totp_code", "message": "is required for this account"}],
             )
         raise Problem(401, "Sign-in failed", refused.message)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.record(
             session,
             actor=audit.Actor(signed.user_id, signed.username, signed.role.value, actor.request_id),
@@ -205,7 +205,7 @@ def _console_session(request: Request, context: AppContext) -> Staff:
 def current_session(request: Request, context: ContextDep) -> SessionOut:
     """Who is signed in, when the session ends, and its CSRF token."""
     staff = _console_session(request, context)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         found = sign_in.identify_by_session(
             session,
             request.cookies[SESSION_COOKIE],
@@ -230,7 +230,7 @@ def sign_out(request: Request, context: ContextDep) -> Response:
     """End the console session and clear its cookie."""
     staff = _console_session(request, context)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         sign_in.sign_out(session, session_id=staff.session_id or 0, now=now)
         audit.record(
             session,
@@ -251,7 +251,7 @@ def sign_out(request: Request, context: ContextDep) -> Response:
 def begin_totp(request: Request, context: ContextDep) -> TotpEnrolment:
     """Start setting up a second factor; confirm it with a code from the app."""
     staff = _console_session(request, context)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         uri = sign_in.begin_totp_enrolment(session, context.keyring, user_id=staff.user_id)
         audit.record(
             session,
@@ -270,7 +270,7 @@ def confirm_totp(body: TotpCode, request: Request, context: ContextDep) -> Respo
     """Turn the second factor on with a current code."""
     staff = _console_session(request, context)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         confirmed = sign_in.confirm_totp_enrolment(
             session,
             context.keyring,
@@ -375,7 +375,7 @@ def _staff_out(user: StaffUser, context: AppContext) -> StaffOut:
 @router.get("/api/staff", response_model=StaffList)
 def list_staff(staff: StaffAdmin, context: ContextDep) -> StaffList:
     """Every staff account."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         users = accounts.list_users(session)
         audit.record(
             session,
@@ -392,7 +392,7 @@ def list_staff(staff: StaffAdmin, context: ContextDep) -> StaffList:
 def create_staff(body: NewStaff, staff: StaffAdmin, context: ContextDep) -> StaffOut:
     """Add an account (with no password it signs in with API tokens only)."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         try:
             user = accounts.create_user(
                 session, username=body.username, role=body.role, password=body.password, now=now
@@ -427,7 +427,7 @@ def change_staff(
     """Change an account's role or disable it (either ends all its sessions), or set the
     extension whose calls pop on its screen."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         user = accounts.get_user(session, user_id)
         if user is None:
             raise NotFound("staff account")
@@ -462,7 +462,7 @@ def reset_password(
 ) -> Response:
     """Set a new password; the account's sessions end."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         user = accounts.get_user(session, user_id)
         if user is None:
             raise NotFound("staff account")
@@ -481,7 +481,7 @@ def reset_password(
 @router.get("/api/staff/{user_id}/tokens", response_model=TokenList)
 def list_staff_tokens(user_id: RowId, staff: StaffAdmin, context: ContextDep) -> TokenList:
     """An account's API tokens (never their secrets)."""
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         user = accounts.get_user(session, user_id)
         if user is None:
             raise NotFound("staff account")
@@ -506,7 +506,7 @@ def list_staff_tokens(user_id: RowId, staff: StaffAdmin, context: ContextDep) ->
 def revoke_token(token_id: RowId, staff: StaffAdmin, context: ContextDep) -> Response:
     """Revoke an API token at once."""
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         try:
             token = accounts.revoke_token(session, token_id=token_id, now=now)
         except accounts.StaffError as exc:

@@ -56,7 +56,7 @@ def book(client: TestClient, headers: dict[str, str], for_request: str, **extra:
 
 def deliver_due(context: AppContext) -> None:
     """What the every-minute job does, then the sends it queues, run here in turn."""
-    with context.sessions() as session:
+    with context.db() as session:
         from services.messaging.sending import due
 
         ids = due(session, now=context.clock.now())
@@ -92,7 +92,7 @@ def test_booking_confirms_by_text_and_holds_a_reminder(
     clock.set(datetime(2026, 11, 19, 14, 0, tzinfo=UTC))  # 09:00 the day before, in the city
     deliver_due(context)
     assert {text["kind"]: text["state"] for text in outbox(client, agent)}["reminder"] == "sent"
-    with context.sessions() as session:
+    with context.db() as session:
         booked = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "appointment.book")
         ).one()
@@ -149,7 +149,7 @@ def test_only_numbers_that_take_texts(
         response.json()["errors"][0]["field"] == "phone"
         and message in response.json()["errors"][0]["message"]
     )
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(TextMessage)) == 0
 
 
@@ -240,7 +240,7 @@ def test_stop_start_and_help(
     assert "<Message>" in reply(twilio, "start").text
     assert book(twilio.client, agent, request_id).status_code == 201
     assert reply(twilio, "stop now please").status_code == 200  # not just the keyword: a message
-    with context.sessions() as session:
+    with context.db() as session:
         assert not texts.is_opted_out(session, context.keyring, "+13025550123")
 
 
@@ -314,7 +314,7 @@ def twilio_context(
 
 def queue(context: AppContext, to: str, key: str = "test:1") -> int:
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         message_id = texts.queue_text(
             session,
             context.keyring,
@@ -332,7 +332,7 @@ def queue(context: AppContext, to: str, key: str = "test:1") -> int:
 
 
 def state_of(context: AppContext, message_id: int) -> TextMessage:
-    with context.sessions() as session:
+    with context.db() as session:
         message = session.get(TextMessage, message_id)
         assert message is not None
         session.expunge(message)
@@ -407,7 +407,7 @@ def test_twilio_refusals_end_the_text(number: str, code: str, twilio_context: Ap
     text_jobs.send_one(twilio_context, {"message_id": message_id})
     failed = state_of(twilio_context, message_id)
     assert (failed.state, failed.error_code) == ("failed", code)
-    with twilio_context.sessions() as session:
+    with twilio_context.db() as session:
         assert texts.is_opted_out(session, twilio_context.keyring, number) is (code == "21610")
 
 

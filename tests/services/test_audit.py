@@ -12,7 +12,7 @@ from services.platform.models import AuditEntry
 
 def write_entries(context: AppContext, count: int) -> None:
     for number in range(count):
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             audit.record(
                 session,
                 actor=audit.Actor(7, "dana", "agent", f"req-{number}"),
@@ -24,7 +24,7 @@ def write_entries(context: AppContext, count: int) -> None:
 
 
 def verify(context: AppContext) -> audit.VerifyResult:
-    with context.sessions() as session:
+    with context.db() as session:
         return audit.verify(session)
 
 
@@ -65,7 +65,7 @@ def test_reordering_is_found(context: AppContext) -> None:
 
 def test_an_entry_rolled_back_with_its_transaction_leaves_no_gap(context: AppContext) -> None:
     write_entries(context, 2)
-    with pytest.raises(RuntimeError), context.sessions.begin() as session:
+    with pytest.raises(RuntimeError), context.db.begin() as session:
         audit.record(session, actor=audit.SYSTEM, action="x", at=context.clock.now())
         raise RuntimeError("the act failed, so its audit entry goes too")
     write_entries(context, 1)

@@ -17,7 +17,7 @@ from tests.support import StaffFactory
 
 def write(context: AppContext, count: int, action: str = "calls.search") -> None:
     for number in range(count):
-        with context.sessions.begin() as session:
+        with context.db.begin() as session:
             audit.record(
                 session,
                 actor=audit.Actor(7, "dana", "agent", f"req-{number}"),
@@ -36,13 +36,13 @@ def three_months(context: AppContext, clock: ManualClock) -> None:
 
 
 def verify(context: AppContext) -> audit.VerifyResult:
-    with context.sessions() as session:
+    with context.db() as session:
         return audit.verify(session)
 
 
 def test_complete_months_are_sealed_once(context: AppContext, clock: ManualClock) -> None:
     three_months(context, clock)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         assert audit.seal_months(session, now=clock.now()) == ["2026-08", "2026-09", "2026-10"]
         assert audit.seal_months(session, now=clock.now()) == []
         seals = session.scalars(sa.select(AuditSeal).order_by(AuditSeal.month)).all()
@@ -58,7 +58,7 @@ def test_purging_sealed_months_keeps_the_rest_verifiable(
     context: AppContext, clock: ManualClock
 ) -> None:
     three_months(context, clock)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.seal_months(session, now=clock.now())
         assert audit.purge_sealed_months(session, before="2026-10", now=clock.now()) == 8
     result = verify(context)
@@ -80,7 +80,7 @@ def test_tampering_after_a_purge_is_still_found(
     context: AppContext, clock: ManualClock, tamper: sa.Executable, first_bad: int
 ) -> None:
     three_months(context, clock)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.seal_months(session, now=clock.now())
         audit.purge_sealed_months(session, before="2026-10", now=clock.now())
     with context.engine.begin() as connection:
@@ -94,7 +94,7 @@ def test_an_entry_left_behind_in_a_purged_month_is_found(
     context: AppContext, clock: ManualClock
 ) -> None:
     three_months(context, clock)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         audit.seal_months(session, now=clock.now())
         audit.purge_sealed_months(session, before="2026-09", now=clock.now())
     with context.engine.begin() as connection:

@@ -95,7 +95,7 @@ def test_no_token_gets_401_and_is_audited(client: TestClient, context: AppContex
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["title"] == "Authentication required"
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert entry is not None
     assert (entry.action, entry.outcome, entry.detail["reason"]) == (
@@ -111,7 +111,7 @@ def test_expired_revoked_and_disabled_tokens_are_refused(
     expired = staff.headers("agent", "ana")
     revoked = staff.headers("agent", "ben")
     disabled = staff.headers("agent", "cai")
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         ben = session.scalars(sa.select(StaffUser).where(StaffUser.username == "ben")).one()
         session.execute(
             sa.update(ApiToken).where(ApiToken.user_id == ben.id).values(revoked_at=clock.now())
@@ -163,7 +163,7 @@ def test_search_is_audited_with_a_keyed_hash_never_the_number(
     ring(twilio, "+12025550142")
     search(twilio.client, staff.headers("agent", "dana"), phone="(202) 555-0142")
     search(twilio.client, staff.headers("supervisor", "eli"), phone="+12025550142")
-    with context.sessions() as session:
+    with context.db() as session:
         entries = session.scalars(
             sa.select(AuditEntry)
             .where(AuditEntry.action == "calls.search")
@@ -187,7 +187,7 @@ def test_one_call_by_sid_and_404_for_unknown(
     assert twilio.client.get(f"/api/calls/{sid}", headers=headers).json()["call_sid"] == sid
     missing = twilio.client.get(f"/api/calls/CA{'0' * 32}", headers=headers)
     assert missing.status_code == 404
-    with context.sessions() as session:
+    with context.db() as session:
         views = session.scalars(
             sa.select(AuditEntry.outcome)
             .where(AuditEntry.action == "call.view")
@@ -201,7 +201,7 @@ def test_an_administrator_reads_no_call_data(
 ) -> None:
     response = search(client, staff.headers("admin", "root"), phone="2025550142")
     assert response.status_code == 403
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert entry is not None
     assert (entry.action, entry.actor_name, entry.detail["reason"]) == (
@@ -247,7 +247,7 @@ def test_supervisors_list_calls_by_extension_status_and_date_with_paging(
     naive = twilio.client.get("/api/calls", params={"since": "2026-11-18T09:00"}, headers=headers)
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["field"] == "since"
-    with context.sessions() as session:
+    with context.db() as session:
         listed = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "calls.list")
         ).all()

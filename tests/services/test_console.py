@@ -48,7 +48,7 @@ def app_client(console_context: AppContext) -> Iterator[TestClient]:
 
 
 def account(context: AppContext, name: str, role: Role, extension: str | None = None) -> None:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         user = staff_service.create_user(
             session, username=name, role=role, password=PASSWORD, now=context.clock.now()
         )
@@ -96,7 +96,7 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
     assert refused.status_code == 403
     assert "not open to your role" in refused.text
     assert "/console/recordings" not in nav_links(refused.text)
-    with console_context.sessions() as session:
+    with console_context.db() as session:
         denial = session.scalars(
             sa.select(AuditEntry)
             .where(AuditEntry.action == "access.denied")
@@ -185,7 +185,7 @@ def test_console_forms_need_the_sessions_csrf_token(
     out = agent.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
     assert agent.get("/api/session").status_code == 401
-    with console_context.sessions() as session:
+    with console_context.db() as session:
         ended = session.scalars(sa.select(StaffSession.end_reason)).all()
     assert ended == ["signed out"]
 
@@ -259,7 +259,7 @@ def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
     assert [request["id"] for request in rings[0]["requests"]] == [earlier.json()["id"]]
     assert rings[1]["caller_withheld"] is True
     assert rings[1]["from_number"] is None and rings[1]["requests"] == []
-    with console_context.sessions() as session:
+    with console_context.db() as session:
         pops = session.scalars(
             sa.select(AuditEntry.object_id).where(AuditEntry.action == "call.screen_pop")
         ).all()
@@ -314,7 +314,7 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
             twilio.call_params(sid, "completed", CallDuration="150", SequenceNumber="9"),
         )
     today = clock.now().astimezone(console_context.city_tz).date()
-    with console_context.sessions() as session:
+    with console_context.db() as session:
         by_extension = call_report(
             session, DateRange(today, today), by="extension", tz=console_context.city_tz
         )

@@ -47,7 +47,7 @@ def disclose(client: TestClient, headers: dict[str, str], **changes: Any) -> Any
 
 
 def audit_actions(context: AppContext, action: str) -> list[AuditEntry]:
-    with context.sessions() as session:
+    with context.db() as session:
         return list(session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
 
 
@@ -122,7 +122,7 @@ def test_bad_disclosures_name_the_field_and_store_nothing(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
     assert "9999" not in response.text
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.select(sa.func.count(Disclosure.id))) == 0
 
 
@@ -280,7 +280,7 @@ def test_the_public_records_export_leaves_people_out_and_logs_itself(
     assert document["count"] == 3 and [row["id"] for row in document["rows"]] == filed
     assert document["rows"][1]["closed_on"] is None and document["rows"][1]["lat"] is None
 
-    with context.sessions() as session:
+    with context.db() as session:
         logged = session.scalars(sa.select(Disclosure).order_by(Disclosure.id)).all()
     assert len(logged) == 2
     assert logged[0].legal_basis == "public_records_request"

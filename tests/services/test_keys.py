@@ -47,7 +47,7 @@ def fill(
 
 
 def key_ids_in_use(context: AppContext) -> set[int]:
-    with context.sessions() as session:
+    with context.db() as session:
         values = list(session.scalars(sa.select(Call.from_sealed))) + list(
             session.scalars(sa.select(RequestContact.email_sealed))
         )
@@ -72,7 +72,7 @@ def test_rotation_reseals_everything_and_reads_work_throughout(
     agent = staff.headers("agent")
     ids = fill(twilio, client, agent, 6)
     (old_key,) = key_ids_in_use(context)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         new_key = key_rotation.start_rotation(session, context.keyring, now=context.clock.now())
     # Mid-rotation: old values still open, new ones seal under the new key.
     context.keyring.forget()
@@ -84,13 +84,13 @@ def test_rotation_reseals_everything_and_reads_work_throughout(
     )
     extra = fill(twilio, client, agent, 1)
     assert key_ids_in_use(context) == {old_key, new_key}
-    counts = key_rotation.reseal(context.sessions, context.keyring)
+    counts = key_rotation.reseal(context.db, context.keyring)
     assert counts["call caller number"] == 6 and counts["contact email"] == 6
-    assert key_rotation.values_under_retired_keys(context.sessions, context.keyring) == 0
-    with context.sessions.begin() as session:
+    assert key_rotation.values_under_retired_keys(context.db, context.keyring) == 0
+    with context.db.begin() as session:
         assert key_rotation.finish_rotation(session, now=context.clock.now()) == [old_key]
     assert key_ids_in_use(context) == {new_key}
-    fresh = Keyring(context.keyring.master, context.sessions)  # another process, cold cache
+    fresh = Keyring(context.keyring.master, context.db)  # another process, cold cache
     context.keyring = fresh  # type: ignore[misc]
     found = client.post(
         "/api/requests/search", json={"phone": "302-555-0002"}, headers=agent
@@ -100,7 +100,7 @@ def test_rotation_reseals_everything_and_reads_work_throughout(
         client.get(f"/api/requests/{extra[0]}", headers=agent).json()["contact"]["email"]
         == "a0@example.org"
     )
-    with context.sessions() as session:
+    with context.db() as session:
         old = session.get(EncryptionKey, old_key)
         assert old is not None and old.state == "destroyed" and old.wrapped_key is None
 
@@ -110,12 +110,12 @@ def test_rewrap_moves_every_key_under_a_new_master(
 ) -> None:
     ids = fill(twilio, client, staff.headers("agent"), 2)
     new_master = MasterKey(os.urandom(32))
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         assert (
             key_rotation.rewrap(session, context.keyring.master, new_master) == 2
         )  # data and index
-    moved = Keyring(new_master, context.sessions)
-    with context.sessions() as session:
+    moved = Keyring(new_master, context.db)
+    with context.db() as session:
         contact = session.scalars(sa.select(RequestContact).order_by(RequestContact.id)).first()
         assert contact is not None and contact.email_sealed is not None
         from storage.crypto import FieldContext
@@ -152,7 +152,7 @@ def test_the_cli_rotates_and_destroys_the_old_key(
     assert result.returncode == 0, result.stderr
     # 3 calls x (caller, called, caller name) + 3 contacts x (name, phone, email, address)
     assert "re-sealed 21 values" in result.stdout
-    with context.sessions() as session:
+    with context.db() as session:
         states = dict(
             session.execute(
                 sa.select(EncryptionKey.id, EncryptionKey.state).where(

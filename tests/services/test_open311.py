@@ -21,7 +21,7 @@ BASE = "/open311/v2"
 
 @pytest.fixture
 def api_key(context: AppContext) -> str:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         key, _ = keys.issue_key(session, name="FixMyStreet", now=context.clock.now())
     return key
 
@@ -111,7 +111,7 @@ def test_a_submission_without_contact_is_anonymous_and_its_ssn_redacted(
     request_id = filed.json()[0]["service_request_id"]
     detail = client.get(f"{BASE}/requests/{request_id}.json").json()[0]
     assert "219-09-9999" not in detail["description"] and "Huge hole" in detail["description"]
-    with context.sessions() as session:
+    with context.db() as session:
         stored = session.execute(
             sa.text("SELECT anonymous, description FROM service_requests")
         ).one()
@@ -165,7 +165,7 @@ def test_listing_filters_by_status_service_and_date(
 
 
 def test_a_revoked_key_is_refused(client: TestClient, api_key: str, context: AppContext) -> None:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         (row,) = keys.list_keys(session)
         keys.revoke_key(session, key_id=row.id, now=context.clock.now())
     assert (

@@ -146,7 +146,7 @@ def test_an_access_request_from_receipt_to_grant(
     assert body["status"] == "received" and body["respond_by"] == "2026-11-25"
     assert body["next_deadline"]["kind"] == "answer" and not body["next_deadline"]["overdue"]
     public_id = body["id"]
-    with context.sessions() as session:
+    with context.db() as session:
         sealed = session.scalar(sa.select(PrivacyRequest.requester_sealed))
     assert sealed is not None and PERSON["email"].encode() not in sealed
 
@@ -207,7 +207,7 @@ def test_an_access_request_from_receipt_to_grant(
     assert "right to ask us to correct" in grant.text
     assert client.get("/api/privacy/requests", headers=headers).json() == []
 
-    with context.sessions() as session:
+    with context.db() as session:
         details = session.scalars(
             sa.select(AuditEntry.detail).where(AuditEntry.object_id == public_id)
         ).all()
@@ -245,7 +245,7 @@ def test_corrections_go_through_the_requests_service_and_only_for_that_person(
         headers=officer,
     )
     assert not_theirs.status_code == 422 and "request_id" in not_theirs.text
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(
             sa.select(AuditEntry).where(
                 AuditEntry.action == "request.contact_correct",
@@ -271,7 +271,7 @@ def test_bad_requests_change_nothing_and_only_the_privacy_officer_may(
         assert field in response.text
     assert new_request(client, agent).status_code == 403
     assert client.get("/api/privacy/requests", headers=agent).status_code == 403
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(PrivacyRequest)) == 0
 
 

@@ -61,7 +61,7 @@ FORM = {
 def recording_sid(context: AppContext) -> str:
     now = context.clock.now()
     sid = "RE" + "a" * 32
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         session.add(
             Recording(
                 recording_sid=sid,
@@ -218,7 +218,7 @@ def test_agents_see_only_their_own_evaluations(
     assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ben).status_code == 200
     assert len(client.get("/api/qa/evaluations", headers=supervisor).json()) == 2
     assert evaluate(client, ana, recording_sid, form["id"], answers).status_code == 403
-    with context.sessions() as session:
+    with context.db() as session:
         agent_id = session.scalar(sa.select(Recording.agent_id))
     assert agent_id is not None  # the recording now names its agent, for filtering
     listed = client.get(

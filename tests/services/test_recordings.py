@@ -80,7 +80,7 @@ def callback(
 
 
 def recording(context: AppContext, rsid: str) -> Recording:
-    with context.sessions() as session:
+    with context.db() as session:
         found = session.scalars(sa.select(Recording).where(Recording.recording_sid == rsid)).one()
         session.expunge(found)
         return found
@@ -279,7 +279,7 @@ def test_playback_seeks_with_ranges_and_is_audited(
     assert saved.headers["content-disposition"].startswith("attachment")
     assert rec_twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
     assert rec_twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
-    with rec_context.sessions() as session:
+    with rec_context.db() as session:
         actions = session.scalars(
             sa.select(AuditEntry.action)
             .where(AuditEntry.object_id == rsid)
@@ -413,7 +413,7 @@ def test_a_recording_with_its_agent_named_reads_back_at_once(
     run_job(rec_context, rsid)
     headers = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    with rec_context.sessions.begin() as session:
+    with rec_context.db.begin() as session:
         agent_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
         session.execute(
             sa.update(Recording).where(Recording.recording_sid == rsid).values(agent_id=agent_id)

@@ -36,7 +36,7 @@ def _leg(
     parent: str | None = None,
 ) -> str:
     sid = call_sid()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         session.add(
             Call(
                 call_sid=sid,
@@ -275,7 +275,7 @@ def test_reads_are_audited_without_personal_data(
     client: TestClient, supervisor: dict[str, str], context: AppContext, known_calls: None
 ) -> None:
     report(client, supervisor, "calls", start="2026-11-16", end="2026-11-17", by="hour")
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "report.read")
         ).one()

@@ -94,7 +94,7 @@ def test_bad_input_names_the_field_and_stores_nothing(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
     assert "219-09-9999" not in response.text and "9999" not in response.text
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.text("SELECT count(*) FROM service_requests")) == 0
 
 
@@ -146,7 +146,7 @@ def test_searches_are_audited_without_the_term(
     file(client, agent, contact=JOSE)
     search(client, agent, name="José Álvarez")
     search(client, agent, name="jose alvarez")
-    with context.sessions() as session:
+    with context.db() as session:
         entries = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "requests.search")
         ).all()
@@ -180,7 +180,7 @@ def test_anonymous_requests_keep_nothing_and_are_never_found(
         {"address": "400 Market St"},
     ):
         assert body["id"] not in search(twilio.client, agent, **key)
-    with context.sessions() as session:
+    with context.db() as session:
         row = session.execute(
             sa.text("SELECT created_by_id, created_at FROM service_requests")
         ).one()

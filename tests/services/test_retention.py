@@ -72,7 +72,7 @@ def add_recording(context: AppContext, sid: str, *, evaluated: bool = False) -> 
     key = f"recordings/{rsid}.ogg.enc"
     context.blobs.put(key, b"\x00encrypted audio\x00" * 64)
     now = context.clock.now()
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         recording = Recording(
             recording_sid=rsid,
             call_sid=sid,
@@ -113,7 +113,7 @@ def add_recording(context: AppContext, sid: str, *, evaluated: bool = False) -> 
 
 
 def count(context: AppContext, model: Any, *where: Any) -> int:
-    with context.sessions() as session:
+    with context.db() as session:
         return int(session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
 
 
@@ -178,7 +178,7 @@ def test_each_class_goes_on_its_own_schedule_and_leaves_no_orphans(
     assert client.get(f"/api/requests/{public_id}", headers=agent).status_code == 404
 
     # One audit entry per run, with counts and nothing personal.
-    with context.sessions() as session:
+    with context.db() as session:
         runs = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "retention.run")
         ).all()
@@ -201,7 +201,7 @@ def test_open_requests_and_evaluated_recordings_are_kept_as_their_schedules_say(
     assert filed.status_code == 201
     add_recording(context, sid, evaluated=True)
     run_retention(context, as_of=T0 + timedelta(days=400))
-    with context.sessions() as session:
+    with context.db() as session:
         recording = session.scalars(sa.select(Recording)).one()
     # The audio and its key are gone; the row stays for the evaluation that needs it.
     assert recording.wrapped_key is None and recording.blob_key is None
@@ -253,7 +253,7 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
     )
     assert ssn.status_code == 422 and ssn.json()["errors"][0]["field"] == "reason"
     assert "9999" not in ssn.text
-    with context.sessions() as session:
+    with context.db() as session:
         sealed = session.scalars(sa.select(LegalHold.person_sealed)).all()
     assert all(CALLER["email"].encode() not in (value or b"") for value in sealed)
 
@@ -295,7 +295,7 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
 
 
 def _call_sids(context: AppContext) -> set[str]:
-    with context.sessions() as session:
+    with context.db() as session:
         return set(session.scalars(sa.select(Call.call_sid)))
 
 
@@ -310,7 +310,7 @@ def test_a_dry_run_counts_and_changes_nothing(
     assert report.counts["recordings"] == 1 and report.counts["service_requests"] == 1
     assert report.counts["calls"] == 1 and report.blobs_deleted == 0
     assert {model: count(context, model) for model in before} == before
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "retention.dry_run")
         ).one()
@@ -384,7 +384,7 @@ def test_audit_months_are_purged_whole_and_the_rest_still_verifies(
     )
     report = run_retention(context)
     assert report.counts["audit"] > 0
-    with context.sessions() as session:
+    with context.db() as session:
         oldest = session.scalar(sa.select(sa.func.min(AuditEntry.occurred_at)))
         assert oldest is not None and oldest >= datetime(2027, 2, 1, tzinfo=UTC)
         assert audit.verify(session).intact
@@ -408,7 +408,7 @@ def test_the_access_log_keeps_only_the_minimum(context: AppContext, client: Test
         client_host="2001:db8:1234:5678::9",
     )
     context.access_log.flush()
-    with context.sessions() as session:
+    with context.db() as session:
         rows = session.scalars(sa.select(AccessLogEntry).order_by(AccessLogEntry.id)).all()
     routes = {(row.method, row.route, row.status, row.client) for row in rows}
     assert ("GET", "/healthz", 200, "203.0.113.0/24") in routes

@@ -23,7 +23,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> None:
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         accounts.create_user(
             session, username=name, role=role, password=PASSWORD, now=context.clock.now()
         )
@@ -34,7 +34,7 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD, **extra: An
 
 
 def last_audit(context: AppContext, action: str) -> AuditEntry:
-    with context.sessions() as session:
+    with context.db() as session:
         entry = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq.desc())
         ).first()
@@ -138,7 +138,7 @@ def test_idle_and_absolute_timeouts_end_a_session(
         if client.get("/api/session").status_code != 200:
             break
     assert client.get("/api/session").status_code == 401
-    with context.sessions() as session:
+    with context.db() as session:
         reasons = session.scalars(
             sa.text("SELECT end_reason FROM staff_sessions ORDER BY id")
         ).all()
@@ -169,7 +169,7 @@ def test_disabling_or_changing_role_ends_every_session(
 ) -> None:
     add_user(context, "root", Role.ADMIN)
     add_user(context, "ana")
-    with context.sessions() as session:
+    with context.db() as session:
         ana_id = session.scalar(sa.text("SELECT id FROM staff_users WHERE username = 'ana'"))
     with TestClient(client.app, base_url=PUBLIC_URL) as ana:
         sign_in(ana, "ana")

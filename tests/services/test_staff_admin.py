@@ -39,7 +39,7 @@ def test_an_administrator_manages_accounts(
     assert reset.status_code == 204
     names = [user["username"] for user in client.get("/api/staff", headers=admin).json()["items"]]
     assert names == ["dana", "root"]
-    with context.sessions() as session:
+    with context.db() as session:
         actions = session.scalars(
             sa.select(AuditEntry.action)
             .where(AuditEntry.actor_name == "root")
@@ -75,7 +75,7 @@ def test_the_last_administrator_cannot_be_removed(
     client: TestClient, staff: StaffFactory, context: AppContext
 ) -> None:
     admin = staff.headers("admin", "root")
-    with context.sessions() as session:
+    with context.db() as session:
         root_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "root"))
     for change in ({"disabled": True}, {"role": "agent"}):
         refused = client.patch(f"/api/staff/{root_id}", json=change, headers=admin)
@@ -92,7 +92,7 @@ def test_tokens_are_listed_and_revoked(
 ) -> None:
     admin = staff.headers("admin", "root")
     agent = staff.headers("agent", "ana")
-    with context.sessions() as session:
+    with context.db() as session:
         ana_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
     tokens = client.get(f"/api/staff/{ana_id}/tokens", headers=admin).json()["items"]
     assert len(tokens) == 1 and "token_hash" not in tokens[0]
@@ -112,7 +112,7 @@ def test_a_token_carries_its_users_current_role(
 ) -> None:
     admin = staff.headers("admin", "root")
     agent = staff.headers("agent", "ana")
-    with context.sessions() as session:
+    with context.db() as session:
         ana_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
     assert client.get("/api/audit", headers=agent).status_code == 403
     client.patch(f"/api/staff/{ana_id}", json={"role": "privacy_officer"}, headers=admin)

@@ -68,27 +68,27 @@ def test_blind_index_is_stable_and_separate_per_kind(context: AppContext) -> Non
 def test_another_process_reads_what_this_one_sealed(context: AppContext) -> None:
     sealed = context.keyring.seal("+12025550142", HERE)
     index = context.keyring.blind_index("phone", "+12025550142")
-    other = Keyring(context.keyring.master, context.sessions)
+    other = Keyring(context.keyring.master, context.db)
     assert other.open(sealed, HERE) == "+12025550142"
     assert other.blind_index("phone", "+12025550142") == index
 
 
 def test_wrong_master_key_cannot_open_stored_keys(context: AppContext) -> None:
     sealed = context.keyring.seal("+12025550142", HERE)
-    stranger = Keyring(MasterKey(os.urandom(32)), context.sessions)
+    stranger = Keyring(MasterKey(os.urandom(32)), context.db)
     with pytest.raises(MasterKeyError):
         stranger.open(sealed, HERE)
 
 
 def test_a_destroyed_key_no_longer_opens_its_values(context: AppContext) -> None:
     sealed = context.keyring.seal("+12025550142", HERE)
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         session.execute(
             update(EncryptionKey)
             .where(EncryptionKey.id == Keyring.key_id_of(sealed))
             .values(wrapped_key=None, state="destroyed")
         )
-    fresh = Keyring(context.keyring.master, context.sessions)
+    fresh = Keyring(context.keyring.master, context.db)
     with pytest.raises(DecryptionError):
         fresh.open(sealed, HERE)
 

@@ -27,7 +27,7 @@ TWILIO_ROUTES = [
 
 
 def stored(context: AppContext) -> tuple[int, int]:
-    with context.sessions() as session:
+    with context.db() as session:
         return (
             session.scalar(sa.select(sa.func.count()).select_from(Call)) or 0,
             session.scalar(sa.select(sa.func.count()).select_from(CallEvent)) or 0,

@@ -256,7 +256,7 @@ def test_a_late_ringing_event_never_reopens_a_completed_call(
     for params in [events[3], events[2], events[1], events[0]]:
         twilio.post("/twilio/voice/status", params)
     assert fetch(twilio, agent, child)["status"] == "completed"
-    with context.sessions() as session:
+    with context.db() as session:
         logged = session.scalar(
             sa.select(sa.func.count()).select_from(CallEvent).where(CallEvent.call_sid == child)
         )
@@ -302,7 +302,7 @@ def test_malformed_webhooks_get_400_and_store_nothing(
     response = twilio.post("/twilio/voice/status", params)
     assert response.status_code == 400
     assert response.json()["title"] == "Malformed webhook"
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(CallEvent)) == 0
 
 
@@ -312,7 +312,7 @@ def test_a_huge_body_is_refused_before_it_is_read(
     params = twilio.call_params(call_sid(), "ringing", Padding="x" * 200_000)
     response = twilio.post("/twilio/voice", params)
     assert response.status_code == 413
-    with context.sessions() as session:
+    with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
 
 
@@ -341,7 +341,7 @@ def test_concurrent_callbacks_for_one_call_all_land(context: AppContext) -> None
     def deliver(event: calls_service.VoiceEvent) -> None:
         barrier.wait()
         try:
-            with context.sessions.begin() as session:
+            with context.db.begin() as session:
                 calls_service.record_call_event(session, context.keyring, event, region="US")
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
@@ -352,7 +352,7 @@ def test_concurrent_callbacks_for_one_call_all_land(context: AppContext) -> None
     for thread in threads:
         thread.join()
     assert errors == []
-    with context.sessions() as session:
+    with context.db() as session:
         call = session.scalars(sa.select(Call).where(Call.call_sid == parent)).one()
         assert (call.status, call.duration_seconds, call.status_sequence) == ("completed", 1, 3)
         assert call.answered_at == now + timedelta(seconds=2)
@@ -371,7 +371,7 @@ def test_events_without_a_sequence_number_still_merge(context: AppContext) -> No
         received_at=now,
         duration_seconds=12,
     )
-    with context.sessions.begin() as session:
+    with context.db.begin() as session:
         assert calls_service.record_call_event(session, context.keyring, event, region="US")
         assert not calls_service.record_call_event(session, context.keyring, event, region="US")
 
