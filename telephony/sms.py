@@ -42,7 +42,7 @@ async def incoming_text(request: Request) -> Response:
     message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
     if not MESSAGE_SID.match(message_sid):
         raise Problem(400, "Malformed webhook", "MessageSid is missing or malformed.")
-    sender = read_caller_id(form.get("From"), context.settings.default_region).e164
+    sender = read_caller_id(form.get("From"), context.region).e164
     if sender is None:
         raise Problem(400, "Malformed webhook", "From is not a phone number.")
     body = (form.get("Body") or "")[:1600]
@@ -69,9 +69,9 @@ async def incoming_text(request: Request) -> Response:
     context.metrics.webhooks.labels("sms", keyword or "message").inc()
     language = "es" if keyword == "ayuda" else "en"
     if keyword in texts.HELP:
-        return _twiml(render("help", language, city=context.settings.city_name))
+        return _twiml(render("help", language, city=context.city.name))
     if keyword in texts.OPT_IN:
-        return _twiml(render("start", language, city=context.settings.city_name))
+        return _twiml(render("start", language, city=context.city.name))
     return _twiml(None)  # STOP: the carrier confirms it; a message: staff answer in person
 
 

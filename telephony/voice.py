@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -17,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from services.calls import service as calls
 from services.calls.progress import NO_SEQUENCE, normalise_status
+from services.directory import ivr
 from services.directory import service as directory
-from services.directory.hours import business_hours
 from services.directory.service import MenuEntry
 from services.platform.context import AppContext
 from services.platform.errors import Problem
@@ -27,7 +26,6 @@ from telephony.webhooks import TwilioForm, TwilioRoute, app_context, twilio_form
 
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-MAX_MENU_ATTEMPTS = 3
 TWIML = "application/xml"
 
 router = APIRouter(
@@ -81,19 +79,8 @@ def _voice_event(
     )
 
 
-@dataclass(frozen=True)
-class MenuOutcome:
-    """What the caller's key press leads to, decided in the webhook's transaction."""
-
-    language: str
-    connect: MenuEntry | None = None
-    menu: tuple[MenuEntry, ...] = ()
-    greet: bool = False
-    attempt: int = 1
-
-
 def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session], list[MenuEntry]]:
-    region = context.settings.default_region
+    region = context.region
 
     def work(session: Session) -> list[MenuEntry]:
         calls.record_call_event(session, context.keyring, event, region=region)
@@ -104,36 +91,26 @@ def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session
 
 def _menu_choice(
     context: AppContext, event: calls.VoiceEvent, digits: str, language: str, attempt: int
-) -> Callable[[Session], MenuOutcome]:
-    region = context.settings.default_region
+) -> Callable[[Session], ivr.MenuOutcome]:
+    region, policy = context.region, context.part(ivr.IvrPolicy)
 
-    def work(session: Session) -> MenuOutcome:
+    def work(session: Session) -> ivr.MenuOutcome:
         calls.record_call_event(session, context.keyring, event, region=region)
-        if digits == directory.SPANISH_DIGITS and language == "en":
-            calls.set_language(
-                session, call_sid=event.call_sid, language="es", now=event.received_at
-            )
-            return MenuOutcome("es", menu=tuple(directory.menu(session)), greet=True)
-        entry = directory.find(session, digits) if digits.isdigit() else None
-        if entry is None and attempt >= MAX_MENU_ATTEMPTS:
-            # After repeated silence or wrong keys, a person helps rather than the menu.
-            entry = directory.find(session, directory.OPERATOR_DIGITS)
-        if entry is None:
-            return MenuOutcome(language, menu=tuple(directory.menu(session)), attempt=attempt + 1)
-        calls.choose_extension(
+        return ivr.choose(
             session,
+            policy,
             call_sid=event.call_sid,
-            extension=entry.digits,
+            digits=digits,
             language=language,
+            attempt=attempt,
             now=event.received_at,
         )
-        return MenuOutcome(language, connect=entry)
 
     return work
 
 
 async def _record(context: AppContext, event: calls.VoiceEvent) -> bool:
-    log = calls.CallLog(context.keyring, context.settings.default_region)
+    log = calls.CallLog(context.keyring, context.region)
     return await context.ingest.run_batched(log.record, event)
 
 
@@ -141,26 +118,26 @@ async def _record(context: AppContext, event: calls.VoiceEvent) -> bool:
 async def incoming_call(request: Request) -> Response:
     """A call reached 311: log it and answer with the greeting and menu."""
     form, context = twilio_form(request), app_context(request)
-    settings = context.settings
+    policy, base_url = context.part(ivr.IvrPolicy), context.city.public_url
     now = context.clock.now()
     event = _voice_event(form, source="voice", received_at=now)
     entries = await context.ingest.run(_incoming(context, event))
     context.metrics.webhooks.labels("voice", "stored").inc()
-    if not business_hours(settings.business_hours).is_open(now, settings.city_tz):
+    if not policy.is_open(now):
         return _twiml(
             twiml.after_hours(
-                base_url=settings.public_url,
+                base_url=base_url,
                 language="en",
-                city=settings.city_name,
-                max_seconds=settings.voicemail_max_seconds,
+                city=policy.city,
+                max_seconds=policy.voicemail_max_seconds,
             )
         )
     return _twiml(
         twiml.menu(
             entries,
-            base_url=settings.public_url,
+            base_url=base_url,
             language="en",
-            city=settings.city_name,
+            city=policy.city,
             attempt=1,
             greet=True,
         )
@@ -173,7 +150,7 @@ async def menu_choice(request: Request) -> Response:
     form, context = twilio_form(request), app_context(request)
     lang = _language(request.query_params.get("lang"))
     attempt = _attempt(request.query_params.get("attempt"))
-    settings = context.settings
+    policy, base_url = context.part(ivr.IvrPolicy), context.city.public_url
     event = _voice_event(form, source="gather", received_at=context.clock.now())
     digits = (form.get("Digits") or "").strip()
     outcome = await context.ingest.run(_menu_choice(context, event, digits, lang, attempt))
@@ -182,17 +159,17 @@ async def menu_choice(request: Request) -> Response:
         return _twiml(
             twiml.dial(
                 outcome.connect,
-                base_url=settings.public_url,
+                base_url=base_url,
                 language=outcome.language,
-                timeout=settings.dial_timeout_seconds,
+                timeout=policy.dial_timeout_seconds,
             )
         )
     return _twiml(
         twiml.menu(
             outcome.menu,
-            base_url=settings.public_url,
+            base_url=base_url,
             language=outcome.language,
-            city=settings.city_name,
+            city=policy.city,
             attempt=outcome.attempt,
             greet=outcome.greet,
             apology=bool(digits) and not outcome.greet,
@@ -222,9 +199,9 @@ async def dial_complete(request: Request) -> Response:
         return _twiml(twiml.hangup())
     return _twiml(
         twiml.voicemail(
-            base_url=context.settings.public_url,
+            base_url=context.city.public_url,
             language=lang,
-            max_seconds=context.settings.voicemail_max_seconds,
+            max_seconds=context.part(ivr.IvrPolicy).voicemail_max_seconds,
         )
     )
 

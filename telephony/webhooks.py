@@ -55,11 +55,6 @@ class TwilioForm:
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def verifier_of(context: AppContext) -> WebhookVerifier:
-    token = context.settings.twilio_auth_token
-    return WebhookVerifier(token.get_secret_value() if token else None, context.settings.public_url)
-
-
 def _app_path(request: Request) -> str:
     """The path below the app's mount point; PUBLIC_URL supplies any proxy prefix."""
     path: str = request.scope["path"]

@@ -10,15 +10,14 @@ from fastapi import FastAPI
 
 from services.app import ops
 from services.app.features import load_models
+from services.app.policies import city_of, policies
 from services.appointments.api import router as appointments_router
 from services.audit.api import router as audit_router
 from services.calls.api import router as calls_router
 from services.console import pages as console
 from services.directory import service as directory
-from services.directory.hours import business_hours
 from services.disclosures.api import router as disclosures_router
 from services.messaging import jobs as text_jobs
-from services.messaging.carrier import ConsoleGateway, SmsGateway
 from services.open311.api import router as open311_router
 from services.platform import audit
 from services.platform.accesslog import AccessLog
@@ -39,6 +38,7 @@ from services.requests import catalogue
 from services.requests.api import router as requests_router
 from services.retention.api import router as retention_router
 from services.retention.service import retention_job
+from services.staff import sign_in
 from services.staff.api import router as staff_router
 from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
@@ -47,17 +47,16 @@ from storage.group_commit import GroupCommitter
 from telephony import recordings as recording_webhooks
 from telephony import sms as sms_webhooks
 from telephony import voice
-from telephony.recordings import TwilioRecordingSource
-from telephony.sms import TwilioTextGateway
-from telephony.webhooks import verifier_of
+from telephony.signature import WebhookVerifier
 
 load_models()
 log = logging.getLogger("switchboard")
 
 
 def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
-    """Engine, sessions, keys and clock for ``settings``. Warns when it made a master key."""
-    business_hours(settings.business_hours)  # a bad setting fails here, not mid-call
+    """Engine, sessions, keys, clock and every feature's policies for ``settings``.
+    Warns when it made a master key; ValueError for a setting that cannot be used."""
+    parts = policies(settings)  # a bad setting fails here, not mid-call
     raw_key, generated = load_or_create_master_key(
         settings.master_key.get_secret_value() if settings.master_key else None, settings.data_dir
     )
@@ -67,55 +66,32 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
             "from a secrets store and back it up, or encrypted data is lost with this file"
         )
     engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
+    db = make_session_factory(engine)
     jobs = Jobs(
         make_huey(settings.queue_url, settings.data_dir),
         embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
     )
+    keyring = Keyring(MasterKey(raw_key), db)
     context = AppContext(
-        settings=settings,
         engine=engine,
-        db=sessions,
-        keyring=Keyring(MasterKey(raw_key), sessions),
+        db=db,
+        keyring=keyring,
         clock=clock or SystemClock(),
+        city=city_of(settings),
         ingest=GroupCommitter(
-            sessions, writers=1 if settings.is_embedded_database else 4, name="webhooks"
+            db, writers=1 if settings.is_embedded_database else 4, name="webhooks"
         ),
         jobs=jobs,
         blobs=open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url),
-        recordings=_recording_source(settings),
-        sms=_text_gateway(settings),
     )
+    for part in parts:
+        context.parts.provide(part)
+    context.parts.provide(sign_in.authentication(keyring, context.part(sign_in.SessionPolicy)))
     if settings.access_log:
         context.access_log = AccessLog(context.db, context.clock)
     jobs.bind(context)
     register_jobs(jobs, settings)
     return context
-
-
-def _text_gateway(settings: Settings) -> SmsGateway:
-    if settings.effective_sms_gateway == "console" or not settings.twilio_auth_token:
-        return ConsoleGateway()
-    return TwilioTextGateway(
-        settings.twilio_account_sid or "",
-        settings.twilio_auth_token.get_secret_value(),
-        api_base_url=settings.twilio_api_base_url,
-        from_number=settings.twilio_from_number,
-        messaging_service_sid=settings.twilio_messaging_service_sid,
-        lookups=settings.twilio_lookup,
-        timeout=settings.twilio_timeout_seconds,
-    )
-
-
-def _recording_source(settings: Settings) -> TwilioRecordingSource | None:
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        return None
-    return TwilioRecordingSource(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token.get_secret_value(),
-        api_base_url=settings.twilio_api_base_url,
-        timeout=settings.twilio_timeout_seconds,
-    )
 
 
 def register_jobs(jobs: Jobs, settings: Settings) -> None:
@@ -161,13 +137,13 @@ def bootstrap(context: AppContext) -> None:
     with context.db.begin() as session:
         context.keyring.ensure_keys(session)
         audit.ensure_chain(session)
-        directory.ensure_menu(session, context.settings.ivr_menu_file)
+        directory.ensure_menu(session, context.part(Settings).ivr_menu_file)
         catalogue.ensure_catalogue(session)
 
 
 def create_app(context: AppContext) -> FastAPI:
     """The ASGI app for a built context (see ``build_context``)."""
-    settings = context.settings
+    settings = context.part(Settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -198,7 +174,10 @@ def create_app(context: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
-    app.state.webhook_verifier = verifier_of(context)
+    app.state.webhook_verifier = WebhookVerifier(
+        settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None,
+        settings.public_url,
+    )
     app.state.rate_limiter = RateLimiter()
     install_problem_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)

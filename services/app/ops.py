@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from services.platform.context import ContextDep
+from services.platform.settings import Settings
 from services.recordings.audio import ffmpeg_problem
 
 router = APIRouter(tags=["operations"])
@@ -35,7 +36,7 @@ def readyz(context: ContextDep) -> JSONResponse:
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         checks["keys"] = "unavailable"
     checks["ffmpeg"] = (
-        "ok" if ffmpeg_problem(context.settings.ffmpeg_path) is None else "unavailable"
+        "ok" if ffmpeg_problem(context.part(Settings).ffmpeg_path) is None else "unavailable"
     )
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -14,7 +14,7 @@ from services.appointments import service as appointments
 from services.appointments.models import Appointment
 from services.messaging import service as texts
 from services.messaging.models import InboundText, TextMessage
-from services.messaging.service import QuietHours
+from services.messaging.sending import Outbound
 from services.messaging.templates import Window, render
 from services.platform import audit
 from services.platform.auth import Permission, Staff, require
@@ -29,13 +29,7 @@ AppointmentId = Annotated[str, Path(pattern=r"^AP-[0-9A-Z]{5}-[0-9A-Z]{5}$")]
 
 
 def text_policy(context: AppContext) -> appointments.TextPolicy:
-    settings = context.settings
-    return appointments.TextPolicy(
-        city=settings.city_name,
-        tz=settings.city_tz,
-        quiet=QuietHours.parse(settings.sms_quiet_hours, settings.city_tz),
-        reminder_lead=timedelta(hours=settings.sms_reminder_lead_hours),
-    )
+    return context.part(appointments.TextPolicy)
 
 
 def _local(context: AppContext, instant: datetime) -> datetime:
@@ -186,7 +180,7 @@ def book_appointment(
     """Book a visit for a request; the caller gets a confirmation text and a reminder."""
     now = context.clock.now()
     phone = appointments.mobile_number(
-        body.phone, context.settings.default_region, line_type=context.sms.line_type
+        body.phone, context.region, line_type=context.part(Outbound).carrier.line_type
     )
     booking = appointments.Booking(
         request_public_id=body.request_id,
@@ -373,7 +367,7 @@ def inbound(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[InboundOut]:
     """Texts callers sent, newest first, each with the sender's earlier requests."""
-    region = context.settings.default_region
+    region = context.region
     with context.db.begin() as session:
         rows = session.scalars(
             select(InboundText).order_by(InboundText.id.desc()).limit(limit)

@@ -25,7 +25,7 @@ def search_calls(
 ) -> CallList:
     """Calls from or to a phone number, newest first. The search is audited, not the number."""
     try:
-        phone = normalise(body.phone, context.settings.default_region)
+        phone = normalise(body.phone, context.region)
     except InvalidPhoneNumber as exc:
         raise InvalidField("phone", str(exc)) from exc
     with context.db.begin() as session:

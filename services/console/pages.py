@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,6 +57,13 @@ router = APIRouter(include_in_schema=False)
 RINGING_WINDOW = timedelta(minutes=15)
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ConsolePolicy:
+    """How long a screen-pop stream lasts before the browser opens a new one."""
+
+    stream_seconds: float = 55.0
 
 
 class PageRefused(Exception):
@@ -109,8 +117,8 @@ def render(
             "nav": navigation.sections(role) if role is not None else [],
             "may": (lambda name: role is not None and allows(role, Permission(name))),
             "csrf_token": _csrf(request, context),
-            "city": context.settings.city_name,
-            "city_tz": context.settings.timezone,
+            "city": context.city.name,
+            "city_tz": context.city.tz.key,
             "title": title,
             "scripts": scripts,
             "path": request.url.path,
@@ -129,7 +137,7 @@ def _second_factor_pending(request: Request, context: AppContext) -> bool:
             session,
             cookie,
             now=context.clock.now(),
-            policy=sign_in.session_policy(context.settings),
+            policy=context.part(sign_in.SessionPolicy),
         )
     return found is not None and found.second_factor_pending
 
@@ -225,7 +233,7 @@ def sign_out(
     with context.db.begin() as session:
         found = (
             sign_in.identify_by_session(
-                session, cookie, now=now, policy=sign_in.session_policy(context.settings)
+                session, cookie, now=now, policy=context.part(sign_in.SessionPolicy)
             )
             if cookie
             else None
@@ -260,9 +268,7 @@ def sign_out(
                 object_id=str(found.session_id),
             )
     response = RedirectResponse("/console/sign-in?signed_out=1", status_code=303)
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=context.settings.served_over_https, samesite="strict"
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=context.city.https, samesite="strict")
     return response
 
 
@@ -445,7 +451,7 @@ def _ringing(
     """New ringing calls on the extension with their screen pops (audited as the API
     audits them), and an ``ended`` marker for shown calls that are no longer ringing."""
     now = context.clock.now()
-    region = context.settings.default_region
+    region = context.region
     events: list[dict[str, Any]] = []
     with context.db.begin() as session:
         live = calls.ringing_calls(session, extension=extension, since=now - RINGING_WINDOW)
@@ -517,7 +523,7 @@ async def screen_pop_events(
             json.dumps({"extension": extension, "ringing": events}),
             media_type="application/json",
         )
-    lifetime = context.settings.console_stream_seconds
+    lifetime = context.part(ConsolePolicy).stream_seconds
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"

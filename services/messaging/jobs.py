@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.messaging.sending import SendConfig, due, send_text
+from services.messaging.sending import Outbound, SendConfig, due, send_text
 from services.platform.context import AppContext
 
 
 def send_config(context: AppContext) -> SendConfig:
-    settings = context.settings
+    outbound = context.part(Outbound)
     return SendConfig(
-        gateway=context.sms,
-        status_callback=f"{settings.public_url}/twilio/sms/status"
-        if context.sms.name == "twilio"
-        else None,
-        max_attempts=settings.sms_max_attempts,
-        take_rate=lambda: context.jobs.take_rate(
-            "sms-sender", per_second=settings.sms_rate_per_second
-        ),
+        gateway=outbound.carrier,
+        status_callback=outbound.status_callback,
+        max_attempts=outbound.max_attempts,
+        take_rate=lambda: context.jobs.take_rate("sms-sender", per_second=outbound.rate_per_second),
     )
 
 

@@ -27,6 +27,16 @@ STALE_SENDING = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
+class Outbound:
+    """How texts leave: the carrier, where its status callbacks go, and the sender's limits."""
+
+    carrier: SmsGateway
+    status_callback: str | None
+    max_attempts: int
+    rate_per_second: int
+
+
+@dataclass(frozen=True)
 class SendConfig:
     gateway: SmsGateway
     status_callback: str | None

@@ -83,9 +83,7 @@ def _request_item(
         "status_notes": request.status_notes,
         "service_name": service.name if service else None,
         "service_code": request.service_code,
-        "description": requests.public_description(
-            context.keyring, request, context.settings.default_region
-        ),
+        "description": requests.public_description(context.keyring, request, context.region),
         "agency_responsible": service.department if service else None,
         "service_notice": None,
         "requested_datetime": _local(context, request.created_at),
@@ -114,12 +112,12 @@ def discovery(fmt: str, request: Request) -> Response:
     def produce() -> Response:
         body = {
             "changeset": CHANGESET,
-            "contact": f"{context.settings.city_name} 311",
+            "contact": f"{context.city.name} 311",
             "key_service": "Ask the city's 311 office for an API key to submit requests.",
             "endpoints": [
                 {
                     "specification": SPECIFICATION,
-                    "url": f"{context.settings.public_url}/open311/v2",
+                    "url": f"{context.city.public_url}/open311/v2",
                     "changeset": CHANGESET,
                     "type": "production",
                     "formats": list(FORMATS.values()),
@@ -327,7 +325,7 @@ def _file(
             ),
             filed_by=None,
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
             duplicates=duplicate_policy(context),
         )
     except Problem as problem:

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from services.platform import audit
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import Problem
 from services.platform.roles import Role
-from services.staff.service import identify_by_token
-from services.staff.sign_in import csrf_matches, identify_by_session, session_policy
 
 __all__ = [
     "PERMISSIONS",
+    "Authentication",
+    "Identity",
     "Permission",
     "Role",
     "Staff",
@@ -117,6 +119,30 @@ def allows(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS.get(role, frozenset())
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Whom a bearer token or console session belongs to."""
+
+    user_id: int
+    username: str
+    role: Role
+    session_id: int | None = None
+    second_factor_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """How credentials become a staff member; the staff feature supplies it at start-up.
+
+    Each lookup runs in the caller's transaction and returns None for credentials that
+    are unknown, expired, revoked or belong to a disabled account.
+    """
+
+    by_token: Callable[[Session, str, datetime], Identity | None]
+    by_session: Callable[[Session, str, datetime], Identity | None]
+    csrf_matches: Callable[[str, str | None], bool]
+
+
 SESSION_COOKIE = "sb_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -170,25 +196,24 @@ def authenticate(
     cookie = request.cookies.get(SESSION_COOKIE)
     now = context.clock.now()
     request_id = request.state.request_id
+    authentication = context.part(Authentication)
     if token is not None:
         with context.db.begin() as session:
-            identity = identify_by_token(session, token, now=now)
+            identity = authentication.by_token(session, token, now)
         if identity is None:
             return None
         return Staff(identity.user_id, identity.username, identity.role, request_id)
     if not cookie:
         return None
     with context.db.begin() as session:
-        found = identify_by_session(
-            session, cookie, now=now, policy=session_policy(context.settings)
-        )
+        found = authentication.by_session(session, cookie, now)
     if found is None:
         return None
     staff = Staff(
         found.user_id, found.username, found.role, request_id, "session", found.session_id
     )
-    if request.method not in SAFE_METHODS and not csrf_matches(
-        context.keyring, cookie, request.headers.get(CSRF_HEADER)
+    if request.method not in SAFE_METHODS and not authentication.csrf_matches(
+        cookie, request.headers.get(CSRF_HEADER)
     ):
         raise Refusal(403, "csrf", "The request lacks this session's CSRF token; reload the page.")
     if found.second_factor_pending and not allow_pending:

@@ -97,8 +97,7 @@ class CorrectionIn(ContactCorrection):
 
 
 def _calendar(context: AppContext) -> BusinessCalendar:
-    settings = context.settings
-    return BusinessCalendar.from_settings(settings.us_federal_holidays, settings.holidays)
+    return context.part(BusinessCalendar)
 
 
 def _today(context: AppContext) -> date:
@@ -168,7 +167,7 @@ def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> R
             now=now,
             today=_today(context),
             calendar=_calendar(context),
-            region=context.settings.default_region,
+            region=context.region,
         )
         _audit(session, staff, context, "privacy.request_record", request.public_id)
         return _out(context, request, with_requester=True)
@@ -234,7 +233,7 @@ def _holdings(session: Session, context: AppContext, request: PrivacyRequest) ->
         session,
         context.keyring,
         privacy.requester_of(context.keyring, request),
-        region=context.settings.default_region,
+        region=context.region,
         tz=context.city_tz,
     )
 
@@ -273,7 +272,7 @@ def export_html(public_id: PublicId, staff: Officer, context: ContextDep) -> HTM
         )
         return _html(
             letters.render_export(
-                city=context.settings.city_name,
+                city=context.city.name,
                 request=request,
                 requester=privacy.requester_of(context.keyring, request),
                 today=_today(context),
@@ -303,7 +302,7 @@ def letter(
         return _html(
             letters.render_letter(
                 kind,
-                city=context.settings.city_name,
+                city=context.city.name,
                 request=request,
                 requester=privacy.requester_of(context.keyring, request),
                 today=_today(context),
@@ -339,7 +338,7 @@ def correct(
             ),
             clear=frozenset(body.clear),
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
         )
         fields = sorted(
             {k for k in ("name", "phone", "email", "address") if getattr(body, k)} | set(body.clear)

@@ -265,7 +265,8 @@ def control_recording(
     context: ContextDep,
 ) -> Response:
     """Pause recording while a caller reads out a card number or the like; resume after."""
-    if context.recordings is None:
+    source = context.part(recordings.RecordingPolicy).source
+    if source is None:
         raise Problem(
             503,
             "Twilio is not configured",
@@ -273,7 +274,7 @@ def control_recording(
         )
     failure = ""
     try:
-        context.recordings.set_paused(call_sid, body.action == "pause")
+        source.set_paused(call_sid, body.action == "pause")
         outcome = "ok"
     except MediaUnavailable as exc:
         outcome = "failed"

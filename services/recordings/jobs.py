@@ -7,20 +7,26 @@ from typing import Any
 
 from services.platform.context import AppContext
 from services.recordings import audio
-from services.recordings.service import PipelineConfig, get_recording, run_pipeline, stalled
+from services.recordings.service import (
+    PipelineConfig,
+    RecordingPolicy,
+    get_recording,
+    run_pipeline,
+    stalled,
+)
 
 STALLED_AFTER = timedelta(minutes=30)
 
 
 def pipeline_config(context: AppContext) -> PipelineConfig:
-    settings = context.settings
+    policy = context.part(RecordingPolicy)
     return PipelineConfig(
         blobs=context.blobs,
-        source=context.recordings,
+        source=policy.source,
         master=context.keyring.master,
-        ffmpeg=audio.ffmpeg_executable(settings.ffmpeg_path),
-        delete_from_twilio=settings.delete_twilio_recordings,
-        max_attempts=settings.recording_max_attempts,
+        ffmpeg=audio.ffmpeg_executable(policy.ffmpeg_path),
+        delete_from_twilio=policy.delete_from_twilio,
+        max_attempts=policy.max_attempts,
     )
 
 

@@ -114,6 +114,16 @@ def _state_for(twilio_status: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class RecordingPolicy:
+    """Where recordings come from and how the pipeline treats them."""
+
+    source: RecordingSource | None  # Twilio's REST side; None without credentials
+    ffmpeg_path: str | None  # None: the build the imageio-ffmpeg wheel ships
+    delete_from_twilio: bool
+    max_attempts: int
+
+
 @dataclass
 class PipelineConfig:
     blobs: BlobStore

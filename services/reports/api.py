@@ -115,7 +115,7 @@ def calls_report(
     """Calls (the caller's leg), answered, abandoned and average handle time by local hour
     of the day, local date or extension, for local dates ``start`` to ``end``."""
     period = reports.DateRange.checked(query.start, query.end)
-    threshold = context.settings.report_min_cell if query.published else None
+    threshold = context.part(reports.Publication).min_cell if query.published else None
     with context.db() as session:
         found = reports.call_report(
             session, period, by=query.by, tz=context.city_tz, suppress_below=threshold
@@ -144,7 +144,7 @@ def requests_report(
     """Service requests filed on local dates ``start`` to ``end`` (anonymous ones too), by
     service and current status."""
     period = reports.DateRange.checked(query.start, query.end)
-    threshold = context.settings.report_min_cell if query.published else None
+    threshold = context.part(reports.Publication).min_cell if query.published else None
     with context.db() as session:
         found = reports.request_report(
             session, period, tz=context.city_tz, suppress_below=threshold

@@ -32,6 +32,13 @@ Grouping = Literal["hour", "day", "extension"]
 
 
 @dataclass(frozen=True)
+class Publication:
+    """What published statistics withhold: any count below ``min_cell``."""
+
+    min_cell: int = 5
+
+
+@dataclass(frozen=True)
 class DateRange:
     """Local dates of the city, both ends included."""
 

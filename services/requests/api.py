@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -36,10 +35,7 @@ CallSid = Annotated[str, Path(pattern=r"^CA[0-9a-fA-F]{32}$")]
 
 
 def duplicate_policy(context: AppContext) -> requests.DuplicatePolicy:
-    return requests.DuplicatePolicy(
-        window=timedelta(hours=context.settings.duplicate_window_hours),
-        radius_meters=context.settings.duplicate_radius_meters,
-    )
+    return context.part(requests.DuplicatePolicy)
 
 
 def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
@@ -75,7 +71,7 @@ def file_request(
             new,
             filed_by=staff.user_id,
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
             duplicates=duplicate_policy(context),
         )
         audit.record(
@@ -128,7 +124,7 @@ def search(
     """A caller's earlier requests by phone, email, name or home address, newest first."""
     kind, value = body.key()
     key = requests.SearchKey(kind, value)
-    region = context.settings.default_region
+    region = context.region
     with context.db.begin() as session:
         found = requests.search_requests(session, context.keyring, key, region=region)
         audit.record(
@@ -169,7 +165,7 @@ def change_status(
             public=body.public,
             changed_by=staff.user_id,
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
         )
         audit.record(
             session,
@@ -204,7 +200,7 @@ def correct_contact(
             changes=changes,
             clear=frozenset(body.clear),
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
         )
         audit.record(
             session,
@@ -231,9 +227,7 @@ def call_screen_pop(
 ) -> ScreenPopOut:
     """For a ringing call: the caller's earlier requests, unless the number is withheld."""
     with context.db.begin() as session:
-        pop = requests.screen_pop(
-            session, context.keyring, call_sid, region=context.settings.default_region
-        )
+        pop = requests.screen_pop(session, context.keyring, call_sid, region=context.region)
         audit.record(
             session,
             actor=staff.actor,

@@ -197,7 +197,7 @@ def place_hold(body: NewHoldIn, staff: HoldKeeper, context: ContextDep) -> HoldO
             ),
             by=staff.user_id,
             now=now,
-            region=context.settings.default_region,
+            region=context.region,
         )
         audit.record(
             session,

@@ -45,6 +45,14 @@ log = logging.getLogger("switchboard.retention")
 
 
 @dataclass(frozen=True)
+class PurgePolicy:
+    """How hard the purge may press: rows per transaction and the pause between them."""
+
+    batch_size: int = 500
+    pause_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class PurgeConfig:
     db: sessionmaker[Session]
     keyring: Keyring

@@ -8,20 +8,20 @@ from typing import Any
 
 from services.platform import audit
 from services.platform.context import AppContext
-from services.retention.purge import PurgeConfig, PurgeReport, run_purge
+from services.retention.purge import PurgeConfig, PurgePolicy, PurgeReport, run_purge
 
 log = logging.getLogger("switchboard.retention")
 
 
 def purge_config(context: AppContext) -> PurgeConfig:
-    settings = context.settings
+    policy = context.part(PurgePolicy)
     return PurgeConfig(
         db=context.db,
         keyring=context.keyring,
         blobs=context.blobs,
-        region=settings.default_region,
-        batch_size=settings.retention_batch_size,
-        pause_seconds=settings.retention_pause_seconds,
+        region=context.region,
+        batch_size=policy.batch_size,
+        pause_seconds=policy.pause_seconds,
     )
 
 

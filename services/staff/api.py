@@ -71,7 +71,7 @@ def _session_out(
     pending: bool,
     totp_enabled: bool,
 ) -> SessionOut:
-    policy = sign_in.session_policy(context.settings)
+    policy = context.part(sign_in.SessionPolicy)
     return SessionOut(
         username=username,
         role=role,
@@ -93,7 +93,7 @@ def start_session(
 ) -> SessionOut:
     """Sign in to the console: sets the session cookie and returns the CSRF token."""
     now = context.clock.now()
-    policy = sign_in.session_policy(context.settings)
+    policy = context.part(sign_in.SessionPolicy)
     network = client_network(request.client.host if request.client else None)
     actor = audit.Actor(None, None, None, request.state.request_id)
     refused: sign_in.SignInRefused | None = None
@@ -169,7 +169,7 @@ def start_session(
         max_age=int(policy.lifetime.total_seconds()),
         path="/",
         httponly=True,
-        secure=context.settings.served_over_https,
+        secure=context.city.https,
         samesite="strict",
     )
     return _session_out(
@@ -210,7 +210,7 @@ def current_session(request: Request, context: ContextDep) -> SessionOut:
             session,
             request.cookies[SESSION_COOKIE],
             now=context.clock.now(),
-            policy=sign_in.session_policy(context.settings),
+            policy=context.part(sign_in.SessionPolicy),
         )
     if found is None:
         raise Problem(401, "Not signed in", "The session has ended.")
@@ -241,9 +241,7 @@ def sign_out(request: Request, context: ContextDep) -> Response:
             object_id=str(staff.session_id),
         )
     response = Response(status_code=204)
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=context.settings.served_over_https, samesite="strict"
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=context.city.https, samesite="strict")
     return response
 
 

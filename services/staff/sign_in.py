@@ -19,8 +19,8 @@ import pyotp
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from services.platform.auth import Authentication, Identity
 from services.platform.roles import Role
-from services.platform.settings import Settings
 from services.staff import service as accounts
 from services.staff.models import SignInFailure, StaffSession, StaffUser
 from storage.crypto import FieldContext, Keyring
@@ -41,17 +41,8 @@ class SessionPolicy:
     lockout: timedelta
 
 
-def session_policy(settings: Settings) -> SessionPolicy:
-    strict = {Role.SUPERVISOR, Role.PRIVACY_OFFICER, Role.ADMIN}
-    return SessionPolicy(
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        lifetime=timedelta(hours=settings.session_max_hours),
-        totp_required_roles=frozenset(strict if settings.require_second_factor else ()),
-        max_account_failures=settings.sign_in_max_failures,
-        max_network_failures=settings.sign_in_network_max_failures,
-        failure_window=timedelta(minutes=settings.sign_in_window_minutes),
-        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
-    )
+# Roles that must use a second factor when the city requires one.
+SECOND_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.PRIVACY_OFFICER, Role.ADMIN})
 
 
 class SignInRefused(Exception):
@@ -306,3 +297,28 @@ def confirm_totp_enrolment(
         .values(second_factor_pending=False)
     )
     return True
+
+
+def authentication(keyring: Keyring, policy: SessionPolicy) -> Authentication:
+    """How the platform turns a bearer token or a session cookie into a staff member."""
+
+    def by_token(session: Session, token: str, now: datetime) -> Identity | None:
+        found = accounts.identify_by_token(session, token, now=now)
+        return None if found is None else Identity(found.user_id, found.username, found.role)
+
+    def by_session(session: Session, token: str, now: datetime) -> Identity | None:
+        found = identify_by_session(session, token, now=now, policy=policy)
+        if found is None:
+            return None
+        return Identity(
+            found.user_id,
+            found.username,
+            found.role,
+            session_id=found.session_id,
+            second_factor_pending=found.second_factor_pending,
+        )
+
+    def matches(token: str, supplied: str | None) -> bool:
+        return csrf_matches(keyring, token, supplied)
+
+    return Authentication(by_token=by_token, by_session=by_session, csrf_matches=matches)

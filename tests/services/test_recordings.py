@@ -18,6 +18,7 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.recordings import jobs as recording_jobs
 from services.recordings.models import Recording
+from services.recordings.service import RecordingPolicy
 from services.recordings.source import MediaUnavailable
 from services.staff.models import StaffUser
 from tests.audio import call_recording
@@ -213,7 +214,7 @@ def test_twilios_copy_is_deleted_only_after_ours_is_verified_and_a_crash_resumes
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rsid, _ = completed(rec_twilio, fake_twilio)
-    source = rec_context.recordings
+    source = rec_context.part(RecordingPolicy).source
     assert source is not None
     real_delete = source.delete
 

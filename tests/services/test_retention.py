@@ -18,6 +18,7 @@ from services.platform import audit
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AccessLogEntry, AuditEntry
+from services.platform.settings import Settings
 from services.recordings.models import QaEvaluation, QaForm, Recording
 from services.requests.models import (
     ContactNameToken,
@@ -323,7 +324,7 @@ def test_the_command_line_runs_the_purge_as_of_a_date(
     from services.app.cli import main
 
     place_call(twilio)
-    env_settings = context.settings
+    env_settings = context.part(Settings)
     import os
 
     os.environ["SWITCHBOARD_DATABASE_URL"] = env_settings.database_url

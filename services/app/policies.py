@@ -1,0 +1,123 @@
+"""Every feature's policies and ports, built from the settings once, at start-up.
+
+A bad setting fails here, when the process starts, not in the middle of a call. The
+features receive these objects through ``context.part(Type)`` and never read the
+settings themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.appointments.service import TextPolicy
+from services.console.pages import ConsolePolicy
+from services.directory.hours import BusinessHours
+from services.directory.ivr import IvrPolicy
+from services.messaging.carrier import ConsoleGateway, SmsGateway
+from services.messaging.sending import Outbound
+from services.messaging.service import QuietHours
+from services.platform.context import City
+from services.platform.settings import Settings
+from services.privacy.calendar import BusinessCalendar
+from services.recordings.service import RecordingPolicy
+from services.reports.service import Publication
+from services.requests.service import DuplicatePolicy
+from services.retention.purge import PurgePolicy
+from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
+from telephony.recordings import TwilioRecordingSource
+from telephony.sms import TwilioTextGateway
+
+
+def city_of(settings: Settings) -> City:
+    return City(
+        name=settings.city_name,
+        tz=settings.city_tz,
+        region=settings.default_region,
+        public_url=settings.public_url,
+    )
+
+
+def text_carrier(settings: Settings) -> SmsGateway:
+    """Twilio with credentials (unless told otherwise), the console outbox without."""
+    if settings.effective_sms_gateway == "console" or not settings.twilio_auth_token:
+        return ConsoleGateway()
+    return TwilioTextGateway(
+        settings.twilio_account_sid or "",
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        from_number=settings.twilio_from_number,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        lookups=settings.twilio_lookup,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def recording_source(settings: Settings) -> TwilioRecordingSource | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return None
+    return TwilioRecordingSource(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        api_base_url=settings.twilio_api_base_url,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_max_hours),
+        totp_required_roles=SECOND_FACTOR_ROLES if settings.require_second_factor else frozenset(),
+        max_account_failures=settings.sign_in_max_failures,
+        max_network_failures=settings.sign_in_network_max_failures,
+        failure_window=timedelta(minutes=settings.sign_in_window_minutes),
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+    )
+
+
+def policies(settings: Settings) -> list[object]:
+    """One object per policy or port; ValueError names a setting that cannot be used."""
+    tz = settings.city_tz
+    carrier = text_carrier(settings)
+    return [
+        settings,  # for the composition root itself; features cannot name its type
+        IvrPolicy(
+            city=settings.city_name,
+            hours=BusinessHours.parse(settings.business_hours),
+            tz=tz,
+            dial_timeout_seconds=settings.dial_timeout_seconds,
+            voicemail_max_seconds=settings.voicemail_max_seconds,
+        ),
+        DuplicatePolicy(
+            window=timedelta(hours=settings.duplicate_window_hours),
+            radius_meters=settings.duplicate_radius_meters,
+        ),
+        Outbound(
+            carrier=carrier,
+            status_callback=(
+                f"{settings.public_url}/twilio/sms/status" if carrier.name == "twilio" else None
+            ),
+            max_attempts=settings.sms_max_attempts,
+            rate_per_second=settings.sms_rate_per_second,
+        ),
+        TextPolicy(
+            city=settings.city_name,
+            tz=tz,
+            quiet=QuietHours.parse(settings.sms_quiet_hours, tz),
+            reminder_lead=timedelta(hours=settings.sms_reminder_lead_hours),
+        ),
+        RecordingPolicy(
+            source=recording_source(settings),
+            ffmpeg_path=settings.ffmpeg_path,
+            delete_from_twilio=settings.delete_twilio_recordings,
+            max_attempts=settings.recording_max_attempts,
+        ),
+        session_policy(settings),
+        BusinessCalendar.from_settings(settings.us_federal_holidays, settings.holidays),
+        PurgePolicy(
+            batch_size=settings.retention_batch_size,
+            pause_seconds=settings.retention_pause_seconds,
+        ),
+        Publication(min_cell=settings.report_min_cell),
+        ConsolePolicy(stream_seconds=settings.console_stream_seconds),
+    ]
