@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import httpx
 from fastapi import APIRouter, Request
@@ -12,13 +11,12 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
 from services.platform.errors import Problem
+from services.platform.params import CALL_SID, RECORDING_SID
 from services.recordings.service import RecordingEvent, record_recording_event
 from services.recordings.source import MediaUnavailable
 from telephony.rest import DEFAULT_TIMEOUT_SECONDS, RoutedHttpClient, rest_client
 from telephony.webhooks import TwilioRoute, app_context, twilio_form
 
-RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 MAX_MEDIA_BYTES = 512 * 1024 * 1024
 STATUSES = frozenset({"in-progress", "paused", "stopped", "completed", "absent", "failed"})
 log = logging.getLogger("switchboard.twilio")

@@ -6,7 +6,6 @@ and only then answers, so an acknowledged event is durably stored. No network ca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -21,11 +20,10 @@ from services.directory import service as directory
 from services.directory.service import MenuEntry
 from services.platform.context import AppContext
 from services.platform.errors import Problem
+from services.platform.params import ACCOUNT_SID, CALL_SID
 from telephony import twiml
 from telephony.webhooks import TwilioForm, TwilioRoute, app_context, twilio_form
 
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 TWIML = "application/xml"
 
 router = APIRouter(

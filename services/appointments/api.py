@@ -20,7 +20,7 @@ from services.platform import audit
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import NotFound
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import CALL_SID_PATTERN, MAX_ROW_ID
 from services.requests import service as requests
 from services.requests.models import ServiceRequest
 
@@ -52,7 +52,7 @@ class AppointmentIn(BaseModel):
     language: Literal["en", "es"] = "en"
     consent: bool = Field(description="The caller agreed to texts about this appointment")
     call_sid: str | None = Field(
-        default=None, pattern=r"^CA[0-9a-fA-F]{32}$", description="The call consent was given on"
+        default=None, pattern=CALL_SID_PATTERN, description="The call consent was given on"
     )
     department: str | None = Field(default=None, max_length=120)
 

@@ -40,7 +40,7 @@ from services.platform.auth import (
 )
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import Problem
-from services.recordings.api import RecordingSid
+from services.platform.params import RecordingSid
 from services.recordings.models import QaForm
 from services.reports.service import DateRange, call_report
 from services.requests import catalogue

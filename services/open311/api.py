@@ -25,7 +25,6 @@ from services.platform.errors import Problem
 from services.platform.ratelimit import rate_limit
 from services.requests import catalogue
 from services.requests import service as requests
-from services.requests.api import duplicate_policy
 from services.requests.models import ServiceRequest, ServiceType
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -326,7 +325,7 @@ def _file(
             filed_by=None,
             now=now,
             region=context.region,
-            duplicates=duplicate_policy(context),
+            duplicates=context.part(requests.DuplicatePolicy),
         )
     except Problem as problem:
         field = (problem.errors or [{}])[0].get("field", "")

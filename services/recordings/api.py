@@ -18,7 +18,7 @@ from services.platform import audit
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import InvalidField, NotFound, Problem
-from services.platform.params import MAX_ROW_ID, RowId
+from services.platform.params import MAX_ROW_ID, CallSid, RecordingSid, RowId
 from services.recordings import qa
 from services.recordings import service as recordings
 from services.recordings.models import QaEvaluation, QaForm, Recording
@@ -27,8 +27,6 @@ from services.staff import service as accounts
 from services.staff.models import StaffUser
 
 router = APIRouter(tags=["recordings"])
-RecordingSid = Annotated[str, Path(pattern=r"^RE[0-9a-fA-F]{32}$")]
-CallSid = Annotated[str, Path(pattern=r"^CA[0-9a-fA-F]{32}$")]
 STREAM_PIECE = 256 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.platform.params import CALL_SID_PATTERN
 from services.requests.models import ServiceRequest
 from services.requests.service import ContactView, contact_view
 from storage.crypto import Keyring
@@ -44,7 +45,7 @@ class RequestIn(BaseModel):
     call_sid: str | None = Field(
         default=None,
         max_length=64,
-        pattern=r"^CA[0-9a-fA-F]{32}$",
+        pattern=CALL_SID_PATTERN,
         description="Optional: the call it came from.",
     )
     anonymous: bool = Field(

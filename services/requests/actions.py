@@ -1,0 +1,216 @@
+"""Service requests, one function per use case: each opens its unit of work, does the
+work through the service, and leaves its audit entry (also when the answer is "not
+found" or a refusal). The staff API, the console, Open311 and the command line call
+these; none of them opens a transaction or writes an audit entry for a request itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
+from services.platform.errors import InvalidField, NotFound
+from services.requests import catalogue
+from services.requests import service as service_requests
+from services.requests.models import ServiceRequest, ServiceType
+from services.requests.schemas import (
+    RequestList,
+    RequestOut,
+    ScreenPopOut,
+    ServiceChange,
+    ServiceIn,
+    ServiceOut,
+)
+from services.requests.service import ContactDetails, NewRequest, SearchKey
+
+CONTACT_FIELDS = ("name", "phone", "email", "address")
+
+
+def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
+    return RequestOut.of(request, context.keyring, context.city_tz)
+
+
+def _found(session: Session, public_id: str) -> ServiceRequest:
+    request = service_requests.get_request(session, public_id)
+    if request is None:
+        raise NotFound("service request")
+    return request
+
+
+def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestOut:
+    """File a request, with or without contact details, or anonymously."""
+    with unit_of_work(context, actor, "request.create", object_type="service_request") as work:
+        request = service_requests.create_request(
+            work.session,
+            context.keyring,
+            new,
+            filed_by=actor.user_id,
+            now=work.now,
+            region=context.region,
+            duplicates=context.part(service_requests.DuplicatePolicy),
+        )
+        # Naming an anonymous request here would tie it to this agent at this minute.
+        work.object_id = None if request.anonymous else request.public_id
+        work.note(
+            anonymous=request.anonymous,
+            with_contact=request.contact is not None,
+            possible_duplicates=len(request.possible_duplicates),
+            channel=request.channel,
+        )
+        return _out(context, request)
+
+
+def read_request(context: AppContext, actor: Actor, public_id: str) -> RequestOut:
+    """One request with its contact, calls and history."""
+    with unit_of_work(
+        context, actor, "request.view", object_type="service_request", object_id=public_id
+    ) as work:
+        return _out(context, _found(work.session, public_id))
+
+
+def search_requests(context: AppContext, actor: Actor, key: SearchKey) -> RequestList:
+    """A caller's earlier requests by phone, email, name or home address, newest first.
+    The search is audited with a keyed hash of the term, never the term."""
+    with unit_of_work(context, actor, "requests.search", object_type="service_request") as work:
+        term = service_requests.normalised_term(key, context.region)
+        work.note(key=key.kind, term_hash=context.keyring.keyed_hash("audit-search", term))
+        found = service_requests.search_requests(
+            work.session, context.keyring, key, region=context.region
+        )
+        work.note(results=len(found))
+        return RequestList(items=[_out(context, request) for request in found])
+
+
+def change_status(
+    context: AppContext,
+    actor: Actor,
+    public_id: str,
+    *,
+    status: str,
+    note: str | None,
+    public: bool,
+) -> RequestOut:
+    """Move a request on (open, in progress, closed) with a note."""
+    with unit_of_work(
+        context, actor, "request.status", object_type="service_request", object_id=public_id
+    ) as work:
+        request = _found(work.session, public_id)
+        service_requests.change_status(
+            work.session,
+            request,
+            status=status,
+            note=note,
+            public=public,
+            changed_by=actor.user_id,
+            now=work.now,
+            region=context.region,
+        )
+        work.note(status=status, public_note=public and bool(note))
+        return _out(context, request)
+
+
+def correct_contact(
+    context: AppContext,
+    actor: Actor,
+    public_id: str,
+    *,
+    changes: ContactDetails,
+    clear: frozenset[str] = frozenset(),
+    action: str = "request.contact_correct",
+) -> RequestOut:
+    """Correct or erase a requester's contact details (also on a privacy correction
+    request, whose officer's action names it)."""
+    with unit_of_work(
+        context, actor, action, object_type="service_request", object_id=public_id
+    ) as work:
+        request = _found(work.session, public_id)
+        service_requests.correct_contact(
+            work.session,
+            context.keyring,
+            request,
+            changes=changes,
+            clear=clear,
+            now=work.now,
+            region=context.region,
+        )
+        work.note(
+            fields=sorted(name for name in CONTACT_FIELDS if getattr(changes, name)),
+            cleared=sorted(clear),
+        )
+        return _out(context, request)
+
+
+def screen_pop(context: AppContext, actor: Actor, call_sid: str) -> ScreenPopOut:
+    """For a ringing call: the caller's earlier requests, unless the number is withheld."""
+    with unit_of_work(
+        context, actor, "call.screen_pop", object_type="call", object_id=call_sid
+    ) as work:
+        pop = service_requests.screen_pop(
+            work.session, context.keyring, call_sid, region=context.region
+        )
+        if pop is None:
+            raise NotFound("call")
+        work.note(results=len(pop.requests))
+        return ScreenPopOut(
+            call_sid=call_sid,
+            caller_withheld=pop.withheld,
+            items=[_out(context, request) for request in pop.requests],
+        )
+
+
+# -- the catalogue ---------------------------------------------------------------------
+
+
+def service_out(service: ServiceType) -> ServiceOut:
+    return ServiceOut(
+        code=service.code,
+        name=service.name,
+        description=service.description,
+        department=service.department,
+        group=service.group,
+        keywords=[word for word in service.keywords.split(",") if word],
+        active=service.active,
+    )
+
+
+def list_services(context: AppContext, *, include_inactive: bool = False) -> list[ServiceOut]:
+    """The service catalogue (public information: not audited)."""
+    with context.db() as session:
+        return [
+            service_out(service)
+            for service in catalogue.list_services(session, include_inactive=include_inactive)
+        ]
+
+
+def add_service(context: AppContext, actor: Actor, body: ServiceIn) -> ServiceOut:
+    """Add a service to the catalogue."""
+    with unit_of_work(
+        context, actor, "config.service_add", object_type="service_type", object_id=body.code
+    ) as work:
+        if catalogue.get_service(work.session, body.code) is not None:
+            raise InvalidField("code", "is already in the catalogue")
+        service = ServiceType(
+            **body.model_dump(exclude={"keywords"}), keywords=",".join(body.keywords)
+        )
+        work.session.add(service)
+        work.session.flush()
+        return service_out(service)
+
+
+def change_service(context: AppContext, actor: Actor, code: str, body: ServiceChange) -> ServiceOut:
+    """Edit or retire a service (requests keep the code they were filed with)."""
+    with unit_of_work(
+        context, actor, "config.service_change", object_type="service_type", object_id=code
+    ) as work:
+        service = catalogue.get_service(work.session, code)
+        if service is None:
+            raise NotFound("service")
+        changes = body.model_dump(exclude_none=True)
+        if "keywords" in changes:
+            changes["keywords"] = ",".join(changes["keywords"])
+        for name, value in changes.items():
+            setattr(service, name, value)
+        work.note(fields=sorted(changes))
+        return service_out(service)
