@@ -74,7 +74,3 @@ def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as session:
         session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
         yield session
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

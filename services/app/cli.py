@@ -17,6 +17,7 @@ from services.open311 import api_keys as open311_keys
 from services.platform import audit, key_rotation
 from services.platform.context import AppContext
 from services.platform.observability import configure_logging
+from services.platform.personal_data import Registry
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.retention.service import run_retention
@@ -217,12 +218,14 @@ def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
             object_type="encryption_key",
             object_id=str(new_key),
         )
-    first = key_rotation.reseal(context.db, context.keyring)
+    first = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
     print(f"new data key {new_key}; re-sealed {sum(first.values())} values")
     # Other processes pick up the new key within the keyring's refresh interval.
     time.sleep(args.settle_seconds)
-    second = key_rotation.reseal(context.db, context.keyring)
-    left = key_rotation.values_under_retired_keys(context.db, context.keyring)
+    second = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
+    left = key_rotation.values_under_retired_keys(
+        context.db, context.keyring, context.part(Registry)
+    )
     if left:
         print(
             f"error: {left} values are still sealed under a retired key; run again", file=sys.stderr
@@ -255,11 +258,13 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
     now = context.clock.now()
     with context.db.begin() as session:
-        count = key_rotation.rewrap(session, context.keyring.master, new_master)
+        count = key_rotation.rewrap(
+            session, context.keyring.master, new_master, context.part(Registry)
+        )
         audit.record(
             session,
             actor=audit.SYSTEM,
-            action="key_rotation.rewrap",
+            action="keys.rewrap",
             at=now,
             object_type="encryption_key",
             detail={"keys": count},

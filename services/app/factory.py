@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.app import ops
-from services.app.features import load_models
+from services.app.features import load_models, personal_data_registry
 from services.app.policies import city_of, policies
 from services.appointments.api import router as appointments_router
 from services.audit.api import router as audit_router
@@ -86,6 +86,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     )
     for part in parts:
         context.parts.provide(part)
+    context.parts.provide(personal_data_registry())
     context.parts.provide(sign_in.authentication(keyring, context.part(sign_in.SessionPolicy)))
     if settings.access_log:
         context.access_log = AccessLog(context.db, context.clock)

@@ -11,6 +11,8 @@ import pkgutil
 from types import ModuleType
 
 import services
+from services.platform import records
+from services.platform.personal_data import PersonalData, Registry
 
 # Folders under services/ that are not features: the composition root, the shared
 # infrastructure, and the console (pages over the features' actions).
@@ -43,3 +45,14 @@ def load_models() -> None:
     importlib.import_module("services.platform.models")
     importlib.import_module("storage.keystore")
     feature_modules("models")
+
+
+def personal_data_registry() -> Registry:
+    """The personal-data registry: the platform's own entry and every feature's."""
+    entries = [records.PERSONAL_DATA]
+    for module in feature_modules("personal_data"):
+        entry = getattr(module, "PERSONAL_DATA", None)
+        if not isinstance(entry, PersonalData):
+            raise TypeError(f"{module.__name__} declares no PERSONAL_DATA entry")
+        entries.append(entry)
+    return Registry(tuple(entries))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,15 +38,6 @@ class RetryLater(Exception):
     def __init__(self, delay: float) -> None:
         super().__init__(f"retry in {delay:.1f} s")
         self.delay = delay
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    handler: JobHandler
-    retries: int
-    retry_delay: float
-    retry_backoff: float
 
 
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]

@@ -15,6 +15,7 @@ from services.platform import audit
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import InvalidField, Problem
+from services.platform.personal_data import Registry
 from services.privacy import letters
 from services.privacy import service as privacy
 from services.privacy.calendar import BusinessCalendar
@@ -235,6 +236,7 @@ def _holdings(session: Session, context: AppContext, request: PrivacyRequest) ->
         privacy.requester_of(context.keyring, request),
         region=context.region,
         tz=context.city_tz,
+        registry=context.part(Registry),
     )
 
 

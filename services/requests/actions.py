@@ -105,7 +105,6 @@ def change_status(
             public=public,
             changed_by=actor.user_id,
             now=work.now,
-            region=context.region,
         )
         work.note(status=status, public_note=public and bool(note))
         return _out(context, request)

@@ -38,7 +38,6 @@ from services.requests.text import (
 from storage.crypto import FieldContext, Keyring
 
 STATUSES = ("open", "in_progress", "closed")
-CHANNELS = ("phone", "web", "sms", "open311")
 MAX_DESCRIPTION = 4000
 MAX_SEARCH_RESULTS = 100
 EARTH_RADIUS_METERS = 6_371_000
@@ -91,7 +90,7 @@ def new_public_id() -> str:
     return public_ids.public_id("SR", 5, 5)
 
 
-def _clean_text(field_name: str, text: str | None, *, public: bool, region: str) -> str:
+def _clean_text(field_name: str, text: str | None, *, public: bool) -> str:
     """Staff text: refused if it holds an SSN-like number. Public text: SSNs redacted."""
     value = (text or "").strip()
     if len(value) > MAX_DESCRIPTION:
@@ -106,7 +105,7 @@ def normalise_contact(contact: ContactDetails, *, region: str, public: bool) -> 
     """Validate and normalise a contact; InvalidField names the field at fault."""
     normal = NormalContact()
     if contact.name:
-        name = _clean_text("contact.name", contact.name, public=public, region=region)[:200]
+        name = _clean_text("contact.name", contact.name, public=public)[:200]
         normal.name, normal.name_tokens = name or None, name_tokens(name)
     if contact.phone:
         try:
@@ -119,7 +118,7 @@ def normalise_contact(contact: ContactDetails, *, region: str, public: bool) -> 
         except ValueError as exc:
             raise InvalidField("contact.email", str(exc)) from exc
     if contact.address:
-        address = _clean_text("contact.address", contact.address, public=public, region=region)
+        address = _clean_text("contact.address", contact.address, public=public)
         normal.address = address[:255] or None
         normal.address_key = canonical_address(address) or None
     return normal
@@ -264,8 +263,8 @@ def create_request(
         raise InvalidField("contact", "must be left out of an anonymous request")
     if new.anonymous and new.call_sid:
         raise InvalidField("call_sid", "must be left out of an anonymous request")
-    description = _clean_text("description", new.description, public=public, region=region)
-    address = _clean_text("address", new.address, public=public, region=region) or None
+    description = _clean_text("description", new.description, public=public)
+    address = _clean_text("address", new.address, public=public) or None
     contact = None
     if new.contact is not None and not new.contact.is_empty():
         contact = normalise_contact(new.contact, region=region, public=public)
@@ -338,12 +337,11 @@ def change_status(
     public: bool,
     changed_by: int | None,
     now: datetime,
-    region: str,
 ) -> None:
     """Move a request to ``status`` with an optional note (shown in Open311 when public)."""
     if status not in STATUSES:
         raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
-    text = _clean_text("note", note, public=False, region=region) or None
+    text = _clean_text("note", note, public=False) or None
     if request.anonymous:
         now = now.replace(minute=0, second=0, microsecond=0)
         changed_by = None
@@ -393,16 +391,6 @@ def correct_contact(
             session.flush()
         _seal_contact(keyring, request, request.contact, normal)
     request.updated_at = max(request.updated_at, now)
-    session.flush()
-
-
-def link_call(session: Session, request: ServiceRequest, call_sid: str) -> None:
-    if request.anonymous:
-        raise InvalidField("call_sid", "cannot be linked to an anonymous request")
-    if get_call(session, call_sid) is None:
-        raise InvalidField("call_sid", "is not a call in the call log")
-    if all(link.call_sid != call_sid for link in request.calls):
-        request.calls.append(RequestCall(call_sid=call_sid))
     session.flush()
 
 

@@ -15,9 +15,10 @@ from services.platform import audit
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import InvalidField
+from services.platform.personal_data import Registry
 from services.retention import holds
 from services.retention.models import LegalHold
-from services.retention.schedules import RECORD_CLASSES, Schedule, schedules, set_schedule
+from services.retention.schedules import Schedule, schedules, set_schedule
 from services.retention.service import run_retention
 from services.staff import service as accounts
 
@@ -45,10 +46,11 @@ class ScheduleChange(BaseModel):
 
 
 def _schedules_out(context: AppContext) -> list[ScheduleOut]:
+    classes = context.part(Registry).record_classes()
     with context.db() as session:
-        current = schedules(session)
+        current = schedules(session, classes)
     out = []
-    for name, known in RECORD_CLASSES.items():
+    for name, known in classes.items():
         schedule = current[name]
         out.append(
             ScheduleOut(
@@ -81,7 +83,13 @@ def change_schedule(
     now = context.clock.now()
     with context.db.begin() as session:
         schedule = set_schedule(
-            session, record_class, body.amount, body.unit, by=staff.user_id, now=now
+            session,
+            context.part(Registry).record_classes(),
+            record_class,
+            body.amount,
+            body.unit,
+            by=staff.user_id,
+            now=now,
         )
         audit.record(
             session,

@@ -8,20 +8,27 @@ after the hold was placed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.appointments.models import Appointment
 from services.calls.models import Call
 from services.platform import public_ids, ssn
 from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.personal_data import (
+    CALLS,
+    RECORDINGS,
+    SERVICE_REQUESTS,
+    Found,
+    PersonKey,
+    Registry,
+)
 from services.recordings.models import Recording
-from services.requests.models import RequestCall, ServiceRequest
-from services.requests.service import SearchKey, normalised_term, search_requests
+from services.requests.models import ServiceRequest
+from services.requests.service import SearchKey, normalised_term
 from services.retention.models import LegalHold
 from storage.crypto import FieldContext, Keyring
 
@@ -114,62 +121,25 @@ def person_term(keyring: Keyring, hold: LegalHold) -> str:
     return keyring.open(hold.person_sealed, _place(hold))
 
 
-@dataclass
-class Held:
-    """Everything the active holds protect, resolved once per purge run."""
-
-    requests: set[int] = field(default_factory=set)
-    call_sids: set[str] = field(default_factory=set)
-    recording_sids: set[str] = field(default_factory=set)
-    phone_indexes: set[bytes] = field(default_factory=set)
-
-
-def resolve(session: Session, keyring: Keyring, *, region: str) -> Held:
-    """What every active hold protects: requests (with their calls, appointments and
-    texts), calls (with their legs, events and recordings), recordings (with their
-    evaluations), and for a person everything found by their key."""
-    held = Held()
+def resolve(session: Session, keyring: Keyring, registry: Registry) -> Found:
+    """What every active hold protects, resolved once per purge run: the request, call
+    or recording it names, or everything a person's key finds; and, through the
+    registry's links, what those reach (a request's calls, appointments and texts, a
+    call's other legs and recordings)."""
+    held = Found()
+    people: list[list[PersonKey]] = []
     for hold in active_holds(session):
         if hold.target_type == "request":
-            request_id = session.scalar(
-                select(ServiceRequest.id).where(ServiceRequest.public_id == hold.target_ref)
+            held.add(
+                SERVICE_REQUESTS,
+                session.scalars(
+                    select(ServiceRequest.id).where(ServiceRequest.public_id == hold.target_ref)
+                ),
             )
-            if request_id is not None:
-                held.requests.add(request_id)
         elif hold.target_type == "call" and hold.target_ref:
-            held.call_sids.add(hold.target_ref)
+            held.add(CALLS, [hold.target_ref])
         elif hold.target_type == "recording" and hold.target_ref:
-            held.recording_sids.add(hold.target_ref)
+            held.add(RECORDINGS, [hold.target_ref])
         elif hold.target_type == "person" and hold.person_kind:
-            term = person_term(keyring, hold)
-            found = search_requests(
-                session, keyring, SearchKey(hold.person_kind, term), region=region, limit=None
-            )
-            held.requests.update(request.id for request in found)
-            if hold.person_kind == "phone":
-                index = keyring.blind_index("phone", term)
-                held.phone_indexes.add(index)
-                held.call_sids.update(
-                    session.scalars(select(Call.call_sid).where(Call.from_index == index))
-                )
-    if held.requests:
-        held.call_sids.update(
-            session.scalars(
-                select(RequestCall.call_sid).where(RequestCall.request_id.in_(held.requests))
-            )
-        )
-        held.phone_indexes.update(
-            session.scalars(
-                select(Appointment.phone_index).where(Appointment.request_id.in_(held.requests))
-            )
-        )
-    if held.call_sids:
-        held.call_sids.update(
-            session.scalars(select(Call.call_sid).where(Call.parent_call_sid.in_(held.call_sids)))
-        )
-        held.recording_sids.update(
-            session.scalars(
-                select(Recording.recording_sid).where(Recording.call_sid.in_(held.call_sids))
-            )
-        )
-    return held
+            people.append([PersonKey(hold.person_kind, person_term(keyring, hold))])
+    return registry.reach(session, keyring, people=people, found=held)

@@ -1,5 +1,6 @@
 """Retention schedules: one per class of records, stored so administrators can change
-them, with the defaults below (docs/privacy.md gives the reasons).
+them. The classes and their defaults come from the features' entries in the
+personal-data registry (docs/privacy.md gives the reasons).
 
 The app's own access log and the raw webhook log are internet service logs: the policy
 keeps them one calendar month and then destroys them, so they can be shortened but not
@@ -9,6 +10,7 @@ lengthened.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,49 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.platform.errors import InvalidField
+from services.platform.personal_data import RecordClass
 from services.retention.models import RetentionSchedule
 
 UNITS = ("days", "months", "years")
-
-
-@dataclass(frozen=True)
-class RecordClass:
-    name: str
-    label: str
-    counted_from: str
-    amount: int
-    unit: str
-    longest: tuple[int, str] | None = None  # the policy's ceiling, if any
-
-
-RECORD_CLASSES: dict[str, RecordClass] = {
-    c.name: c
-    for c in (
-        RecordClass(
-            "access_log", "the app's access log", "the request", 1, "months", (1, "months")
-        ),
-        RecordClass(
-            "webhook_log", "raw webhook log (call events)", "receipt", 1, "months", (1, "months")
-        ),
-        RecordClass("calls", "call metadata", "the call's end", 3, "years"),
-        RecordClass(
-            "recordings", "QA recordings (audio and data key)", "the recording", 1, "years"
-        ),
-        RecordClass("qa_evaluations", "QA evaluations", "the evaluation", 3, "years"),
-        RecordClass(
-            "service_requests",
-            "closed service requests, their contacts and appointments",
-            "closure",
-            3,
-            "years",
-        ),
-        RecordClass("sms", "texts sent and received", "the text", 1, "years"),
-        RecordClass(
-            "sessions", "ended console sessions and sign-in failures", "the end", 30, "days"
-        ),
-        RecordClass("audit", "audit trail (whole sealed months)", "the entry", 3, "years"),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -93,11 +56,11 @@ def _in_days(amount: int, unit: str) -> float:
     return amount * {"days": 1.0, "months": 30.44, "years": 365.25}[unit]
 
 
-def schedules(session: Session) -> dict[str, Schedule]:
+def schedules(session: Session, classes: Mapping[str, RecordClass]) -> dict[str, Schedule]:
     """Every class's schedule: the stored one, or the default."""
     stored = {row.record_class: row for row in session.scalars(select(RetentionSchedule))}
     result: dict[str, Schedule] = {}
-    for name, default in RECORD_CLASSES.items():
+    for name, default in classes.items():
         row = stored.get(name)
         result[name] = (
             Schedule(name, row.amount, row.unit)
@@ -108,12 +71,19 @@ def schedules(session: Session) -> dict[str, Schedule]:
 
 
 def set_schedule(
-    session: Session, record_class: str, amount: int, unit: str, *, by: int | None, now: datetime
+    session: Session,
+    classes: Mapping[str, RecordClass],
+    record_class: str,
+    amount: int,
+    unit: str,
+    *,
+    by: int | None,
+    now: datetime,
 ) -> Schedule:
     """Change one class's period; refused beyond the policy's ceiling or below a day."""
-    known = RECORD_CLASSES.get(record_class)
+    known = classes.get(record_class)
     if known is None:
-        raise InvalidField("record_class", f"is not one of {', '.join(RECORD_CLASSES)}")
+        raise InvalidField("record_class", f"is not one of {', '.join(classes)}")
     if unit not in UNITS:
         raise InvalidField("unit", f"must be one of {', '.join(UNITS)}")
     if amount < 1 or _in_days(amount, unit) > 100 * 365.25:

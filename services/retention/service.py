@@ -8,6 +8,7 @@ from typing import Any
 
 from services.platform import audit
 from services.platform.context import AppContext
+from services.platform.personal_data import Registry
 from services.retention.purge import PurgeConfig, PurgePolicy, PurgeReport, run_purge
 
 log = logging.getLogger("switchboard.retention")
@@ -19,7 +20,7 @@ def purge_config(context: AppContext) -> PurgeConfig:
         db=context.db,
         keyring=context.keyring,
         blobs=context.blobs,
-        region=context.region,
+        registry=context.part(Registry),
         batch_size=policy.batch_size,
         pause_seconds=policy.pause_seconds,
     )

@@ -1,0 +1,128 @@
+"""What appointments hold about people: where the visit is and the mobile number its
+texts go to, both sealed; the number is blind-indexed so a person's visits are found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.appointments.models import Appointment
+from services.appointments.service import location_of
+from services.messaging.models import TextMessage
+from services.platform.personal_data import (
+    APPOINTMENTS,
+    PHONES,
+    SERVICE_REQUESTS,
+    ExportSection,
+    Found,
+    FreeText,
+    Indexed,
+    PersonalData,
+    PersonKey,
+    PurgeStep,
+    Sealed,
+    Sweep,
+    deleted,
+    local_time,
+    phone_terms,
+)
+from services.requests.personal_data import expired_requests
+from storage.crypto import Keyring
+
+
+def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
+    for number in phone_terms(keys):
+        index = keyring.blind_index("phone", number)
+        found.add(
+            APPOINTMENTS,
+            session.scalars(select(Appointment.id).where(Appointment.phone_index == index)),
+        )
+
+
+def _links(session: Session, found: Found) -> None:
+    """A request reaches its appointments; an appointment, the number its texts go to."""
+    if found[SERVICE_REQUESTS]:
+        found.add(
+            APPOINTMENTS,
+            session.scalars(
+                select(Appointment.id).where(Appointment.request_id.in_(found[SERVICE_REQUESTS]))
+            ),
+        )
+    if found[APPOINTMENTS]:
+        found.add(
+            PHONES,
+            session.scalars(
+                select(Appointment.phone_index).where(Appointment.id.in_(found[APPOINTMENTS]))
+            ),
+        )
+
+
+def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
+    if not found[APPOINTMENTS]:
+        return []
+    appointments = session.scalars(
+        select(Appointment)
+        .where(Appointment.id.in_(found[APPOINTMENTS]))
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return [
+        {
+            "id": appointment.public_id,
+            "starts_at": local_time(appointment.starts_at, tz),
+            "ends_at": local_time(appointment.ends_at, tz),
+            "place": location_of(keyring, appointment),
+            "status": appointment.status,
+            "consent_recorded_at": local_time(appointment.consent_at, tz),
+        }
+        for appointment in appointments
+    ]
+
+
+def _destroy(session: Session, ids: list[int]) -> int:
+    session.execute(delete(TextMessage).where(TextMessage.appointment_id.in_(ids)))
+    return deleted(session.execute(delete(Appointment).where(Appointment.id.in_(ids))))
+
+
+def _purge(sweep: Sweep) -> None:
+    """The appointments of expired requests, with their texts, go before the requests."""
+    sweep.walk(
+        "appointments",
+        select(Appointment.id, Appointment.request_id).where(
+            Appointment.request_id.in_(expired_requests(sweep))
+        ),
+        Appointment.id,
+        _destroy,
+        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
+    )
+
+
+PERSONAL_DATA = PersonalData(
+    feature="appointments",
+    sealed=(
+        Sealed(Appointment.location_sealed, "appointments", "location", Appointment.public_id),
+        Sealed(Appointment.phone_sealed, "appointments", "phone", Appointment.public_id),
+    ),
+    indexes=(Indexed(Appointment.phone_index, "phone"),),
+    free_text=(FreeText(Appointment.department, personal=False),),
+    purge=(PurgeStep("service_requests", 69, _purge),),
+    find=_find,
+    links=_links,
+    export=(
+        ExportSection(
+            "appointments",
+            "Appointments",
+            40,
+            _export,
+            columns=(
+                ("starts_at", "From"),
+                ("ends_at", "To"),
+                ("place", "Where"),
+                ("status", "Status"),
+            ),
+        ),
+    ),
+)

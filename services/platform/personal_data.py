@@ -1,0 +1,318 @@
+"""The personal-data registry: each feature declares, in its own ``personal_data.py``,
+what personal data its tables hold and how the city's privacy machinery treats it.
+
+- ``sealed``: columns of values sealed with the keyring, and how each value's place
+  (its associated data) is named; key rotation re-seals them all.
+- ``indexes``: blind-index columns, by the kind of value they index.
+- ``free_text``: text columns, each marked personal (what someone typed or said, which
+  may be about a person) or not (the city's own words).
+- ``wrapped_keys``: per-row data keys wrapped by the master key; re-wrapped with it.
+- ``record_classes`` and ``purge``: the retention schedules the feature's records follow,
+  and the steps that destroy what a schedule no longer keeps (skipping what is held).
+- ``find``, ``links`` and ``export``: how a person's rows are found by their keys (phone,
+  email, name, home address), what else those rows reach (a request's calls, a call's
+  recordings), and what an access request's export shows of them. Legal holds use the
+  same ``find`` and ``links``, so a hold keeps exactly what an export would show.
+
+Key rotation, the retention purge, legal holds and access requests iterate the registry;
+central code never lists another feature's tables. A test fails when a model has a
+sealed column, a blind index, a wrapped key or a free-text column no entry names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.blobs import BlobStore
+from storage.crypto import FieldContext, Keyring
+
+# The kinds of rows a person's keys or a hold can reach, shared by the features that
+# find them and the features that keep or export what they link to.
+SERVICE_REQUESTS = "service_requests"  # ServiceRequest ids
+CALLS = "calls"  # CallSids
+RECORDINGS = "recordings"  # RecordingSids
+APPOINTMENTS = "appointments"  # Appointment ids
+PHONES = "phones"  # blind indexes of phone numbers
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A column of sealed values. Each value is bound to ``table``, ``field`` and the
+    row's key (``row_key``, a column or expression; with ``join`` when it lives in
+    another table), so a value moved elsewhere does not open."""
+
+    column: Any
+    table: str
+    field: str
+    row_key: Any
+    join: tuple[Any, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.field}"
+
+    @property
+    def model(self) -> Any:
+        return self.column.class_
+
+    def place(self, row_key: str) -> FieldContext:
+        return FieldContext(self.table, self.field, row_key)
+
+    def rows(self, *, after: int, limit: int) -> Select[Any]:
+        """(primary key, row key, sealed value) of rows after ``after``, in key order."""
+        primary = self.model.id
+        query = select(primary, self.row_key.label("row_key"), self.column)
+        if self.join is not None:
+            query = query.join(*self.join)
+        return query.where(primary > after).order_by(primary).limit(limit)
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A blind-index column: keyed hashes of ``kind`` values (phone, email, ...)."""
+
+    column: Any
+    kind: str
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """A text column in the clear. ``personal``: it holds what someone typed or said,
+    which may be about a person (SSN-checked on the way in, shown in exports)."""
+
+    column: Any
+    personal: bool
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """A column of per-row data keys, each wrapped by the master key for ``purpose``."""
+
+    column: Any
+    purpose: str
+
+
+@dataclass(frozen=True)
+class RecordClass:
+    """A class of records with its own retention schedule (the defaults; administrators
+    change them within ``longest``, the policy's ceiling, if it has one)."""
+
+    name: str
+    label: str
+    counted_from: str
+    amount: int
+    unit: str
+    longest: tuple[int, str] | None = None
+
+
+class Found:
+    """The rows a person's keys or the active legal holds reach, by kind."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, set[Any]] = defaultdict(set)
+
+    def __getitem__(self, kind: str) -> set[Any]:
+        return self._rows[kind]
+
+    def sizes(self) -> dict[str, int]:
+        return {kind: len(rows) for kind, rows in self._rows.items()}
+
+    def add(self, kind: str, values: Iterable[Any]) -> bool:
+        """Add rows; True when any was new."""
+        rows = self._rows[kind]
+        before = len(rows)
+        rows.update(value for value in values if value is not None)
+        return len(rows) != before
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """One way a person is found: ``kind`` (phone, email, name or address) and the term
+    in the form its blind index holds (E.164, case-folded email, name tokens, ...)."""
+
+    kind: str
+    term: str
+
+
+class Sweep(Protocol):
+    """What a retention step may use while the purge runs."""
+
+    dry_run: bool
+    as_of: datetime
+    db: sessionmaker[Session]
+    keyring: Keyring
+    blobs: BlobStore
+    held: Found
+    batch_size: int
+
+    def cutoff(self, record_class: str) -> datetime:
+        """Records of ``record_class`` whose clock is before this are due."""
+        ...
+
+    def walk(
+        self,
+        name: str,
+        query: Any,
+        id_column: Any,
+        destroy: Callable[[Session, list[Any]], int] | None,
+        *,
+        keep: Callable[[Sequence[Any]], bool] | None = None,
+        counted: bool = True,
+    ) -> None:
+        """Destroy (or, dry, count) the rows ``query`` selects (its first column, the
+        ids ``destroy`` takes), batch by batch in ``id_column`` order; rows for which
+        ``keep`` says so are skipped and counted as held. ``counted=False``: a clean-up
+        of rows already counted under another name."""
+        ...
+
+    def blob_deleted(self) -> None:
+        """Count one blob deleted."""
+        ...
+
+    def count(self, name: str, rows: int) -> None:
+        """Count rows destroyed (or, dry, due) outside ``walk``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PurgeStep:
+    """One step of the purge for ``record_class``; steps run by ``order``, so rows that
+    point at others go before what they point at."""
+
+    record_class: str
+    order: int
+    run: Callable[[Sweep], None]
+
+
+FindRows = Callable[[Session, Keyring, Sequence[PersonKey], Found], None]
+LinkRows = Callable[[Session, Found], None]
+ExportRows = Callable[[Session, Keyring, Found, ZoneInfo], Any]
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    """A part of an access request's export: ``rows`` gives a list of records (or, for
+    a fact such as an opt-out, a value); ``columns`` label what a reader sees of each."""
+
+    name: str
+    title: str
+    order: int
+    rows: ExportRows
+    columns: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One feature's entry in the registry."""
+
+    feature: str
+    sealed: tuple[Sealed, ...] = ()
+    indexes: tuple[Indexed, ...] = ()
+    free_text: tuple[FreeText, ...] = ()
+    wrapped_keys: tuple[WrappedKey, ...] = ()
+    record_classes: tuple[RecordClass, ...] = ()
+    purge: tuple[PurgeStep, ...] = ()
+    find: FindRows | None = None
+    links: LinkRows | None = None
+    export: tuple[ExportSection, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every feature's entry; built once by the composition root."""
+
+    entries: tuple[PersonalData, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = [record.name for entry in self.entries for record in entry.record_classes]
+        if len(names) != len(set(names)):
+            raise ValueError("a record class is declared twice")
+
+    def sealed(self) -> Iterator[Sealed]:
+        for entry in self.entries:
+            yield from entry.sealed
+
+    def wrapped_keys(self) -> Iterator[WrappedKey]:
+        for entry in self.entries:
+            yield from entry.wrapped_keys
+
+    def record_classes(self) -> dict[str, RecordClass]:
+        """Every record class, in the order the purge first reaches it."""
+        first_step: dict[str, int] = {}
+        for step in self.purge_steps():
+            first_step.setdefault(step.record_class, step.order)
+        classes = [record for entry in self.entries for record in entry.record_classes]
+        classes.sort(key=lambda record: first_step.get(record.name, 10**6))
+        return {record.name: record for record in classes}
+
+    def purge_steps(self) -> list[PurgeStep]:
+        return sorted(
+            (step for entry in self.entries for step in entry.purge), key=lambda s: s.order
+        )
+
+    def export_sections(self) -> list[ExportSection]:
+        return sorted(
+            (section for entry in self.entries for section in entry.export),
+            key=lambda s: s.order,
+        )
+
+    def reach(
+        self,
+        session: Session,
+        keyring: Keyring,
+        *,
+        people: Sequence[Sequence[PersonKey]] = (),
+        found: Found | None = None,
+    ) -> Found:
+        """Everything the people's keys find, and everything those rows (and any rows
+        already in ``found``) link to, followed until nothing new is reached."""
+        reached = found if found is not None else Found()
+        for keys in people:
+            for entry in self.entries:
+                if entry.find is not None:
+                    entry.find(session, keyring, keys, reached)
+        for _ in range(16):  # links form short chains (request, call, leg, recording)
+            before = reached.sizes()
+            for entry in self.entries:
+                if entry.links is not None:
+                    entry.links(session, reached)
+            if reached.sizes() == before:
+                break
+        return reached
+
+
+# -- small tools the features' entries share -------------------------------------------
+
+
+def deleted(result: Any) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def delete_rows(model: Any, column: Any) -> Callable[[Session, list[Any]], int]:
+    """A purge step's ``destroy``: delete the rows of ``model`` whose ``column`` is in
+    the batch."""
+
+    def destroy(session: Session, ids: list[Any]) -> int:
+        return deleted(session.execute(delete(model).where(column.in_(ids))))
+
+    return destroy
+
+
+def local_time(instant: datetime | None, tz: ZoneInfo) -> str | None:
+    """An instant as an export shows it: ISO 8601 in the city's time."""
+    return None if instant is None else instant.astimezone(tz).isoformat()
+
+
+def phone_terms(keys: Sequence[PersonKey]) -> list[str]:
+    """The E.164 numbers among a person's keys."""
+    return [key.term for key in keys if key.kind == "phone"]
