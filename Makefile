@@ -37,6 +37,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check telephony services storage tests benchmarks
 	$(BIN)/ruff format --check telephony services storage tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff format telephony services storage tests benchmarks

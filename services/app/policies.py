@@ -113,7 +113,9 @@ def policies(settings: Settings) -> list[object]:
             max_attempts=settings.recording_max_attempts,
         ),
         session_policy(settings),
-        BusinessCalendar.from_settings(settings.us_federal_holidays, settings.holidays),
+        BusinessCalendar.from_settings(
+            settings.us_federal_holidays, settings.holidays, settings.holiday_state
+        ),
         PurgePolicy(
             batch_size=settings.retention_batch_size,
             pause_seconds=settings.retention_pause_seconds,

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # these extra dates (comma-separated ISO dates, e.g. city holidays).
     us_federal_holidays: bool = True
     holidays: str = ""
+    # The city's state or territory (e.g. "DE"): its own public holidays count too.
+    holiday_state: str | None = None
     # Published statistics suppress any count below this.
     report_min_cell: int = Field(default=5, ge=1, le=1000)
 
@@ -115,6 +117,16 @@ class Settings(BaseSettings):
                 except ValueError as exc:
                     raise ValueError(f"{part!r} is not an ISO date (YYYY-MM-DD)") from exc
         return value
+
+    @field_validator("holiday_state")
+    @classmethod
+    def _known_state(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        code = value.strip().upper()
+        if not (len(code) == 2 and code.isalpha()):
+            raise ValueError(f"{value!r} is not a two-letter US state or territory code")
+        return code
 
     @field_validator("timezone")
     @classmethod

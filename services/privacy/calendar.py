@@ -1,7 +1,9 @@
 """Business days: weekends and holidays excluded.
 
-US federal holidays are computed by rule (with the Friday/Monday observance of those
-that fall on a weekend); a city adds its own dates in settings.
+The public holidays come from the ``holidays`` package: the US federal days with the
+Friday/Monday observance of those that fall on a weekend, and, when the city names its
+state, that state's own days (Delaware's Good Friday and Election Day, for example). A
+city adds its own dates in settings.
 """
 
 from __future__ import annotations
@@ -10,68 +12,55 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+import holidays
+
 from services.platform.errors import InvalidField
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+@lru_cache(maxsize=128)
+def public_holidays(year: int, state: str | None = None) -> frozenset[date]:
+    """The US public holidays of ``year`` as observed, with ``state``'s own if given."""
+    # The next year too: its New Year's Day may be observed on 31 December of this one.
+    days = holidays.country_holidays("US", subdiv=state, years=(year, year + 1), observed=True)
+    return frozenset(day for day in days if day.year == year)
 
 
-def _last_weekday(year: int, month: int, weekday: int) -> date:
-    last = date(year, month + 1, 1) - timedelta(days=1) if month < 12 else date(year, 12, 31)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _observed(day: date) -> date:
-    if day.weekday() == 5:
-        return day - timedelta(days=1)
-    if day.weekday() == 6:
-        return day + timedelta(days=1)
-    return day
-
-
-@lru_cache(maxsize=64)
 def us_federal_holidays(year: int) -> frozenset[date]:
-    mon, thu = 0, 3
-    fixed = [date(year, 1, 1), date(year, 6, 19), date(year, 7, 4)]
-    fixed += [date(year, 11, 11), date(year, 12, 25)]
-    days = {_observed(day) for day in fixed}
-    days |= {
-        _nth_weekday(year, 1, mon, 3),  # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, mon, 3),  # Washington's Birthday
-        _last_weekday(year, 5, mon),  # Memorial Day
-        _nth_weekday(year, 9, mon, 1),  # Labor Day
-        _nth_weekday(year, 10, mon, 2),  # Columbus Day
-        _nth_weekday(year, 11, thu, 4),  # Thanksgiving Day
-    }
-    # New Year's Day on a Saturday is observed on the Friday before, in the old year.
-    if date(year + 1, 1, 1).weekday() == 5:
-        days.add(date(year, 12, 31))
-    return frozenset(days)
+    return public_holidays(year)
+
+
+def check_state(state: str) -> str:
+    """A US state or territory code the holiday calendar knows; ValueError otherwise."""
+    code = state.strip().upper()
+    if code not in holidays.list_supported_countries()["US"]:
+        raise ValueError(f"{state!r} is not a US state or territory code, e.g. DE or NY")
+    return code
 
 
 @dataclass(frozen=True)
 class BusinessCalendar:
     federal: bool = True
     extra: frozenset[date] = frozenset()
+    state: str | None = None
 
     @classmethod
-    def from_settings(cls, federal: bool, holidays: str) -> BusinessCalendar:
+    def from_settings(
+        cls, federal: bool, extra_days: str, state: str | None = None
+    ) -> BusinessCalendar:
         extra = set()
-        for part in (p.strip() for p in holidays.split(",")):
+        for part in (p.strip() for p in extra_days.split(",")):
             if not part:
                 continue
             try:
                 extra.add(date.fromisoformat(part))
             except ValueError:
                 raise InvalidField("holidays", f"{part!r} is not an ISO date") from None
-        return cls(federal, frozenset(extra))
+        return cls(federal, frozenset(extra), check_state(state) if state else None)
 
     def is_business_day(self, day: date) -> bool:
         if day.weekday() >= 5 or day in self.extra:
             return False
-        return not (self.federal and day in us_federal_holidays(day.year))
+        return not (self.federal and day in public_holidays(day.year, self.state))
 
     def add_business_days(self, start: date, days: int) -> date:
         """The business day ``days`` business days after ``start`` (a request received on

@@ -4,6 +4,7 @@ a person, exports and letters, corrections through the normal services."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -294,3 +295,30 @@ def test_a_denial_letter_gives_the_reasons(
         f"/api/privacy/requests/{public_id}/decide", json={"decision": "granted"}, headers=officer
     )
     assert again.status_code == 409
+
+
+def test_a_state_adds_its_own_public_holidays() -> None:
+    """Delaware keeps Good Friday and Election Day; the federal calendar does not."""
+    federal = BusinessCalendar.from_settings(True, "")
+    delaware = BusinessCalendar.from_settings(True, "", "de")
+    good_friday, election_day = date(2026, 4, 3), date(2026, 11, 3)
+    assert federal.is_business_day(good_friday) and federal.is_business_day(election_day)
+    assert not delaware.is_business_day(good_friday)
+    assert not delaware.is_business_day(election_day)
+    # Received the Thursday before Good Friday: the answer is due a day later in Delaware.
+    assert delaware.add_business_days(date(2026, 4, 2), 5) == date(2026, 4, 10)
+    assert federal.add_business_days(date(2026, 4, 2), 5) == date(2026, 4, 9)
+    with pytest.raises(ValueError, match="not a US state"):
+        BusinessCalendar.from_settings(True, "", "ZZ")
+
+
+def test_holiday_state_setting_reaches_the_deadlines(database_url: str, tmp_path: Path) -> None:
+    from services.app.factory import build_context
+    from tests.conftest import make_settings
+
+    context = build_context(make_settings(database_url, tmp_path / "var", holiday_state="DE"))
+    try:
+        calendar = context.part(BusinessCalendar)
+        assert not calendar.is_business_day(date(2026, 11, 3))
+    finally:
+        context.engine.dispose()
