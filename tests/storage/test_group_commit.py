@@ -91,3 +91,37 @@ def test_only_serialization_failures_and_deadlocks_count_as_transient(sqlstate: 
     assert _transient(OperationalError("x", {}, Lost()))
     assert not _transient(OperationalError("x", {}, ValueError()))
     assert not _transient(RuntimeError())
+
+
+def test_a_failed_batch_is_retried_unit_by_unit_and_only_the_bad_unit_fails(
+    tmp_path: Path,
+) -> None:
+    """One bad event in a shared transaction must not take the others down with it:
+    the batch rolls back, each unit runs alone, the good ones commit and are answered,
+    and only the bad one's caller gets the error."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE events (name TEXT PRIMARY KEY)"))
+    committer = GroupCommitter(sessionmaker(engine))
+
+    def insert(session: Session, names: list[str]) -> list[str]:
+        for name in names:
+            if name == "bad":
+                raise ValueError("a malformed event")
+            session.execute(sa.text("INSERT INTO events VALUES (:name)"), {"name": name})
+        return [f"stored {name}" for name in names]
+
+    loop = asyncio.new_event_loop()
+    units = [_Unit(insert, name, loop, loop.create_future()) for name in ("a", "bad", "b")]
+    try:
+        committer._commit(units)
+        loop.run_until_complete(asyncio.sleep(0))
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT name FROM events ORDER BY name")).all()
+    finally:
+        loop.close()
+        engine.dispose()
+    assert [row[0] for row in stored] == ["a", "b"]
+    assert units[0].future.result() == "stored a" and units[2].future.result() == "stored b"
+    assert isinstance(units[1].future.exception(), ValueError)
+    assert committer.batches == 2 and committer.units == 2  # two commits of one unit each
