@@ -20,7 +20,7 @@ from services.platform.observability import configure_logging
 from services.platform.personal_data import Registry
 from services.platform.roles import Role
 from services.platform.settings import Settings
-from services.retention.service import run_retention
+from services.retention import actions as retention_actions
 from services.staff import service as staff
 from storage import migrate
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
@@ -298,7 +298,9 @@ def _instant(text: str) -> datetime:
 
 def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
-    report = run_retention(context, as_of=args.as_of, dry_run=args.dry_run)
+    report = retention_actions.run_retention(
+        context, audit.SYSTEM, as_of=args.as_of, dry_run=args.dry_run
+    )
     verb = "would destroy" if args.dry_run else "destroyed"
     print(f"retention as of {report.as_of.isoformat()}: {verb} {report.total} rows")
     for name, count in sorted(report.counts.items()):

@@ -37,7 +37,7 @@ from services.reports.api import router as reports_router
 from services.requests import catalogue
 from services.requests.api import router as requests_router
 from services.retention.api import router as retention_router
-from services.retention.service import retention_job
+from services.retention.jobs import retention_job
 from services.staff import sign_in
 from services.staff.api import router as staff_router
 from storage.blobs import open_blob_store

@@ -9,10 +9,14 @@ in keyset batches, so a year of requests is never held in memory.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -163,3 +167,35 @@ def rows(
         if len(batch) < BATCH:
             return
         after = (batch[-1].created_at, batch[-1].id)
+
+
+def json_lines(head: dict[str, Any], rows: Iterator[dict[str, object]]) -> Iterator[bytes]:
+    """One JSON document, ``head`` with its ``rows``, written as the rows arrive."""
+    yield (json.dumps(head)[:-1] + ', "rows": [').encode()
+    for number, row in enumerate(rows):
+        yield (("," if number else "") + "\n" + json.dumps(row)).encode()
+    yield b"\n]}\n"
+
+
+def csv_lines(rows: Iterator[dict[str, object]]) -> Iterator[bytes]:
+    """CSV with a header row, written 500 rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if number % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export already logged as a disclosure: its number, and the document to send."""
+
+    disclosure_id: str
+    media_type: str
+    chunks: Iterator[bytes]
+    download_name: str | None = None  # sent as an attachment under this name

@@ -327,3 +327,25 @@ def test_export_ranges_are_checked(client: TestClient, officer: dict[str, str]) 
         headers=officer,
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "end"
+
+
+def test_refused_disclosures_and_exports_are_audited_without_their_text(
+    client: TestClient, officer: dict[str, str], context: AppContext
+) -> None:
+    refused = disclose(client, officer, description="gave SSN 219-09-9999 to the court")
+    assert refused.status_code == 422
+    too_long = client.get(
+        "/api/disclosures/public-records",
+        params={"start": "2025-01-01", "end": "2026-11-18"},
+        headers=officer,
+    )
+    assert too_long.status_code == 422
+    [created] = audit_actions(context, "disclosure.create")
+    assert (created.outcome, created.object_id, created.detail) == (
+        "invalid",
+        None,
+        {"status": 422},
+    )
+    [exported] = audit_actions(context, "disclosure.public_records")
+    assert exported.outcome == "invalid" and exported.detail["status"] == 422
+    assert "requests" not in exported.detail

@@ -322,3 +322,47 @@ def test_holiday_state_setting_reaches_the_deadlines(database_url: str, tmp_path
         assert not calendar.is_business_day(date(2026, 11, 3))
     finally:
         context.engine.dispose()
+
+
+def test_refused_steps_are_audited_and_change_nothing(
+    client: TestClient,
+    twilio: TwilioClient,
+    agent: dict[str, str],
+    officer: dict[str, str],
+    context: AppContext,
+) -> None:
+    trail = the_persons_trail(client, twilio, agent, context)
+    public_id = new_request(client, officer, kinds=["access"]).json()["id"]
+    early = client.get(f"/api/privacy/requests/{public_id}/letters/grant", headers=officer)
+    assert early.status_code == 409
+    not_asked = client.post(
+        f"/api/privacy/requests/{public_id}/corrections",
+        json={"request_id": trail["filed"], "name": "Someone Else"},
+        headers=officer,
+    )
+    assert not_asked.status_code == 409
+    missing = client.post(
+        "/api/privacy/requests/PR-ZZZZZZZZ/corrections",
+        json={"request_id": trail["filed"], "name": "Someone Else"},
+        headers=officer,
+    )
+    assert missing.status_code == 404
+    filed = client.get(f"/api/requests/{trail['filed']}", headers=agent).json()
+    assert filed["contact"]["name"] == PERSON["name"]
+    with context.db() as session:
+        entries = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action.in_(["privacy.letter", "request.contact_correct"]))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(e.action, e.object_id, e.outcome) for e in entries] == [
+        ("privacy.letter", public_id, "conflict"),
+        ("request.contact_correct", trail["filed"], "conflict"),
+        ("request.contact_correct", trail["filed"], "not_found"),
+    ]
+    assert entries[0].detail == {"letter": "grant", "status": 409}
+    assert entries[2].detail == {
+        "privacy_request": "PR-ZZZZZZZZ",
+        "fields": ["name"],
+        "status": 404,
+    }

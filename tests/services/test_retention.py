@@ -27,9 +27,9 @@ from services.requests.models import (
     RequestStatusChange,
     ServiceRequest,
 )
+from services.retention.actions import run_retention
 from services.retention.models import LegalHold
 from services.retention.schedules import subtract
-from services.retention.service import run_retention
 from tests.support import StaffFactory, TwilioClient, call_sid
 
 CALLER = {
@@ -150,14 +150,14 @@ def test_each_class_goes_on_its_own_schedule_and_leaves_no_orphans(
     assert count(context, AccessLogEntry) > 0
 
     # One month and a day on: logs go; everything else stays.
-    report = run_retention(context, as_of=T0 + timedelta(days=32))
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=32))
     assert report.counts["access_log"] > 0 and report.counts["webhook_log"] == 2
     assert count(context, AccessLogEntry, AccessLogEntry.at < T0 + timedelta(days=1)) == 0
     assert count(context, CallEvent) == 0
     assert count(context, Call) == 1 and count(context, Recording) == 1
 
     # A year and a day: the recording goes, key first, then its blob.
-    report = run_retention(context, as_of=T0 + timedelta(days=367))
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=367))
     assert report.counts["recordings"] == 1 and report.blobs_deleted == 1
     assert count(context, Recording) == 0
     with pytest.raises(Exception):  # noqa: B017 - any store error: the blob is gone
@@ -165,7 +165,7 @@ def test_each_class_goes_on_its_own_schedule_and_leaves_no_orphans(
     assert count(context, Call) == 1 and count(context, ServiceRequest) == 1
 
     # Three years and a day after closure and after the call: both go, with every child.
-    report = run_retention(context, as_of=T0 + timedelta(days=3 * 366))
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=3 * 366))
     assert report.counts["service_requests"] == 1 and report.counts["calls"] == 1
     for model in (
         ServiceRequest,
@@ -201,13 +201,13 @@ def test_open_requests_and_evaluated_recordings_are_kept_as_their_schedules_say(
     )
     assert filed.status_code == 201
     add_recording(context, sid, evaluated=True)
-    run_retention(context, as_of=T0 + timedelta(days=400))
+    run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=400))
     with context.db() as session:
         recording = session.scalars(sa.select(Recording)).one()
     # The audio and its key are gone; the row stays for the evaluation that needs it.
     assert recording.wrapped_key is None and recording.blob_key is None
     assert recording.state == "destroyed"
-    run_retention(context, as_of=T0 + timedelta(days=5 * 366))
+    run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=5 * 366))
     # The evaluation went after three years, then the recording row, then the call;
     # the open request is never purged.
     assert count(context, QaEvaluation) == 0 and count(context, Recording) == 0
@@ -259,7 +259,7 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
     assert all(CALLER["email"].encode() not in (value or b"") for value in sealed)
 
     later = T0 + timedelta(days=5 * 366)
-    report = run_retention(context, as_of=later)
+    report = run_retention(context, audit.SYSTEM, as_of=later)
     assert report.counts.get("calls") == 1  # only the free call
     remaining = {row for row in _call_sids(context)}
     assert remaining == {held_call, person_call}
@@ -284,15 +284,55 @@ def test_legal_holds_keep_data_until_every_hold_is_released(
             f"/api/holds/{hold_id}/release", json={"reason": "Case closed"}, headers=officer
         )
         assert released.status_code == 200 and released.json()["released_at"]
-    run_retention(context, as_of=later)
+    run_retention(context, audit.SYSTEM, as_of=later)
     assert _call_sids(context) == {person_call}
     assert count(context, Recording) == 0 and count(context, ServiceRequest) == 1
     for hold_id in placed[2:]:
         client.post(f"/api/holds/{hold_id}/release", json={"reason": "Done"}, headers=officer)
-    run_retention(context, as_of=later)
+    run_retention(context, audit.SYSTEM, as_of=later)
     assert count(context, Call) == 0 and count(context, ServiceRequest) == 0
     listed = client.get("/api/holds", params={"released": True}, headers=officer).json()
     assert {hold["id"] for hold in listed} == set(placed)
+
+
+def test_refused_releases_and_schedule_changes_are_audited(
+    context: AppContext, client: TestClient, twilio: TwilioClient, staff: StaffFactory
+) -> None:
+    officer = staff.headers("privacy_officer", "pat")
+    admin = staff.headers("admin", "root")
+    sid = place_call(twilio)
+    hold_id = client.post(
+        "/api/holds",
+        json={"target_type": "call", "target_ref": sid, "reason": "Claim 2026-115"},
+        headers=officer,
+    ).json()["id"]
+    for status in (200, 409):
+        released = client.post(
+            f"/api/holds/{hold_id}/release", json={"reason": "Case closed"}, headers=officer
+        )
+        assert released.status_code == status
+    missing = client.post(
+        "/api/holds/LH-ZZZZZZZZ/release", json={"reason": "Case closed"}, headers=officer
+    )
+    assert missing.status_code == 404
+    too_long = client.put(
+        "/api/retention/schedules/webhook_log", json={"amount": 2, "unit": "years"}, headers=admin
+    )
+    assert too_long.status_code == 422
+    with context.db() as session:
+        entries = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action.in_(["hold.release", "config.retention"]))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(e.action, e.object_id, e.outcome) for e in entries] == [
+        ("hold.release", hold_id, "ok"),
+        ("hold.release", hold_id, "conflict"),
+        ("hold.release", "LH-ZZZZZZZZ", "not_found"),
+        ("config.retention", "webhook_log", "invalid"),
+    ]
+    schedules = client.get("/api/retention/schedules", headers=admin).json()
+    assert {row["record_class"]: row["unit"] for row in schedules}["webhook_log"] == "months"
 
 
 def _call_sids(context: AppContext) -> set[str]:
@@ -307,7 +347,7 @@ def test_a_dry_run_counts_and_changes_nothing(
     file_closed(client, agent, sid)
     add_recording(context, sid)
     before = {model: count(context, model) for model in (Call, CallEvent, Recording)}
-    report = run_retention(context, as_of=T0 + timedelta(days=4 * 366), dry_run=True)
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=4 * 366), dry_run=True)
     assert report.counts["recordings"] == 1 and report.counts["service_requests"] == 1
     assert report.counts["calls"] == 1 and report.blobs_deleted == 0
     assert {model: count(context, model) for model in before} == before
@@ -337,6 +377,16 @@ def test_the_command_line_runs_the_purge_as_of_a_date(
         assert count(context, CallEvent) == 2
         assert main(["retention", "run", "--as-of", "2027-01-01"]) == 0
         assert count(context, CallEvent) == 0
+        with context.db() as session:
+            runs = session.execute(
+                sa.select(AuditEntry.action, AuditEntry.actor_name)
+                .where(AuditEntry.object_type == "retention")
+                .order_by(AuditEntry.seq)
+            ).all()
+        assert [tuple(run) for run in runs] == [
+            ("retention.dry_run", "system"),
+            ("retention.run", "system"),
+        ]
         assert main(["retention", "run", "--as-of", "not a date"]) != 0
     except SystemExit as exit_:
         assert exit_.code == 2
@@ -383,7 +433,7 @@ def test_audit_months_are_purged_whole_and_the_rest_still_verifies(
     client.put(
         "/api/retention/schedules/audit", json={"amount": 3, "unit": "months"}, headers=admin
     )
-    report = run_retention(context)
+    report = run_retention(context, audit.SYSTEM)
     assert report.counts["audit"] > 0
     with context.db() as session:
         oldest = session.scalar(sa.select(sa.func.min(AuditEntry.occurred_at)))
