@@ -280,14 +280,26 @@ def test_playback_seeks_with_ranges_and_is_audited(
     assert saved.headers["content-disposition"].startswith("attachment")
     assert rec_twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
     assert rec_twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
+    missing = "RE" + "0" * 32
+    assert (
+        rec_twilio.client.get(f"/api/recordings/{missing}/audio", headers=headers).status_code
+        == 404
+    )
     with rec_context.db() as session:
-        actions = session.scalars(
-            sa.select(AuditEntry.action)
+        entries = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome)
             .where(AuditEntry.object_id == rsid)
             .order_by(AuditEntry.seq)
         ).all()
-    # the full file, four ranges and the multi-range request; the 416 served nothing
-    assert actions.count("recording.play") == 6 and actions.count("recording.download") == 1
+        miss = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.object_id == missing)
+        ).all()
+    # the full file, four ranges and the multi-range request; the 416 served nothing and
+    # is audited as the refusal it was
+    assert entries.count(("recording.play", "ok")) == 6
+    assert entries.count(("recording.play", "invalid")) == 1
+    assert entries.count(("recording.download", "ok")) == 1
+    assert miss == [("recording.play", "not_found")]
 
 
 def test_agents_pause_and_resume_recording_on_a_live_call(
