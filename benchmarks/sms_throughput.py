@@ -25,12 +25,10 @@ from pathlib import Path
 
 from services.app.factory import bootstrap, build_context
 from services.appointments import service as appointments
-from services.appointments.api import text_policy
 from services.messaging.sending import due
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.requests import service as requests
-from services.requests.api import duplicate_policy
 from services.staff.service import create_user
 from storage import migrate
 from telephony.rest import rest_client
@@ -108,7 +106,7 @@ def main() -> None:
                 filed_by=None,
                 now=now,
                 region="US",
-                duplicates=duplicate_policy(context),
+                duplicates=context.part(requests.DuplicatePolicy),
             ).public_id
             for n in range(args.appointments)
         ]
@@ -131,7 +129,7 @@ def main() -> None:
                 booking,
                 booked_by=agent,
                 now=datetime.now(UTC),
-                policy=text_policy(context),
+                policy=context.part(appointments.TextPolicy),
             )
         context.jobs.enqueue("sms.send", {"message_id": queued[0]})
     while time.perf_counter() - started < 300:

@@ -18,6 +18,7 @@ from services.console import pages as console
 from services.directory import service as directory
 from services.disclosures.api import router as disclosures_router
 from services.messaging import jobs as text_jobs
+from services.messaging.api import router as messaging_router
 from services.open311.api import router as open311_router
 from services.platform import audit
 from services.platform.accesslog import AccessLog
@@ -200,6 +201,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(recordings_router)
     app.include_router(appointments_router)
+    app.include_router(messaging_router)
     app.include_router(retention_router)
     app.include_router(privacy_router)
     app.include_router(reports_router)

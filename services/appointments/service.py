@@ -226,6 +226,10 @@ def book(
     )
 
 
+def get_appointment(session: Session, public_id: str) -> Appointment | None:
+    return session.scalar(select(Appointment).where(Appointment.public_id == public_id))
+
+
 def _live(session: Session, appointment: Appointment) -> ServiceRequest:
     if appointment.status == "cancelled":
         raise Problem(409, "Conflict", "The appointment is cancelled.")

@@ -42,7 +42,8 @@ from services.platform.context import AppContext, ContextDep
 from services.platform.errors import Problem
 from services.platform.params import RecordingSid
 from services.recordings.models import QaForm
-from services.reports.service import DateRange, call_report
+from services.reports import actions as reports
+from services.reports.service import DateRange
 from services.requests import catalogue
 from services.requests import service as requests
 from services.staff import sign_in
@@ -392,16 +393,7 @@ def dashboard_page(
     if first > last or (last - first).days >= dashboard.MAX_DAYS:
         error = f"Choose a start on or before the end, at most {dashboard.MAX_DAYS} days apart."
         first = last - timedelta(days=6)
-    with context.db.begin() as session:
-        rows = call_report(session, DateRange(first, last), by=by, tz=context.city_tz)
-        audit.record(
-            session,
-            actor=staff.actor,
-            action="reports.calls",
-            at=context.clock.now(),
-            object_type="report",
-            detail={"by": by, "start": first.isoformat(), "end": last.isoformat()},
-        )
+    rows = reports.call_dashboard(context, staff.actor, DateRange(first, last), by=by)
     keys = [row.key for row in rows]
     charts = [
         dashboard.bar_chart(

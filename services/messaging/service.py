@@ -126,6 +126,38 @@ def body_of(keyring: Keyring, message: TextMessage) -> str:
     return keyring.open(message.body_sealed, _place("body", message.idempotency_key))
 
 
+def texts_about(session: Session, appointment_id: int) -> list[TextMessage]:
+    """The texts queued about an appointment, oldest first."""
+    return list(
+        session.scalars(
+            select(TextMessage)
+            .where(TextMessage.appointment_id == appointment_id)
+            .order_by(TextMessage.id)
+        )
+    )
+
+
+def outbox(session: Session, *, before_id: int | None = None, limit: int = 50) -> list[TextMessage]:
+    """Texts sent or waiting, newest first; page on with ``before_id``."""
+    query = select(TextMessage).order_by(TextMessage.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(TextMessage.id < before_id)
+    return list(session.scalars(query))
+
+
+def ready(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
+    """Those of ``message_ids`` whose time has come (not held for quiet hours or later)."""
+    if not message_ids:
+        return []
+    return list(
+        session.scalars(
+            select(TextMessage.id).where(
+                TextMessage.id.in_(message_ids), TextMessage.not_before <= now
+            )
+        )
+    )
+
+
 def cancel_pending(
     session: Session, *, appointment_id: int, kinds: tuple[str, ...], now: datetime
 ) -> int:
@@ -224,6 +256,11 @@ def log_inbound(
         },
         conflict_columns=["message_sid"],
     )
+
+
+def inbound(session: Session, *, limit: int = 50) -> list[InboundText]:
+    """Texts callers sent, newest first."""
+    return list(session.scalars(select(InboundText).order_by(InboundText.id.desc()).limit(limit)))
 
 
 def inbound_sender(keyring: Keyring, text: InboundText) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.platform import ssn
 from services.platform.errors import InvalidField
 from services.recordings.models import QaEvaluation, QaForm, Recording
+from services.staff.models import StaffUser
 
 NA = "na"
 
@@ -163,3 +164,35 @@ def evaluate(
         recording.agent_id = agent_id
     session.flush()
     return evaluation, result
+
+
+def list_forms(session: Session, *, include_old: bool = False) -> list[QaForm]:
+    """QA forms by name and version: the versions in use, or every version."""
+    query = select(QaForm).order_by(QaForm.name, QaForm.version)
+    if not include_old:
+        query = query.where(QaForm.active.is_(True))
+    return list(session.scalars(query))
+
+
+def list_evaluations(
+    session: Session, *, agent_id: int | None = None, agent: str | None = None, limit: int = 200
+) -> list[QaEvaluation]:
+    """Evaluations newest first, of one agent (by id or username) or of everyone."""
+    query = select(QaEvaluation).order_by(QaEvaluation.id.desc()).limit(limit)
+    if agent_id is not None:
+        query = query.where(QaEvaluation.agent_id == agent_id)
+    elif agent is not None:
+        query = query.where(
+            QaEvaluation.agent_id
+            == select(StaffUser.id).where(StaffUser.username == agent.lower()).scalar_subquery()
+        )
+    return list(session.scalars(query))
+
+
+def get_evaluation(session: Session, evaluation_id: int) -> QaEvaluation | None:
+    return session.get(QaEvaluation, evaluation_id)
+
+
+def staff_named(session: Session, username: str) -> StaffUser | None:
+    """The staff account with ``username`` (case-insensitive), if any."""
+    return session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))

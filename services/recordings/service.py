@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ TWILIO_RANK = {
     "failed": 2,
 }
 WRAP_PURPOSE = "recording"
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,37 @@ def list_recordings(session: Session, query: RecordingFilter) -> list[Recording]
 
 def get_recording(session: Session, recording_sid: str) -> Recording | None:
     return session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+
+
+def evaluation_ids(session: Session, recording: Recording) -> list[int]:
+    """The ids of the QA evaluations of a recording, oldest first."""
+    return list(
+        session.scalars(
+            select(QaEvaluation.id)
+            .where(QaEvaluation.recording_id == recording.id)
+            .order_by(QaEvaluation.id)
+        )
+    )
+
+
+def byte_range(header: str | None, total: int) -> tuple[int, int] | None:
+    """The single byte range an HTTP Range header asks for (both ends included), or None
+    for the whole file. ValueError when the range lies outside ``total`` bytes."""
+    if not header:
+        return None
+    match = RANGE.match(header.strip())
+    if match is None or (not match[1] and not match[2]):
+        return None  # several ranges or nonsense: answer with the whole file
+    if not match[1]:
+        length = int(match[2])
+        if length == 0:
+            raise ValueError("empty suffix range")
+        return max(0, total - length), total - 1
+    start = int(match[1])
+    end = int(match[2]) if match[2] else total - 1
+    if start >= total or end < start:
+        raise ValueError("range outside the audio")
+    return start, min(end, total - 1)
 
 
 class NotPlayable(Exception):

@@ -291,6 +291,32 @@ def test_reschedule_and_cancel(
         client.post(f"/api/appointments/{appointment['id']}/cancel", headers=agent).status_code
         == 409
     )
+    with context.db() as session:
+        trail = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome)
+            .where(AuditEntry.object_id == appointment["id"])
+            .order_by(AuditEntry.seq)
+        ).all()
+    # the second cancellation changed nothing and is audited as the conflict it was
+    assert trail == [
+        ("appointment.book", "ok"),
+        ("appointment.reschedule", "ok"),
+        ("appointment.cancel", "ok"),
+        ("appointment.cancel", "conflict"),
+    ]
+
+
+def test_a_refused_booking_is_audited_without_the_number(
+    client: TestClient, agent: dict[str, str], context: AppContext
+) -> None:
+    refused = book(client, agent, new_request(client, agent), phone="+1 800 555 0199")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "phone"
+    with context.db() as session:
+        entry = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.request_id == refused.json()["request_id"])
+        ).one()
+    assert (entry.action, entry.outcome, entry.object_id) == ("appointment.book", "invalid", None)
+    assert "555" not in repr(entry.detail) and "0199" not in repr(entry.detail)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from services.recordings.models import Recording
 from tests.support import StaffFactory
 
@@ -225,3 +226,35 @@ def test_agents_see_only_their_own_evaluations(
         "/api/recordings", params={"agent": "ana", "qa_status": "scored"}, headers=supervisor
     ).json()
     assert [item["recording_sid"] for item in listed["items"]] == [recording_sid]
+
+
+def test_reading_an_evaluation_is_audited_and_another_agents_is_a_miss(
+    client: TestClient, staff: StaffFactory, recording_sid: str, context: AppContext
+) -> None:
+    supervisor = staff.headers("supervisor", "sam")
+    ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
+    anas = evaluate(client, supervisor, recording_sid, form["id"], answers).json()
+    own = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ana)
+    assert own.status_code == 200
+    refused = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ben)
+    assert refused.status_code == 404
+    read = client.get(f"/api/qa/evaluations/{anas['id']}", headers=supervisor)
+    assert read.status_code == 200
+    with context.db() as session:
+        entries = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "qa.evaluation_view")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(e.actor_name, e.outcome) for e in entries] == [
+        ("ana", "ok"),
+        ("ben", "not_found"),
+        ("sam", "ok"),
+    ]
+    assert {e.object_type for e in entries} == {"qa_evaluation"}
+    assert {e.object_id for e in entries} == {str(anas["id"])}
+    assert entries[1].request_id == refused.json()["request_id"]
+    assert entries[1].detail == {"another_agents": True, "status": 404}
+    assert entries[0].detail == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -280,14 +281,26 @@ def test_playback_seeks_with_ranges_and_is_audited(
     assert saved.headers["content-disposition"].startswith("attachment")
     assert rec_twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
     assert rec_twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
+    missing = "RE" + "0" * 32
+    assert (
+        rec_twilio.client.get(f"/api/recordings/{missing}/audio", headers=headers).status_code
+        == 404
+    )
     with rec_context.db() as session:
-        actions = session.scalars(
-            sa.select(AuditEntry.action)
+        entries = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome)
             .where(AuditEntry.object_id == rsid)
             .order_by(AuditEntry.seq)
         ).all()
-    # the full file, four ranges and the multi-range request; the 416 served nothing
-    assert actions.count("recording.play") == 6 and actions.count("recording.download") == 1
+        miss = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.object_id == missing)
+        ).all()
+    # the full file, four ranges and the multi-range request; the 416 served nothing and
+    # is audited as the refusal it was
+    assert entries.count(("recording.play", "ok")) == 6
+    assert entries.count(("recording.play", "invalid")) == 1
+    assert entries.count(("recording.download", "ok")) == 1
+    assert miss == [("recording.play", "not_found")]
 
 
 def test_agents_pause_and_resume_recording_on_a_live_call(
@@ -303,6 +316,41 @@ def test_agents_pause_and_resume_recording_on_a_live_call(
         call, recording_ref, form = fake_twilio.state["recording_updates"][-1]
         assert (call, recording_ref, form["Status"]) == (sid, "Twilio.CURRENT", status)
     assert fake_twilio.state["recording_updates"][0][2]["PauseBehavior"] == "skip"
+
+
+class RefusingSource:
+    """Twilio's recording side, answering every pause with a failure."""
+
+    def download(self, media_url: str) -> bytes:
+        raise MediaUnavailable("not in this test")
+
+    def delete(self, recording_sid: str) -> None:
+        raise MediaUnavailable("not in this test")
+
+    def set_paused(self, call_sid: str, paused: bool) -> None:
+        raise MediaUnavailable("Twilio answered 500")
+
+
+def test_a_pause_twilio_refuses_or_cannot_take_is_audited(
+    rec_client: TestClient, rec_context: AppContext, staff: StaffFactory
+) -> None:
+    headers = staff.headers("agent", "ana")
+    policy = rec_context.part(RecordingPolicy)
+    outcomes = {}
+    for status, source in ((502, RefusingSource()), (503, None)):
+        rec_context.parts.replace(replace(policy, source=source))
+        sid = call_sid()
+        response = rec_client.post(
+            f"/api/calls/{sid}/recording", json={"action": "pause"}, headers=headers
+        )
+        assert response.status_code == status
+        with rec_context.db() as session:
+            entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.object_id == sid)).one()
+        outcomes[status] = (entry.action, entry.outcome, entry.detail)
+    assert outcomes == {
+        502: ("recording.pause", "failed", {"status": 502}),
+        503: ("recording.pause", "failed", {"status": 503}),
+    }
 
 
 def test_recording_is_set_per_extension(rec_twilio: TwilioClient, staff: StaffFactory) -> None:

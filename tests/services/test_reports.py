@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.calls.models import Call
+from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
+from services.reports import actions as reports
 from services.reports.service import DateRange, offset_stretches
 from tests.support import StaffFactory, call_sid
 
@@ -305,6 +307,40 @@ def test_bad_ranges_are_refused_clearly(
     response = client.get("/api/reports/calls", params=params, headers=supervisor)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_refused_range_is_audited_as_invalid(
+    client: TestClient, supervisor: dict[str, str], context: AppContext
+) -> None:
+    params = {"start": "2026-11-17", "end": "2026-11-16", "by": "day"}
+    response = client.get("/api/reports/calls", params=params, headers=supervisor)
+    assert response.status_code == 422
+    with context.db() as session:
+        entry = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.request_id == response.json()["request_id"])
+        ).one()
+    assert (entry.action, entry.outcome, entry.object_id) == ("report.read", "invalid", "calls")
+    assert entry.detail == {
+        "start": "2026-11-17",
+        "end": "2026-11-16",
+        "published": False,
+        "format": "json",
+        "status": 422,
+    }
+
+
+def test_the_dashboard_reads_through_an_audited_action(
+    context: AppContext, known_calls: None
+) -> None:
+    sam = Actor(user_id=None, username="sam", role="supervisor", request_id="dash-1")
+    rows = reports.call_dashboard(context, sam, DateRange(MONDAY, TUESDAY), by="day")
+    assert [(row.key, row.calls) for row in rows] == [("2026-11-16", 7), ("2026-11-17", 2)]
+    with context.db() as session:
+        entry = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.request_id == "dash-1")
+        ).one()
+    assert (entry.action, entry.outcome, entry.object_type) == ("reports.calls", "ok", "report")
+    assert entry.detail == {"by": "day", "start": "2026-11-16", "end": "2026-11-17"}
 
 
 def test_agents_may_not_read_reports(client: TestClient, staff: StaffFactory) -> None:

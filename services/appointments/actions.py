@@ -1,0 +1,173 @@
+"""Appointments, one function per use case: each opens its unit of work, does the work
+through the service, leaves its audit entry (also for a miss or a refusal), and once it
+has committed hands the texts that are due to the sender. The staff API calls these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from services.appointments import service as appointments
+from services.appointments.models import Appointment
+from services.appointments.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    Preview,
+    PreviewIn,
+    RescheduleIn,
+)
+from services.messaging import actions as messaging
+from services.messaging import service as texts
+from services.messaging.schemas import TextOut
+from services.messaging.sending import Outbound
+from services.messaging.templates import Window, render
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
+from services.platform.errors import NotFound, Problem
+from services.requests.models import ServiceRequest
+
+
+def _city_time(context: AppContext, instant: datetime) -> datetime:
+    """An instant from the API: with an offset as given; without one, in the city's time."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=context.city_tz)
+    return instant
+
+
+def _found(session: Session, public_id: str) -> Appointment:
+    appointment = appointments.get_appointment(session, public_id)
+    if appointment is None:
+        raise NotFound("appointment")
+    return appointment
+
+
+def _out(context: AppContext, session: Session, appointment: Appointment) -> AppointmentOut:
+    request = session.get(ServiceRequest, appointment.request_id)
+    tz = context.city_tz
+    return AppointmentOut(
+        id=appointment.public_id,
+        request_id=request.public_id if request else "",
+        starts_at=appointment.starts_at.astimezone(tz),
+        ends_at=appointment.ends_at.astimezone(tz),
+        location=appointments.location_of(context.keyring, appointment),
+        department=appointment.department,
+        phone=appointments.phone_of(context.keyring, appointment),
+        language=appointment.language,
+        status=appointment.status,
+        consent_at=appointment.consent_at.astimezone(tz),
+        consent_call_sid=appointment.consent_call_sid,
+        texts=[
+            TextOut.of(message, context.keyring, tz)
+            for message in texts.texts_about(session, appointment.id)
+        ],
+    )
+
+
+def _staff_id(actor: Actor) -> int:
+    """Consent to texts is taken by a staff member, who is recorded with it."""
+    if actor.user_id is None:
+        raise Problem(403, "Forbidden", "Only a staff member may book an appointment.")
+    return actor.user_id
+
+
+def book(context: AppContext, actor: Actor, body: AppointmentIn) -> AppointmentOut:
+    """Book a visit for a request; the caller gets a confirmation text and a reminder.
+    InvalidField names a number that cannot take texts, a request that cannot be
+    reached, or a window that is not in the future."""
+    with unit_of_work(context, actor, "appointment.book", object_type="appointment") as work:
+        phone = appointments.mobile_number(
+            body.phone, context.region, line_type=context.part(Outbound).carrier.line_type
+        )
+        booking = appointments.Booking(
+            request_public_id=body.request_id,
+            starts_at=_city_time(context, body.starts_at),
+            ends_at=_city_time(context, body.ends_at),
+            location=body.location,
+            phone=phone,
+            language=body.language,
+            consent_call_sid=body.call_sid,
+            department=body.department,
+        )
+        appointment, queued = appointments.book(
+            work.session,
+            context.keyring,
+            booking,
+            booked_by=_staff_id(actor),
+            now=work.now,
+            policy=context.part(appointments.TextPolicy),
+        )
+        work.object_id = appointment.public_id
+        work.note(texts_queued=len(queued), consent_call=bool(body.call_sid))
+        result = _out(context, work.session, appointment)
+    messaging.send_due(context, queued)
+    return result
+
+
+def preview(context: AppContext, body: PreviewIn) -> Preview:
+    """The confirmation text the caller would get, before booking (nothing stored is
+    read, so nothing is audited)."""
+    policy = context.part(appointments.TextPolicy)
+    text = render(
+        "confirmation",
+        body.language,
+        city=policy.city,
+        number=body.request_id,
+        window=Window(_city_time(context, body.starts_at), _city_time(context, body.ends_at)),
+        place=body.location,
+        tz=policy.tz,
+    )
+    return Preview(text=text, characters=len(text))
+
+
+def read(context: AppContext, actor: Actor, public_id: str) -> AppointmentOut:
+    """An appointment and the texts about it."""
+    with unit_of_work(
+        context, actor, "appointment.view", object_type="appointment", object_id=public_id
+    ) as work:
+        return _out(context, work.session, _found(work.session, public_id))
+
+
+def reschedule(
+    context: AppContext, actor: Actor, public_id: str, body: RescheduleIn
+) -> AppointmentOut:
+    """Move the visit; the caller is told, and reminded at the new time. 409 for a
+    cancelled appointment."""
+    with unit_of_work(
+        context, actor, "appointment.reschedule", object_type="appointment", object_id=public_id
+    ) as work:
+        appointment = _found(work.session, public_id)
+        queued = appointments.reschedule(
+            work.session,
+            context.keyring,
+            appointment,
+            starts_at=_city_time(context, body.starts_at),
+            ends_at=_city_time(context, body.ends_at),
+            location=body.location,
+            now=work.now,
+            policy=context.part(appointments.TextPolicy),
+        )
+        result = _out(context, work.session, appointment)
+    messaging.send_due(context, queued)
+    return result
+
+
+def cancel(context: AppContext, actor: Actor, public_id: str) -> AppointmentOut:
+    """Cancel the visit; pending texts are withdrawn and the caller is told. 409 for an
+    appointment already cancelled."""
+    with unit_of_work(
+        context, actor, "appointment.cancel", object_type="appointment", object_id=public_id
+    ) as work:
+        appointment = _found(work.session, public_id)
+        queued = appointments.cancel(
+            work.session,
+            context.keyring,
+            appointment,
+            now=work.now,
+            policy=context.part(appointments.TextPolicy),
+        )
+        result = _out(context, work.session, appointment)
+    messaging.send_due(context, queued)
+    return result

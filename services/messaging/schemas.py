@@ -1,0 +1,58 @@
+"""Texts as the staff API shows them: the outbox and callers' replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from services.messaging import service as texts
+from services.messaging.models import TextMessage
+from storage.crypto import Keyring
+
+
+class TextOut(BaseModel):
+    id: int
+    kind: str
+    to: str
+    body: str
+    language: str
+    state: str
+    not_before: datetime
+    sent_at: datetime | None
+    twilio_status: str | None
+    error_code: str | None
+    failure: str | None
+    gateway: str | None
+
+    @classmethod
+    def of(cls, message: TextMessage, keyring: Keyring, tz: ZoneInfo) -> TextOut:
+        return cls(
+            id=message.id,
+            kind=message.kind,
+            to=texts.recipient(keyring, message),
+            body=texts.body_of(keyring, message),
+            language=message.language,
+            state=message.state,
+            not_before=message.not_before.astimezone(tz),
+            sent_at=message.sent_at.astimezone(tz) if message.sent_at else None,
+            twilio_status=message.twilio_status,
+            error_code=message.error_code,
+            failure=message.failure,
+            gateway=message.gateway,
+        )
+
+
+class Outbox(BaseModel):
+    items: list[TextOut]
+    next_before_id: int | None
+
+
+class InboundOut(BaseModel):
+    id: int
+    sender: str
+    body: str
+    keyword: str | None
+    received_at: datetime
+    earlier_requests: list[str] = Field(description="The sender's earlier requests, by number")

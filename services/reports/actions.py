@@ -1,0 +1,87 @@
+"""Reports, one function per use case: each reads its aggregates in its unit of work and
+leaves its audit entry (also when the range is refused). The staff API and the console's
+dashboard call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.platform.actions import Work, unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
+from services.reports import service as reports
+from services.reports.schemas import (
+    CallReport,
+    CallReportQuery,
+    CallRowOut,
+    ReportQuery,
+    RequestReport,
+    RequestRowOut,
+)
+
+
+def _asked(work: Work, query: ReportQuery, **extra: Any) -> None:
+    work.note(
+        start=query.start.isoformat(),
+        end=query.end.isoformat(),
+        published=query.published,
+        format=query.format,
+    )
+    work.note(**extra)
+
+
+def call_report(context: AppContext, actor: Actor, query: CallReportQuery) -> CallReport:
+    """Calls (the caller's leg), answered, abandoned and average handle time by local hour
+    of the day, local date or extension. InvalidField for a range that runs backwards or
+    is too long; published reports withhold small cells."""
+    with unit_of_work(
+        context, actor, "report.read", object_type="report", object_id="calls"
+    ) as work:
+        _asked(work, query)
+        period = reports.DateRange.checked(query.start, query.end)
+        threshold = context.part(reports.Publication).min_cell if query.published else None
+        found = reports.call_report(
+            work.session, period, by=query.by, tz=context.city_tz, suppress_below=threshold
+        )
+        work.note(rows=len(found), by=query.by)
+        return CallReport(
+            by=query.by,
+            start=query.start,
+            end=query.end,
+            published=query.published,
+            suppressed_below=threshold,
+            rows=[CallRowOut(**vars(row)) for row in found],
+        )
+
+
+def request_report(context: AppContext, actor: Actor, query: ReportQuery) -> RequestReport:
+    """Service requests filed on the local dates asked for (anonymous ones too), by
+    service and current status. InvalidField for a range that runs backwards or is too
+    long; published reports withhold small cells."""
+    with unit_of_work(
+        context, actor, "report.read", object_type="report", object_id="requests"
+    ) as work:
+        _asked(work, query)
+        period = reports.DateRange.checked(query.start, query.end)
+        threshold = context.part(reports.Publication).min_cell if query.published else None
+        found = reports.request_report(
+            work.session, period, tz=context.city_tz, suppress_below=threshold
+        )
+        work.note(rows=len(found))
+        return RequestReport(
+            start=query.start,
+            end=query.end,
+            published=query.published,
+            suppressed_below=threshold,
+            rows=[RequestRowOut(**vars(row)) for row in found],
+        )
+
+
+def call_dashboard(
+    context: AppContext, actor: Actor, period: reports.DateRange, *, by: reports.Grouping
+) -> list[reports.CallRow]:
+    """The console dashboard's call figures for ``period`` (already checked by the page),
+    unsuppressed: staff who may read reports see internal figures."""
+    with unit_of_work(context, actor, "reports.calls", object_type="report") as work:
+        work.note(by=by, start=period.start.isoformat(), end=period.end.isoformat())
+        return reports.call_report(work.session, period, by=by, tz=context.city_tz)
