@@ -14,7 +14,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from services.app.factory import bootstrap, build_context, create_app
-from services.open311 import api_keys as open311_keys
+from services.open311 import actions as open311_actions
 from services.platform import audit, key_rotation
 from services.platform.context import AppContext
 from services.platform.errors import Problem
@@ -134,48 +134,23 @@ def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        key, row = open311_keys.issue_key(session, name=args.name, now=now)
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="config.open311_key_issue",
-            at=now,
-            object_type="open311_key",
-            object_id=str(row.id),
-            detail={"via": "cli"},
-        )
-    print(key)
+    issued = open311_actions.issue_key(_context(settings), audit.SYSTEM, name=args.name, via="cli")
+    print(issued.key)
     return 0
 
 
 def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
-    context = _context(settings)
-    with context.db() as session:
-        for row in open311_keys.list_keys(session):
-            state = "revoked" if row.revoked_at else "active"
-            print(f"{row.id:>5}  {row.name:<40} {state}")
+    for key in open311_actions.list_keys(_context(settings)):
+        state = "revoked" if key.revoked else "active"
+        print(f"{key.id:>5}  {key.name:<40} {state}")
     return 0
 
 
 def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        if not open311_keys.revoke_key(session, key_id=args.id, now=now):
-            print("error: no Open311 key with that id", file=sys.stderr)
-            return 2
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="config.open311_key_revoke",
-            at=now,
-            object_type="open311_key",
-            object_id=str(args.id),
-            detail={"via": "cli"},
-        )
+    try:
+        open311_actions.revoke_key(_context(settings), audit.SYSTEM, args.id, via="cli")
+    except Problem as error:
+        return _refused(error)
     print(f"revoked Open311 key {args.id}")
     return 0
 
