@@ -16,6 +16,10 @@ from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound
 from services.platform.phones import InvalidPhoneNumber, normalise
 
+# A call still ringing (not ended) is one that started at most this long ago: a leg whose
+# end never reached us is not popped forever.
+RINGING_WINDOW = timedelta(minutes=15)
+
 
 def _out(context: AppContext, call: Call) -> CallOut:
     return CallOut.of(call, context.keyring, context.city_tz)
@@ -70,12 +74,11 @@ def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:
         return _out(context, call)
 
 
-def ringing_call_sids(context: AppContext, *, extension: str, window: timedelta) -> list[str]:
-    """The CallSids of callers' legs ringing on ``extension`` now (started within
-    ``window``, not ended), oldest first. Only identifiers: each screen pop that shows a
-    call's caller is its own audited act."""
+def ringing_call_sids(context: AppContext, *, extension: str) -> list[str]:
+    """The CallSids of callers' legs ringing on ``extension`` now, oldest first. Only
+    identifiers: each screen pop that shows a call's caller is its own audited act."""
     with context.db() as session:
-        since = context.clock.now() - window
+        since = context.clock.now() - RINGING_WINDOW
         return [
             call.call_sid
             for call in service.ringing_calls(session, extension=extension, since=since)

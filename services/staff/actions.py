@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
+from services.platform.auth import Refusal
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound, Problem
 from services.platform.roles import Role
@@ -167,6 +168,20 @@ def sign_out(context: AppContext, actor: Actor, session_id: int) -> None:
         context, actor, "auth.sign_out", object_type="staff_session", object_id=str(session_id)
     ) as work:
         sessions.sign_out(work.session, session_id=session_id, now=work.now)
+
+
+def sign_out_by_form(
+    context: AppContext, token: str | None, *, csrf_token: str, request_id: str | None
+) -> None:
+    """Sign out from the console's form: the session the cookie holds ends, when the form
+    carries that session's CSRF token (Refusal otherwise). No session: nothing to end."""
+    found = session_of(context, token)
+    if found is None or token is None:
+        return
+    if not sessions.csrf_matches(context.keyring, token, csrf_token):
+        raise Refusal(403, "csrf", "The form lacks this session's CSRF token; reload the page.")
+    actor = Actor(found.user_id, found.username, found.role.value, request_id)
+    sign_out(context, actor, found.session_id)
 
 
 def begin_totp(context: AppContext, actor: Actor, user_id: int) -> TotpEnrolment:
