@@ -113,6 +113,7 @@ def sign_in(
                 locked_now=locked,
             )
         else:
+            # Signed in: the entry names who, and the session they now hold.
             work.actor = Actor(signed.user_id, signed.username, signed.role.value, request_id)
             work.object_type, work.object_id = "staff_session", str(signed.session_id)
             work.note(second_factor_pending=signed.second_factor_pending)
