@@ -11,17 +11,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from services.app.factory import bootstrap, build_context, create_app
-from services.open311 import api_keys as open311_keys
+from services.open311 import actions as open311_actions
 from services.platform import audit, key_rotation
 from services.platform.context import AppContext
+from services.platform.errors import Problem
 from services.platform.observability import configure_logging
 from services.platform.personal_data import Registry
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.retention import actions as retention_actions
-from services.staff import service as staff
+from services.staff import actions as staff_actions
+from services.staff.schemas import NewStaff
 from storage import migrate
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
 from telephony.simulate import run_simulation
@@ -68,6 +71,19 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _refused(error: Problem | ValidationError) -> int:
+    """Say why a command was refused, on stderr, and give the exit status for it."""
+    if isinstance(error, ValidationError):
+        message = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+    else:
+        message = error.detail or error.title
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     if args.password_stdin:
         password: str | None = sys.stdin.readline().rstrip("\r\n")
@@ -75,131 +91,67 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
     else:
         password = None  # an account that signs in with API tokens only
-    context = _context(settings)
-    now = context.clock.now()
     try:
-        with context.db.begin() as session:
-            user = staff.create_user(
-                session, username=args.name, role=Role(args.role), password=password, now=now
-            )
-            audit.record(
-                session,
-                actor=audit.SYSTEM,
-                action="staff.create",
-                at=now,
-                object_type="staff_user",
-                object_id=str(user.id),
-                detail={"role": user.role, "via": "cli"},
-            )
-    except staff.StaffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"added {user.username} ({user.role})")
+        new = NewStaff(username=args.name, role=Role(args.role), password=password)
+        user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
+    except (Problem, ValidationError) as error:
+        return _refused(error)
+    print(f"added {user.username} ({user.role.value})")
     return 0
 
 
 def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
     try:
-        with context.db.begin() as session:
-            token, row = staff.issue_token(session, username=args.name, days=args.days, now=now)
-            audit.record(
-                session,
-                actor=audit.SYSTEM,
-                action="token.issue",
-                at=now,
-                object_type="api_token",
-                object_id=str(row.id),
-                detail={"user_id": row.user_id, "days": args.days, "via": "cli"},
-            )
-    except staff.StaffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(token)
+        issued = staff_actions.issue_token(
+            _context(settings), audit.SYSTEM, username=args.name, days=args.days, via="cli"
+        )
+    except Problem as error:
+        return _refused(error)
+    print(issued.token)
     return 0
 
 
 def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
-    with context.db() as session:
-        rows = staff.list_tokens(session, username=args.name)
+    tokens = staff_actions.list_tokens(context, audit.SYSTEM, username=args.name, via="cli")
     now = context.clock.now()
     print(f"{'id':>5}  {'user':<20} {'label':<12} {'expires':<25} state")
-    for token, username in rows:
+    for token in tokens.items:
         state = (
             "revoked" if token.revoked_at else "expired" if token.expires_at <= now else "active"
         )
-        expires = token.expires_at.astimezone(settings.city_tz).isoformat(timespec="minutes")
-        print(f"{token.id:>5}  {username:<20} {token.label:<12} {expires:<25} {state}")
+        expires = token.expires_at.astimezone(context.city_tz).isoformat(timespec="minutes")
+        print(f"{token.id:>5}  {token.username:<20} {token.label:<12} {expires:<25} {state}")
     return 0
 
 
 def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
     try:
-        with context.db.begin() as session:
-            token = staff.revoke_token(session, token_id=args.id, now=now)
-            audit.record(
-                session,
-                actor=audit.SYSTEM,
-                action="token.revoke",
-                at=now,
-                object_type="api_token",
-                object_id=str(token.id),
-                detail={"user_id": token.user_id, "via": "cli"},
-            )
-    except staff.StaffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        staff_actions.revoke_token(_context(settings), audit.SYSTEM, args.id, via="cli")
+    except Problem as error:
+        return _refused(error)
     print(f"revoked token {args.id}")
     return 0
 
 
 def cmd_open311_issue(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        key, row = open311_keys.issue_key(session, name=args.name, now=now)
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="config.open311_key_issue",
-            at=now,
-            object_type="open311_key",
-            object_id=str(row.id),
-            detail={"via": "cli"},
-        )
-    print(key)
+    issued = open311_actions.issue_key(_context(settings), audit.SYSTEM, name=args.name, via="cli")
+    print(issued.key)
     return 0
 
 
 def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
-    context = _context(settings)
-    with context.db() as session:
-        for row in open311_keys.list_keys(session):
-            state = "revoked" if row.revoked_at else "active"
-            print(f"{row.id:>5}  {row.name:<40} {state}")
+    for key in open311_actions.list_keys(_context(settings)):
+        state = "revoked" if key.revoked else "active"
+        print(f"{key.id:>5}  {key.name:<40} {state}")
     return 0
 
 
 def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        if not open311_keys.revoke_key(session, key_id=args.id, now=now):
-            print("error: no Open311 key with that id", file=sys.stderr)
-            return 2
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="config.open311_key_revoke",
-            at=now,
-            object_type="open311_key",
-            object_id=str(args.id),
-            detail={"via": "cli"},
-        )
+    try:
+        open311_actions.revoke_key(_context(settings), audit.SYSTEM, args.id, via="cli")
+    except Problem as error:
+        return _refused(error)
     print(f"revoked Open311 key {args.id}")
     return 0
 

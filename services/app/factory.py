@@ -16,6 +16,7 @@ from services.audit.api import router as audit_router
 from services.calls.api import router as calls_router
 from services.console import pages as console
 from services.directory import service as directory
+from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
@@ -200,6 +201,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(requests_router)
     app.include_router(open311_router)
     app.include_router(recordings_router)
+    app.include_router(directory_router)
     app.include_router(appointments_router)
     app.include_router(messaging_router)
     app.include_router(retention_router)

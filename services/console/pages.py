@@ -21,13 +21,12 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from services.calls import service as calls
+from services.calls import actions as call_actions
 from services.console import dashboard, navigation
 from services.console.navigation import Page
-from services.directory.models import Extension
+from services.directory import actions as directory_actions
 from services.platform import audit
 from services.platform.auth import (
     SESSION_COOKIE,
@@ -35,27 +34,27 @@ from services.platform.auth import (
     Refusal,
     Staff,
     allows,
+    audit_refusal,
     authenticate,
     require,
 )
 from services.platform.context import AppContext, ContextDep
-from services.platform.errors import Problem
+from services.platform.errors import NotFound, Problem
 from services.platform.params import RecordingSid
-from services.recordings.models import QaForm
+from services.recordings import actions as recording_actions
 from services.reports import actions as reports
 from services.reports.service import DateRange
-from services.requests import catalogue
-from services.requests import service as requests
+from services.requests import actions as request_actions
+from services.requests.schemas import RingingCallOut
+from services.staff import actions as staff_actions
 from services.staff import sign_in
-from services.staff.models import StaffUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 # The screen pop polls the database (any web process may hold the agent's stream) for
-# calls on the agent's extension that started this recently and have not ended.
-RINGING_WINDOW = timedelta(minutes=15)
+# calls ringing on the agent's extension.
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 
@@ -130,16 +129,7 @@ def render(
 
 
 def _second_factor_pending(request: Request, context: AppContext) -> bool:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return False
-    with context.db.begin() as session:
-        found = sign_in.identify_by_session(
-            session,
-            cookie,
-            now=context.clock.now(),
-            policy=context.part(sign_in.SessionPolicy),
-        )
+    found = staff_actions.session_of(context, request.cookies.get(SESSION_COOKIE))
     return found is not None and found.second_factor_pending
 
 
@@ -229,45 +219,18 @@ def sign_out(
     request: Request, context: ContextDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     """End the session from the console's sign-out form, which carries the CSRF token."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        found = (
-            sign_in.identify_by_session(
-                session, cookie, now=now, policy=context.part(sign_in.SessionPolicy)
-            )
-            if cookie
-            else None
+    request_id = request.state.request_id
+    try:
+        staff_actions.sign_out_by_form(
+            context,
+            request.cookies.get(SESSION_COOKIE),
+            csrf_token=csrf_token,
+            request_id=request_id,
         )
-        if found is not None and not sign_in.csrf_matches(
-            context.keyring, cookie or "", csrf_token
-        ):
-            audit.record(
-                session,
-                actor=audit.Actor(None, None, None, request.state.request_id),
-                action="access.denied",
-                at=now,
-                outcome="denied",
-                detail={
-                    "reason": "csrf",
-                    "permission": "session",
-                    "method": "POST",
-                    "route": "/console/sign-out",
-                },
-            )
-            raise PageRefused(403, "The form lacks this session's CSRF token; reload the page.")
-        if found is not None:
-            sign_in.sign_out(session, session_id=found.session_id, now=now)
-            audit.record(
-                session,
-                actor=audit.Actor(
-                    found.user_id, found.username, found.role.value, request.state.request_id
-                ),
-                action="auth.sign_out",
-                at=now,
-                object_type="staff_session",
-                object_id=str(found.session_id),
-            )
+    except Refusal as refusal:
+        anonymous = audit.Actor(None, None, None, request_id)
+        audit_refusal(context, anonymous, request, refusal.reason, "session")
+        raise PageRefused(refusal.status, refusal.detail) from None
     response = RedirectResponse("/console/sign-in?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=context.city.https, samesite="strict")
     return response
@@ -317,18 +280,16 @@ _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.j
 
 
 def _extensions(context: AppContext) -> dict[str, Any]:
-    with context.db() as session:
-        return {"extensions": list(session.scalars(select(Extension).order_by(Extension.position)))}
+    return {"extensions": directory_actions.list_extensions(context)}
 
 
 def _active_services(context: AppContext) -> dict[str, Any]:
-    with context.db() as session:
-        return {"services": [s for s in catalogue.list_services(session) if s.active]}
+    return {"services": request_actions.list_services(context)}
 
 
 def _all_services(context: AppContext) -> dict[str, Any]:
-    with context.db() as session:
-        return {"services": catalogue.list_services(session)}
+    # Retired services too: the administrator offers them again from this page.
+    return {"services": request_actions.list_services(context, include_inactive=True)}
 
 
 _simple_page(
@@ -350,19 +311,6 @@ def recording_page(
     context: ContextDep,
 ) -> HTMLResponse:
     """One recording: the player, talk and silence per channel, and the QA form."""
-    with context.db() as session:
-        forms = list(
-            session.scalars(select(QaForm).where(QaForm.active.is_(True)).order_by(QaForm.name))
-        )
-        form_views = [
-            {
-                "id": form.id,
-                "name": form.name,
-                "version": form.version,
-                "sections": form.definition["sections"],
-            }
-            for form in forms
-        ]
     return render(
         request,
         context,
@@ -371,7 +319,7 @@ def recording_page(
         title="Recording",
         scripts=("player.js",),
         recording_sid=recording_sid,
-        forms=form_views,
+        forms=recording_actions.list_forms(context),
     )
 
 
@@ -432,64 +380,46 @@ def dashboard_page(
 # -- the screen pop --------------------------------------------------------------------
 
 
-def _agent_extension(context: AppContext, user_id: int) -> str | None:
-    with context.db() as session:
-        return session.scalar(select(StaffUser.extension).where(StaffUser.id == user_id))
+def _ring(pop: RingingCallOut) -> dict[str, Any]:
+    """A ``ring`` event as live.js reads it: the call, and a line per earlier request."""
+    return {
+        "event": "ring",
+        "call_sid": pop.call_sid,
+        "extension": pop.extension,
+        "started_at": pop.started_at.isoformat(),
+        "caller_withheld": pop.caller_withheld,
+        "from_number": pop.from_number,
+        "requests": [
+            {
+                "id": earlier.id,
+                "service_code": earlier.service_code,
+                "status": earlier.status,
+                "address": earlier.address,
+                "description": earlier.description[:200],
+                "created_at": earlier.created_at.isoformat(),
+            }
+            for earlier in pop.items
+        ],
+    }
 
 
 def _ringing(
     context: AppContext, staff: Staff, extension: str, shown: set[str]
 ) -> list[dict[str, Any]]:
-    """New ringing calls on the extension with their screen pops (audited as the API
-    audits them), and an ``ended`` marker for shown calls that are no longer ringing."""
-    now = context.clock.now()
-    region = context.region
-    events: list[dict[str, Any]] = []
-    with context.db.begin() as session:
-        live = calls.ringing_calls(session, extension=extension, since=now - RINGING_WINDOW)
-        live_sids = {call.call_sid for call in live}
-        for call_sid in sorted(shown - live_sids):
-            events.append({"event": "ended", "call_sid": call_sid})
-        for call in live:
-            if call.call_sid in shown:
-                continue
-            pop = requests.screen_pop(session, context.keyring, call.call_sid, region=region)
-            found = pop.requests if pop is not None else []
-            withheld = pop.withheld if pop is not None else call.caller_withheld
-            audit.record(
-                session,
-                actor=staff.actor,
-                action="call.screen_pop",
-                at=now,
-                object_type="call",
-                object_id=call.call_sid,
-                detail={"results": len(found), "via": "console"},
-            )
-            events.append(
-                {
-                    "event": "ring",
-                    "call_sid": call.call_sid,
-                    "extension": call.extension,
-                    "started_at": call.started_at.astimezone(context.city_tz).isoformat(),
-                    "caller_withheld": withheld,
-                    "from_number": None
-                    if withheld
-                    else calls.party_number(context.keyring, call, "from"),
-                    "requests": [
-                        {
-                            "id": found_request.public_id,
-                            "service_code": found_request.service_code,
-                            "status": found_request.status,
-                            "address": found_request.address,
-                            "description": (found_request.description or "")[:200],
-                            "created_at": found_request.created_at.astimezone(
-                                context.city_tz
-                            ).isoformat(),
-                        }
-                        for found_request in found
-                    ],
-                }
-            )
+    """New ringing calls on the extension with their screen pops (each audited as the
+    API audits it), and an ``ended`` marker for shown calls that are no longer ringing."""
+    live = call_actions.ringing_call_sids(context, extension=extension)
+    events: list[dict[str, Any]] = [
+        {"event": "ended", "call_sid": call_sid} for call_sid in sorted(shown - set(live))
+    ]
+    for call_sid in live:
+        if call_sid in shown:
+            continue
+        try:
+            pop = request_actions.pop_ringing_call(context, staff.actor, call_sid)
+        except NotFound:
+            continue  # gone since it was seen ringing (the miss is audited)
+        events.append(_ring(pop))
     return events
 
 
@@ -506,7 +436,7 @@ async def screen_pop_events(
     """Server-sent events for the agent's extension: ``ring`` with the caller's earlier
     requests (or a withheld number), ``ended`` when the call is over. Without
     ``Accept: text/event-stream`` the calls ringing now are answered once, as JSON."""
-    extension = await run_in_threadpool(_agent_extension, context, staff.user_id)
+    extension = await run_in_threadpool(staff_actions.agent_extension, context, staff.user_id)
     if "text/event-stream" not in request.headers.get("accept", ""):
         events = (
             await run_in_threadpool(_ringing, context, staff, extension, set()) if extension else []

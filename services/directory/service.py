@@ -92,6 +92,16 @@ def menu(session: Session) -> list[MenuEntry]:
     return [_entry(row) for row in rows]
 
 
+def extensions(session: Session) -> list[Extension]:
+    """Every extension, enabled or not, in the order the IVR reads them."""
+    return list(session.scalars(select(Extension).order_by(Extension.position)))
+
+
+def get_extension(session: Session, digits: str) -> Extension | None:
+    """The extension reached with ``digits``, enabled or not."""
+    return session.scalar(select(Extension).where(Extension.digits == digits))
+
+
 def find(session: Session, digits: str) -> MenuEntry | None:
     row = session.scalar(
         select(Extension).where(Extension.digits == digits, Extension.enabled.is_(True))

@@ -1,4 +1,5 @@
-"""Open311 GeoReport v2 under /open311/v2, in JSON and XML.
+"""Open311 GeoReport v2 under /open311/v2, in JSON and XML: routes that parse, call the
+action, and answer in the specification's format.
 
 Parameters are read by hand rather than by FastAPI so that every error, whatever its
 cause, is answered in the specification's own format. Public responses never carry a
@@ -9,37 +10,24 @@ emails, SSN-like numbers and the contact's name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
-from services.open311 import api_keys as keys
+from services.open311 import actions
 from services.open311.render import FORMATS, Open311Error, error_response, respond, respond_object
-from services.platform import audit
-from services.platform.context import AppContext
+from services.open311.service import MAX_RESULTS, RequestQuery
+from services.platform.context import ContextDep
 from services.platform.errors import Problem
 from services.platform.ratelimit import rate_limit
-from services.requests import catalogue
-from services.requests import service as requests
-from services.requests.models import ServiceRequest, ServiceType
+from services.requests.service import ContactDetails, NewRequest
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-22T00:00:00Z"
-DEFAULT_DAYS = 90
-MAX_RESULTS = 1000
 DEFAULT_PAGE_SIZE = 100
 READS = Depends(rate_limit("open311-read", limit=300, per_seconds=60))
 WRITES = Depends(rate_limit("open311-write", limit=30, per_seconds=60))
-
-
-def _context(request: Request) -> AppContext:
-    context: AppContext = request.app.state.context
-    return context
 
 
 def _format(fmt: str) -> str:
@@ -48,112 +36,50 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-def _answer(fmt: str, produce: Callable[[], Response]) -> Response:
+def _error(problem: Problem, missing: str) -> Open311Error:
+    """A refusal from an action, in GeoReport's words: the field at fault and why."""
+    if problem.status == 404:
+        return Open311Error(404, missing)
+    if problem.errors:
+        field = str(problem.errors[0].get("field", "")).replace("contact.", "")
+        message = problem.errors[0].get("message", problem.detail or "is not valid")
+        return Open311Error(400, f"{field} {message}".strip())
+    status = problem.status if problem.status == 403 else 400
+    return Open311Error(status, problem.detail or problem.title)
+
+
+def _answer(fmt: str, produce: Callable[[], Response], *, missing: str = "not found") -> Response:
     try:
         _format(fmt)
         return produce()
     except Open311Error as error:
         return error_response(fmt, error)
-
-
-def _local(context: AppContext, instant: datetime | None) -> str | None:
-    return None if instant is None else instant.astimezone(context.city_tz).isoformat()
-
-
-def _service_item(service: ServiceType) -> dict[str, Any]:
-    return {
-        "service_code": service.code,
-        "service_name": service.name,
-        "description": service.description,
-        "metadata": False,
-        "type": "realtime",
-        "keywords": service.keywords,
-        "group": service.group,
-    }
-
-
-def _request_item(
-    context: AppContext, request: ServiceRequest, services: dict[str, ServiceType]
-) -> dict[str, Any]:
-    service = services.get(request.service_code)
-    return {
-        "service_request_id": request.public_id,
-        "status": "closed" if request.status == "closed" else "open",
-        "status_notes": request.status_notes,
-        "service_name": service.name if service else None,
-        "service_code": request.service_code,
-        "description": requests.public_description(context.keyring, request, context.region),
-        "agency_responsible": service.department if service else None,
-        "service_notice": None,
-        "requested_datetime": _local(context, request.created_at),
-        "updated_datetime": _local(context, request.updated_at),
-        "expected_datetime": None,
-        "address": request.address,
-        "address_id": None,
-        "zipcode": None,
-        "lat": request.lat,
-        "long": request.long,
-        "media_url": None,
-    }
-
-
-def _services_by_code(session: Session) -> dict[str, ServiceType]:
-    return {
-        service.code: service for service in catalogue.list_services(session, include_inactive=True)
-    }
+    except Problem as problem:
+        return error_response(fmt, _error(problem, missing))
 
 
 @router.get("/discovery.{fmt}", dependencies=[READS])
-def discovery(fmt: str, request: Request) -> Response:
+def discovery(fmt: str, context: ContextDep) -> Response:
     """Where this endpoint is and what it speaks."""
-    context = _context(request)
-
-    def produce() -> Response:
-        body = {
-            "changeset": CHANGESET,
-            "contact": f"{context.city.name} 311",
-            "key_service": "Ask the city's 311 office for an API key to submit requests.",
-            "endpoints": [
-                {
-                    "specification": SPECIFICATION,
-                    "url": f"{context.city.public_url}/open311/v2",
-                    "changeset": CHANGESET,
-                    "type": "production",
-                    "formats": list(FORMATS.values()),
-                }
-            ],
-        }
-        return respond_object(fmt, "discovery", body)
-
-    return _answer(fmt, produce)
+    return _answer(fmt, lambda: respond_object(fmt, "discovery", actions.discovery(context)))
 
 
 @router.get("/services.{fmt}", dependencies=[READS])
-def service_list(fmt: str, request: Request) -> Response:
+def service_list(fmt: str, context: ContextDep) -> Response:
     """The services a request can be filed for."""
-    context = _context(request)
-
-    def produce() -> Response:
-        with context.db() as session:
-            items = [_service_item(service) for service in catalogue.list_services(session)]
-        return respond(fmt, "services", "service", items)
-
-    return _answer(fmt, produce)
+    return _answer(fmt, lambda: respond(fmt, "services", "service", actions.list_services(context)))
 
 
 @router.get("/services/{code}.{fmt}", dependencies=[READS])
-def service_definition(code: str, fmt: str, request: Request) -> Response:
+def service_definition(code: str, fmt: str, context: ContextDep) -> Response:
     """A service's extra attributes (none here: every service takes a description)."""
-    context = _context(request)
-
-    def produce() -> Response:
-        with context.db() as session:
-            service = catalogue.get_service(session, code)
-        if service is None or not service.active:
-            raise Open311Error(404, "service_code not found")
-        return respond_object(fmt, "service_definition", {"service_code": code, "attributes": []})
-
-    return _answer(fmt, produce)
+    return _answer(
+        fmt,
+        lambda: respond_object(
+            fmt, "service_definition", actions.service_definition(context, code)
+        ),
+        missing="service_code not found",
+    )
 
 
 def _parse_time(name: str, value: str | None) -> datetime | None:
@@ -176,88 +102,68 @@ def _positive(name: str, value: str | None, default: int, most: int) -> int:
     return int(value)
 
 
-@router.get("/requests.{fmt}", dependencies=[READS])
-def request_list(fmt: str, request: Request) -> Response:
-    """Requests, newest first, filtered as GeoReport v2 defines (last 90 days by default)."""
-    context = _context(request)
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(part for part in (value or "").split(",") if part)
+
+
+def _request_query(request: Request) -> RequestQuery:
+    """GeoReport's filters from the query string; by ids, the rest is not read."""
     query = request.query_params
-
-    def produce() -> Response:
-        statement = select(ServiceRequest)
-        ids = [part for part in (query.get("service_request_id") or "").split(",") if part]
-        if ids:
-            statement = statement.where(ServiceRequest.public_id.in_(ids[:MAX_RESULTS]))
-        else:
-            start = _parse_time("start_date", query.get("start_date"))
-            end = _parse_time("end_date", query.get("end_date"))
-            now = context.clock.now()
-            if start is None:
-                start = (end or now) - timedelta(days=DEFAULT_DAYS)
-            statement = statement.where(ServiceRequest.created_at >= start.astimezone(UTC))
-            if end is not None:
-                statement = statement.where(ServiceRequest.created_at <= end.astimezone(UTC))
-            codes = [part for part in (query.get("service_code") or "").split(",") if part]
-            if codes:
-                statement = statement.where(ServiceRequest.service_code.in_(codes))
-            statuses = [part for part in (query.get("status") or "").split(",") if part]
-            if any(status not in ("open", "closed") for status in statuses):
-                raise Open311Error(400, "status must be open or closed")
-            if statuses == ["open"]:
-                statement = statement.where(ServiceRequest.status != "closed")
-            elif statuses == ["closed"]:
-                statement = statement.where(ServiceRequest.status == "closed")
-        page = _positive("page", query.get("page"), 1, 10_000)
-        size = _positive("page_size", query.get("page_size"), DEFAULT_PAGE_SIZE, MAX_RESULTS)
-        statement = (
-            statement.options(selectinload(ServiceRequest.contact))
-            .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
-        )
-        with context.db() as session:
-            services = _services_by_code(session)
-            items = [_request_item(context, row, services) for row in session.scalars(statement)]
-        return respond(fmt, "service_requests", "request", items)
-
-    return _answer(fmt, produce)
+    page = _positive("page", query.get("page"), 1, 10_000)
+    size = _positive("page_size", query.get("page_size"), DEFAULT_PAGE_SIZE, MAX_RESULTS)
+    ids = _listed(query.get("service_request_id"))
+    if ids:
+        return RequestQuery(ids=ids, page=page, size=size)
+    statuses = _listed(query.get("status"))
+    if any(status not in ("open", "closed") for status in statuses):
+        raise Open311Error(400, "status must be open or closed")
+    return RequestQuery(
+        start=_parse_time("start_date", query.get("start_date")),
+        end=_parse_time("end_date", query.get("end_date")),
+        service_codes=_listed(query.get("service_code")),
+        statuses=statuses,
+        page=page,
+        size=size,
+    )
 
 
-@router.get("/requests/{public_id}.{fmt}", dependencies=[READS])
-def request_detail(public_id: str, fmt: str, request: Request) -> Response:
-    """One request, as a list of one."""
-    context = _context(request)
-
-    def produce() -> Response:
-        with context.db() as session:
-            row = requests.get_request(session, public_id[:32])
-            if row is None:
-                raise Open311Error(404, "service_request_id not found")
-            item = _request_item(context, row, _services_by_code(session))
-        return respond(fmt, "service_requests", "request", [item])
-
-    return _answer(fmt, produce)
-
-
-@router.get("/tokens/{token}.{fmt}", dependencies=[READS])
-def token_lookup(token: str, fmt: str, request: Request) -> Response:
-    """The request a submission token became."""
-    context = _context(request)
-
-    def produce() -> Response:
-        with context.db() as session:
-            row = session.scalar(
-                select(ServiceRequest).where(ServiceRequest.open311_token == token[:40])
-            )
-        if row is None:
-            raise Open311Error(404, "token not found")
-        return respond(
+@router.get("/requests.{fmt}", dependencies=[READS])
+def request_list(fmt: str, request: Request, context: ContextDep) -> Response:
+    """Requests, newest first, filtered as GeoReport v2 defines (last 90 days by default)."""
+    return _answer(
+        fmt,
+        lambda: respond(
             fmt,
             "service_requests",
             "request",
-            [{"service_request_id": row.public_id, "token": token}],
+            actions.list_requests(context, _request_query(request)),
+        ),
+    )
+
+
+@router.get("/requests/{public_id}.{fmt}", dependencies=[READS])
+def request_detail(public_id: str, fmt: str, context: ContextDep) -> Response:
+    """One request, as a list of one."""
+    return _answer(
+        fmt,
+        lambda: respond(
+            fmt, "service_requests", "request", [actions.read_request(context, public_id[:32])]
+        ),
+        missing="service_request_id not found",
+    )
+
+
+@router.get("/tokens/{token}.{fmt}", dependencies=[READS])
+def token_lookup(token: str, fmt: str, context: ContextDep) -> Response:
+    """The request a submission token became."""
+
+    def produce() -> Response:
+        public_id = actions.request_of_token(context, token[:40])
+        return respond(
+            fmt, "service_requests", "request", [{"service_request_id": public_id, "token": token}]
         )
 
-    return _answer(fmt, produce)
+    return _answer(fmt, produce, missing="token not found")
 
 
 def _float(form: dict[str, str], name: str) -> float | None:
@@ -270,11 +176,34 @@ def _float(form: dict[str, str], name: str) -> float | None:
         raise Open311Error(400, f"{name} must be a number") from exc
 
 
+def _new_request(form: dict[str, str]) -> NewRequest:
+    """The request a civic app's form describes; without any contact field, anonymous."""
+    if not form.get("service_code"):
+        raise Open311Error(400, "service_code is required")
+    lat, long = _float(form, "lat"), _float(form, "long")
+    address = form.get("address_string") or None
+    if (lat is None or long is None) and not address:
+        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part)
+    contact = ContactDetails(
+        name=name or None, phone=form.get("phone") or None, email=form.get("email") or None
+    )
+    return NewRequest(
+        service_code=form["service_code"],
+        description=form.get("description", "")[:4000],
+        address=address,
+        lat=lat,
+        long=long,
+        anonymous=contact.is_empty(),
+        contact=None if contact.is_empty() else contact,
+        channel="open311",
+    )
+
+
 @router.post("/requests.{fmt}", dependencies=[WRITES])
-async def submit_request(fmt: str, request: Request) -> Response:
+async def submit_request(fmt: str, request: Request, context: ContextDep) -> Response:
     """File a request from a civic app (api_key required). Without any contact field it is
     anonymous: nothing is kept that could identify the submitter."""
-    context = _context(request)
     try:
         _format(fmt)
         raw = await request.form()
@@ -285,66 +214,9 @@ async def submit_request(fmt: str, request: Request) -> Response:
         return error_response(fmt, Open311Error(400, "the request body could not be read"))
 
     def produce() -> Response:
-        with context.db.begin() as session:
-            app_key = keys.check_key(session, form.get("api_key"))
-            if app_key is None:
-                raise Open311Error(403, "api_key is missing, unknown or revoked")
-            return _file(context, session, fmt, form, app_key.id)
+        app = actions.civic_app(context, form.get("api_key"))
+        receipt = actions.submit_request(context, app, _new_request(form))
+        return respond(fmt, "service_requests", "request", [receipt], status=201)
 
-    return _answer(fmt, produce)
-
-
-def _file(
-    context: AppContext, session: Session, fmt: str, form: dict[str, str], key_id: int
-) -> Response:
-    if not form.get("service_code"):
-        raise Open311Error(400, "service_code is required")
-    lat, long = _float(form, "lat"), _float(form, "long")
-    address = form.get("address_string") or None
-    if (lat is None or long is None) and not address:
-        raise Open311Error(400, "a location is required: lat and long, or address_string")
-    name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part)
-    contact = requests.ContactDetails(
-        name=name or None, phone=form.get("phone") or None, email=form.get("email") or None
-    )
-    now = context.clock.now()
-    try:
-        filed = requests.create_request(
-            session,
-            context.keyring,
-            requests.NewRequest(
-                service_code=form["service_code"],
-                description=form.get("description", "")[:4000],
-                address=address,
-                lat=lat,
-                long=long,
-                anonymous=contact.is_empty(),
-                contact=None if contact.is_empty() else contact,
-                channel="open311",
-            ),
-            filed_by=None,
-            now=now,
-            region=context.region,
-            duplicates=context.part(requests.DuplicatePolicy),
-        )
-    except Problem as problem:
-        field = (problem.errors or [{}])[0].get("field", "")
-        message = (problem.errors or [{}])[0].get("message", problem.detail or "is not valid")
-        raise Open311Error(400, f"{field.replace('contact.', '')} {message}".strip()) from None
-    filed.open311_token = requests.new_public_id().replace("SR-", "T-")
-    audit.record(
-        session,
-        actor=audit.Actor(None, f"open311-key-{key_id}", None, None),
-        action="request.create",
-        at=now,
-        object_type="service_request",
-        object_id=None if filed.anonymous else filed.public_id,
-        detail={"channel": "open311", "anonymous": filed.anonymous},
-    )
-    item = {
-        "service_request_id": filed.public_id,
-        "token": filed.open311_token,
-        "service_notice": "Thank you. Keep this number to follow the request.",
-        "account_id": None,
-    }
-    return respond(fmt, "service_requests", "request", [item], status=201)
+    # The filing waits on the database: off the event loop, as a def route would be.
+    return await run_in_threadpool(_answer, fmt, produce)

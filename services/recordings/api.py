@@ -1,21 +1,16 @@
 """Staff API: recordings for supervisors, playback with Range, pausing, QA forms and
-evaluations, and per-extension recording settings: routes that parse, call the action,
-and return its answer."""
+evaluations: routes that parse, call the action, and return its answer. (Whether an
+extension records its calls is the directory's.)"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from services.directory.models import Extension
-from services.platform import audit
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
-from services.platform.errors import NotFound
 from services.platform.params import CallSid, RecordingSid, RowId
 from services.recordings import actions
 from services.recordings.schemas import (
@@ -99,73 +94,6 @@ def control_recording(
     """Pause recording while a caller reads out a card number or the like; resume after."""
     actions.control_recording(context, staff.actor, call_sid, action=body.action)
     return Response(status_code=204)
-
-
-class ExtensionOut(BaseModel):
-    digits: str
-    name_en: str
-    name_es: str
-    destination: str
-    record_calls: bool
-    enabled: bool
-
-
-class ExtensionChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    record_calls: bool | None = None
-    enabled: bool | None = None
-    name_en: str | None = Field(default=None, min_length=2, max_length=80)
-    name_es: str | None = Field(default=None, min_length=2, max_length=80)
-    destination: str | None = Field(default=None, min_length=3, max_length=255)
-
-
-def _extension_out(row: Extension) -> ExtensionOut:
-    return ExtensionOut(
-        digits=row.digits,
-        name_en=row.name_en,
-        name_es=row.name_es,
-        destination=row.destination,
-        record_calls=row.record_calls,
-        enabled=row.enabled,
-    )
-
-
-@router.get("/api/extensions", response_model=list[ExtensionOut])
-def list_extensions(
-    staff: Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))], context: ContextDep
-) -> list[ExtensionOut]:
-    """The IVR menu's extensions and whether each records its calls."""
-    with context.db() as session:
-        rows = session.scalars(select(Extension).order_by(Extension.position))
-        return [_extension_out(row) for row in rows]
-
-
-@router.patch("/api/extensions/{digits}", response_model=ExtensionOut)
-def change_extension(
-    digits: Annotated[str, Path(pattern=r"^[0-9]{1,8}$")],
-    body: ExtensionChange,
-    staff: Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))],
-    context: ContextDep,
-) -> ExtensionOut:
-    """Turn recording on or off for an extension, rename it, or point it elsewhere."""
-    with context.db.begin() as session:
-        row = session.scalar(select(Extension).where(Extension.digits == digits))
-        if row is None:
-            raise NotFound("extension")
-        changes = body.model_dump(exclude_none=True)
-        for name, value in changes.items():
-            setattr(row, name, value)
-        audit.record(
-            session,
-            actor=staff.actor,
-            action="config.extension_change",
-            at=context.clock.now(),
-            object_type="extension",
-            object_id=digits,
-            detail={"fields": sorted(changes)},
-        )
-        return _extension_out(row)
 
 
 # -- QA ------------------------------------------------------------------------------

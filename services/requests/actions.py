@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.platform.actions import unit_of_work
+from services.calls.service import get_call, party_number
+from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound
@@ -18,12 +19,13 @@ from services.requests.models import ServiceRequest, ServiceType
 from services.requests.schemas import (
     RequestList,
     RequestOut,
+    RingingCallOut,
     ScreenPopOut,
     ServiceChange,
     ServiceIn,
     ServiceOut,
 )
-from services.requests.service import ContactDetails, NewRequest, SearchKey
+from services.requests.service import ContactDetails, NewRequest, ScreenPop, SearchKey
 
 CONTACT_FIELDS = ("name", "phone", "email", "address")
 
@@ -141,21 +143,47 @@ def correct_contact(
         return _out(context, request)
 
 
+def _screen_pop(context: AppContext, work: Work, call_sid: str) -> ScreenPop:
+    pop = service_requests.screen_pop(
+        work.session, context.keyring, call_sid, region=context.region
+    )
+    if pop is None:
+        raise NotFound("call")
+    work.note(results=len(pop.requests))
+    return pop
+
+
 def screen_pop(context: AppContext, actor: Actor, call_sid: str) -> ScreenPopOut:
     """For a ringing call: the caller's earlier requests, unless the number is withheld."""
     with unit_of_work(
         context, actor, "call.screen_pop", object_type="call", object_id=call_sid
     ) as work:
-        pop = service_requests.screen_pop(
-            work.session, context.keyring, call_sid, region=context.region
-        )
-        if pop is None:
-            raise NotFound("call")
-        work.note(results=len(pop.requests))
+        pop = _screen_pop(context, work, call_sid)
         return ScreenPopOut(
             call_sid=call_sid,
             caller_withheld=pop.withheld,
             items=[_out(context, request) for request in pop.requests],
+        )
+
+
+def pop_ringing_call(context: AppContext, actor: Actor, call_sid: str) -> RingingCallOut:
+    """The console's screen pop of a call ringing on the agent's extension: the call, its
+    caller's number and earlier requests unless the number is withheld. Audited as the
+    API's screen pop is, noting that the console showed it."""
+    with unit_of_work(
+        context, actor, "call.screen_pop", object_type="call", object_id=call_sid
+    ) as work:
+        work.note(via="console")
+        pop = _screen_pop(context, work, call_sid)
+        call = get_call(work.session, call_sid)
+        assert call is not None  # the screen pop found it in this transaction
+        return RingingCallOut(
+            call_sid=call_sid,
+            caller_withheld=pop.withheld,
+            items=[_out(context, request) for request in pop.requests],
+            extension=call.extension,
+            started_at=call.started_at.astimezone(context.city_tz),
+            from_number=None if pop.withheld else party_number(context.keyring, call, "from"),
         )
 
 

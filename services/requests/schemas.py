@@ -182,6 +182,14 @@ class ScreenPopOut(BaseModel):
     items: list[RequestOut]
 
 
+class RingingCallOut(ScreenPopOut):
+    """A call ringing on an agent's extension with its screen pop, as the console shows it."""
+
+    extension: str | None
+    started_at: datetime
+    from_number: str | None = Field(description="E.164; null when the caller ID was withheld")
+
+
 class ServiceOut(BaseModel):
     code: str
     name: str

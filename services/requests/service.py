@@ -67,6 +67,8 @@ class NewRequest:
     anonymous: bool = False
     contact: ContactDetails | None = None
     channel: str = "phone"
+    # The civic app's receipt for an Open311 submission (GET /open311/v2/tokens/...).
+    open311_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,7 @@ def create_request(
         status="open",
         channel=new.channel,
         anonymous=new.anonymous,
+        open311_token=new.open311_token,
         created_by_id=filed_by,
         created_at=now,
         updated_at=now,

@@ -186,6 +186,31 @@ def set_disabled(session: Session, *, user: StaffUser, disabled: bool, now: date
     user.updated_at = now
 
 
+def set_extension(
+    session: Session, *, user: StaffUser, extension: str | None, now: datetime
+) -> None:
+    """The directory digits whose ringing calls pop on this person's screen (None: none)."""
+    user.extension = extension
+    user.updated_at = now
+
+
+def is_last_active_admin(session: Session, user: StaffUser) -> bool:
+    """True when ``user`` is the only administrator whose account is enabled: taking the
+    role away or disabling the account would leave nobody to run accounts."""
+    if user.role != Role.ADMIN.value:
+        return False
+    others = session.scalar(
+        select(StaffUser.id)
+        .where(
+            StaffUser.id != user.id,
+            StaffUser.role == Role.ADMIN.value,
+            StaffUser.disabled_at.is_(None),
+        )
+        .limit(1)
+    )
+    return others is None
+
+
 def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> None:
     """Replace the password (StaffError when too weak); the account's sessions end."""
     user.password_hash = hash_password(password)

@@ -129,13 +129,23 @@ def test_expired_revoked_and_disabled_tokens_are_refused(
 
 
 def test_a_bad_number_names_the_field_and_does_not_echo_it(
-    client: TestClient, staff: StaffFactory
+    client: TestClient, staff: StaffFactory, context: AppContext
 ) -> None:
     response = search(client, staff.headers("agent"), phone="call me maybe")
     assert response.status_code == 422
     problem = response.json()
     assert problem["errors"] == [{"field": "phone", "message": "is not a phone number"}]
     assert "call me maybe" not in response.text
+    # The refused search is in the trail too, without what was typed.
+    with context.db() as session:
+        entry = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.request_id == problem["request_id"])
+        ).one()
+    assert (entry.action, entry.outcome, entry.detail) == (
+        "calls.search",
+        "invalid",
+        {"status": 422},
+    )
 
 
 @pytest.mark.parametrize(

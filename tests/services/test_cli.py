@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -73,9 +74,24 @@ def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -
 
     intact = run(env, "audit", "verify")
     assert intact.returncode == 0, intact.stdout
-    assert "intact: 2 entries" in intact.stdout  # the account and the token
+    # The account and the token, and the refused duplicate name and unknown account (the
+    # too-short password is refused before anything is tried, as the API refuses it).
+    assert "intact: 4 entries" in intact.stdout
 
     engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        trail = connection.execute(
+            sa.text("SELECT action, outcome, actor_name, detail FROM audit_log ORDER BY seq")
+        ).all()
+    assert [(action, outcome) for action, outcome, _, _ in trail] == [
+        ("staff.create", "ok"),
+        ("staff.create", "invalid"),
+        ("token.issue", "ok"),
+        ("token.issue", "not_found"),
+    ]
+    for _, _, actor_name, detail in trail:
+        assert actor_name == "system"
+        assert (json.loads(detail) if isinstance(detail, str) else detail)["via"] == "cli"
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1"))
     engine.dispose()

@@ -182,6 +182,18 @@ def test_console_forms_need_the_sessions_csrf_token(
     forged = agent.post("/console/sign-out", data={}, follow_redirects=False)
     assert forged.status_code == 403
     assert agent.get("/api/session").status_code == 200
+    with console_context.db() as session:
+        denied = session.scalars(
+            sa.select(AuditEntry.detail)
+            .where(AuditEntry.action == "access.denied")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert denied == {
+        "reason": "csrf",
+        "permission": "session",
+        "method": "POST",
+        "route": "/console/sign-out",
+    }
     out = agent.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
     assert agent.get("/api/session").status_code == 401
@@ -260,10 +272,14 @@ def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
     assert rings[1]["caller_withheld"] is True
     assert rings[1]["from_number"] is None and rings[1]["requests"] == []
     with console_context.db() as session:
-        pops = session.scalars(
-            sa.select(AuditEntry.object_id).where(AuditEntry.action == "call.screen_pop")
+        pops = session.execute(
+            sa.select(AuditEntry.object_id, AuditEntry.detail).where(
+                AuditEntry.action == "call.screen_pop"
+            )
         ).all()
-    assert sorted(pops) == sorted([known, withheld])
+    assert sorted(pops) == sorted(
+        [(known, {"results": 1, "via": "console"}), (withheld, {"results": 0, "via": "console"})]
+    )
 
     twilio.post(
         "/twilio/voice/status",
@@ -340,3 +356,22 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
         "/console/dashboard", params={"start": "2026-12-01", "end": "2026-11-01"}
     )
     assert "Choose a start on or before the end" in backwards.text
+
+
+def test_the_catalogue_page_lists_retired_services_so_they_can_be_offered_again(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ada", Role.ADMIN)
+    admin = signed_in(app_client.app, "ada")
+    page = admin.get("/console/admin/services")
+    token = csrf_of(page.text)
+    assert 'data-service="pothole" checked' in page.text
+    retired = admin.patch(
+        "/api/services/pothole", json={"active": False}, headers={"X-CSRF-Token": token}
+    )
+    assert retired.status_code == 200
+    page = admin.get("/console/admin/services").text
+    assert 'data-service="pothole">' in page  # listed, not ticked
+    account(console_context, "ana", Role.AGENT)
+    new_request = signed_in(app_client.app, "ana").get("/console/requests/new").text
+    assert 'value="pothole"' not in new_request  # nobody files against a retired service

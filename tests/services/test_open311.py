@@ -11,9 +11,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from services.open311 import actions
 from services.open311 import api_keys as keys
+from services.platform import audit
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
+from services.platform.errors import NotFound
+from services.platform.models import AuditEntry
 from tests.support import StaffFactory
 
 BASE = "/open311/v2"
@@ -174,3 +178,53 @@ def test_a_revoked_key_is_refused(client: TestClient, api_key: str, context: App
         ).status_code
         == 403
     )
+
+
+def test_a_submission_is_audited_with_the_apps_key_as_actor(
+    client: TestClient, api_key: str, context: AppContext
+) -> None:
+    with context.db() as session:
+        (row,) = keys.list_keys(session)
+    filed = submit(client, api_key=api_key, service_code="pothole", address_string="1 Main St")
+    assert filed.status_code == 201
+    refused = submit(client, api_key=api_key, service_code="unicorn", address_string="1 Main St")
+    assert refused.status_code == 400
+    assert refused.json() == [
+        {"code": 400, "description": "service_code is not a service in the catalogue"}
+    ]
+    with context.db() as session:
+        trail = session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "request.create")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [(entry.actor_name, entry.outcome) for entry in trail] == [
+        (f"open311-key-{row.id}", "ok"),
+        (f"open311-key-{row.id}", "invalid"),
+    ]
+    # Anonymous: the request is not named, as a call taker's anonymous filing is not.
+    assert trail[0].object_id is None and trail[0].actor_id is None
+    assert trail[0].detail["channel"] == "open311" and trail[0].detail["anonymous"] is True
+
+
+def test_keys_are_issued_and_revoked_through_audited_actions(context: AppContext) -> None:
+    issued = actions.issue_key(context, audit.SYSTEM, name="Civic app", via="cli")
+    assert issued.key.startswith(keys.KEY_PREFIX)
+    assert [(key.id, key.name, key.revoked) for key in actions.list_keys(context)] == [
+        (issued.id, "Civic app", False)
+    ]
+    actions.revoke_key(context, audit.SYSTEM, issued.id, via="cli")
+    with pytest.raises(NotFound):
+        actions.revoke_key(context, audit.SYSTEM, issued.id + 1, via="cli")
+    assert actions.list_keys(context)[0].revoked
+    with context.db() as session:
+        trail = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id)
+            .where(AuditEntry.actor_name == "system")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(entry) for entry in trail] == [
+        ("config.open311_key_issue", "ok", str(issued.id)),
+        ("config.open311_key_revoke", "ok", str(issued.id)),
+        ("config.open311_key_revoke", "not_found", str(issued.id + 1)),
+    ]

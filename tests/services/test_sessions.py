@@ -194,12 +194,14 @@ def test_second_factor_enrolment_and_use(
         "/api/session/totp/confirm", json={"code": "000000"}, headers={"X-CSRF-Token": csrf}
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code"
+    assert last_audit(context, "auth.totp_enrolment").outcome == "invalid"
     confirmed = client.post(
         "/api/session/totp/confirm",
         json={"code": totp.at(clock.now())},
         headers={"X-CSRF-Token": csrf},
     )
     assert confirmed.status_code == 204
+    assert last_audit(context, "auth.totp_enrolment").outcome == "confirmed"
 
     clock.advance(timedelta(minutes=1))
     client.cookies.clear()

@@ -105,6 +105,37 @@ def test_tokens_are_listed_and_revoked(
         client.post("/api/calls/search", json={"phone": "2025550142"}, headers=agent).status_code
         == 401
     )
+    with context.db() as session:
+        trail = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.object_id, AuditEntry.detail)
+            .where(AuditEntry.actor_name == "root")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(entry) for entry in trail] == [
+        ("token.list", str(ana_id), {"results": 1}),
+        ("token.revoke", str(tokens[0]["id"]), {"user_id": ana_id}),
+    ]
+
+
+def test_a_miss_on_an_account_or_token_is_refused_and_audited(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    admin = staff.headers("admin", "root")
+    assert client.get("/api/staff/999999/tokens", headers=admin).status_code == 404
+    assert client.delete("/api/tokens/999999", headers=admin).status_code == 404
+    taken = client.post("/api/staff", json={"username": "root", "role": "agent"}, headers=admin)
+    assert taken.status_code == 422
+    with context.db() as session:
+        trail = session.execute(
+            sa.select(AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id)
+            .where(AuditEntry.actor_name == "root")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(entry) for entry in trail] == [
+        ("token.list", "not_found", "999999"),
+        ("token.revoke", "not_found", "999999"),
+        ("staff.create", "invalid", None),
+    ]
 
 
 def test_a_token_carries_its_users_current_role(

@@ -1,0 +1,60 @@
+"""The audit viewer's resources: filters of the trail and its entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.platform.models import AuditEntry
+from services.platform.params import MAX_ROW_ID, MAX_SEQ
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    actor_role: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    outcome: str
+    request_id: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry, tz: ZoneInfo) -> AuditEntryOut:
+        return cls(
+            seq=entry.seq,
+            occurred_at=entry.occurred_at.astimezone(tz),
+            actor_id=entry.actor_id,
+            actor_name=entry.actor_name,
+            actor_role=entry.actor_role,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            outcome=entry.outcome,
+            request_id=entry.request_id,
+            detail=entry.detail,
+        )
+
+
+class AuditFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_.]+$")
+    object_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
+    object_id: str | None = Field(default=None, max_length=64)
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    next_before_seq: int | None

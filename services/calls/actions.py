@@ -1,0 +1,85 @@
+"""The call log, one function per use case: each opens its unit of work, reads through the
+service, and leaves its audit entry (also when the call is not there). The staff API and
+the console call these; neither opens a transaction or writes an audit entry itself.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.calls import service
+from services.calls.models import Call
+from services.calls.schemas import CallFilters, CallList, CallOut, CallPage, CallSearch
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
+from services.platform.errors import InvalidField, NotFound
+from services.platform.phones import InvalidPhoneNumber, normalise
+
+# A call still ringing (not ended) is one that started at most this long ago: a leg whose
+# end never reached us is not popped forever.
+RINGING_WINDOW = timedelta(minutes=15)
+
+
+def _out(context: AppContext, call: Call) -> CallOut:
+    return CallOut.of(call, context.keyring, context.city_tz)
+
+
+def search_calls(context: AppContext, actor: Actor, search: CallSearch) -> CallList:
+    """Calls from or to a phone number, newest first. The search is audited with a keyed
+    hash of the number, never the number."""
+    with unit_of_work(context, actor, "calls.search", object_type="call") as work:
+        try:
+            phone = normalise(search.phone, context.region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidField("phone", str(exc)) from exc
+        work.note(phone_hash=context.keyring.keyed_hash("audit-search", phone))
+        calls = service.search_calls(
+            work.session,
+            context.keyring,
+            phone_e164=phone,
+            extension=search.extension,
+            since=search.since,
+            until=search.until,
+        )
+        work.note(results=len(calls))
+        return CallList(items=[_out(context, call) for call in calls])
+
+
+def list_calls(context: AppContext, actor: Actor, filters: CallFilters) -> CallPage:
+    """The call log newest first, by date range, extension and status, a page at a time.
+    The listing is audited with the names of the filters used, not their values."""
+    with unit_of_work(context, actor, "calls.list", object_type="call") as work:
+        calls = service.list_calls(work.session, service.CallFilter(**filters.model_dump()))
+        work.note(
+            results=len(calls),
+            filters=sorted(
+                name
+                for name, value in filters.model_dump(exclude={"limit"}).items()
+                if value is not None
+            ),
+        )
+        return CallPage(
+            items=[_out(context, call) for call in calls],
+            next_before_id=calls[-1].id if len(calls) == filters.limit else None,
+        )
+
+
+def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:
+    """One call leg by its CallSid."""
+    with unit_of_work(context, actor, "call.view", object_type="call", object_id=call_sid) as work:
+        call = service.get_call(work.session, call_sid)
+        if call is None:
+            raise NotFound("call")
+        return _out(context, call)
+
+
+def ringing_call_sids(context: AppContext, *, extension: str) -> list[str]:
+    """The CallSids of callers' legs ringing on ``extension`` now, oldest first. Only
+    identifiers: each screen pop that shows a call's caller is its own audited act."""
+    with context.db() as session:
+        since = context.clock.now() - RINGING_WINDOW
+        return [
+            call.call_sid
+            for call in service.ringing_calls(session, extension=extension, since=since)
+        ]

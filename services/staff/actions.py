@@ -1,0 +1,380 @@
+"""Staff accounts, console sessions and API tokens, one function per use case: each opens
+its unit of work, does the work through the service, and leaves its audit entry (also
+when the account or token is not there). The staff API, the console and the command
+line call these; none of them opens a transaction or writes an audit entry itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.auth import Refusal
+from services.platform.context import AppContext
+from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.roles import Role
+from services.staff import service as accounts
+from services.staff import sign_in as sessions
+from services.staff.models import StaffUser
+from services.staff.schemas import (
+    IssuedToken,
+    NewStaff,
+    SessionOut,
+    SessionStarted,
+    SignIn,
+    StaffChange,
+    StaffList,
+    StaffOut,
+    TokenList,
+    TokenOut,
+    TotpEnrolment,
+)
+
+# -- console sessions ------------------------------------------------------------------
+
+
+def _session_out(
+    context: AppContext,
+    *,
+    username: str,
+    role: Role,
+    token: str,
+    expires_at: datetime,
+    pending: bool,
+    totp_enabled: bool,
+) -> SessionOut:
+    policy = context.part(sessions.SessionPolicy)
+    return SessionOut(
+        username=username,
+        role=role,
+        csrf_token=sessions.csrf_token(context.keyring, token),
+        expires_at=expires_at.astimezone(context.city_tz),
+        idle_timeout_seconds=int(policy.idle.total_seconds()),
+        second_factor="enrolment_required" if pending else ("done" if totp_enabled else "not_used"),
+    )
+
+
+def _refusal(refused: sessions.SignInRefused) -> Problem:
+    if refused.retry_after is not None:
+        return Problem(
+            429,
+            "Too many failed sign-ins",
+            refused.message,
+            headers={"Retry-After": str(refused.retry_after)},
+        )
+    if refused.reason == "second_factor":
+        return Problem(
+            401,
+            "Second factor required",
+            refused.message,
+            errors=[{"field": "totp_code", "message": "is required for this account"}],
+        )
+    return Problem(401, "Sign-in failed", refused.message)
+
+
+def sign_in(
+    context: AppContext, attempt: SignIn, *, client_network: str, request_id: str | None
+) -> SessionStarted:
+    """Open a console session. A failure is counted (per account and per network; too
+    many lock the account or throttle the network) and audited with a keyed hash of the
+    name tried, then refused: 429 while locked or throttled, else 401."""
+    policy = context.part(sessions.SessionPolicy)
+    refused: sessions.SignInRefused | None = None
+    anonymous = Actor(None, None, None, request_id)
+    with unit_of_work(context, anonymous, "auth.sign_in", object_type="staff_user") as work:
+        try:
+            signed = sessions.sign_in(
+                work.session,
+                context.keyring,
+                username=attempt.username,
+                password=attempt.password,
+                totp_code=attempt.totp_code,
+                client_network=client_network,
+                now=work.now,
+                policy=policy,
+            )
+        except sessions.SignInRefused as exc:
+            refused = exc
+            locked = exc.reason == "credentials" and sessions.record_failure(
+                work.session,
+                context.keyring,
+                username=attempt.username,
+                client_network=client_network,
+                now=work.now,
+                policy=policy,
+            )
+            work.outcome = "failed"
+            work.note(
+                reason=exc.reason,
+                account_hash=context.keyring.keyed_hash("audit-account", attempt.username.lower()),
+                locked_now=locked,
+            )
+        else:
+            # Signed in: the entry names who, and the session they now hold.
+            work.actor = Actor(signed.user_id, signed.username, signed.role.value, request_id)
+            work.object_type, work.object_id = "staff_session", str(signed.session_id)
+            work.note(second_factor_pending=signed.second_factor_pending)
+    if refused is not None:
+        # Not a rollback: the failure count (the lockout's memory) commits with its entry.
+        raise _refusal(refused)
+    return SessionStarted(
+        token=signed.token,
+        cookie_seconds=int(policy.lifetime.total_seconds()),
+        session=_session_out(
+            context,
+            username=signed.username,
+            role=signed.role,
+            token=signed.token,
+            expires_at=signed.expires_at,
+            pending=signed.second_factor_pending,
+            totp_enabled=attempt.totp_code is not None,
+        ),
+    )
+
+
+def session_of(context: AppContext, token: str | None) -> sessions.SessionIdentity | None:
+    """The console session a cookie holds, or None once it has ended for any reason.
+    (Not audited: it is how a request is let in, like a bearer token's look-up.)"""
+    if not token:
+        return None
+    with context.db.begin() as session:
+        return sessions.identify_by_session(
+            session, token, now=context.clock.now(), policy=context.part(sessions.SessionPolicy)
+        )
+
+
+def read_session(context: AppContext, token: str) -> SessionOut:
+    """Who is signed in with the session ``token``, when it ends, and its CSRF token;
+    401 when it has ended."""
+    found = session_of(context, token)
+    if found is None:
+        raise Problem(401, "Not signed in", "The session has ended.")
+    return _session_out(
+        context,
+        username=found.username,
+        role=found.role,
+        token=token,
+        expires_at=found.expires_at,
+        pending=found.second_factor_pending,
+        totp_enabled=found.totp_enabled,
+    )
+
+
+def sign_out(context: AppContext, actor: Actor, session_id: int) -> None:
+    """End a console session (its cookie no longer lets anyone in)."""
+    with unit_of_work(
+        context, actor, "auth.sign_out", object_type="staff_session", object_id=str(session_id)
+    ) as work:
+        sessions.sign_out(work.session, session_id=session_id, now=work.now)
+
+
+def sign_out_by_form(
+    context: AppContext, token: str | None, *, csrf_token: str, request_id: str | None
+) -> None:
+    """Sign out from the console's form: the session the cookie holds ends, when the form
+    carries that session's CSRF token (Refusal otherwise). No session: nothing to end."""
+    found = session_of(context, token)
+    if found is None or token is None:
+        return
+    if not sessions.csrf_matches(context.keyring, token, csrf_token):
+        raise Refusal(403, "csrf", "The form lacks this session's CSRF token; reload the page.")
+    actor = Actor(found.user_id, found.username, found.role.value, request_id)
+    sign_out(context, actor, found.session_id)
+
+
+def begin_totp(context: AppContext, actor: Actor, user_id: int) -> TotpEnrolment:
+    """Start setting up a second factor (not in force until confirmed with a code)."""
+    with unit_of_work(
+        context, actor, "auth.totp_enrolment", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        try:
+            uri = sessions.begin_totp_enrolment(work.session, context.keyring, user_id=user_id)
+        except accounts.StaffError as exc:
+            raise NotFound("staff account") from exc
+        work.outcome = "started"
+        return TotpEnrolment(provisioning_uri=uri)
+
+
+def confirm_totp(
+    context: AppContext, actor: Actor, *, user_id: int, session_id: int, code: str
+) -> None:
+    """Turn the second factor on with a current code; the session is then complete.
+    A code that does not match is refused (422, audited)."""
+    with unit_of_work(
+        context, actor, "auth.totp_enrolment", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        confirmed = sessions.confirm_totp_enrolment(
+            work.session,
+            context.keyring,
+            user_id=user_id,
+            code=code,
+            session_id=session_id,
+            now=work.now,
+        )
+        if not confirmed:
+            raise InvalidField("code", "does not match; check the app and the clock")
+        work.outcome = "confirmed"
+
+
+def agent_extension(context: AppContext, user_id: int) -> str | None:
+    """The extension whose ringing calls pop on this person's screen, if one is set."""
+    with context.db() as session:
+        user = accounts.get_user(session, user_id)
+        return None if user is None else user.extension
+
+
+# -- administrators: accounts ----------------------------------------------------------
+
+
+def _account(session: Session, user_id: int) -> StaffUser:
+    user = accounts.get_user(session, user_id)
+    if user is None:
+        raise NotFound("staff account")
+    return user
+
+
+def _out(context: AppContext, user: StaffUser) -> StaffOut:
+    return StaffOut.of(user, context.city_tz)
+
+
+def list_staff(context: AppContext, actor: Actor) -> StaffList:
+    """Every staff account."""
+    with unit_of_work(context, actor, "staff.list", object_type="staff_user") as work:
+        users = accounts.list_users(work.session)
+        work.note(results=len(users))
+        return StaffList(items=[_out(context, user) for user in users])
+
+
+def create_staff(
+    context: AppContext, actor: Actor, new: NewStaff, *, via: str | None = None
+) -> StaffOut:
+    """Add an account (with no password it signs in with API tokens only). A name that
+    is malformed or taken is refused (422, audited). ``via`` names a channel other than
+    the API in the audit entry (the command line)."""
+    with unit_of_work(context, actor, "staff.create", object_type="staff_user") as work:
+        if via is not None:
+            work.note(via=via)
+        try:
+            user = accounts.create_user(
+                work.session,
+                username=new.username,
+                role=new.role,
+                password=new.password,
+                now=work.now,
+            )
+        except accounts.StaffError as exc:
+            raise InvalidField("username", str(exc)) from exc
+        work.object_id = str(user.id)
+        work.note(role=user.role)
+        return _out(context, user)
+
+
+def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffChange) -> StaffOut:
+    """Change an account's role or disable it (either ends all its sessions), or set the
+    extension whose calls pop on its screen. The last active administrator keeps both
+    (409)."""
+    with unit_of_work(
+        context, actor, "staff.change", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        losing_admin = change.role not in (None, Role.ADMIN) or change.disabled is True
+        if losing_admin and accounts.is_last_active_admin(work.session, user):
+            raise Problem(409, "Conflict", "This is the last active administrator.")
+        if change.role is not None and change.role.value != user.role:
+            work.note(role={"from": user.role, "to": change.role.value})
+            accounts.change_role(work.session, user=user, role=change.role, now=work.now)
+        if change.disabled is not None and change.disabled != (user.disabled_at is not None):
+            work.note(disabled=change.disabled)
+            accounts.set_disabled(work.session, user=user, disabled=change.disabled, now=work.now)
+        extension = change.extension or None
+        if change.extension is not None and extension != user.extension:
+            work.note(extension=extension)
+            accounts.set_extension(work.session, user=user, extension=extension, now=work.now)
+        return _out(context, user)
+
+
+def reset_password(context: AppContext, actor: Actor, user_id: int, password: str) -> None:
+    """Set a new password; the account's sessions end."""
+    with unit_of_work(
+        context, actor, "staff.password_reset", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        try:
+            accounts.set_password(work.session, user=user, password=password, now=work.now)
+        except accounts.StaffError as exc:
+            raise InvalidField("password", str(exc)) from exc
+
+
+# -- API tokens ------------------------------------------------------------------------
+
+
+def issue_token(
+    context: AppContext,
+    actor: Actor,
+    *,
+    username: str,
+    days: int,
+    label: str = "cli",
+    via: str | None = None,
+) -> IssuedToken:
+    """A new bearer token for an active account, living ``days`` (1 to 366); the token
+    itself is returned once and never stored."""
+    with unit_of_work(context, actor, "token.issue", object_type="api_token") as work:
+        if via is not None:
+            work.note(via=via)
+        if not 1 <= days <= 366:
+            raise InvalidField("days", "a token lives between 1 and 366 days")
+        try:
+            token, row = accounts.issue_token(
+                work.session, username=username, days=days, now=work.now, label=label
+            )
+        except accounts.StaffError as exc:
+            raise NotFound("active staff account") from exc
+        work.object_id = str(row.id)
+        work.note(user_id=row.user_id, days=days)
+        return IssuedToken(token=token, id=row.id)
+
+
+def list_tokens(
+    context: AppContext,
+    actor: Actor,
+    *,
+    user_id: int | None = None,
+    username: str | None = None,
+    via: str | None = None,
+) -> TokenList:
+    """API tokens (never their secrets), newest first: one account's by its id (which
+    must exist), those of the account called ``username``, or everyone's."""
+    with unit_of_work(
+        context,
+        actor,
+        "token.list",
+        object_type="staff_user",
+        object_id=None if user_id is None else str(user_id),
+    ) as work:
+        if via is not None:
+            work.note(via=via)
+        if user_id is not None:
+            username = _account(work.session, user_id).username
+        rows = accounts.list_tokens(work.session, username=username)
+        work.note(results=len(rows))
+        return TokenList(items=[TokenOut.of(token, name) for token, name in rows])
+
+
+def revoke_token(
+    context: AppContext, actor: Actor, token_id: int, *, via: str | None = None
+) -> None:
+    """Revoke an API token at once (revoking a revoked token changes nothing)."""
+    with unit_of_work(
+        context, actor, "token.revoke", object_type="api_token", object_id=str(token_id)
+    ) as work:
+        if via is not None:
+            work.note(via=via)
+        try:
+            token = accounts.revoke_token(work.session, token_id=token_id, now=work.now)
+        except accounts.StaffError as exc:
+            raise NotFound("token") from exc
+        work.note(user_id=token.user_id)

@@ -1,0 +1,143 @@
+"""The staff API's resources: console sessions, the second factor, accounts and tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.platform.roles import Role
+from services.staff.models import ApiToken, StaffUser
+from services.staff.service import MIN_PASSWORD_LENGTH
+
+# -- console sessions ------------------------------------------------------------------
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    totp_code: str | None = Field(default=None, pattern=r"^[0-9 ]{6,9}$")
+
+
+class SessionOut(BaseModel):
+    username: str
+    role: Role
+    csrf_token: str = Field(description="Send it as X-CSRF-Token on every unsafe request")
+    expires_at: datetime
+    idle_timeout_seconds: int
+    second_factor: Literal["done", "not_used", "enrolment_required"]
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """A new console session: its token goes in the cookie, and nowhere else."""
+
+    token: str
+    cookie_seconds: int
+    session: SessionOut
+
+
+class TotpEnrolment(BaseModel):
+    provisioning_uri: str = Field(description="For an authenticator app; holds the secret")
+
+
+class TotpCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9 ]{6,9}$")
+
+
+# -- accounts and tokens ---------------------------------------------------------------
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+    disabled: bool
+    second_factor: bool
+    locked_until: datetime | None
+    created_at: datetime
+    extension: str | None = None
+
+    @classmethod
+    def of(cls, user: StaffUser, tz: ZoneInfo) -> StaffOut:
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=Role(user.role),
+            disabled=user.disabled_at is not None,
+            second_factor=user.totp_enabled_at is not None,
+            locked_until=None if user.locked_until is None else user.locked_until.astimezone(tz),
+            created_at=user.created_at.astimezone(tz),
+            extension=user.extension,
+        )
+
+
+class StaffList(BaseModel):
+    items: list[StaffOut]
+
+
+class NewStaff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=2, max_length=63)
+    role: Role
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class StaffChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    disabled: bool | None = None
+    extension: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{0,8}$",
+        description="Directory digits whose calls pop on this person's screen; empty clears",
+    )
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    id: int
+    username: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken, username: str) -> TokenOut:
+        return cls(
+            id=token.id,
+            username=username,
+            label=token.label,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new bearer token: shown once to whoever asked for it, never stored."""
+
+    token: str
+    id: int
