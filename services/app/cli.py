@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from services.platform import audit, key_rotation
 from services.platform.context import AppContext
 from services.platform.errors import Problem
 from services.platform.observability import configure_logging
-from services.platform.personal_data import Registry
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.retention import actions as retention_actions
@@ -157,46 +155,17 @@ def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        new_key = key_rotation.start_rotation(session, context.keyring, now=now)
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="keys.rotate",
-            at=now,
-            outcome="started",
-            object_type="encryption_key",
-            object_id=str(new_key),
-        )
-    first = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
-    print(f"new data key {new_key}; re-sealed {sum(first.values())} values")
-    # Other processes pick up the new key within the keyring's refresh interval.
-    time.sleep(args.settle_seconds)
-    second = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
-    left = key_rotation.values_under_retired_keys(
-        context.db, context.keyring, context.part(Registry)
+    rotation = key_rotation.rotate_keys(
+        _context(settings), audit.SYSTEM, settle_seconds=args.settle_seconds, say=print
     )
-    if left:
+    if rotation.left_under_retired:
         print(
-            f"error: {left} values are still sealed under a retired key; run again", file=sys.stderr
+            f"error: {rotation.left_under_retired} values are still sealed under a retired "
+            "key; run again",
+            file=sys.stderr,
         )
         return 1
-    now = context.clock.now()
-    with context.db.begin() as session:
-        destroyed = key_rotation.finish_rotation(session, now=now)
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="keys.rotate",
-            at=now,
-            outcome="finished",
-            object_type="encryption_key",
-            object_id=str(new_key),
-            detail={"resealed": sum(first.values()) + sum(second.values()), "destroyed": destroyed},
-        )
-    print(f"destroyed retired data keys {destroyed}")
+    print(f"destroyed retired data keys {rotation.destroyed}")
     return 0
 
 
@@ -207,20 +176,7 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
     except CryptoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    context = _context(settings)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        count = key_rotation.rewrap(
-            session, context.keyring.master, new_master, context.part(Registry)
-        )
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="keys.rewrap",
-            at=now,
-            object_type="encryption_key",
-            detail={"keys": count},
-        )
+    count = key_rotation.rewrap_keys(_context(settings), audit.SYSTEM, new_master)
     print(f"re-wrapped {count} keys; now set SWITCHBOARD_MASTER_KEY to the new key")
     return 0
 

@@ -10,12 +10,17 @@ meanwhile. Only when no value is left under a retired key is that key destroyed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
 from services.platform.personal_data import Registry, Sealed
 from storage.crypto import Keyring, MasterKey
 from storage.keystore import EncryptionKey
@@ -137,3 +142,50 @@ def rewrap(session: Session, old: MasterKey, new: MasterKey, registry: Registry)
         count += 1
     session.flush()
     return count
+
+
+# -- the operator's use cases ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rotation:
+    new_key: int
+    resealed_first: int
+    resealed_after_settling: int
+    left_under_retired: int
+    destroyed: list[int]
+
+
+def rotate_keys(
+    context: AppContext, actor: Actor, *, settle_seconds: float, say: Callable[[str], None]
+) -> Rotation:
+    """A new data key, every sealed value re-sealed under it (twice: once at once, once
+    after other processes have had time to pick the new key up), and only then the old
+    keys destroyed. Both ends are audited; the old keys stay when anything is left."""
+    registry = context.part(Registry)
+    with unit_of_work(context, actor, "keys.rotate", object_type="encryption_key") as work:
+        new_key = start_rotation(work.session, context.keyring, now=work.now)
+        work.object_id, work.outcome = str(new_key), "started"
+    first = sum(reseal(context.db, context.keyring, registry).values())
+    say(f"new data key {new_key}; re-sealed {first} values")
+    # Other processes pick up the new key within the keyring's refresh interval.
+    time.sleep(settle_seconds)
+    second = sum(reseal(context.db, context.keyring, registry).values())
+    left = values_under_retired_keys(context.db, context.keyring, registry)
+    if left:
+        return Rotation(new_key, first, second, left, [])
+    with unit_of_work(
+        context, actor, "keys.rotate", object_type="encryption_key", object_id=str(new_key)
+    ) as work:
+        destroyed = finish_rotation(work.session, now=work.now)
+        work.outcome = "finished"
+        work.note(resealed=first + second, destroyed=destroyed)
+    return Rotation(new_key, first, second, 0, destroyed)
+
+
+def rewrap_keys(context: AppContext, actor: Actor, new_master: MasterKey) -> int:
+    """Re-wrap every stored key under ``new_master``; returns how many (audited)."""
+    with unit_of_work(context, actor, "keys.rewrap", object_type="encryption_key") as work:
+        count = rewrap(work.session, context.keyring.master, new_master, context.part(Registry))
+        work.note(keys=count)
+        return count

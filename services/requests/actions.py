@@ -119,12 +119,14 @@ def correct_contact(
     *,
     changes: ContactDetails,
     clear: frozenset[str] = frozenset(),
-    action: str = "request.contact_correct",
 ) -> RequestOut:
-    """Correct or erase a requester's contact details (also on a privacy correction
-    request, whose officer's action names it)."""
+    """Correct or erase a requester's contact details."""
     with unit_of_work(
-        context, actor, action, object_type="service_request", object_id=public_id
+        context,
+        actor,
+        "request.contact_correct",
+        object_type="service_request",
+        object_id=public_id,
     ) as work:
         request = _found(work.session, public_id)
         service_requests.correct_contact(
