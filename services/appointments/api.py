@@ -20,33 +20,24 @@ from services.platform.context import ContextDep
 
 router = APIRouter(tags=["appointments"])
 AppointmentId = Annotated[str, Path(pattern=r"^AP-[0-9A-Z]{5}-[0-9A-Z]{5}$")]
+Scheduler = Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))]
 
 
 @router.post("/api/appointments", status_code=201, response_model=AppointmentOut)
-def book_appointment(
-    body: AppointmentIn,
-    staff: Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))],
-    context: ContextDep,
-) -> AppointmentOut:
+def book_appointment(body: AppointmentIn, staff: Scheduler, context: ContextDep) -> AppointmentOut:
     """Book a visit for a request; the caller gets a confirmation text and a reminder."""
     return actions.book(context, staff.actor, body)
 
 
 @router.post("/api/appointments/preview", response_model=Preview)
-def preview_text(
-    body: PreviewIn,
-    staff: Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))],
-    context: ContextDep,
-) -> Preview:
+def preview_text(body: PreviewIn, staff: Scheduler, context: ContextDep) -> Preview:
     """The confirmation text the caller would get, before booking."""
     return actions.preview(context, body)
 
 
 @router.get("/api/appointments/{appointment_id}", response_model=AppointmentOut)
 def read_appointment(
-    appointment_id: AppointmentId,
-    staff: Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))],
-    context: ContextDep,
+    appointment_id: AppointmentId, staff: Scheduler, context: ContextDep
 ) -> AppointmentOut:
     """An appointment and the texts about it."""
     return actions.read(context, staff.actor, appointment_id)
@@ -54,10 +45,7 @@ def read_appointment(
 
 @router.post("/api/appointments/{appointment_id}/reschedule", response_model=AppointmentOut)
 def reschedule_appointment(
-    appointment_id: AppointmentId,
-    body: RescheduleIn,
-    staff: Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))],
-    context: ContextDep,
+    appointment_id: AppointmentId, body: RescheduleIn, staff: Scheduler, context: ContextDep
 ) -> AppointmentOut:
     """Move the visit; the caller is told, and reminded at the new time."""
     return actions.reschedule(context, staff.actor, appointment_id, body)
@@ -65,9 +53,7 @@ def reschedule_appointment(
 
 @router.post("/api/appointments/{appointment_id}/cancel", response_model=AppointmentOut)
 def cancel_appointment(
-    appointment_id: AppointmentId,
-    staff: Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))],
-    context: ContextDep,
+    appointment_id: AppointmentId, staff: Scheduler, context: ContextDep
 ) -> AppointmentOut:
     """Cancel the visit; pending texts are withdrawn and the caller is told."""
     return actions.cancel(context, staff.actor, appointment_id)

@@ -12,13 +12,12 @@ from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
+Auditor = Annotated[Staff, Depends(require(Permission.AUDIT_READ))]
 
 
 @router.get("", response_model=AuditPage)
 def read_audit_trail(
-    staff: Annotated[Staff, Depends(require(Permission.AUDIT_READ))],
-    context: ContextDep,
-    filters: Annotated[AuditFilters, Query()],
+    staff: Auditor, context: ContextDep, filters: Annotated[AuditFilters, Query()]
 ) -> AuditPage:
     """Audit entries newest first, filtered by actor, action, object and time; pass
     ``next_before_seq`` back as ``before_seq`` for the next page. Reading is audited too."""

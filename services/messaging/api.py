@@ -14,11 +14,12 @@ from services.platform.context import ContextDep
 from services.platform.params import MAX_ROW_ID
 
 router = APIRouter(tags=["messages"])
+Reader = Annotated[Staff, Depends(require(Permission.MESSAGES_READ))]
 
 
 @router.get("/api/messages/outbox", response_model=Outbox)
 def outbox(
-    staff: Annotated[Staff, Depends(require(Permission.MESSAGES_READ))],
+    staff: Reader,
     context: ContextDep,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -29,9 +30,7 @@ def outbox(
 
 @router.get("/api/messages/inbound", response_model=list[InboundOut])
 def inbound(
-    staff: Annotated[Staff, Depends(require(Permission.MESSAGES_READ))],
-    context: ContextDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    staff: Reader, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[InboundOut]:
     """Texts callers sent, newest first, each with the sender's earlier requests."""
     return actions.read_inbound(context, staff.actor, limit=limit)

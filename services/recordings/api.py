@@ -25,13 +25,17 @@ from services.recordings.schemas import (
 )
 
 router = APIRouter(tags=["recordings"])
+Reader = Annotated[Staff, Depends(require(Permission.RECORDINGS_READ))]
+Listener = Annotated[Staff, Depends(require(Permission.RECORDINGS_PLAY))]
+Controller = Annotated[Staff, Depends(require(Permission.RECORDING_CONTROL))]
+FormEditor = Annotated[Staff, Depends(require(Permission.QA_FORMS_MANAGE))]
+Evaluator = Annotated[Staff, Depends(require(Permission.QA_EVALUATE))]
+QaReader = Annotated[Staff, Depends(require(Permission.QA_OWN_READ))]
 
 
 @router.get("/api/recordings", response_model=RecordingPage)
 def list_recordings(
-    staff: Annotated[Staff, Depends(require(Permission.RECORDINGS_READ))],
-    context: ContextDep,
-    filters: Annotated[RecordingFilters, Query()],
+    staff: Reader, context: ContextDep, filters: Annotated[RecordingFilters, Query()]
 ) -> RecordingPage:
     """Recordings newest first: by date, extension, agent, duration, QA status, state."""
     return actions.list_recordings(context, staff.actor, filters)
@@ -39,9 +43,7 @@ def list_recordings(
 
 @router.get("/api/recordings/{recording_sid}", response_model=RecordingDetail)
 def read_recording(
-    recording_sid: RecordingSid,
-    staff: Annotated[Staff, Depends(require(Permission.RECORDINGS_READ))],
-    context: ContextDep,
+    recording_sid: RecordingSid, staff: Reader, context: ContextDep
 ) -> RecordingDetail:
     """One recording with its talk/silence profile per channel and its evaluations."""
     return actions.read_recording(context, staff.actor, recording_sid)
@@ -55,7 +57,7 @@ def read_recording(
 def play_recording(
     recording_sid: RecordingSid,
     request: Request,
-    staff: Annotated[Staff, Depends(require(Permission.RECORDINGS_PLAY))],
+    staff: Listener,
     context: ContextDep,
     download: Annotated[bool, Query()] = False,
 ) -> Response:
@@ -86,10 +88,7 @@ def play_recording(
 
 @router.post("/api/calls/{call_sid}/recording", status_code=204)
 def control_recording(
-    call_sid: CallSid,
-    body: RecordingControl,
-    staff: Annotated[Staff, Depends(require(Permission.RECORDING_CONTROL))],
-    context: ContextDep,
+    call_sid: CallSid, body: RecordingControl, staff: Controller, context: ContextDep
 ) -> Response:
     """Pause recording while a caller reads out a card number or the like; resume after."""
     actions.control_recording(context, staff.actor, call_sid, action=body.action)
@@ -100,20 +99,14 @@ def control_recording(
 
 
 @router.post("/api/qa/forms", status_code=201, response_model=FormOut)
-def create_form(
-    body: FormIn,
-    staff: Annotated[Staff, Depends(require(Permission.QA_FORMS_MANAGE))],
-    context: ContextDep,
-) -> FormOut:
+def create_form(body: FormIn, staff: FormEditor, context: ContextDep) -> FormOut:
     """A new QA form, or a new version of one (same name); old evaluations keep theirs."""
     return actions.create_form(context, staff.actor, body)
 
 
 @router.get("/api/qa/forms", response_model=list[FormOut])
 def list_forms(
-    staff: Annotated[Staff, Depends(require(Permission.QA_OWN_READ))],
-    context: ContextDep,
-    include_old: Annotated[bool, Query()] = False,
+    staff: QaReader, context: ContextDep, include_old: Annotated[bool, Query()] = False
 ) -> list[FormOut]:
     """The QA forms in use (and their old versions, if asked)."""
     return actions.list_forms(context, include_old=include_old)
@@ -123,10 +116,7 @@ def list_forms(
     "/api/recordings/{recording_sid}/evaluations", status_code=201, response_model=EvaluationOut
 )
 def evaluate_recording(
-    recording_sid: RecordingSid,
-    body: EvaluationIn,
-    staff: Annotated[Staff, Depends(require(Permission.QA_EVALUATE))],
-    context: ContextDep,
+    recording_sid: RecordingSid, body: EvaluationIn, staff: Evaluator, context: ContextDep
 ) -> EvaluationOut:
     """Score a recording on a QA form, with comments at moments in the recording."""
     return actions.evaluate_recording(context, staff.actor, recording_sid, body)
@@ -134,19 +124,13 @@ def evaluate_recording(
 
 @router.get("/api/qa/evaluations", response_model=list[EvaluationOut])
 def list_evaluations(
-    staff: Annotated[Staff, Depends(require(Permission.QA_OWN_READ))],
-    context: ContextDep,
-    agent: Annotated[str | None, Query(max_length=64)] = None,
+    staff: QaReader, context: ContextDep, agent: Annotated[str | None, Query(max_length=64)] = None
 ) -> list[EvaluationOut]:
     """Evaluations, newest first. Agents see only their own."""
     return actions.list_evaluations(context, staff.actor, agent=agent)
 
 
 @router.get("/api/qa/evaluations/{evaluation_id}", response_model=EvaluationOut)
-def read_evaluation(
-    evaluation_id: RowId,
-    staff: Annotated[Staff, Depends(require(Permission.QA_OWN_READ))],
-    context: ContextDep,
-) -> EvaluationOut:
+def read_evaluation(evaluation_id: RowId, staff: QaReader, context: ContextDep) -> EvaluationOut:
     """One evaluation: an agent may read only their own."""
     return actions.read_evaluation(context, staff.actor, evaluation_id)

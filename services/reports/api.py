@@ -25,6 +25,7 @@ from services.reports.schemas import (
 )
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
+Reader = Annotated[Staff, Depends(require(Permission.REPORTS_READ))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}
 }
@@ -46,9 +47,7 @@ def _csv(name: str, columns: Sequence[str], rows: Sequence[BaseModel]) -> Respon
 
 @router.get("/calls", response_model=CallReport, responses=CSV_RESPONSE)
 def calls_report(
-    staff: Annotated[Staff, Depends(require(Permission.REPORTS_READ))],
-    context: ContextDep,
-    query: Annotated[CallReportQuery, Query()],
+    staff: Reader, context: ContextDep, query: Annotated[CallReportQuery, Query()]
 ) -> Any:
     """Calls (the caller's leg), answered, abandoned and average handle time by local hour
     of the day, local date or extension, for local dates ``start`` to ``end``."""
@@ -61,9 +60,7 @@ def calls_report(
 
 @router.get("/requests", response_model=RequestReport, responses=CSV_RESPONSE)
 def requests_report(
-    staff: Annotated[Staff, Depends(require(Permission.REPORTS_READ))],
-    context: ContextDep,
-    query: Annotated[ReportQuery, Query()],
+    staff: Reader, context: ContextDep, query: Annotated[ReportQuery, Query()]
 ) -> Any:
     """Service requests filed on local dates ``start`` to ``end`` (anonymous ones too), by
     service and current status."""

@@ -30,14 +30,14 @@ router = APIRouter(tags=["requests"])
 PublicId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 ]
+Filer = Annotated[Staff, Depends(require(Permission.REQUESTS_CREATE))]
+Reader = Annotated[Staff, Depends(require(Permission.REQUESTS_READ))]
+Editor = Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))]
+ConfigAdmin = Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))]
 
 
 @router.post("/api/requests", status_code=201, response_model=RequestOut)
-def file_request(
-    body: RequestIn,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_CREATE))],
-    context: ContextDep,
-) -> RequestOut:
+def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestOut:
     """File a service request, with or without contact details, or anonymously."""
     contact = ContactDetails(**body.contact.model_dump()) if body.contact is not None else None
     new = NewRequest(
@@ -55,31 +55,20 @@ def file_request(
 
 
 @router.get("/api/requests/{public_id}", response_model=RequestOut)
-def read_request(
-    public_id: PublicId,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_READ))],
-    context: ContextDep,
-) -> RequestOut:
+def read_request(public_id: PublicId, staff: Reader, context: ContextDep) -> RequestOut:
     """One request with its contact, calls and history."""
     return actions.read_request(context, staff.actor, public_id)
 
 
 @router.post("/api/requests/search", response_model=RequestList)
-def search(
-    body: RequestSearch,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_READ))],
-    context: ContextDep,
-) -> RequestList:
+def search(body: RequestSearch, staff: Reader, context: ContextDep) -> RequestList:
     """A caller's earlier requests by phone, email, name or home address, newest first."""
     return actions.search_requests(context, staff.actor, SearchKey(*body.key()))
 
 
 @router.post("/api/requests/{public_id}/status", response_model=RequestOut)
 def change_status(
-    public_id: PublicId,
-    body: StatusChangeIn,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))],
-    context: ContextDep,
+    public_id: PublicId, body: StatusChangeIn, staff: Editor, context: ContextDep
 ) -> RequestOut:
     """Move a request on (open, in progress, closed) with a note."""
     return actions.change_status(
@@ -89,10 +78,7 @@ def change_status(
 
 @router.patch("/api/requests/{public_id}/contact", response_model=RequestOut)
 def correct_contact(
-    public_id: PublicId,
-    body: ContactCorrection,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))],
-    context: ContextDep,
+    public_id: PublicId, body: ContactCorrection, staff: Editor, context: ContextDep
 ) -> RequestOut:
     """Correct or erase a requester's contact details (e.g. on a correction request)."""
     return actions.correct_contact(
@@ -105,11 +91,7 @@ def correct_contact(
 
 
 @router.get("/api/calls/{call_sid}/screen-pop", response_model=ScreenPopOut)
-def call_screen_pop(
-    call_sid: CallSid,
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_READ))],
-    context: ContextDep,
-) -> ScreenPopOut:
+def call_screen_pop(call_sid: CallSid, staff: Reader, context: ContextDep) -> ScreenPopOut:
     """For a ringing call: the caller's earlier requests, unless the number is withheld."""
     return actions.screen_pop(context, staff.actor, call_sid)
 
@@ -118,20 +100,13 @@ def call_screen_pop(
 
 
 @router.get("/api/services", response_model=ServiceList)
-def list_services(
-    staff: Annotated[Staff, Depends(require(Permission.REQUESTS_CREATE))],
-    context: ContextDep,
-) -> ServiceList:
+def list_services(staff: Filer, context: ContextDep) -> ServiceList:
     """The service catalogue a request is filed against."""
     return ServiceList(items=actions.list_services(context))
 
 
 @router.post("/api/services", status_code=201, response_model=ServiceOut)
-def add_service(
-    body: ServiceIn,
-    staff: Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))],
-    context: ContextDep,
-) -> ServiceOut:
+def add_service(body: ServiceIn, staff: ConfigAdmin, context: ContextDep) -> ServiceOut:
     """Add a service to the catalogue."""
     return actions.add_service(context, staff.actor, body)
 
@@ -140,7 +115,7 @@ def add_service(
 def change_service(
     code: Annotated[str, Path(max_length=64)],
     body: ServiceChange,
-    staff: Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))],
+    staff: ConfigAdmin,
     context: ContextDep,
 ) -> ServiceOut:
     """Edit or retire a service (requests keep the code they were filed with)."""
