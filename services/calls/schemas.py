@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.calls.models import Call
 from services.calls.progress import answered_time
 from services.calls.service import caller_name, party_number, unparsed_caller_id
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import MAX_ROW_ID, AwareDatetime
 from storage.crypto import Keyring
 
 
@@ -65,15 +65,8 @@ class CallSearch(BaseModel):
 
     phone: str = Field(min_length=1, max_length=64, description="Any common format")
     extension: str | None = Field(default=None, max_length=8, pattern=r"^[0-9]{1,8}$")
-    since: datetime | None = None
-    until: datetime | None = None
-
-    @field_validator("since", "until")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-05:00")
-        return value
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
 
 
 class CallList(BaseModel):
@@ -85,8 +78,8 @@ class CallFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
     extension: str | None = Field(default=None, pattern=r"^[0-9]{1,8}$")
     status: (
         Literal[
@@ -104,13 +97,6 @@ class CallFilters(BaseModel):
     ) = None
     before_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     limit: int = Field(default=50, ge=1, le=200)
-
-    @field_validator("since", "until")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-05:00")
-        return value
 
 
 class CallPage(BaseModel):

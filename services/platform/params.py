@@ -1,12 +1,15 @@
-"""Shared parameter types: Twilio's identifiers, and row ids with the bounds the databases
-can hold. Each is defined once here and used by routes, schemas and webhooks alike."""
+"""Shared parameter types: Twilio's identifiers, row ids with the bounds the databases
+can hold, and instants that must carry their offset. Each is defined once here and used
+by routes, schemas and webhooks alike."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
+from pydantic import AfterValidator
 
 MAX_ROW_ID = 2**31 - 1
 MAX_SEQ = 2**62
@@ -23,3 +26,14 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 # Twilio's call and recording identifiers in a URL.
 CallSid = Annotated[str, Path(pattern=CALL_SID_PATTERN)]
 RecordingSid = Annotated[str, Path(pattern=RECORDING_SID_PATTERN)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone offset, e.g. 2026-11-22T09:00:00-05:00")
+    return value
+
+
+# An instant a client sends: without an offset it could be any of the city's or UTC's
+# readings of the clock, so it is refused (naming the form wanted) rather than guessed.
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]

@@ -257,6 +257,7 @@ def test_supervisors_list_calls_by_extension_status_and_date_with_paging(
     naive = twilio.client.get("/api/calls", params={"since": "2026-11-18T09:00"}, headers=headers)
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["field"] == "since"
+    assert "needs a time zone offset" in naive.json()["errors"][0]["message"]
     with context.db() as session:
         listed = session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "calls.list")
