@@ -28,46 +28,28 @@ from services.platform.personal_data import (
     Sweep,
     deleted,
     local_time,
-    phone_terms,
+    phone_indexes,
 )
 from services.requests.personal_data import expired_requests
 from storage.crypto import Keyring
 
 
 def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    for number in phone_terms(keys):
-        index = keyring.blind_index("phone", number)
-        found.add(
-            APPOINTMENTS,
-            session.scalars(select(Appointment.id).where(Appointment.phone_index == index)),
-        )
+    indexes = phone_indexes(keyring, keys)
+    if indexes:
+        matching = select(Appointment.id).where(Appointment.phone_index.in_(indexes))
+        found.add(APPOINTMENTS, session.scalars(matching))
 
 
 def _links(session: Session, found: Found) -> None:
     """A request reaches its appointments; an appointment, the number its texts go to."""
-    if found[SERVICE_REQUESTS]:
-        found.add(
-            APPOINTMENTS,
-            session.scalars(
-                select(Appointment.id).where(Appointment.request_id.in_(found[SERVICE_REQUESTS]))
-            ),
-        )
-    if found[APPOINTMENTS]:
-        found.add(
-            PHONES,
-            session.scalars(
-                select(Appointment.phone_index).where(Appointment.id.in_(found[APPOINTMENTS]))
-            ),
-        )
+    found.link(session, SERVICE_REQUESTS, Appointment.request_id, APPOINTMENTS, Appointment.id)
+    found.link(session, APPOINTMENTS, Appointment.id, PHONES, Appointment.phone_index)
 
 
 def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
-    if not found[APPOINTMENTS]:
-        return []
-    appointments = session.scalars(
-        select(Appointment)
-        .where(Appointment.id.in_(found[APPOINTMENTS]))
-        .order_by(Appointment.starts_at, Appointment.id)
+    appointments = found.rows(
+        session, APPOINTMENTS, Appointment.id, Appointment.starts_at, Appointment.id
     )
     return [
         {

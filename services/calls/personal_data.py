@@ -52,19 +52,11 @@ def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: 
 
 def _links(session: Session, found: Found) -> None:
     """A call reaches its other legs (the call taker's leg of a caller's call)."""
-    if found[CALLS]:
-        found.add(
-            CALLS,
-            session.scalars(select(Call.call_sid).where(Call.parent_call_sid.in_(found[CALLS]))),
-        )
+    found.link(session, CALLS, Call.parent_call_sid, CALLS, Call.call_sid)
 
 
 def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
-    if not found[CALLS]:
-        return []
-    calls = session.scalars(
-        select(Call).where(Call.call_sid.in_(found[CALLS])).order_by(Call.started_at, Call.id)
-    )
+    calls = found.rows(session, CALLS, Call.call_sid, Call.started_at, Call.id)
     return [
         {
             "call_sid": call.call_sid,

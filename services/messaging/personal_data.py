@@ -27,22 +27,18 @@ from services.platform.personal_data import (
     Sweep,
     delete_rows,
     local_time,
-    phone_terms,
+    phone_indexes,
 )
 from storage.crypto import Keyring
 
 
 def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    found.add(PHONES, (keyring.blind_index("phone", number) for number in phone_terms(keys)))
+    found.add(PHONES, phone_indexes(keyring, keys))
 
 
 def _sent(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
-    if not found[PHONES]:
-        return []
-    texts = session.scalars(
-        select(TextMessage)
-        .where(TextMessage.to_index.in_(found[PHONES]))
-        .order_by(TextMessage.created_at, TextMessage.id)
+    texts = found.rows(
+        session, PHONES, TextMessage.to_index, TextMessage.created_at, TextMessage.id
     )
     return [
         {
@@ -58,12 +54,8 @@ def _sent(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> lis
 def _received(
     session: Session, keyring: Keyring, found: Found, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
-    if not found[PHONES]:
-        return []
-    texts = session.scalars(
-        select(InboundText)
-        .where(InboundText.from_index.in_(found[PHONES]))
-        .order_by(InboundText.received_at, InboundText.id)
+    texts = found.rows(
+        session, PHONES, InboundText.from_index, InboundText.received_at, InboundText.id
     )
     return [
         {"received_at": local_time(text.received_at, tz), "body": inbound_body(keyring, text)}
@@ -73,8 +65,8 @@ def _received(
 
 def _opted_out(session: Session, _keyring: Keyring, found: Found, _tz: ZoneInfo) -> bool | None:
     if not found[PHONES]:
-        return None
-    opt_outs = session.scalars(select(TextOptOut).where(TextOptOut.phone_index.in_(found[PHONES])))
+        return None  # no number of theirs, so nothing to say either way
+    opt_outs = found.rows(session, PHONES, TextOptOut.phone_index)
     return any(opt_out.opted_out for opt_out in opt_outs)
 
 

@@ -132,6 +132,24 @@ class Found:
         rows.update(value for value in values if value is not None)
         return len(rows) != before
 
+    def link(self, session: Session, source: str, through: Any, target: str, column: Any) -> None:
+        """Add to ``target`` the ``column`` of every row whose ``through`` holds one of the
+        ``source`` rows found: a request's calls, a call's recordings. No query when no
+        ``source`` row was found."""
+        if self[source]:
+            self.add(target, session.scalars(select(column).where(through.in_(self[source]))))
+
+    def rows(
+        self, session: Session, kind: str, key: Any, *order_by: Any, where: Iterable[Any] = ()
+    ) -> Sequence[Any]:
+        """The rows (of ``key``'s model) whose ``key`` is among the ``kind`` found, narrowed
+        by ``where``, in ``order_by`` order: what an export shows of them. None, and no
+        query, when nothing of that kind was found."""
+        if not self[kind]:
+            return []
+        query = select(key.class_).where(key.in_(self[kind]), *where).order_by(*order_by)
+        return session.scalars(query).all()
+
 
 @dataclass(frozen=True)
 class PersonKey:
@@ -316,3 +334,8 @@ def local_time(instant: datetime | None, tz: ZoneInfo) -> str | None:
 def phone_terms(keys: Sequence[PersonKey]) -> list[str]:
     """The E.164 numbers among a person's keys."""
     return [key.term for key in keys if key.kind == "phone"]
+
+
+def phone_indexes(keyring: Keyring, keys: Sequence[PersonKey]) -> list[bytes]:
+    """The blind indexes of the phone numbers among a person's keys."""
+    return [keyring.blind_index("phone", number) for number in phone_terms(keys)]

@@ -31,24 +31,14 @@ from storage.crypto import Keyring
 
 def _links(session: Session, found: Found) -> None:
     """A call reaches its recordings."""
-    if found[CALLS]:
-        found.add(
-            RECORDINGS,
-            session.scalars(
-                select(Recording.recording_sid).where(Recording.call_sid.in_(found[CALLS]))
-            ),
-        )
+    found.link(session, CALLS, Recording.call_sid, RECORDINGS, Recording.recording_sid)
 
 
 def _export(
     session: Session, _keyring: Keyring, found: Found, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
-    if not found[RECORDINGS]:
-        return []
-    recordings = session.scalars(
-        select(Recording)
-        .where(Recording.recording_sid.in_(found[RECORDINGS]))
-        .order_by(Recording.started_at, Recording.id)
+    recordings = found.rows(
+        session, RECORDINGS, Recording.recording_sid, Recording.started_at, Recording.id
     )
     return [
         {

@@ -57,15 +57,7 @@ def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: 
 
 def _links(session: Session, found: Found) -> None:
     """A request reaches the calls it was filed on."""
-    if found[SERVICE_REQUESTS]:
-        found.add(
-            CALLS,
-            session.scalars(
-                select(RequestCall.call_sid).where(
-                    RequestCall.request_id.in_(found[SERVICE_REQUESTS])
-                )
-            ),
-        )
+    found.link(session, SERVICE_REQUESTS, RequestCall.request_id, CALLS, RequestCall.call_sid)
 
 
 def _request_out(
@@ -104,12 +96,13 @@ def _request_out(
 
 
 def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
-    if not found[SERVICE_REQUESTS]:
-        return []
-    requests = session.scalars(
-        select(ServiceRequest)
-        .where(ServiceRequest.id.in_(found[SERVICE_REQUESTS]), ServiceRequest.anonymous.is_(False))
-        .order_by(ServiceRequest.created_at, ServiceRequest.id)
+    requests = found.rows(
+        session,
+        SERVICE_REQUESTS,
+        ServiceRequest.id,
+        ServiceRequest.created_at,
+        ServiceRequest.id,
+        where=[ServiceRequest.anonymous.is_(False)],
     )
     return [_request_out(session, keyring, request, tz) for request in requests]
 
