@@ -7,26 +7,32 @@ SQLite tests get a copy of a database migrated once per session.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import shutil
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.settings import Settings
 from storage import migrate
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import StaffFactory, TwilioClient
+from tests.support import (
+    OPEN_HOURS,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    StaffFactory,
+    TwilioClient,
+    make_settings,
+    running,
+    served,
+)
 
 POSTGRES_URL = os.environ.get(
     "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,12 +40,6 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ("sqlite", "postgresql")
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
-TEST_ACCOUNT_SID = "AC" + "1" * 32
-PUBLIC_URL = "https://311.example.gov"
-MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
-# A Wednesday, 10:00 in New York: inside the default business hours.
-OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 def _postgres_or_skip() -> None:
@@ -121,13 +121,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated, empty SQLite database, for tests that need one backend only."""
+    path = tmp_path / "switchboard.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     """A migrated, empty database on the test's backend."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "switchboard.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
+        sqlite: str = request.getfixturevalue("sqlite_url")
+        return sqlite
     url: str = request.getfixturevalue("postgres_schema_url")
     _truncate_postgres(url)
     return url
@@ -138,27 +144,6 @@ def clock() -> ManualClock:
     return ManualClock(OPEN_HOURS)
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "data_dir": data_dir,
-        "public_url": PUBLIC_URL,
-        "twilio_account_sid": TEST_ACCOUNT_SID,
-        "twilio_auth_token": TEST_AUTH_TOKEN,
-        "master_key": MASTER_KEY,
-        "blob_url": f"file://{data_dir / 'blobs'}",
-        # Tests never reach the real Twilio: texts go to the outbox unless a test says so.
-        "sms_gateway": "console",
-        # Tests run background jobs themselves, one step at a time, unless they want the
-        # worker (those say embedded_worker=True); and no test waits on the sender's limit.
-        "embedded_worker": False,
-        "sms_rate_per_second": 1000,
-        "twilio_from_number": "+13025550100",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path / "var")
@@ -166,22 +151,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def context(settings: Settings, clock: ManualClock) -> Iterator[AppContext]:
-    built = build_context(settings, clock=clock)
-    bootstrap(built)
-    yield built
-    built.engine.dispose()
+    with running(settings, clock) as built:
+        yield built
 
 
 @pytest.fixture
 def client(context: AppContext) -> Iterator[TestClient]:
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as test_client:
+    with served(context) as test_client:
         yield test_client
 
 
 @pytest.fixture
 def twilio(client: TestClient) -> TwilioClient:
     """Posts webhooks signed the way Twilio signs them."""
-    return TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    return TwilioClient(client)
 
 
 @pytest.fixture

@@ -1,21 +1,75 @@
-"""Helpers the tests share: a Twilio that signs its webhooks, and staff accounts."""
+"""Helpers the tests share: the settings of the app under test, building and serving it,
+a Twilio that signs its webhooks, and staff accounts."""
 
 from __future__ import annotations
 
+import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
+from services.app.factory import bootstrap, build_context, create_app
+from services.platform.clock import Clock
 from services.platform.context import AppContext
 from services.platform.roles import Role
+from services.platform.settings import Settings
 from services.staff import service as staff_service
 from telephony.signature import sign
+
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_ACCOUNT_SID = "AC" + "1" * 32
+PUBLIC_URL = "https://311.example.gov"
+MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+# A Wednesday, 10:00 in New York: inside the default business hours.
+OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "public_url": PUBLIC_URL,
+        "twilio_account_sid": TEST_ACCOUNT_SID,
+        "twilio_auth_token": TEST_AUTH_TOKEN,
+        "master_key": MASTER_KEY,
+        "blob_url": f"file://{data_dir / 'blobs'}",
+        # Tests never reach the real Twilio: texts go to the outbox unless a test says so.
+        "sms_gateway": "console",
+        # Tests run background jobs themselves, one step at a time, unless they want the
+        # worker (those say embedded_worker=True); and no test waits on the sender's limit.
+        "embedded_worker": False,
+        "sms_rate_per_second": 1000,
+        "twilio_from_number": "+13025550100",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextmanager
+def running(settings: Settings, clock: Clock | None = None) -> Iterator[AppContext]:
+    """The app's context built from ``settings`` and bootstrapped; its engine is disposed
+    when the block ends."""
+    context = build_context(settings, clock=clock)
+    bootstrap(context)
+    try:
+        yield context
+    finally:
+        context.engine.dispose()
+
+
+@contextmanager
+def served(context: AppContext, base_url: str = PUBLIC_URL) -> Iterator[TestClient]:
+    """A test client of the app over ``context``, its start-up and shutdown run."""
+    with TestClient(create_app(context), base_url=base_url) as client:
+        yield client
 
 
 def call_sid() -> str:
@@ -28,10 +82,13 @@ def rfc2822(instant: datetime) -> str:
 
 @dataclass
 class TwilioClient:
+    """Posts webhooks to ``client`` signed the way Twilio signs them (by default as the
+    test account, for the test app's public URL)."""
+
     client: TestClient
-    public_url: str
-    auth_token: str
-    account_sid: str
+    public_url: str = PUBLIC_URL
+    auth_token: str = TEST_AUTH_TOKEN
+    account_sid: str = TEST_ACCOUNT_SID
 
     def post(
         self,

@@ -20,8 +20,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from tests.conftest import PUBLIC_URL, make_settings
-from tests.support import StaffFactory, api_routes, is_public
+from tests.support import PUBLIC_URL, StaffFactory, api_routes, is_public, make_settings
 
 
 @pytest.fixture

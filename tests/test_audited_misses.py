@@ -22,8 +22,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from tests.conftest import PUBLIC_URL, make_settings
-from tests.support import StaffFactory, api_routes
+from tests.support import PUBLIC_URL, StaffFactory, api_routes, make_settings
 
 # Well-formed identifiers of objects that do not exist, by path parameter.
 MISSING = {

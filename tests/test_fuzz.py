@@ -18,8 +18,7 @@ from services.app.factory import bootstrap, build_context, create_app
 from services.platform.auth import PERMISSIONS
 from services.platform.clock import ManualClock
 from services.platform.roles import Role
-from tests.conftest import make_settings
-from tests.support import StaffFactory, api_routes
+from tests.support import StaffFactory, api_routes, make_settings
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import MASTER_KEY, TEST_AUTH_TOKEN
+from tests.support import MASTER_KEY, TEST_AUTH_TOKEN
 
 
 def free_port() -> int:

@@ -24,10 +24,10 @@ import sqlalchemy as sa
 from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from telephony.signature import sign
 from tests.audio import call_recording
-from tests.conftest import IN_CI, MASTER_KEY, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.conftest import IN_CI
 from tests.e2e.conftest import free_port, serving, switchboard
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import call_sid
+from tests.support import MASTER_KEY, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid
 
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from telephony.signature import sign
-from tests.conftest import TEST_AUTH_TOKEN
 from tests.e2e.conftest import Server, switchboard
-from tests.support import call_sid
+from tests.support import TEST_AUTH_TOKEN, call_sid
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from telephony.rest import RoutedHttpClient, rest_client
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 
 def test_the_sdk_talks_to_the_configured_base_url(fake_twilio: FakeTwilio) -> None:

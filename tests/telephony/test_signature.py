@@ -14,8 +14,7 @@ from services.calls.models import Call, CallEvent
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from telephony.signature import WebhookVerifier
-from tests.conftest import TEST_AUTH_TOKEN, make_settings
-from tests.support import TwilioClient, call_sid
+from tests.support import TEST_AUTH_TOKEN, TwilioClient, call_sid, make_settings
 
 TWILIO_ROUTES = [
     "/twilio/voice",

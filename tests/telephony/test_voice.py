@@ -17,8 +17,7 @@ from services.calls.models import Call, CallEvent
 from services.calls.progress import NO_SEQUENCE
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
-from tests.conftest import OPEN_HOURS
-from tests.support import StaffFactory, TwilioClient, call_sid, rfc2822
+from tests.support import OPEN_HOURS, StaffFactory, TwilioClient, call_sid, rfc2822
 
 
 def twiml(text: str) -> ET.Element:

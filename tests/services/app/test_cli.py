@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import MASTER_KEY
+from tests.support import MASTER_KEY
 
 
 def run(

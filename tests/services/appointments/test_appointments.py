@@ -21,9 +21,16 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.queue import RetryLater
-from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import (
+    PUBLIC_URL,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    StaffFactory,
+    TwilioClient,
+    call_sid,
+    make_settings,
+)
 
 MOBILE = "(302) 555-0123"
 

@@ -22,8 +22,14 @@ from services.platform.roles import Role
 from services.reports.service import DateRange, call_report
 from services.staff import service as staff_service
 from services.staff.models import StaffSession
-from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
-from tests.support import TwilioClient, call_sid
+from tests.support import (
+    PUBLIC_URL,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TwilioClient,
+    call_sid,
+    make_settings,
+)
 
 PASSWORD = "a long enough password"
 

@@ -17,8 +17,7 @@ from services.platform.personal_data import Registry
 from services.requests.models import RequestContact
 from storage.crypto import Keyring, MasterKey
 from storage.keystore import EncryptionKey
-from tests.conftest import MASTER_KEY
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import MASTER_KEY, StaffFactory, TwilioClient, call_sid
 
 
 def fill(

@@ -17,8 +17,7 @@ from services.platform.errors import InvalidField
 from services.platform.models import AuditEntry
 from services.privacy.calendar import BusinessCalendar, us_federal_holidays
 from services.privacy.models import PrivacyRequest
-from tests.conftest import TEST_ACCOUNT_SID
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import TEST_ACCOUNT_SID, StaffFactory, TwilioClient, call_sid
 
 PERSON = {
     "name": "Dolores Ibarra",
@@ -314,7 +313,7 @@ def test_a_state_adds_its_own_public_holidays() -> None:
 
 def test_holiday_state_setting_reaches_the_deadlines(database_url: str, tmp_path: Path) -> None:
     from services.app.factory import build_context
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     context = build_context(make_settings(database_url, tmp_path / "var", holiday_state="DE"))
     try:

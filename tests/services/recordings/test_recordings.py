@@ -23,9 +23,16 @@ from services.recordings.service import RecordingPolicy
 from services.recordings.source import MediaUnavailable
 from services.staff.models import StaffUser
 from tests.audio import call_recording
-from tests.conftest import PUBLIC_URL, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import (
+    PUBLIC_URL,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    StaffFactory,
+    TwilioClient,
+    call_sid,
+    make_settings,
+)
 
 WAV = call_recording(12.0)
 

@@ -17,7 +17,7 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.staff import service as accounts
-from tests.conftest import PUBLIC_URL, make_settings
+from tests.support import PUBLIC_URL, make_settings
 
 PASSWORD = "correct horse battery staple"
 
