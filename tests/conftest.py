@@ -11,7 +11,8 @@ import hashlib
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,28 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def context(settings: Settings, clock: ManualClock) -> Iterator[AppContext]:
     with running(settings, clock) as built:
+        yield built
+
+
+@pytest.fixture
+def context_with(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> Iterator[Callable[..., AppContext]]:
+    """Builds the app on this test's database with some settings changed
+    (``context_with(require_second_factor=True)``); each is disposed after the test."""
+    with ExitStack() as stack:
+
+        def build(**overrides: object) -> AppContext:
+            settings = make_settings(database_url, tmp_path / "var", **overrides)
+            return stack.enter_context(running(settings, clock))
+
+        yield build
+
+
+@pytest.fixture
+def sqlite_context(sqlite_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
+    """The app on SQLite only: for tests that walk every route, where one backend will do."""
+    with running(make_settings(sqlite_url, tmp_path / "var"), clock) as built:
         yield built
 
 

@@ -7,30 +7,16 @@ one with neither require() nor a place among the public routes fails this test.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
+from services.app.factory import create_app
 from services.platform.auth import PERMISSIONS
-from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from tests.support import PUBLIC_URL, StaffFactory, api_routes, is_public, make_settings
-
-
-@pytest.fixture
-def app_context(sqlite_template: Path, tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
-    database = tmp_path / "switchboard.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    context = build_context(make_settings(f"sqlite:///{database}", tmp_path / "var"), clock=clock)
-    bootstrap(context)
-    yield context
-    context.engine.dispose()
+from tests.support import PUBLIC_URL, StaffFactory, api_routes, is_public
 
 
 def concrete(path: str) -> str:
@@ -38,8 +24,8 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "999999", path)
 
 
-def test_every_route_is_guarded_or_deliberately_public(app_context: AppContext) -> None:
-    routes = api_routes(create_app(app_context))
+def test_every_route_is_guarded_or_deliberately_public(sqlite_context: AppContext) -> None:
+    routes = api_routes(create_app(sqlite_context))
     assert any(route.path == "/api/calls/search" for route in routes)
     unguarded = [
         f"{sorted(route.methods)} {route.path}"
@@ -50,10 +36,10 @@ def test_every_route_is_guarded_or_deliberately_public(app_context: AppContext) 
 
 
 def test_every_route_follows_the_matrix_and_every_denial_is_audited(
-    app_context: AppContext,
+    sqlite_context: AppContext,
 ) -> None:
-    app = create_app(app_context)
-    factory = StaffFactory(app_context)
+    app = create_app(sqlite_context)
+    factory = StaffFactory(sqlite_context)
     headers = {
         role: factory.headers(role, f"matrix-{role.value.replace('_', '-')}") for role in Role
     }
@@ -79,7 +65,7 @@ def test_every_route_follows_the_matrix_and_every_denial_is_audited(
                 else:
                     assert response.status_code == 403, (method, route.path, role)
             denials = 1 + sum(1 for role in Role if permission not in PERMISSIONS[role])
-            with app_context.db() as session:
+            with sqlite_context.db() as session:
                 audited = session.scalars(
                     sa.select(AuditEntry)
                     .where(AuditEntry.action == "access.denied")

@@ -8,21 +8,17 @@ very request with the outcome "not_found": a miss on personal data is still an a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
+from services.app.factory import create_app
 from services.platform.auth import PERMISSIONS
-from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from tests.support import PUBLIC_URL, StaffFactory, api_routes, make_settings
+from tests.support import PUBLIC_URL, StaffFactory, api_routes
 
 # Well-formed identifiers of objects that do not exist, by path parameter.
 MISSING = {
@@ -76,16 +72,6 @@ NOT_LOOKUPS = {
 }
 
 
-@pytest.fixture
-def app_context(sqlite_template: Path, tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
-    database = tmp_path / "switchboard.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    context = build_context(make_settings(f"sqlite:///{database}", tmp_path / "var"), clock=clock)
-    bootstrap(context)
-    yield context
-    context.engine.dispose()
-
-
 def concrete(path: str) -> str:
     for prefix, missing in PUBLIC_IDS.items():
         if path.startswith(prefix):
@@ -96,9 +82,9 @@ def concrete(path: str) -> str:
     return path
 
 
-def test_every_miss_on_a_named_object_leaves_an_audit_entry(app_context: AppContext) -> None:
-    app = create_app(app_context)
-    factory = StaffFactory(app_context)
+def test_every_miss_on_a_named_object_leaves_an_audit_entry(sqlite_context: AppContext) -> None:
+    app = create_app(sqlite_context)
+    factory = StaffFactory(sqlite_context)
     lookups = [
         (route, method)
         for route in api_routes(app)
@@ -118,7 +104,7 @@ def test_every_miss_on_a_named_object_leaves_an_audit_entry(app_context: AppCont
                 not_missing.append(f"{method} {route.path}: {response.status_code}")
                 continue
             request_id = response.json()["request_id"]
-            with app_context.db() as session:
+            with sqlite_context.db() as session:
                 outcomes = session.scalars(
                     sa.select(AuditEntry.outcome).where(AuditEntry.request_id == request_id)
                 ).all()

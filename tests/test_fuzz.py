@@ -6,34 +6,23 @@ reaches past the access check into validation and the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from services.app.factory import bootstrap, build_context, create_app
+from services.app.factory import create_app
 from services.platform.auth import PERMISSIONS
-from services.platform.clock import ManualClock
+from services.platform.context import AppContext
 from services.platform.roles import Role
-from tests.support import StaffFactory, api_routes, make_settings
+from tests.support import StaffFactory, api_routes
 
 
 @pytest.fixture
-def fuzz_target(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
-    database = tmp_path / "switchboard.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    from datetime import UTC, datetime
-
-    context = build_context(
-        make_settings(f"sqlite:///{database}", tmp_path / "var"),
-        clock=ManualClock(datetime(2026, 11, 18, 15, tzinfo=UTC)),
-    )
-    bootstrap(context)
-    app = create_app(context)
-    factory = StaffFactory(context)
+def fuzz_target(sqlite_context: AppContext) -> tuple[Any, dict[str, str]]:
+    app = create_app(sqlite_context)
+    factory = StaffFactory(sqlite_context)
     tokens = {role: factory.token(role, f"fuzz-{role.value.replace('_', '-')}") for role in Role}
     credentials: dict[str, str] = {}
     for route in api_routes(app):
@@ -41,8 +30,7 @@ def fuzz_target(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[Any, di
         if role is not None:
             for method in route.methods:
                 credentials[f"{method} {route.path}"] = tokens[role]
-    yield app, credentials
-    context.engine.dispose()
+    return app, credentials
 
 
 def test_no_input_causes_a_server_error(fuzz_target: tuple[Any, dict[str, str]]) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from services.app.factory import bootstrap, build_context, create_app
 from services.calls.models import Call, CallEvent
-from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from telephony.signature import WebhookVerifier
-from tests.support import TEST_AUTH_TOKEN, TwilioClient, call_sid, make_settings
+from tests.support import TEST_AUTH_TOKEN, TwilioClient, call_sid, served
 
 TWILIO_ROUTES = [
     "/twilio/voice",
@@ -83,27 +80,20 @@ def test_another_accounts_signature_is_refused(twilio: TwilioClient, context: Ap
 
 
 def test_behind_a_proxy_the_public_url_with_its_prefix_is_what_counts(
-    database_url: str, tmp_path: Path, clock: ManualClock
+    context_with: Callable[..., AppContext],
 ) -> None:
     """Twilio calls https://city.example.gov/switchboard/...; the proxy strips the prefix."""
-    settings = make_settings(
-        database_url, tmp_path / "var", public_url="https://city.example.gov/switchboard"
-    )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    with TestClient(create_app(context), base_url="http://10.0.0.5:8000") as client:
-        proxied = TwilioClient(
-            client, "https://city.example.gov/switchboard", TEST_AUTH_TOKEN, "AC" + "1" * 32
-        )
+    context = context_with(public_url="https://city.example.gov/switchboard")
+    with served(context, base_url="http://10.0.0.5:8000") as client:
+        proxied = TwilioClient(client, "https://city.example.gov/switchboard")
         ok = proxied.post("/twilio/voice", proxied.call_params(call_sid(), "ringing"))
         assert ok.status_code == 200
         assert "https://city.example.gov/switchboard/twilio/voice/gather" in ok.text
-        direct = TwilioClient(client, "http://10.0.0.5:8000", TEST_AUTH_TOKEN, "AC" + "1" * 32)
+        direct = TwilioClient(client, "http://10.0.0.5:8000")
         assert (
             direct.post("/twilio/voice", direct.call_params(call_sid(), "ringing")).status_code
             == 403
         )
-    context.engine.dispose()
 
 
 def test_without_an_auth_token_every_webhook_is_refused() -> None:

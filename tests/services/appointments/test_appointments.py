@@ -3,16 +3,14 @@ never in quiet hours, never to a number that said STOP, never twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
 from services.messaging import jobs as text_jobs
 from services.messaging import service as texts
 from services.messaging.carrier import SendFailed
@@ -23,13 +21,11 @@ from services.platform.models import AuditEntry
 from services.platform.queue import RetryLater
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import (
-    PUBLIC_URL,
     TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
     StaffFactory,
     TwilioClient,
     call_sid,
-    make_settings,
+    served,
 )
 
 MOBILE = "(302) 555-0123"
@@ -327,22 +323,15 @@ def test_a_refused_booking_is_audited_without_the_number(
 
 
 @pytest.fixture
-def twilio_context(
-    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
-) -> Iterator[AppContext]:
-    settings = make_settings(
-        database_url,
-        tmp_path / "var",
+def twilio_context(context_with: Callable[..., AppContext], fake_twilio: FakeTwilio) -> AppContext:
+    """Texts go out through Twilio's SDK, to the fake Twilio."""
+    return context_with(
         sms_gateway="twilio",
         twilio_api_base_url=fake_twilio.url,
         twilio_timeout_seconds=1.0,
         embedded_worker=False,
         sms_rate_per_second=1000,
     )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    yield context
-    context.engine.dispose()
 
 
 def queue(context: AppContext, to: str, key: str = "test:1") -> int:
@@ -384,8 +373,8 @@ def test_the_twilio_sdk_sends_and_status_callbacks_never_downgrade(
     )
     sid = state_of(twilio_context, message_id).message_sid
     assert sid == sent["sid"]
-    with TestClient(create_app(twilio_context), base_url=PUBLIC_URL) as client:
-        twilio = TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    with served(twilio_context) as client:
+        twilio = TwilioClient(client)
         for status in ("sent", "delivered", "sent", "delivered", "queued"):
             assert (
                 twilio.post(
@@ -445,24 +434,16 @@ def test_twilio_refusals_end_the_text(number: str, code: str, twilio_context: Ap
 
 
 def test_lookup_decides_the_line_type_when_enabled(
-    database_url: str,
-    tmp_path: Path,
-    clock: ManualClock,
-    fake_twilio: FakeTwilio,
-    staff: StaffFactory,
+    context_with: Callable[..., AppContext], fake_twilio: FakeTwilio
 ) -> None:
-    settings = make_settings(
-        database_url,
-        tmp_path / "var",
+    context = context_with(
         sms_gateway="twilio",
         twilio_api_base_url=fake_twilio.url,
         twilio_lookup=True,
         embedded_worker=False,
     )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
     fake_twilio.state["line_types"] = {"+13025550123": "landline"}
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+    with served(context) as client:
         headers = StaffFactory(context).headers("agent", "lookup-agent")
         refused = book(client, headers, new_request(client, headers))
         assert (
@@ -471,7 +452,6 @@ def test_lookup_decides_the_line_type_when_enabled(
         )
         fake_twilio.state["line_types"] = {"+13025550123": "mobile"}
         assert book(client, headers, new_request(client, headers)).status_code == 201
-    context.engine.dispose()
 
 
 def test_the_sender_rate_limit_is_shared_through_the_queue(context: AppContext) -> None:
@@ -482,13 +462,10 @@ def test_the_sender_rate_limit_is_shared_through_the_queue(context: AppContext) 
 
 
 def test_from_booking_to_the_outbox_through_the_job_queue(
-    database_url: str, tmp_path: Path, clock: ManualClock
+    context_with: Callable[..., AppContext],
 ) -> None:
-    context = build_context(
-        make_settings(database_url, tmp_path / "var", embedded_worker=True), clock=clock
-    )
-    bootstrap(context)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+    context = context_with(embedded_worker=True)
+    with served(context) as client:
         headers = StaffFactory(context).headers("agent", "queue-agent")
         book(client, headers, new_request(client, headers))
         import time
@@ -500,4 +477,3 @@ def test_from_booking_to_the_outbox_through_the_job_queue(
                 break
             time.sleep(0.1)
     assert states == {"confirmation": "sent", "reminder": "held"}
-    context.engine.dispose()

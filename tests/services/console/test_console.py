@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
+from services.app.factory import create_app
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
@@ -24,32 +24,26 @@ from services.staff import service as staff_service
 from services.staff.models import StaffSession
 from tests.support import (
     PUBLIC_URL,
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
     TwilioClient,
     call_sid,
     make_settings,
+    running,
+    served,
 )
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def console_context(
-    sqlite_template: Path, tmp_path: Path, clock: ManualClock
-) -> Iterator[AppContext]:
-    database = tmp_path / "switchboard.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    settings = make_settings(f"sqlite:///{database}", tmp_path / "var", console_stream_seconds=1.5)
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    yield context
-    context.engine.dispose()
+def console_context(sqlite_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
+    settings = make_settings(sqlite_url, tmp_path / "var", console_stream_seconds=1.5)
+    with running(settings, clock) as context:
+        yield context
 
 
 @pytest.fixture
 def app_client(console_context: AppContext) -> Iterator[TestClient]:
-    with TestClient(create_app(console_context), base_url=PUBLIC_URL) as client:
+    with served(console_context) as client:
         yield client
 
 
@@ -209,21 +203,17 @@ def test_console_forms_need_the_sessions_csrf_token(
 
 
 def test_a_session_that_must_enrol_a_second_factor_gets_the_enrolment_page(
-    sqlite_template: Path, tmp_path: Path, clock: ManualClock
+    sqlite_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
-    database = tmp_path / "strict.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    settings = make_settings(f"sqlite:///{database}", tmp_path / "var", require_second_factor=True)
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    account(context, "sam", Role.SUPERVISOR)
-    with TestClient(create_app(context), base_url=PUBLIC_URL):
-        supervisor = signed_in(create_app(context), "sam")
-        page = supervisor.get("/console/recordings")
-        assert page.status_code == 403
-        assert 'id="enrol-start"' in page.text
-        assert csrf_of(page.text)
-    context.engine.dispose()
+    settings = make_settings(sqlite_url, tmp_path / "var", require_second_factor=True)
+    with running(settings, clock) as context:
+        account(context, "sam", Role.SUPERVISOR)
+        with served(context):
+            supervisor = signed_in(create_app(context), "sam")
+            page = supervisor.get("/console/recordings")
+            assert page.status_code == 403
+            assert 'id="enrol-start"' in page.text
+            assert csrf_of(page.text)
 
 
 def events_of(stream: str) -> list[tuple[str, dict[str, Any]]]:
@@ -253,7 +243,7 @@ def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
         headers={"X-CSRF-Token": token},
     )
     assert earlier.status_code == 201, earlier.text
-    twilio = TwilioClient(app_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    twilio = TwilioClient(app_client)
     known, withheld, elsewhere = call_sid(), call_sid(), call_sid()
     for sid, caller, digits in (
         (known, "+12025550142", "3"),
@@ -308,7 +298,7 @@ def test_an_agent_without_an_extension_is_told_so(
 def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
     app_client: TestClient, console_context: AppContext, clock: ManualClock
 ) -> None:
-    twilio = TwilioClient(app_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    twilio = TwilioClient(app_client)
     answered, abandoned = call_sid(), call_sid()
     for sid in (answered, abandoned):
         twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))

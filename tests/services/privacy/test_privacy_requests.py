@@ -3,8 +3,8 @@ a person, exports and letters, corrections through the normal services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -311,16 +311,11 @@ def test_a_state_adds_its_own_public_holidays() -> None:
         BusinessCalendar.from_settings(True, "", "ZZ")
 
 
-def test_holiday_state_setting_reaches_the_deadlines(database_url: str, tmp_path: Path) -> None:
-    from services.app.factory import build_context
-    from tests.support import make_settings
-
-    context = build_context(make_settings(database_url, tmp_path / "var", holiday_state="DE"))
-    try:
-        calendar = context.part(BusinessCalendar)
-        assert not calendar.is_business_day(date(2026, 11, 3))
-    finally:
-        context.engine.dispose()
+def test_holiday_state_setting_reaches_the_deadlines(
+    context_with: Callable[..., AppContext],
+) -> None:
+    calendar = context_with(holiday_state="DE").part(BusinessCalendar)
+    assert not calendar.is_business_day(date(2026, 11, 3))
 
 
 def test_refused_steps_are_audited_and_change_nothing(

@@ -4,7 +4,7 @@ encryption at rest, Range playback, pausing and per-extension settings."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
-from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
+from services.platform.settings import Settings
 from services.recordings import jobs as recording_jobs
 from services.recordings.models import Recording
 from services.recordings.service import RecordingPolicy
@@ -25,13 +24,12 @@ from services.staff.models import StaffUser
 from tests.audio import call_recording
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import (
-    PUBLIC_URL,
     TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
     StaffFactory,
     TwilioClient,
     call_sid,
     make_settings,
+    served,
 )
 
 WAV = call_recording(12.0)
@@ -42,32 +40,17 @@ def recording_sid() -> str:
 
 
 @pytest.fixture
-def rec_context(
-    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
-) -> Iterator[AppContext]:
-    settings = make_settings(
+def settings(database_url: str, tmp_path: Path, fake_twilio: FakeTwilio) -> Settings:
+    """The app of these tests fetches recordings from the fake Twilio, and the tests run
+    each attempt of the job themselves."""
+    return make_settings(
         database_url,
         tmp_path / "var",
         twilio_api_base_url=fake_twilio.url,
         twilio_timeout_seconds=1.5,
         recording_max_attempts=3,
-        embedded_worker=False,  # these tests run each attempt of the job themselves
+        embedded_worker=False,
     )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    yield context
-    context.engine.dispose()
-
-
-@pytest.fixture
-def rec_client(rec_context: AppContext) -> Iterator[TestClient]:
-    with TestClient(create_app(rec_context), base_url=PUBLIC_URL) as client:
-        yield client
-
-
-@pytest.fixture
-def rec_twilio(rec_client: TestClient) -> TwilioClient:
-    return TwilioClient(rec_client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
 
 
 def callback(
@@ -111,20 +94,20 @@ def run_job(context: AppContext, rsid: str) -> None:
 
 
 def test_callbacks_are_logged_and_never_go_backwards(
-    rec_twilio: TwilioClient, rec_context: AppContext
+    twilio: TwilioClient, context: AppContext
 ) -> None:
     rsid, sid = recording_sid(), call_sid()
-    rec_twilio.post("/twilio/voice", rec_twilio.call_params(sid, "ringing"))
-    rec_twilio.post(
+    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+    twilio.post(
         "/twilio/voice/gather?lang=en&attempt=1",
-        rec_twilio.call_params(sid, "in-progress", Digits="2"),
+        twilio.call_params(sid, "in-progress", Digits="2"),
     )
-    assert callback(rec_twilio, rsid, sid, "in-progress").status_code == 204
-    assert recording(rec_context, rsid).state == "logged"
+    assert callback(twilio, rsid, sid, "in-progress").status_code == 204
+    assert recording(context, rsid).state == "logged"
     for _ in range(2):
-        assert callback(rec_twilio, rsid, sid, "completed").status_code == 204
-    assert callback(rec_twilio, rsid, sid, "in-progress").status_code == 204  # late, out of order
-    found = recording(rec_context, rsid)
+        assert callback(twilio, rsid, sid, "completed").status_code == 204
+    assert callback(twilio, rsid, sid, "in-progress").status_code == 204  # late, out of order
+    found = recording(context, rsid)
     assert (found.twilio_status, found.state, found.extension, found.channels) == (
         "completed",
         "pending",
@@ -132,24 +115,23 @@ def test_callbacks_are_logged_and_never_go_backwards(
         2,
     )
     absent = recording_sid()
-    callback(rec_twilio, absent, sid, "absent", ErrorCode="13617", RecordingDuration="0")
-    assert (recording(rec_context, absent).state, recording(rec_context, absent).error_code) == (
+    callback(twilio, absent, sid, "absent", ErrorCode="13617", RecordingDuration="0")
+    assert (recording(context, absent).state, recording(context, absent).error_code) == (
         "absent",
         "13617",
     )
-    assert callback(rec_twilio, "RE-nope", sid, "completed").status_code == 400
+    assert callback(twilio, "RE-nope", sid, "completed").status_code == 400
     assert (
-        rec_twilio.post("/twilio/recordings", {"RecordingSid": rsid}, unsigned=True).status_code
-        == 403
+        twilio.post("/twilio/recordings", {"RecordingSid": rsid}, unsigned=True).status_code == 403
     )
 
 
 def test_the_pipeline_stores_an_encrypted_compressed_copy_then_deletes_twilios(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio)
-    run_job(rec_context, rsid)
-    found = recording(rec_context, rsid)
+    rsid, _ = completed(twilio, fake_twilio)
+    run_job(context, rsid)
+    found = recording(context, rsid)
     assert found.state == "done" and found.twilio_deleted_at is not None
     assert fake_twilio.state["deleted"] == [rsid]
     assert (
@@ -158,13 +140,13 @@ def test_the_pipeline_stores_an_encrypted_compressed_copy_then_deletes_twilios(
     assert found.duration_seconds == pytest.approx(10.0, abs=0.1)
     assert found.caller_talk_seconds == pytest.approx(3.0, abs=0.2)
     assert found.agent_talk_seconds == pytest.approx(5.7, abs=0.2)
-    blob = rec_context.blobs.get(str(found.blob_key))
+    blob = context.blobs.get(str(found.blob_key))
     assert b"OggS" not in blob and b"OpusHead" not in blob  # encrypted at rest
-    headers = StaffFactory(rec_context).headers("supervisor", "sam")
-    audio = rec_twilio.client.get(f"/api/recordings/{rsid}/audio", headers=headers)
+    headers = staff.headers("supervisor", "sam")
+    audio = twilio.client.get(f"/api/recordings/{rsid}/audio", headers=headers)
     assert audio.status_code == 200 and audio.content.startswith(b"OggS")
     assert audio.headers["accept-ranges"] == "bytes" and len(audio.content) == found.audio_bytes
-    detail = rec_twilio.client.get(f"/api/recordings/{rsid}", headers=headers).json()
+    detail = twilio.client.get(f"/api/recordings/{rsid}", headers=headers).json()
     assert detail["playable"] and detail["compression_ratio"] >= 8
     assert (
         set(detail["activity"]) == {"caller", "agent"} and max(detail["activity"]["agent"]) == 100
@@ -172,32 +154,32 @@ def test_the_pipeline_stores_an_encrypted_compressed_copy_then_deletes_twilios(
 
 
 def test_a_failing_download_is_retried_and_resumes(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio, mode=["500", "truncated", "ok"])
+    rsid, _ = completed(twilio, fake_twilio, mode=["500", "truncated", "ok"])
     for _ in range(2):
         with pytest.raises(MediaUnavailable):
-            run_job(rec_context, rsid)
-        assert recording(rec_context, rsid).state == "pending"
-    run_job(rec_context, rsid)
-    assert (recording(rec_context, rsid).state, recording(rec_context, rsid).attempts) == (
+            run_job(context, rsid)
+        assert recording(context, rsid).state == "pending"
+    run_job(context, rsid)
+    assert (recording(context, rsid).state, recording(context, rsid).attempts) == (
         "done",
         3,
     )
 
 
 def test_a_download_that_keeps_failing_is_marked_failed_and_twilio_keeps_its_copy(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio, mode="slow")
+    rsid, _ = completed(twilio, fake_twilio, mode="slow")
     for _ in range(2):
         with pytest.raises(MediaUnavailable):
-            run_job(rec_context, rsid)
-    run_job(rec_context, rsid)  # the third and last attempt gives up
-    found = recording(rec_context, rsid)
+            run_job(context, rsid)
+    run_job(context, rsid)  # the third and last attempt gives up
+    found = recording(context, rsid)
     assert found.state == "failed" and "gave up after 3 attempts" in (found.failure or "")
     assert "deleted" not in fake_twilio.state
-    listed = rec_twilio.client.get(
+    listed = twilio.client.get(
         "/api/recordings", params={"state": "failed"}, headers=staff.headers("supervisor")
     ).json()
     assert [(item["recording_sid"], item["playable"]) for item in listed["items"]] == [
@@ -206,23 +188,23 @@ def test_a_download_that_keeps_failing_is_marked_failed_and_twilio_keeps_its_cop
 
 
 def test_media_that_is_not_a_recording_fails_at_once(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio)
+    rsid, _ = completed(twilio, fake_twilio)
     fake_twilio.state["media"][rsid]["wav"] = b"<html>not audio</html>"
-    run_job(rec_context, rsid)
-    assert recording(rec_context, rsid).state == "failed"
-    assert "unusable media" in (recording(rec_context, rsid).failure or "")
+    run_job(context, rsid)
+    assert recording(context, rsid).state == "failed"
+    assert "unusable media" in (recording(context, rsid).failure or "")
 
 
 def test_twilios_copy_is_deleted_only_after_ours_is_verified_and_a_crash_resumes_there(
-    rec_twilio: TwilioClient,
-    rec_context: AppContext,
+    twilio: TwilioClient,
+    context: AppContext,
     fake_twilio: FakeTwilio,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio)
-    source = rec_context.part(RecordingPolicy).source
+    rsid, _ = completed(twilio, fake_twilio)
+    source = context.part(RecordingPolicy).source
     assert source is not None
     real_delete = source.delete
 
@@ -231,42 +213,32 @@ def test_twilios_copy_is_deleted_only_after_ours_is_verified_and_a_crash_resumes
 
     monkeypatch.setattr(source, "delete", crash)
     with pytest.raises(MediaUnavailable):
-        run_job(rec_context, rsid)
-    assert recording(rec_context, rsid).state == "verified"
+        run_job(context, rsid)
+    assert recording(context, rsid).state == "verified"
     fake_twilio.state["media"][rsid]["mode"] = "404"  # the next attempt must not need the media
     monkeypatch.setattr(source, "delete", real_delete)
-    run_job(rec_context, rsid)
-    assert recording(rec_context, rsid).state == "done" and fake_twilio.state["deleted"] == [rsid]
+    run_job(context, rsid)
+    assert recording(context, rsid).state == "done" and fake_twilio.state["deleted"] == [rsid]
 
 
 def test_keeping_twilios_copy_is_a_setting(
-    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
+    context_with: Callable[..., AppContext], fake_twilio: FakeTwilio
 ) -> None:
-    settings = make_settings(
-        database_url,
-        tmp_path / "var",
-        twilio_api_base_url=fake_twilio.url,
-        delete_twilio_recordings=False,
-    )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
-        rsid, _ = completed(
-            TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID), fake_twilio
-        )
+    context = context_with(twilio_api_base_url=fake_twilio.url, delete_twilio_recordings=False)
+    with served(context) as client:
+        rsid, _ = completed(TwilioClient(client), fake_twilio)
         run_job(context, rsid)
     assert recording(context, rsid).state == "done" and "deleted" not in fake_twilio.state
-    context.engine.dispose()
 
 
 def test_playback_seeks_with_ranges_and_is_audited(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
-    rsid, _ = completed(rec_twilio, fake_twilio)
-    run_job(rec_context, rsid)
+    rsid, _ = completed(twilio, fake_twilio)
+    run_job(context, rsid)
     headers = staff.headers("supervisor", "sam")
     url = f"/api/recordings/{rsid}/audio"
-    full = rec_twilio.client.get(url, headers=headers).content
+    full = twilio.client.get(url, headers=headers).content
     total = len(full)
     cases = {
         "bytes=0-99": (0, 99),
@@ -275,25 +247,20 @@ def test_playback_seeks_with_ranges_and_is_audited(
         f"bytes=10-{total + 500}": (10, total - 1),
     }
     for header, (start, end) in cases.items():
-        response = rec_twilio.client.get(url, headers={**headers, "Range": header})
+        response = twilio.client.get(url, headers={**headers, "Range": header})
         assert response.status_code == 206, header
         assert response.headers["content-range"] == f"bytes {start}-{end}/{total}"
         assert response.content == full[start : end + 1]
-    beyond = rec_twilio.client.get(url, headers={**headers, "Range": f"bytes={total}-"})
+    beyond = twilio.client.get(url, headers={**headers, "Range": f"bytes={total}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{total}"
-    assert (
-        rec_twilio.client.get(url, headers={**headers, "Range": "bytes=0-1,5-6"}).status_code == 200
-    )
-    saved = rec_twilio.client.get(url, params={"download": "true"}, headers=headers)
+    assert twilio.client.get(url, headers={**headers, "Range": "bytes=0-1,5-6"}).status_code == 200
+    saved = twilio.client.get(url, params={"download": "true"}, headers=headers)
     assert saved.headers["content-disposition"].startswith("attachment")
-    assert rec_twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
-    assert rec_twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
+    assert twilio.client.get(url, headers=staff.headers("agent")).status_code == 403
+    assert twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
     missing = "RE" + "0" * 32
-    assert (
-        rec_twilio.client.get(f"/api/recordings/{missing}/audio", headers=headers).status_code
-        == 404
-    )
-    with rec_context.db() as session:
+    assert twilio.client.get(f"/api/recordings/{missing}/audio", headers=headers).status_code == 404
+    with context.db() as session:
         entries = session.execute(
             sa.select(AuditEntry.action, AuditEntry.outcome)
             .where(AuditEntry.object_id == rsid)
@@ -311,12 +278,12 @@ def test_playback_seeks_with_ranges_and_is_audited(
 
 
 def test_agents_pause_and_resume_recording_on_a_live_call(
-    rec_twilio: TwilioClient, fake_twilio: FakeTwilio, staff: StaffFactory
+    twilio: TwilioClient, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
     sid = call_sid()
     headers = staff.headers("agent", "ana")
     for action, status in (("pause", "paused"), ("resume", "in-progress")):
-        response = rec_twilio.client.post(
+        response = twilio.client.post(
             f"/api/calls/{sid}/recording", json={"action": action}, headers=headers
         )
         assert response.status_code == 204
@@ -339,19 +306,19 @@ class RefusingSource:
 
 
 def test_a_pause_twilio_refuses_or_cannot_take_is_audited(
-    rec_client: TestClient, rec_context: AppContext, staff: StaffFactory
+    client: TestClient, context: AppContext, staff: StaffFactory
 ) -> None:
     headers = staff.headers("agent", "ana")
-    policy = rec_context.part(RecordingPolicy)
+    policy = context.part(RecordingPolicy)
     outcomes = {}
     for status, source in ((502, RefusingSource()), (503, None)):
-        rec_context.parts.replace(replace(policy, source=source))
+        context.parts.replace(replace(policy, source=source))
         sid = call_sid()
-        response = rec_client.post(
+        response = client.post(
             f"/api/calls/{sid}/recording", json={"action": "pause"}, headers=headers
         )
         assert response.status_code == status
-        with rec_context.db() as session:
+        with context.db() as session:
             entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.object_id == sid)).one()
         outcomes[status] = (entry.action, entry.outcome, entry.detail)
     assert outcomes == {
@@ -360,68 +327,52 @@ def test_a_pause_twilio_refuses_or_cannot_take_is_audited(
     }
 
 
-def test_recording_is_set_per_extension(rec_twilio: TwilioClient, staff: StaffFactory) -> None:
+def test_recording_is_set_per_extension(twilio: TwilioClient, staff: StaffFactory) -> None:
     admin = staff.headers("admin", "root")
-    changed = rec_twilio.client.patch(
-        "/api/extensions/4", json={"record_calls": False}, headers=admin
-    )
+    changed = twilio.client.patch("/api/extensions/4", json={"record_calls": False}, headers=admin)
     assert changed.json()["record_calls"] is False
     sid = call_sid()
-    rec_twilio.post("/twilio/voice", rec_twilio.call_params(sid, "ringing"))
-    dial = rec_twilio.post(
+    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+    dial = twilio.post(
         "/twilio/voice/gather?lang=en&attempt=1",
-        rec_twilio.call_params(sid, "in-progress", Digits="4"),
+        twilio.call_params(sid, "in-progress", Digits="4"),
     )
     assert 'record="do-not-record"' in dial.text and "recordingStatusCallback" not in dial.text
-    other = rec_twilio.post(
+    other = twilio.post(
         "/twilio/voice/gather?lang=en&attempt=1",
-        rec_twilio.call_params(call_sid(), "in-progress", Digits="3"),
+        twilio.call_params(call_sid(), "in-progress", Digits="3"),
     )
     assert 'record="record-from-answer-dual"' in other.text
 
 
 def test_from_callback_to_playable_through_the_job_queue(
-    database_url: str, tmp_path: Path, clock: ManualClock, fake_twilio: FakeTwilio
+    context_with: Callable[..., AppContext], fake_twilio: FakeTwilio
 ) -> None:
     """The embedded queue's own consumer picks the recording up, as in production."""
-    settings = make_settings(
-        database_url, tmp_path / "var", twilio_api_base_url=fake_twilio.url, embedded_worker=True
-    )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
-        rsid, _ = completed(
-            TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID), fake_twilio
-        )
+    context = context_with(twilio_api_base_url=fake_twilio.url, embedded_worker=True)
+    with served(context) as client:
+        rsid, _ = completed(TwilioClient(client), fake_twilio)
         deadline = time.monotonic() + 30
         while recording(context, rsid).state != "done" and time.monotonic() < deadline:
             time.sleep(0.1)
     assert recording(context, rsid).state == "done"
-    context.engine.dispose()
 
 
 def test_a_missing_ffmpeg_is_reported_at_start(
-    database_url: str, tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+    context_with: Callable[..., AppContext], caplog: pytest.LogCaptureFixture
 ) -> None:
-    context = build_context(
-        make_settings(database_url, tmp_path / "var", ffmpeg_path="/nonexistent/ffmpeg"),
-        clock=clock,
-    )
-    bootstrap(context)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+    with served(context_with(ffmpeg_path="/nonexistent/ffmpeg")) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["ffmpeg"] == "unavailable"
     assert any(
         "recordings cannot be processed: ffmpeg cannot be run" in r.getMessage()
         for r in caplog.records
     )
-    context.engine.dispose()
 
 
 def test_recordings_on_s3_compatible_storage(
-    database_url: str,
+    context_with: Callable[..., AppContext],
     tmp_path: Path,
-    clock: ManualClock,
     fake_twilio: FakeTwilio,
     s3_endpoint: str,
     s3_credentials: None,
@@ -430,19 +381,14 @@ def test_recordings_on_s3_compatible_storage(
 
     bucket = "rec-" + tmp_path.name.lower().replace("_", "-")[-40:]
     boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
-    settings = make_settings(
-        database_url,
-        tmp_path / "var",
+    context = context_with(
         twilio_api_base_url=fake_twilio.url,
         embedded_worker=False,
         blob_url=f"s3://{bucket}/311",
         s3_endpoint_url=s3_endpoint,
     )
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
-        twilio = TwilioClient(client, PUBLIC_URL, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
-        rsid, _ = completed(twilio, fake_twilio)
+    with served(context) as client:
+        rsid, _ = completed(TwilioClient(client), fake_twilio)
         run_job(context, rsid)
         headers = StaffFactory(context).headers("supervisor", "sam")
         audio = client.get(
@@ -456,27 +402,26 @@ def test_recordings_on_s3_compatible_storage(
         ]
     ]
     assert keys == [f"311/recordings/2026/11/{rsid}.sbm"]
-    context.engine.dispose()
 
 
 def test_a_recording_with_its_agent_named_reads_back_at_once(
-    rec_twilio: TwilioClient, rec_context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
     """Once an evaluation names the agent, the recording's page and list still answer at
     once: the agent's name is read in the same transaction (on SQLite a second one waited
     for the write lock until it timed out)."""
-    rsid, _ = completed(rec_twilio, fake_twilio)
-    run_job(rec_context, rsid)
+    rsid, _ = completed(twilio, fake_twilio)
+    run_job(context, rsid)
     headers = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    with rec_context.db.begin() as session:
+    with context.db.begin() as session:
         agent_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
         session.execute(
             sa.update(Recording).where(Recording.recording_sid == rsid).values(agent_id=agent_id)
         )
     started = time.monotonic()
-    one = rec_twilio.client.get(f"/api/recordings/{rsid}", headers=headers)
-    listed = rec_twilio.client.get("/api/recordings", headers=headers)
+    one = twilio.client.get(f"/api/recordings/{rsid}", headers=headers)
+    listed = twilio.client.get("/api/recordings", headers=headers)
     assert time.monotonic() - started < 5
     assert one.status_code == 200 and one.json()["agent"] == "ana"
     assert listed.json()["items"][0]["agent"] == "ana"

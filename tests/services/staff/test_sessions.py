@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -11,13 +11,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.app.factory import bootstrap, build_context, create_app
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.staff import service as accounts
-from tests.support import PUBLIC_URL, make_settings
+from tests.support import PUBLIC_URL, served
 
 PASSWORD = "correct horse battery staple"
 
@@ -107,19 +106,16 @@ def test_repeated_failures_lock_the_account_for_a_while(
 
 
 def test_a_network_guessing_many_accounts_is_throttled(
-    database_url: str, tmp_path: Path, clock: ManualClock
+    context_with: Callable[..., AppContext],
 ) -> None:
-    settings = make_settings(database_url, tmp_path / "var", sign_in_network_max_failures=8)
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
+    context = context_with(sign_in_network_max_failures=8)
     add_user(context, "ana")
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+    with served(context) as client:
         for number in range(8):
             assert sign_in(client, f"user{number}", "guess guess").status_code == 401
         throttled = sign_in(client, "ana")
         assert throttled.status_code == 429
         assert "from your network" in throttled.json()["detail"]
-    context.engine.dispose()
 
 
 def test_idle_and_absolute_timeouts_end_a_session(
@@ -216,14 +212,12 @@ def test_second_factor_enrolment_and_use(
 
 
 def test_required_second_factor_holds_a_supervisor_until_enrolled(
-    database_url: str, tmp_path: Path, clock: ManualClock
+    context_with: Callable[..., AppContext], clock: ManualClock
 ) -> None:
-    settings = make_settings(database_url, tmp_path / "var", require_second_factor=True)
-    context = build_context(settings, clock=clock)
-    bootstrap(context)
+    context = context_with(require_second_factor=True)
     add_user(context, "sam", Role.SUPERVISOR)
     add_user(context, "ana", Role.AGENT)
-    with TestClient(create_app(context), base_url=PUBLIC_URL) as client:
+    with served(context) as client:
         assert sign_in(client, "ana").json()["second_factor"] == "not_used"  # agents are exempt
         client.cookies.clear()
         body = sign_in(client, "sam").json()
@@ -244,7 +238,6 @@ def test_required_second_factor_holds_a_supervisor_until_enrolled(
             "/api/calls/search", json={"phone": "2025550142"}, headers={"X-CSRF-Token": csrf}
         )
         assert allowed.status_code == 200
-    context.engine.dispose()
 
 
 def test_sign_in_attempts_are_rate_limited_per_network(
@@ -255,15 +248,8 @@ def test_sign_in_attempts_are_rate_limited_per_network(
     assert "try again in" in sign_in(client, "x", "y").json()["detail"]
 
 
-def test_cookie_is_not_secure_on_plain_http(
-    database_url: str, tmp_path: Path, clock: ManualClock
-) -> None:
-    context = build_context(
-        make_settings(database_url, tmp_path / "var", public_url="http://127.0.0.1:8000"),
-        clock=clock,
-    )
-    bootstrap(context)
+def test_cookie_is_not_secure_on_plain_http(context_with: Callable[..., AppContext]) -> None:
+    context = context_with(public_url="http://127.0.0.1:8000")
     add_user(context, "ana")
-    with TestClient(create_app(context)) as client:
+    with served(context, base_url="http://testserver") as client:
         assert "secure" not in sign_in(client, "ana").headers["set-cookie"].lower()
-    context.engine.dispose()
