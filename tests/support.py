@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.app.factory import bootstrap, build_context, create_app
 from services.platform.clock import Clock
 from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.staff import service as staff_service
@@ -204,3 +206,16 @@ def route_permission(route: Any) -> Any:
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_ROUTES or path.startswith(tuple(PUBLIC_PREFIXES))
+
+
+def audit_entries(context: AppContext, *where: Any) -> list[AuditEntry]:
+    """The audit entries that match ``where``, oldest first."""
+    with context.db() as session:
+        return list(session.scalars(sa.select(AuditEntry).where(*where).order_by(AuditEntry.seq)))
+
+
+def audit_entry(context: AppContext, *where: Any) -> AuditEntry:
+    """The one audit entry that matches ``where``; fails unless there is exactly one."""
+    entries = audit_entries(context, *where)
+    assert len(entries) == 1, [(entry.action, entry.outcome) for entry in entries]
+    return entries[0]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.app.factory import create_app
@@ -18,7 +17,7 @@ from services.platform.auth import PERMISSIONS
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from tests.support import PUBLIC_URL, StaffFactory, api_routes
+from tests.support import PUBLIC_URL, StaffFactory, api_routes, audit_entries
 
 # Well-formed identifiers of objects that do not exist, by path parameter.
 MISSING = {
@@ -104,11 +103,8 @@ def test_every_miss_on_a_named_object_leaves_an_audit_entry(sqlite_context: AppC
                 not_missing.append(f"{method} {route.path}: {response.status_code}")
                 continue
             request_id = response.json()["request_id"]
-            with sqlite_context.db() as session:
-                outcomes = session.scalars(
-                    sa.select(AuditEntry.outcome).where(AuditEntry.request_id == request_id)
-                ).all()
-            if "not_found" not in outcomes:
+            entries = audit_entries(sqlite_context, AuditEntry.request_id == request_id)
+            if "not_found" not in {entry.outcome for entry in entries}:
                 unaudited.append(f"{method} {route.path}")
     assert not_missing == [], "\n".join(not_missing)
     assert unaudited == [], "\n".join(unaudited)

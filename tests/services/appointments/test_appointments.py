@@ -24,6 +24,8 @@ from tests.support import (
     TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
+    audit_entries,
+    audit_entry,
     call_sid,
     served,
 )
@@ -95,10 +97,7 @@ def test_booking_confirms_by_text_and_holds_a_reminder(
     clock.set(datetime(2026, 11, 19, 14, 0, tzinfo=UTC))  # 09:00 the day before, in the city
     deliver_due(context)
     assert {text["kind"]: text["state"] for text in outbox(client, agent)}["reminder"] == "sent"
-    with context.db() as session:
-        booked = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "appointment.book")
-        ).one()
+    booked = audit_entry(context, AuditEntry.action == "appointment.book")
     assert "0123" not in repr(booked.detail)
 
 
@@ -294,14 +293,9 @@ def test_reschedule_and_cancel(
         client.post(f"/api/appointments/{appointment['id']}/cancel", headers=agent).status_code
         == 409
     )
-    with context.db() as session:
-        trail = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.outcome)
-            .where(AuditEntry.object_id == appointment["id"])
-            .order_by(AuditEntry.seq)
-        ).all()
+    trail = audit_entries(context, AuditEntry.object_id == appointment["id"])
     # the second cancellation changed nothing and is audited as the conflict it was
-    assert trail == [
+    assert [(entry.action, entry.outcome) for entry in trail] == [
         ("appointment.book", "ok"),
         ("appointment.reschedule", "ok"),
         ("appointment.cancel", "ok"),
@@ -314,10 +308,7 @@ def test_a_refused_booking_is_audited_without_the_number(
 ) -> None:
     refused = book(client, agent, new_request(client, agent), phone="+1 800 555 0199")
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "phone"
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.request_id == refused.json()["request_id"])
-        ).one()
+    entry = audit_entry(context, AuditEntry.request_id == refused.json()["request_id"])
     assert (entry.action, entry.outcome, entry.object_id) == ("appointment.book", "invalid", None)
     assert "555" not in repr(entry.detail) and "0199" not in repr(entry.detail)
 

@@ -13,7 +13,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.staff.models import ApiToken, StaffUser
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries, audit_entry, call_sid
 
 
 def ring(twilio: TwilioClient, caller: str, **extra: str) -> str:
@@ -95,9 +95,7 @@ def test_no_token_gets_401_and_is_audited(client: TestClient, context: AppContex
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["title"] == "Authentication required"
-    with context.db() as session:
-        entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-    assert entry is not None
+    entry = audit_entries(context)[-1]
     assert (entry.action, entry.outcome, entry.detail["reason"]) == (
         "access.denied",
         "denied",
@@ -137,10 +135,7 @@ def test_a_bad_number_names_the_field_and_does_not_echo_it(
     assert problem["errors"] == [{"field": "phone", "message": "is not a phone number"}]
     assert "call me maybe" not in response.text
     # The refused search is in the trail too, without what was typed.
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.request_id == problem["request_id"])
-        ).one()
+    entry = audit_entry(context, AuditEntry.request_id == problem["request_id"])
     assert (entry.action, entry.outcome, entry.detail) == (
         "calls.search",
         "invalid",
@@ -173,12 +168,7 @@ def test_search_is_audited_with_a_keyed_hash_never_the_number(
     ring(twilio, "+12025550142")
     search(twilio.client, staff.headers("agent", "dana"), phone="(202) 555-0142")
     search(twilio.client, staff.headers("supervisor", "eli"), phone="+12025550142")
-    with context.db() as session:
-        entries = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action == "calls.search")
-            .order_by(AuditEntry.seq)
-        ).all()
+    entries = audit_entries(context, AuditEntry.action == "calls.search")
     assert [(e.actor_name, e.actor_role, e.detail["results"]) for e in entries] == [
         ("dana", "agent", 1),
         ("eli", "supervisor", 1),
@@ -197,13 +187,8 @@ def test_one_call_by_sid_and_404_for_unknown(
     assert twilio.client.get(f"/api/calls/{sid}", headers=headers).json()["call_sid"] == sid
     missing = twilio.client.get(f"/api/calls/CA{'0' * 32}", headers=headers)
     assert missing.status_code == 404
-    with context.db() as session:
-        views = session.scalars(
-            sa.select(AuditEntry.outcome)
-            .where(AuditEntry.action == "call.view")
-            .order_by(AuditEntry.seq)
-        ).all()
-    assert views == ["ok", "not_found"]
+    views = audit_entries(context, AuditEntry.action == "call.view")
+    assert [view.outcome for view in views] == ["ok", "not_found"]
 
 
 def test_an_administrator_reads_no_call_data(
@@ -211,9 +196,7 @@ def test_an_administrator_reads_no_call_data(
 ) -> None:
     response = search(client, staff.headers("admin", "root"), phone="2025550142")
     assert response.status_code == 403
-    with context.db() as session:
-        entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-    assert entry is not None
+    entry = audit_entries(context)[-1]
     assert (entry.action, entry.actor_name, entry.detail["reason"]) == (
         "access.denied",
         "root",
@@ -258,9 +241,6 @@ def test_supervisors_list_calls_by_extension_status_and_date_with_paging(
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["field"] == "since"
     assert "needs a time zone offset" in naive.json()["errors"][0]["message"]
-    with context.db() as session:
-        listed = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "calls.list")
-        ).all()
+    listed = audit_entries(context, AuditEntry.action == "calls.list")
     assert len(listed) == 6
     assert listed[1].detail == {"results": 1, "filters": ["extension"]}

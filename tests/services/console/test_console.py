@@ -25,6 +25,7 @@ from services.staff.models import StaffSession
 from tests.support import (
     PUBLIC_URL,
     TwilioClient,
+    audit_entries,
     call_sid,
     make_settings,
     running,
@@ -96,13 +97,8 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
     assert refused.status_code == 403
     assert "not open to your role" in refused.text
     assert "/console/recordings" not in nav_links(refused.text)
-    with console_context.db() as session:
-        denial = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action == "access.denied")
-            .order_by(AuditEntry.seq.desc())
-        ).first()
-    assert denial is not None and denial.actor_name == "ana"
+    denial = audit_entries(console_context, AuditEntry.action == "access.denied")[-1]
+    assert denial.actor_name == "ana"
     assert denial.detail["route"] == "/console/recordings"
 
     supervisor = signed_in(app_client.app, "sam")
@@ -182,12 +178,7 @@ def test_console_forms_need_the_sessions_csrf_token(
     forged = agent.post("/console/sign-out", data={}, follow_redirects=False)
     assert forged.status_code == 403
     assert agent.get("/api/session").status_code == 200
-    with console_context.db() as session:
-        denied = session.scalars(
-            sa.select(AuditEntry.detail)
-            .where(AuditEntry.action == "access.denied")
-            .order_by(AuditEntry.seq.desc())
-        ).first()
+    denied = audit_entries(console_context, AuditEntry.action == "access.denied")[-1].detail
     assert denied == {
         "reason": "csrf",
         "permission": "session",
@@ -267,13 +258,8 @@ def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
     assert [request["id"] for request in rings[0]["requests"]] == [earlier.json()["id"]]
     assert rings[1]["caller_withheld"] is True
     assert rings[1]["from_number"] is None and rings[1]["requests"] == []
-    with console_context.db() as session:
-        pops = session.execute(
-            sa.select(AuditEntry.object_id, AuditEntry.detail).where(
-                AuditEntry.action == "call.screen_pop"
-            )
-        ).all()
-    assert sorted(pops) == sorted(
+    pops = audit_entries(console_context, AuditEntry.action == "call.screen_pop")
+    assert sorted((pop.object_id, pop.detail) for pop in pops) == sorted(
         [(known, {"results": 1, "via": "console"}), (withheld, {"results": 0, "via": "console"})]
     )
 

@@ -18,7 +18,7 @@ from services.disclosures.public_records import without_street_numbers
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid
 
 JOSE = {
     "name": "José Álvarez",
@@ -47,8 +47,7 @@ def disclose(client: TestClient, headers: dict[str, str], **changes: Any) -> Any
 
 
 def audit_actions(context: AppContext, action: str) -> list[AuditEntry]:
-    with context.db() as session:
-        return list(session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+    return audit_entries(context, AuditEntry.action == action)
 
 
 def test_a_disclosure_is_logged_with_its_records_and_audited(

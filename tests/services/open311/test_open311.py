@@ -18,7 +18,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.errors import NotFound
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory
+from tests.support import StaffFactory, audit_entries
 
 BASE = "/open311/v2"
 
@@ -192,12 +192,7 @@ def test_a_submission_is_audited_with_the_apps_key_as_actor(
     assert refused.json() == [
         {"code": 400, "description": "service_code is not a service in the catalogue"}
     ]
-    with context.db() as session:
-        trail = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action == "request.create")
-            .order_by(AuditEntry.seq)
-        ).all()
+    trail = audit_entries(context, AuditEntry.action == "request.create")
     assert [(entry.actor_name, entry.outcome) for entry in trail] == [
         (f"open311-key-{row.id}", "ok"),
         (f"open311-key-{row.id}", "invalid"),
@@ -217,13 +212,8 @@ def test_keys_are_issued_and_revoked_through_audited_actions(context: AppContext
     with pytest.raises(NotFound):
         actions.revoke_key(context, audit.SYSTEM, issued.id + 1, via="cli")
     assert actions.list_keys(context)[0].revoked
-    with context.db() as session:
-        trail = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id)
-            .where(AuditEntry.actor_name == "system")
-            .order_by(AuditEntry.seq)
-        ).all()
-    assert [tuple(entry) for entry in trail] == [
+    trail = audit_entries(context, AuditEntry.actor_name == "system")
+    assert [(entry.action, entry.outcome, entry.object_id) for entry in trail] == [
         ("config.open311_key_issue", "ok", str(issued.id)),
         ("config.open311_key_revoke", "ok", str(issued.id)),
         ("config.open311_key_revoke", "not_found", str(issued.id + 1)),

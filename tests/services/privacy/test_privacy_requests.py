@@ -17,7 +17,14 @@ from services.platform.errors import InvalidField
 from services.platform.models import AuditEntry
 from services.privacy.calendar import BusinessCalendar, us_federal_holidays
 from services.privacy.models import PrivacyRequest
-from tests.support import TEST_ACCOUNT_SID, StaffFactory, TwilioClient, call_sid
+from tests.support import (
+    TEST_ACCOUNT_SID,
+    StaffFactory,
+    TwilioClient,
+    audit_entries,
+    audit_entry,
+    call_sid,
+)
 
 PERSON = {
     "name": "Dolores Ibarra",
@@ -207,10 +214,7 @@ def test_an_access_request_from_receipt_to_grant(
     assert "right to ask us to correct" in grant.text
     assert client.get("/api/privacy/requests", headers=headers).json() == []
 
-    with context.db() as session:
-        details = session.scalars(
-            sa.select(AuditEntry.detail).where(AuditEntry.object_id == public_id)
-        ).all()
+    details = [entry.detail for entry in audit_entries(context, AuditEntry.object_id == public_id)]
     assert details and all(value not in str(details) for value in (*PERSON.values(), "3025550161"))
 
 
@@ -245,13 +249,11 @@ def test_corrections_go_through_the_requests_service_and_only_for_that_person(
         headers=officer,
     )
     assert not_theirs.status_code == 422 and "request_id" in not_theirs.text
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(
-                AuditEntry.action == "request.contact_correct",
-                AuditEntry.object_id == trail["filed"],
-            )
-        ).one()
+    entry = audit_entry(
+        context,
+        AuditEntry.action == "request.contact_correct",
+        AuditEntry.object_id == trail["filed"],
+    )
     assert entry.detail == {"privacy_request": public_id, "fields": ["address", "email"]}
 
 
@@ -343,12 +345,9 @@ def test_refused_steps_are_audited_and_change_nothing(
     assert missing.status_code == 404
     filed = client.get(f"/api/requests/{trail['filed']}", headers=agent).json()
     assert filed["contact"]["name"] == PERSON["name"]
-    with context.db() as session:
-        entries = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action.in_(["privacy.letter", "request.contact_correct"]))
-            .order_by(AuditEntry.seq)
-        ).all()
+    entries = audit_entries(
+        context, AuditEntry.action.in_(["privacy.letter", "request.contact_correct"])
+    )
     assert [(e.action, e.object_id, e.outcome) for e in entries] == [
         ("privacy.letter", public_id, "conflict"),
         ("request.contact_correct", trail["filed"], "conflict"),

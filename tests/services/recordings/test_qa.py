@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.recordings.models import Recording
-from tests.support import StaffFactory
+from tests.support import StaffFactory, audit_entries
 
 FORM = {
     "name": "Call quality",
@@ -242,12 +242,7 @@ def test_reading_an_evaluation_is_audited_and_another_agents_is_a_miss(
     assert refused.status_code == 404
     read = client.get(f"/api/qa/evaluations/{anas['id']}", headers=supervisor)
     assert read.status_code == 200
-    with context.db() as session:
-        entries = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action == "qa.evaluation_view")
-            .order_by(AuditEntry.seq)
-        ).all()
+    entries = audit_entries(context, AuditEntry.action == "qa.evaluation_view")
     assert [(e.actor_name, e.outcome) for e in entries] == [
         ("ana", "ok"),
         ("ben", "not_found"),

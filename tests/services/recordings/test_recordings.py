@@ -27,6 +27,8 @@ from tests.support import (
     TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
+    audit_entries,
+    audit_entry,
     call_sid,
     make_settings,
     served,
@@ -260,15 +262,8 @@ def test_playback_seeks_with_ranges_and_is_audited(
     assert twilio.client.get(url, headers=staff.headers("privacy_officer")).status_code == 403
     missing = "RE" + "0" * 32
     assert twilio.client.get(f"/api/recordings/{missing}/audio", headers=headers).status_code == 404
-    with context.db() as session:
-        entries = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.outcome)
-            .where(AuditEntry.object_id == rsid)
-            .order_by(AuditEntry.seq)
-        ).all()
-        miss = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.object_id == missing)
-        ).all()
+    entries = [(e.action, e.outcome) for e in audit_entries(context, AuditEntry.object_id == rsid)]
+    miss = [(e.action, e.outcome) for e in audit_entries(context, AuditEntry.object_id == missing)]
     # the full file, four ranges and the multi-range request; the 416 served nothing and
     # is audited as the refusal it was
     assert entries.count(("recording.play", "ok")) == 6
@@ -318,8 +313,7 @@ def test_a_pause_twilio_refuses_or_cannot_take_is_audited(
             f"/api/calls/{sid}/recording", json={"action": "pause"}, headers=headers
         )
         assert response.status_code == status
-        with context.db() as session:
-            entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.object_id == sid)).one()
+        entry = audit_entry(context, AuditEntry.object_id == sid)
         outcomes[status] = (entry.action, entry.outcome, entry.detail)
     assert outcomes == {
         502: ("recording.pause", "failed", {"status": 502}),

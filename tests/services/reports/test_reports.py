@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.calls.models import Call
@@ -18,7 +17,7 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.reports import actions as reports
 from services.reports.service import DateRange, offset_stretches
-from tests.support import StaffFactory, call_sid
+from tests.support import StaffFactory, audit_entry, call_sid
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -277,10 +276,7 @@ def test_reads_are_audited_without_personal_data(
     client: TestClient, supervisor: dict[str, str], context: AppContext, known_calls: None
 ) -> None:
     report(client, supervisor, "calls", start="2026-11-16", end="2026-11-17", by="hour")
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "report.read")
-        ).one()
+    entry = audit_entry(context, AuditEntry.action == "report.read")
     assert entry.actor_name == "sam" and entry.object_id == "calls"
     assert entry.detail == {
         "start": "2026-11-16",
@@ -315,10 +311,7 @@ def test_a_refused_range_is_audited_as_invalid(
     params = {"start": "2026-11-17", "end": "2026-11-16", "by": "day"}
     response = client.get("/api/reports/calls", params=params, headers=supervisor)
     assert response.status_code == 422
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.request_id == response.json()["request_id"])
-        ).one()
+    entry = audit_entry(context, AuditEntry.request_id == response.json()["request_id"])
     assert (entry.action, entry.outcome, entry.object_id) == ("report.read", "invalid", "calls")
     assert entry.detail == {
         "start": "2026-11-17",
@@ -335,10 +328,7 @@ def test_the_dashboard_reads_through_an_audited_action(
     sam = Actor(user_id=None, username="sam", role="supervisor", request_id="dash-1")
     rows = reports.call_dashboard(context, sam, DateRange(MONDAY, TUESDAY), by="day")
     assert [(row.key, row.calls) for row in rows] == [("2026-11-16", 7), ("2026-11-17", 2)]
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.request_id == "dash-1")
-        ).one()
+    entry = audit_entry(context, AuditEntry.request_id == "dash-1")
     assert (entry.action, entry.outcome, entry.object_type) == ("reports.calls", "ok", "report")
     assert entry.detail == {"by": "day", "start": "2026-11-16", "end": "2026-11-17"}
 

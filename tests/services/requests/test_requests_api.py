@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid
 
 JOSE = {
     "name": "José Álvarez",
@@ -146,10 +146,7 @@ def test_searches_are_audited_without_the_term(
     file(client, agent, contact=JOSE)
     search(client, agent, name="José Álvarez")
     search(client, agent, name="jose alvarez")
-    with context.db() as session:
-        entries = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "requests.search")
-        ).all()
+    entries = audit_entries(context, AuditEntry.action == "requests.search")
     assert [entry.detail["results"] for entry in entries] == [1, 1]
     assert entries[0].detail["term_hash"] == entries[1].detail["term_hash"]
     assert "alvarez" not in repr([entry.detail for entry in entries]).lower()

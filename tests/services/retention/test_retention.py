@@ -30,7 +30,7 @@ from services.requests.models import (
 from services.retention.actions import run_retention
 from services.retention.models import LegalHold
 from services.retention.schedules import subtract
-from tests.support import StaffFactory, TwilioClient, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries, audit_entry, call_sid
 
 CALLER = {
     "name": "Marisol Quintero",
@@ -179,10 +179,7 @@ def test_each_class_goes_on_its_own_schedule_and_leaves_no_orphans(
     assert client.get(f"/api/requests/{public_id}", headers=agent).status_code == 404
 
     # One audit entry per run, with counts and nothing personal.
-    with context.db() as session:
-        runs = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "retention.run")
-        ).all()
+    runs = audit_entries(context, AuditEntry.action == "retention.run")
     assert len(runs) == 3
     assert runs[-1].detail["destroyed"]["service_requests"] == 1
     text = str([run.detail for run in runs])
@@ -319,12 +316,7 @@ def test_refused_releases_and_schedule_changes_are_audited(
         "/api/retention/schedules/webhook_log", json={"amount": 2, "unit": "years"}, headers=admin
     )
     assert too_long.status_code == 422
-    with context.db() as session:
-        entries = session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.action.in_(["hold.release", "config.retention"]))
-            .order_by(AuditEntry.seq)
-        ).all()
+    entries = audit_entries(context, AuditEntry.action.in_(["hold.release", "config.retention"]))
     assert [(e.action, e.object_id, e.outcome) for e in entries] == [
         ("hold.release", hold_id, "ok"),
         ("hold.release", hold_id, "conflict"),
@@ -351,10 +343,7 @@ def test_a_dry_run_counts_and_changes_nothing(
     assert report.counts["recordings"] == 1 and report.counts["service_requests"] == 1
     assert report.counts["calls"] == 1 and report.blobs_deleted == 0
     assert {model: count(context, model) for model in before} == before
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "retention.dry_run")
-        ).one()
+    entry = audit_entry(context, AuditEntry.action == "retention.dry_run")
     assert entry.detail["due"]["recordings"] == 1
 
 
@@ -377,13 +366,8 @@ def test_the_command_line_runs_the_purge_as_of_a_date(
         assert count(context, CallEvent) == 2
         assert main(["retention", "run", "--as-of", "2027-01-01"]) == 0
         assert count(context, CallEvent) == 0
-        with context.db() as session:
-            runs = session.execute(
-                sa.select(AuditEntry.action, AuditEntry.actor_name)
-                .where(AuditEntry.object_type == "retention")
-                .order_by(AuditEntry.seq)
-            ).all()
-        assert [tuple(run) for run in runs] == [
+        runs = audit_entries(context, AuditEntry.object_type == "retention")
+        assert [(run.action, run.actor_name) for run in runs] == [
             ("retention.dry_run", "system"),
             ("retention.run", "system"),
         ]

@@ -16,7 +16,7 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.staff import service as accounts
-from tests.support import PUBLIC_URL, served
+from tests.support import PUBLIC_URL, audit_entries, served
 
 PASSWORD = "correct horse battery staple"
 
@@ -33,12 +33,7 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD, **extra: An
 
 
 def last_audit(context: AppContext, action: str) -> AuditEntry:
-    with context.db() as session:
-        entry = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq.desc())
-        ).first()
-    assert entry is not None
-    return entry
+    return audit_entries(context, AuditEntry.action == action)[-1]
 
 
 def test_sign_in_sets_a_strict_http_only_secure_cookie(

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.staff.models import StaffUser
-from tests.support import StaffFactory
+from tests.support import StaffFactory, audit_entries
 
 
 def test_an_administrator_manages_accounts(
@@ -39,13 +39,7 @@ def test_an_administrator_manages_accounts(
     assert reset.status_code == 204
     names = [user["username"] for user in client.get("/api/staff", headers=admin).json()["items"]]
     assert names == ["dana", "root"]
-    with context.db() as session:
-        actions = session.scalars(
-            sa.select(AuditEntry.action)
-            .where(AuditEntry.actor_name == "root")
-            .order_by(AuditEntry.seq)
-        ).all()
-    assert actions == [
+    assert [entry.action for entry in audit_entries(context, AuditEntry.actor_name == "root")] == [
         "staff.create",
         "staff.change",
         "staff.change",
@@ -105,13 +99,8 @@ def test_tokens_are_listed_and_revoked(
         client.post("/api/calls/search", json={"phone": "2025550142"}, headers=agent).status_code
         == 401
     )
-    with context.db() as session:
-        trail = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.object_id, AuditEntry.detail)
-            .where(AuditEntry.actor_name == "root")
-            .order_by(AuditEntry.seq)
-        ).all()
-    assert [tuple(entry) for entry in trail] == [
+    trail = audit_entries(context, AuditEntry.actor_name == "root")
+    assert [(entry.action, entry.object_id, entry.detail) for entry in trail] == [
         ("token.list", str(ana_id), {"results": 1}),
         ("token.revoke", str(tokens[0]["id"]), {"user_id": ana_id}),
     ]
@@ -125,13 +114,8 @@ def test_a_miss_on_an_account_or_token_is_refused_and_audited(
     assert client.delete("/api/tokens/999999", headers=admin).status_code == 404
     taken = client.post("/api/staff", json={"username": "root", "role": "agent"}, headers=admin)
     assert taken.status_code == 422
-    with context.db() as session:
-        trail = session.execute(
-            sa.select(AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id)
-            .where(AuditEntry.actor_name == "root")
-            .order_by(AuditEntry.seq)
-        ).all()
-    assert [tuple(entry) for entry in trail] == [
+    trail = audit_entries(context, AuditEntry.actor_name == "root")
+    assert [(entry.action, entry.outcome, entry.object_id) for entry in trail] == [
         ("token.list", "not_found", "999999"),
         ("token.revoke", "not_found", "999999"),
         ("staff.create", "invalid", None),
