@@ -15,7 +15,7 @@ from services.platform.errors import NotFound
 def list_extensions(context: AppContext) -> list[ExtensionOut]:
     """Every extension of the IVR menu, enabled or not, in menu order."""
     with context.db() as session:
-        return [ExtensionOut.of(row) for row in directory.extensions(session)]
+        return [ExtensionOut.model_validate(row) for row in directory.extensions(session)]
 
 
 def change_extension(
@@ -33,4 +33,4 @@ def change_extension(
         for name, value in changes.items():
             setattr(row, name, value)
         work.note(fields=sorted(changes))
-        return ExtensionOut.of(row)
+        return ExtensionOut.model_validate(row)

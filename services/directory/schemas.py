@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.directory.models import Extension
-
 
 class ExtensionOut(BaseModel):
+    """An extension as its row holds it (``ExtensionOut.model_validate(row)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     digits: str
     name_en: str
     name_es: str
     destination: str
     record_calls: bool
     enabled: bool
-
-    @classmethod
-    def of(cls, row: Extension) -> ExtensionOut:
-        return cls(
-            digits=row.digits,
-            name_en=row.name_en,
-            name_es=row.name_es,
-            destination=row.destination,
-            record_calls=row.record_calls,
-            enabled=row.enabled,
-        )
 
 
 class ExtensionChange(BaseModel):

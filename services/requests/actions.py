@@ -192,23 +192,11 @@ def pop_ringing_call(context: AppContext, actor: Actor, call_sid: str) -> Ringin
 # -- the catalogue ---------------------------------------------------------------------
 
 
-def service_out(service: ServiceType) -> ServiceOut:
-    return ServiceOut(
-        code=service.code,
-        name=service.name,
-        description=service.description,
-        department=service.department,
-        group=service.group,
-        keywords=[word for word in service.keywords.split(",") if word],
-        active=service.active,
-    )
-
-
 def list_services(context: AppContext, *, include_inactive: bool = False) -> list[ServiceOut]:
     """The service catalogue (public information: not audited)."""
     with context.db() as session:
         return [
-            service_out(service)
+            ServiceOut.model_validate(service)
             for service in catalogue.list_services(session, include_inactive=include_inactive)
         ]
 
@@ -225,7 +213,7 @@ def add_service(context: AppContext, actor: Actor, body: ServiceIn) -> ServiceOu
         )
         work.session.add(service)
         work.session.flush()
-        return service_out(service)
+        return ServiceOut.model_validate(service)
 
 
 def change_service(context: AppContext, actor: Actor, code: str, body: ServiceChange) -> ServiceOut:
@@ -242,4 +230,4 @@ def change_service(context: AppContext, actor: Actor, code: str, body: ServiceCh
         for name, value in changes.items():
             setattr(service, name, value)
         work.note(fields=sorted(changes))
-        return service_out(service)
+        return ServiceOut.model_validate(service)

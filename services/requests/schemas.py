@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.platform.params import CALL_SID_PATTERN
 from services.requests.models import ServiceRequest
@@ -191,6 +191,10 @@ class RingingCallOut(ScreenPopOut):
 
 
 class ServiceOut(BaseModel):
+    """A service of the catalogue as its row holds it (``ServiceOut.model_validate(row)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: str
     description: str
@@ -198,6 +202,12 @@ class ServiceOut(BaseModel):
     group: str
     keywords: list[str]
     active: bool
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        # The catalogue keeps a service's keywords in one comma-separated column.
+        return [word for word in value.split(",") if word] if isinstance(value, str) else value
 
 
 class ServiceList(BaseModel):

@@ -48,7 +48,7 @@ def change_schedule(
 @router.post("/api/retention/run", response_model=RunOut)
 def run_now(body: RunIn, staff: Admin, context: ContextDep) -> RunOut:
     """Run the purge now (by default dry: what would go, and what holds keep)."""
-    return RunOut.of(
+    return RunOut.model_validate(
         actions.run_retention(context, staff.actor, as_of=body.as_of, dry_run=body.dry_run)
     )
 

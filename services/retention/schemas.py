@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.platform.errors import InvalidField
 from services.retention.holds import NewHold
-from services.retention.purge import PurgeReport
 
 
 class ScheduleOut(BaseModel):
@@ -37,21 +36,15 @@ class RunIn(BaseModel):
 
 
 class RunOut(BaseModel):
+    """A purge's report (``RunOut.model_validate(report)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     as_of: datetime
     dry_run: bool
     counts: dict[str, int]
     held: dict[str, int]
     blobs_deleted: int
-
-    @classmethod
-    def of(cls, report: PurgeReport) -> RunOut:
-        return cls(
-            as_of=report.as_of,
-            dry_run=report.dry_run,
-            counts=report.counts,
-            held=report.held,
-            blobs_deleted=report.blobs_deleted,
-        )
 
 
 class NewHoldIn(BaseModel):
