@@ -272,6 +272,46 @@ const SB = (() => {
     return text ? `?${text}` : "";
   }
 
+  /* A filter form's local dates as the API takes them: from the first day's midnight in
+     the city to the midnight after the last. */
+  function dateRange(values) {
+    return {
+      since: values.since ? cityMidnight(values.since) : null,
+      until: values.until ? cityMidnight(values.until, 1) : null,
+    };
+  }
+
+  /* A list read page by page, newest first: the form's filters (``filters`` turns its
+     fields into the query), the table ``id`` with its status line "<id>-status", and the
+     #more button that asks for the page before the last one shown, passing the page's
+     "next_<cursor>" back as ``cursor``. */
+  function pagedList({ form, id, url, cursor, filters, cells, empty }) {
+    const filterForm = document.getElementById(form);
+    const table = document.getElementById(id);
+    const status = document.getElementById(`${id}-status`);
+    const more = document.getElementById("more");
+    let next = null;
+
+    async function load(append) {
+      const params = { ...filters(formJSON(filterForm)), [cursor]: append ? next : null };
+      const result = await api("GET", url + query(params));
+      if (!result.ok) {
+        showProblem(filterForm, result.data);
+        return;
+      }
+      next = result.data[`next_${cursor}`];
+      more.hidden = next === null;
+      fillTable(table, status, result.data.items, cells, { append, empty });
+    }
+    filterForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      clearErrors(filterForm);
+      load(false);
+    });
+    more.addEventListener("click", () => load(true));
+    load(false);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     setupReauth();
     setupForms();
@@ -279,6 +319,6 @@ const SB = (() => {
 
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
-    cityMidnight, when, seconds, fillTable, query, clearDraft,
+    cityMidnight, when, seconds, fillTable, query, clearDraft, dateRange, pagedList,
   };
 })();
