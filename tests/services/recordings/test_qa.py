@@ -83,14 +83,31 @@ def recording_sid(context: AppContext) -> str:
     return sid
 
 
+# A good call: the optional question not applicable, 85% in all.
+ANSWERS = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
+
+
+@pytest.fixture
+def supervisor(staff: StaffFactory) -> dict[str, str]:
+    return staff.headers("supervisor", "sam")
+
+
+@pytest.fixture
+def form(client: TestClient, supervisor: dict[str, str]) -> dict[str, Any]:
+    """FORM, created by the supervisor."""
+    created: dict[str, Any] = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    return created
+
+
 def evaluate(
     client: TestClient,
     headers: dict[str, str],
     sid: str,
     form_id: int,
-    answers: dict[str, Any],
+    answers: dict[str, Any] = ANSWERS,
     **extra: Any,
 ) -> Any:
+    """The agent "ana" evaluated on ``sid``'s recording by whoever ``headers`` sign in."""
     return client.post(
         f"/api/recordings/{sid}/evaluations",
         json={"form_id": form_id, "agent": "ana", "answers": answers, **extra},
@@ -99,18 +116,19 @@ def evaluate(
 
 
 def test_weighted_scores_na_and_critical_failures(
-    client: TestClient, staff: StaffFactory, recording_sid: str
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
     assert (form["version"], form["active"]) == (1, True)
     good = evaluate(
         client,
         supervisor,
         recording_sid,
         form["id"],
-        {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"},
         comments=[{"at_seconds": 42.5, "text": "Good recap of the address"}],
     ).json()
     # (1*1 + 3*3/4 + 1*1) / (1 + 3 + 1): N/A leaves "notice" out of both
@@ -139,55 +157,50 @@ def test_weighted_scores_na_and_critical_failures(
     ],
 )
 def test_impossible_answers_name_the_question(
-    answers: dict[str, Any], field: str, client: TestClient, staff: StaffFactory, recording_sid: str
+    answers: dict[str, Any],
+    field: str,
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
     response = evaluate(client, supervisor, recording_sid, form["id"], answers)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
 
 
 def test_comments_refuse_ssns_and_stay_inside_the_recording(
-    client: TestClient, staff: StaffFactory, recording_sid: str
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
-    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
     ssn = evaluate(
         client,
         supervisor,
         recording_sid,
         form["id"],
-        answers,
         comments=[{"at_seconds": 5, "text": "caller said 219-09-9999"}],
     )
     assert ssn.status_code == 422 and ssn.json()["errors"][0]["field"] == "comments.0.text"
     late = evaluate(
-        client,
-        supervisor,
-        recording_sid,
-        form["id"],
-        answers,
-        comments=[{"at_seconds": 4000, "text": "x"}],
+        client, supervisor, recording_sid, form["id"], comments=[{"at_seconds": 4000, "text": "x"}]
     )
     assert late.status_code == 422 and late.json()["errors"][0]["field"] == "comments.0.at_seconds"
 
 
 def test_a_new_version_leaves_old_evaluations_on_the_old_form(
-    client: TestClient, staff: StaffFactory, recording_sid: str
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     staff.token("agent", "ana")
-    first = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
-    old = evaluate(
-        client,
-        supervisor,
-        recording_sid,
-        first["id"],
-        {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"},
-    ).json()
+    old = evaluate(client, supervisor, recording_sid, form["id"]).json()
     changed = {**FORM, "sections": FORM["sections"][:1]}
     second = client.post("/api/qa/forms", json=changed, headers=supervisor).json()
     assert second["version"] == 2
@@ -198,16 +211,18 @@ def test_a_new_version_leaves_old_evaluations_on_the_old_form(
 
 
 def test_agents_see_only_their_own_evaluations(
-    client: TestClient, staff: StaffFactory, recording_sid: str, context: AppContext
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    context: AppContext,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
-    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
-    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
-    mine = evaluate(client, supervisor, recording_sid, form["id"], answers).json()
+    mine = evaluate(client, supervisor, recording_sid, form["id"]).json()
     theirs = client.post(
         f"/api/recordings/{recording_sid}/evaluations",
-        json={"form_id": form["id"], "agent": "ben", "answers": answers},
+        json={"form_id": form["id"], "agent": "ben", "answers": ANSWERS},
         headers=supervisor,
     ).json()
     assert [e["id"] for e in client.get("/api/qa/evaluations", headers=ana).json()] == [mine["id"]]
@@ -218,7 +233,7 @@ def test_agents_see_only_their_own_evaluations(
     assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ana).status_code == 404
     assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ben).status_code == 200
     assert len(client.get("/api/qa/evaluations", headers=supervisor).json()) == 2
-    assert evaluate(client, ana, recording_sid, form["id"], answers).status_code == 403
+    assert evaluate(client, ana, recording_sid, form["id"]).status_code == 403
     with context.db() as session:
         agent_id = session.scalar(sa.select(Recording.agent_id))
     assert agent_id is not None  # the recording now names its agent, for filtering
@@ -229,13 +244,15 @@ def test_agents_see_only_their_own_evaluations(
 
 
 def test_reading_an_evaluation_is_audited_and_another_agents_is_a_miss(
-    client: TestClient, staff: StaffFactory, recording_sid: str, context: AppContext
+    client: TestClient,
+    staff: StaffFactory,
+    recording_sid: str,
+    context: AppContext,
+    supervisor: dict[str, str],
+    form: dict[str, Any],
 ) -> None:
-    supervisor = staff.headers("supervisor", "sam")
     ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
-    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
-    answers = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
-    anas = evaluate(client, supervisor, recording_sid, form["id"], answers).json()
+    anas = evaluate(client, supervisor, recording_sid, form["id"]).json()
     own = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ana)
     assert own.status_code == 200
     refused = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ben)
