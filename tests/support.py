@@ -107,6 +107,25 @@ class TwilioClient:
             headers["X-Twilio-Signature"] = signature or sign(self.auth_token, url, dict(params))
         return self.client.post(path, data=dict(params), headers=headers)
 
+    def ring(self, sid: str | None = None, **extra: str) -> str:
+        """A call coming in, Twilio's first webhook for it; its CallSid (a new one unless
+        ``sid`` is given)."""
+        sid = sid or call_sid()
+        response = self.post("/twilio/voice", self.call_params(sid, "ringing", **extra))
+        assert response.status_code == 200, response.text
+        return sid
+
+    def press(
+        self, sid: str, digits: str | None = None, *, attempt: int = 1, **extra: str
+    ) -> httpx.Response:
+        """The caller's answer to the English menu: ``digits`` pressed, or (None) nothing."""
+        if digits is not None:
+            extra["Digits"] = digits
+        return self.post(
+            f"/twilio/voice/gather?lang=en&attempt={attempt}",
+            self.call_params(sid, "in-progress", **extra),
+        )
+
     def call_params(self, sid: str, status: str, **extra: str) -> dict[str, str]:
         params = {
             "AccountSid": self.account_sid,

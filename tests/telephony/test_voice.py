@@ -72,12 +72,8 @@ def test_incoming_call_is_logged_and_greeted_with_the_recording_notice(
 def test_choosing_a_department_sets_the_extension_and_dials_with_dual_channel_recording(
     twilio: TwilioClient, agent: dict[str, str]
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    response = twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(sid, "in-progress", Digits="3"),
-    )
+    sid = twilio.ring()
+    response = twilio.press(sid, "3")
     root = twiml(response.text)
     dial = root.find("Dial")
     assert dial is not None
@@ -94,28 +90,14 @@ def test_choosing_a_department_sets_the_extension_and_dials_with_dual_channel_re
 def test_a_wrong_key_repeats_the_menu_and_the_third_miss_reaches_the_operator(
     twilio: TwilioClient, agent: dict[str, str]
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    first = twiml(
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=1",
-            twilio.call_params(sid, "in-progress", Digits="7"),
-        ).text
-    )
+    sid = twilio.ring()
+    first = twiml(twilio.press(sid, "7").text)
     assert any("not one of the choices" in line for line in said(first))
     gather = first.find("Gather")
     assert gather is not None and gather.get("action", "").endswith("attempt=2")
-    silent = twiml(
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=2", twilio.call_params(sid, "in-progress")
-        ).text
-    )
+    silent = twiml(twilio.press(sid, attempt=2).text)
     assert not any("not one of the choices" in line for line in said(silent))
-    last = twiml(
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=3", twilio.call_params(sid, "in-progress")
-        ).text
-    )
+    last = twiml(twilio.press(sid, attempt=3).text)
     client = last.find("Dial/Client")
     assert client is not None and client.text == "operator"
     assert fetch(twilio, agent, sid)["extension"] == "0"
@@ -124,14 +106,8 @@ def test_a_wrong_key_repeats_the_menu_and_the_third_miss_reaches_the_operator(
 def test_spanish_callers_get_the_whole_flow_in_spanish(
     twilio: TwilioClient, agent: dict[str, str]
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    menu = twiml(
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=1",
-            twilio.call_params(sid, "in-progress", Digits="9"),
-        ).text
-    )
+    sid = twilio.ring()
+    menu = twiml(twilio.press(sid, "9").text)
     assert any("grabada para control de calidad" in line for line in said(menu))
     assert all(say.get("language") == "es-US" for say in menu.iter("Say"))
     gather = menu.find("Gather")
@@ -167,8 +143,7 @@ def test_after_hours_the_caller_hears_the_notice_then_voicemail(
 def test_after_the_dial_nobody_answering_means_voicemail(
     outcome: str, voicemail: bool, twilio: TwilioClient
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+    sid = twilio.ring()
     root = twiml(
         twilio.post(
             "/twilio/voice/dial-complete?lang=en",
@@ -204,12 +179,8 @@ def leg_events(twilio: TwilioClient, parent: str, child: str, talk: int) -> list
 
 
 def connected_call(twilio: TwilioClient) -> str:
-    parent = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(parent, "ringing"))
-    twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(parent, "in-progress", Digits="3"),
-    )
+    parent = twilio.ring()
+    twilio.press(parent, "3")
     return parent
 
 
@@ -376,7 +347,7 @@ def test_events_without_a_sequence_number_still_merge(context: AppContext) -> No
 
 
 def test_no_number_is_stored_in_the_clear(twilio: TwilioClient, context: AppContext) -> None:
-    twilio.post("/twilio/voice", twilio.call_params(call_sid(), "ringing", CallerName="JANE ROE"))
+    twilio.ring(CallerName="JANE ROE")
     with context.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM calls")).all()
     dump = repr(rows)

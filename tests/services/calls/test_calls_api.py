@@ -13,18 +13,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.staff.models import ApiToken, StaffUser
-from tests.support import StaffFactory, TwilioClient, audit_entries, audit_entry, call_sid
-
-
-def ring(twilio: TwilioClient, caller: str, **extra: str) -> str:
-    sid = call_sid()
-    assert (
-        twilio.post(
-            "/twilio/voice", twilio.call_params(sid, "ringing", From=caller, **extra)
-        ).status_code
-        == 200
-    )
-    return sid
+from tests.support import StaffFactory, TwilioClient, audit_entries, audit_entry
 
 
 def search(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
@@ -37,11 +26,11 @@ def search(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 def test_search_by_any_common_format_finds_the_callers_calls_newest_first(
     typed: str, twilio: TwilioClient, staff: StaffFactory, clock: ManualClock
 ) -> None:
-    first = ring(twilio, "+12025550142")
+    first = twilio.ring(From="+12025550142")
     clock.advance(timedelta(hours=1))
-    ring(twilio, "+13025550199")
+    twilio.ring(From="+13025550199")
     clock.advance(timedelta(hours=1))
-    second = ring(twilio, "+12025550142")
+    second = twilio.ring(From="+12025550142")
     response = search(twilio.client, staff.headers("agent"), phone=typed)
     assert response.status_code == 200
     items = response.json()["items"]
@@ -65,13 +54,10 @@ def test_search_by_any_common_format_finds_the_callers_calls_newest_first(
 def test_filters_by_extension_and_time(
     twilio: TwilioClient, staff: StaffFactory, clock: ManualClock
 ) -> None:
-    early = ring(twilio, "+12025550142")
-    twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(early, "in-progress", From="+12025550142", Digits="2"),
-    )
+    early = twilio.ring(From="+12025550142")
+    twilio.press(early, "2", From="+12025550142")
     clock.advance(timedelta(days=2))
-    late = ring(twilio, "+12025550142")
+    late = twilio.ring(From="+12025550142")
     headers = staff.headers("agent")
     by_extension = search(twilio.client, headers, phone="2025550142", extension="2").json()["items"]
     assert [item["call_sid"] for item in by_extension] == [early]
@@ -83,8 +69,8 @@ def test_filters_by_extension_and_time(
 def test_a_withheld_caller_is_never_found_by_number(
     twilio: TwilioClient, staff: StaffFactory
 ) -> None:
-    ring(twilio, "anonymous")
-    ring(twilio, "+266696687")
+    twilio.ring(From="anonymous")
+    twilio.ring(From="+266696687")
     headers = staff.headers("agent")
     assert search(twilio.client, headers, phone="+266696687").status_code == 422
     assert search(twilio.client, headers, phone="anonymous").status_code == 422
@@ -165,7 +151,7 @@ def test_invalid_search_bodies_get_problem_details(
 def test_search_is_audited_with_a_keyed_hash_never_the_number(
     twilio: TwilioClient, staff: StaffFactory, context: AppContext
 ) -> None:
-    ring(twilio, "+12025550142")
+    twilio.ring(From="+12025550142")
     search(twilio.client, staff.headers("agent", "dana"), phone="(202) 555-0142")
     search(twilio.client, staff.headers("supervisor", "eli"), phone="+12025550142")
     entries = audit_entries(context, AuditEntry.action == "calls.search")
@@ -182,7 +168,7 @@ def test_search_is_audited_with_a_keyed_hash_never_the_number(
 def test_one_call_by_sid_and_404_for_unknown(
     twilio: TwilioClient, staff: StaffFactory, context: AppContext
 ) -> None:
-    sid = ring(twilio, "+12025550142")
+    sid = twilio.ring(From="+12025550142")
     headers = staff.headers("agent")
     assert twilio.client.get(f"/api/calls/{sid}", headers=headers).json()["call_sid"] == sid
     missing = twilio.client.get(f"/api/calls/CA{'0' * 32}", headers=headers)
@@ -207,15 +193,12 @@ def test_an_administrator_reads_no_call_data(
 def test_supervisors_list_calls_by_extension_status_and_date_with_paging(
     twilio: TwilioClient, staff: StaffFactory, clock: ManualClock, context: AppContext
 ) -> None:
-    ringing_first = ring(twilio, "+12025550142")
-    twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(ringing_first, "in-progress", Digits="3"),
-    )
+    ringing_first = twilio.ring(From="+12025550142")
+    twilio.press(ringing_first, "3")
     clock.advance(timedelta(hours=1))
-    other = ring(twilio, "+13025550199")
+    other = twilio.ring(From="+13025550199")
     clock.advance(timedelta(hours=1))
-    newest = ring(twilio, "+12025550142")
+    newest = twilio.ring(From="+12025550142")
     headers = staff.headers("supervisor")
 
     everything = twilio.client.get("/api/calls", headers=headers).json()

@@ -241,11 +241,8 @@ def test_the_event_stream_pops_a_call_ringing_on_the_agents_extension(
         (withheld, "anonymous", "3"),
         (elsewhere, "+13025550199", "2"),
     ):
-        twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From=caller))
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=1",
-            twilio.call_params(sid, "in-progress", From=caller, Digits=digits),
-        )
+        twilio.ring(sid, From=caller)
+        twilio.press(sid, digits, From=caller)
 
     stream = agent.get("/console/events", headers={"Accept": "text/event-stream"})
     assert stream.status_code == 200
@@ -287,11 +284,8 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
     twilio = TwilioClient(app_client)
     answered, abandoned = call_sid(), call_sid()
     for sid in (answered, abandoned):
-        twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-        twilio.post(
-            "/twilio/voice/gather?lang=en&attempt=1",
-            twilio.call_params(sid, "in-progress", Digits="3"),
-        )
+        twilio.ring(sid)
+        twilio.press(sid, "3")
     # Someone at extension 3 picks the first call up and talks for two minutes; nobody
     # answers the second, and its caller hangs up.
     leg = call_sid()

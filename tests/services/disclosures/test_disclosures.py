@@ -18,7 +18,7 @@ from services.disclosures.public_records import without_street_numbers
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries
 
 JOSE = {
     "name": "José Álvarez",
@@ -54,8 +54,7 @@ def test_a_disclosure_is_logged_with_its_records_and_audited(
     twilio: TwilioClient, officer: dict[str, str], staff: StaffFactory, context: AppContext
 ) -> None:
     client = twilio.client
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
+    sid = twilio.ring()
     agent = staff.headers("agent", "ana")
     filed = client.post("/api/requests", json={"service_code": "pothole"}, headers=agent).json()
     staff.token("privacy_officer", "pat")

@@ -61,7 +61,7 @@ def the_persons_trail(
 ) -> dict[str, Any]:
     sid = call_sid()
     frm = "+13025550161"
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From=frm))
+    twilio.ring(sid, From=frm)
     filed = client.post(
         "/api/requests",
         json={

@@ -82,10 +82,8 @@ def recording(context: AppContext, rsid: str) -> Recording:
 
 def completed(twilio: TwilioClient, fake: FakeTwilio, mode: Any = "ok") -> tuple[str, str]:
     rsid, sid = recording_sid(), call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1", twilio.call_params(sid, "in-progress", Digits="3")
-    )
+    twilio.ring(sid)
+    twilio.press(sid, "3")
     fake.state.setdefault("media", {})[rsid] = {"wav": WAV, "mode": mode}
     assert callback(twilio, rsid, sid, "completed").status_code == 204
     return rsid, sid
@@ -99,11 +97,8 @@ def test_callbacks_are_logged_and_never_go_backwards(
     twilio: TwilioClient, context: AppContext
 ) -> None:
     rsid, sid = recording_sid(), call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(sid, "in-progress", Digits="2"),
-    )
+    twilio.ring(sid)
+    twilio.press(sid, "2")
     assert callback(twilio, rsid, sid, "in-progress").status_code == 204
     assert recording(context, rsid).state == "logged"
     for _ in range(2):
@@ -325,17 +320,10 @@ def test_recording_is_set_per_extension(twilio: TwilioClient, staff: StaffFactor
     admin = staff.headers("admin", "root")
     changed = twilio.client.patch("/api/extensions/4", json={"record_calls": False}, headers=admin)
     assert changed.json()["record_calls"] is False
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing"))
-    dial = twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(sid, "in-progress", Digits="4"),
-    )
+    sid = twilio.ring()
+    dial = twilio.press(sid, "4")
     assert 'record="do-not-record"' in dial.text and "recordingStatusCallback" not in dial.text
-    other = twilio.post(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        twilio.call_params(call_sid(), "in-progress", Digits="3"),
-    )
+    other = twilio.press(call_sid(), "3")
     assert 'record="record-from-answer-dual"' in other.text
 
 

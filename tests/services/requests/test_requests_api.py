@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid
+from tests.support import StaffFactory, TwilioClient, audit_entries
 
 JOSE = {
     "name": "José Álvarez",
@@ -37,8 +37,7 @@ def file(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
 def test_filing_a_request_with_contact_and_call(
     twilio: TwilioClient, agent: dict[str, str]
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From="+13025550133"))
+    sid = twilio.ring(From="+13025550133")
     response = file(
         twilio.client,
         agent,
@@ -155,8 +154,7 @@ def test_searches_are_audited_without_the_term(
 def test_anonymous_requests_keep_nothing_and_are_never_found(
     twilio: TwilioClient, agent: dict[str, str], context: AppContext, clock: ManualClock
 ) -> None:
-    sid = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From="+13025550133"))
+    sid = twilio.ring(From="+13025550133")
     clock.set(clock.now().replace(minute=47, second=13))
     response = file(
         twilio.client,
@@ -271,12 +269,10 @@ def test_screen_pop_shows_the_callers_earlier_requests(
     earlier = file(twilio.client, agent, contact={"phone": "302-555-0133", "name": "Jose"}).json()[
         "id"
     ]
-    ringing = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(ringing, "ringing", From="+13025550133"))
+    ringing = twilio.ring(From="+13025550133")
     pop = twilio.client.get(f"/api/calls/{ringing}/screen-pop", headers=agent).json()
     assert (pop["caller_withheld"], [item["id"] for item in pop["items"]]) == (False, [earlier])
-    hidden = call_sid()
-    twilio.post("/twilio/voice", twilio.call_params(hidden, "ringing", From="anonymous"))
+    hidden = twilio.ring(From="anonymous")
     assert twilio.client.get(f"/api/calls/{hidden}/screen-pop", headers=agent).json() == {
         "call_sid": hidden,
         "caller_withheld": True,

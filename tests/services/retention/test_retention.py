@@ -42,8 +42,7 @@ T0 = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 def place_call(twilio: TwilioClient, frm: str = "+13025550177") -> str:
-    sid = call_sid()
-    assert twilio.post("/twilio/voice", twilio.call_params(sid, "ringing", From=frm)).is_success
+    sid = twilio.ring(From=frm)
     done = twilio.call_params(sid, "completed", From=frm, CallDuration="60", SequenceNumber="3")
     assert twilio.post("/twilio/voice/status", done).is_success
     return sid
