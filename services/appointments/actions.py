@@ -26,7 +26,7 @@ from services.messaging.templates import Window, render
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import NotFound, Problem
+from services.platform.errors import Problem, existing
 from services.requests.models import ServiceRequest
 
 
@@ -38,10 +38,7 @@ def _city_time(context: AppContext, instant: datetime) -> datetime:
 
 
 def _found(session: Session, public_id: str) -> Appointment:
-    appointment = appointments.get_appointment(session, public_id)
-    if appointment is None:
-        raise NotFound("appointment")
-    return appointment
+    return existing(appointments.get_appointment(session, public_id), "appointment")
 
 
 def _out(context: AppContext, session: Session, appointment: Appointment) -> AppointmentOut:

@@ -13,7 +13,7 @@ from services.calls.schemas import CallFilters, CallList, CallOut, CallPage, Cal
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound
+from services.platform.errors import InvalidField, existing
 from services.platform.phones import InvalidPhoneNumber, normalise
 
 # A call still ringing (not ended) is one that started at most this long ago: a leg whose
@@ -68,9 +68,7 @@ def list_calls(context: AppContext, actor: Actor, filters: CallFilters) -> CallP
 def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:
     """One call leg by its CallSid."""
     with unit_of_work(context, actor, "call.view", object_type="call", object_id=call_sid) as work:
-        call = service.get_call(work.session, call_sid)
-        if call is None:
-            raise NotFound("call")
+        call = existing(service.get_call(work.session, call_sid), "call")
         return _out(context, call)
 
 

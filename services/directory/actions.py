@@ -9,7 +9,7 @@ from services.directory.schemas import ExtensionChange, ExtensionOut
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import NotFound
+from services.platform.errors import existing
 
 
 def list_extensions(context: AppContext) -> list[ExtensionOut]:
@@ -26,9 +26,7 @@ def change_extension(
     with unit_of_work(
         context, actor, "config.extension_change", object_type="extension", object_id=digits
     ) as work:
-        row = directory.get_extension(work.session, digits)
-        if row is None:
-            raise NotFound("extension")
+        row = existing(directory.get_extension(work.session, digits), "extension")
         changes = change.model_dump(exclude_none=True)
         for name, value in changes.items():
             setattr(row, name, value)

@@ -23,7 +23,7 @@ from services.disclosures.schemas import (
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import NotFound
+from services.platform.errors import existing
 from services.reports.service import DateRange, local_midnight
 from services.staff import service as accounts
 
@@ -110,9 +110,7 @@ def read_disclosure(context: AppContext, actor: Actor, public_id: str) -> Disclo
     with unit_of_work(
         context, actor, "disclosure.view", object_type=DISCLOSURE, object_id=public_id
     ) as work:
-        disclosure = disclosures.get_disclosure(work.session, public_id)
-        if disclosure is None:
-            raise NotFound("disclosure")
+        disclosure = existing(disclosures.get_disclosure(work.session, public_id), "disclosure")
         [out] = _outs(context, work.session, [disclosure])
         return out
 

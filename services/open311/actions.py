@@ -19,7 +19,7 @@ from services.open311.schemas import IssuedKey, KeyOut
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import NotFound, Problem
+from services.platform.errors import NotFound, Problem, existing
 from services.requests import actions as request_actions
 from services.requests import catalogue
 from services.requests import service as requests
@@ -133,9 +133,7 @@ def list_requests(context: AppContext, query: open311.RequestQuery) -> list[dict
 def read_request(context: AppContext, public_id: str) -> dict[str, Any]:
     """One request as the public sees it; NotFound when there is none."""
     with context.db() as session:
-        request = requests.get_request(session, public_id)
-        if request is None:
-            raise NotFound("service request")
+        request = existing(requests.get_request(session, public_id), "service request")
         return _request_item(context, request, _services_by_code(session))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("switchboard.errors")
+T = TypeVar("T")
 
 
 class Problem(Exception):
@@ -37,6 +38,13 @@ class Problem(Exception):
 class NotFound(Problem):
     def __init__(self, what: str) -> None:
         super().__init__(404, "Not found", f"No {what} with that identifier.")
+
+
+def existing(found: T | None, what: str) -> T:
+    """What a lookup ``found``; NotFound naming ``what`` when it found nothing."""
+    if found is None:
+        raise NotFound(what)
+    return found
 
 
 class InvalidField(Problem):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.errors import InvalidField, Problem, existing
 from services.platform.personal_data import Registry
 from services.privacy import letters
 from services.privacy import service as privacy
@@ -246,9 +246,9 @@ def correct_contact(
         holdings = _holdings(work.session, context, request)
         if request_id not in {item["id"] for item in holdings.service_requests}:
             raise InvalidField("request_id", "is not among this person's requests")
-        service_request = service_requests.get_request(work.session, request_id)
-        if service_request is None:
-            raise NotFound("service request")
+        service_request = existing(
+            service_requests.get_request(work.session, request_id), "service request"
+        )
         service_requests.correct_contact(
             work.session,
             context.keyring,

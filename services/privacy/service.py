@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.platform import public_ids, ssn
-from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.errors import InvalidField, Problem, existing
 from services.privacy.calendar import BusinessCalendar
 from services.privacy.models import PrivacyRequest
 from services.requests.service import SearchKey, normalised_term
@@ -117,9 +117,7 @@ def record(
 
 def get(session: Session, public_id: str) -> PrivacyRequest:
     found = session.scalar(select(PrivacyRequest).where(PrivacyRequest.public_id == public_id))
-    if found is None:
-        raise NotFound("privacy request")
-    return found
+    return existing(found, "privacy request")
 
 
 def acknowledge(

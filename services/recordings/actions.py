@@ -16,7 +16,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.auth import Permission, allows
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.errors import InvalidField, NotFound, Problem, existing
 from services.platform.roles import Role
 from services.recordings import qa
 from services.recordings import service as recordings
@@ -39,10 +39,7 @@ STREAM_PIECE = 256 * 1024
 
 
 def _found(session: Session, recording_sid: str) -> Recording:
-    recording = recordings.get_recording(session, recording_sid)
-    if recording is None:
-        raise NotFound("recording")
-    return recording
+    return existing(recordings.get_recording(session, recording_sid), "recording")
 
 
 def _staff_id(actor: Actor) -> int:
@@ -280,9 +277,7 @@ def read_evaluation(context: AppContext, actor: Actor, evaluation_id: int) -> Ev
         object_type="qa_evaluation",
         object_id=str(evaluation_id),
     ) as work:
-        evaluation = qa.get_evaluation(work.session, evaluation_id)
-        if evaluation is None:
-            raise NotFound("evaluation")
+        evaluation = existing(qa.get_evaluation(work.session, evaluation_id), "evaluation")
         if evaluation.agent_id != actor.user_id and not _sees_every_agent(actor):
             work.note(another_agents=True)
             raise NotFound("evaluation")

@@ -12,7 +12,7 @@ from services.calls.service import get_call, party_number
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound
+from services.platform.errors import InvalidField, NotFound, existing
 from services.requests import catalogue
 from services.requests import service as service_requests
 from services.requests.models import ServiceRequest, ServiceType
@@ -35,10 +35,7 @@ def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
 
 
 def _found(session: Session, public_id: str) -> ServiceRequest:
-    request = service_requests.get_request(session, public_id)
-    if request is None:
-        raise NotFound("service request")
-    return request
+    return existing(service_requests.get_request(session, public_id), "service request")
 
 
 def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestOut:
@@ -221,9 +218,7 @@ def change_service(context: AppContext, actor: Actor, code: str, body: ServiceCh
     with unit_of_work(
         context, actor, "config.service_change", object_type="service_type", object_id=code
     ) as work:
-        service = catalogue.get_service(work.session, code)
-        if service is None:
-            raise NotFound("service")
+        service = existing(catalogue.get_service(work.session, code), "service")
         changes = body.model_dump(exclude_none=True)
         if "keywords" in changes:
             changes["keywords"] = ",".join(changes["keywords"])

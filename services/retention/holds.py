@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.calls.models import Call
 from services.platform import public_ids, ssn
-from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.errors import InvalidField, Problem, existing
 from services.platform.personal_data import (
     CALLS,
     RECORDINGS,
@@ -97,9 +97,8 @@ def place_hold(
 def release_hold(
     session: Session, public_id: str, *, reason: str, by: int | None, now: datetime
 ) -> LegalHold:
-    hold = session.scalar(select(LegalHold).where(LegalHold.public_id == public_id))
-    if hold is None:
-        raise NotFound("legal hold")
+    found = session.scalar(select(LegalHold).where(LegalHold.public_id == public_id))
+    hold = existing(found, "legal hold")
     if hold.released_at is not None:
         raise Problem(409, "Conflict", "This hold was already released.")
     ssn.refuse("reason", reason)

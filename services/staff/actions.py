@@ -14,7 +14,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.auth import Refusal
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound, Problem
+from services.platform.errors import InvalidField, NotFound, Problem, existing
 from services.platform.roles import Role
 from services.staff import service as accounts
 from services.staff import sign_in as sessions
@@ -230,10 +230,7 @@ def agent_extension(context: AppContext, user_id: int) -> str | None:
 
 
 def _account(session: Session, user_id: int) -> StaffUser:
-    user = accounts.get_user(session, user_id)
-    if user is None:
-        raise NotFound("staff account")
-    return user
+    return existing(accounts.get_user(session, user_id), "staff account")
 
 
 def _out(context: AppContext, user: StaffUser) -> StaffOut:
