@@ -91,20 +91,17 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         password = None  # an account that signs in with API tokens only
     try:
         new = NewStaff(username=args.name, role=Role(args.role), password=password)
-        user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
-    except (Problem, ValidationError) as error:
+    except ValidationError as error:
         return _refused(error)
+    user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
     print(f"added {user.username} ({user.role.value})")
     return 0
 
 
 def cmd_tokens_issue(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        issued = staff_actions.issue_token(
-            _context(settings), audit.SYSTEM, username=args.name, days=args.days, via="cli"
-        )
-    except Problem as error:
-        return _refused(error)
+    issued = staff_actions.issue_token(
+        _context(settings), audit.SYSTEM, username=args.name, days=args.days, via="cli"
+    )
     print(issued.token)
     return 0
 
@@ -124,10 +121,7 @@ def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        staff_actions.revoke_token(_context(settings), audit.SYSTEM, args.id, via="cli")
-    except Problem as error:
-        return _refused(error)
+    staff_actions.revoke_token(_context(settings), audit.SYSTEM, args.id, via="cli")
     print(f"revoked token {args.id}")
     return 0
 
@@ -146,10 +140,7 @@ def cmd_open311_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_open311_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        open311_actions.revoke_key(_context(settings), audit.SYSTEM, args.id, via="cli")
-    except Problem as error:
-        return _refused(error)
+    open311_actions.revoke_key(_context(settings), audit.SYSTEM, args.id, via="cli")
     print(f"revoked Open311 key {args.id}")
     return 0
 
@@ -341,7 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
-    code: int = args.handler(settings, args)
+    try:
+        code: int = args.handler(settings, args)
+    except Problem as refusal:  # an action said no (and audited it): say why, not a trace
+        return _refused(refusal)
     return code
 
 
