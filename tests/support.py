@@ -4,7 +4,10 @@ a Twilio that signs its webhooks, and staff accounts."""
 from __future__ import annotations
 
 import base64
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +56,34 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def cli_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment an operator gives the ``switchboard`` command: this process's, the
+    database, the data folder, the master key, and ``settings`` by name (``public_url``
+    is SWITCHBOARD_PUBLIC_URL)."""
+    return {
+        **os.environ,
+        "SWITCHBOARD_DATABASE_URL": database_url,
+        "SWITCHBOARD_DATA_DIR": str(data_dir),
+        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
+        **{f"SWITCHBOARD_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
+def switchboard(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The ``switchboard`` command run in ``env`` as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.app.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @contextmanager

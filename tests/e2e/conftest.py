@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,27 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import MASTER_KEY, TEST_AUTH_TOKEN
+from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def switchboard(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.app.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @dataclass
@@ -57,13 +42,13 @@ def server(database_url: str, tmp_path: Path, server_env: dict[str, str]) -> Ite
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_DATA_DIR": str(tmp_path / "var"),
-        "SWITCHBOARD_PUBLIC_URL": url,
-        "SWITCHBOARD_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
-        "SWITCHBOARD_BUSINESS_HOURS": "mon-sun 00:00-24:00",
+        **cli_env(
+            database_url,
+            tmp_path / "var",
+            public_url=url,
+            twilio_auth_token=TEST_AUTH_TOKEN,
+            business_hours="mon-sun 00:00-24:00",
+        ),
         **server_env,
     }
     assert switchboard(env, "db", "upgrade").returncode == 0

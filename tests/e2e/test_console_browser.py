@@ -25,9 +25,9 @@ from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from telephony.signature import sign
 from tests.audio import call_recording
 from tests.conftest import IN_CI
-from tests.e2e.conftest import free_port, serving, switchboard
+from tests.e2e.conftest import free_port, serving
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import MASTER_KEY, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid
+from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env, switchboard
 
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -73,20 +73,18 @@ def console(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{root / 'switchboard.db'}"
-    env = {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_DATA_DIR": str(root / "var"),
-        "SWITCHBOARD_PUBLIC_URL": url,
-        "SWITCHBOARD_TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-        "SWITCHBOARD_TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-        "SWITCHBOARD_TWILIO_API_BASE_URL": fake_twilio_server.url,
-        "SWITCHBOARD_SMS_GATEWAY": "console",
-        "SWITCHBOARD_SMS_QUIET_HOURS": "03:00-03:01",
-        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
-        "SWITCHBOARD_BUSINESS_HOURS": "mon-sun 00:00-24:00",
-        "SWITCHBOARD_CONSOLE_STREAM_SECONDS": "20",
-    }
+    env = cli_env(
+        database_url,
+        root / "var",
+        public_url=url,
+        twilio_account_sid=TEST_ACCOUNT_SID,
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        twilio_api_base_url=fake_twilio_server.url,
+        sms_gateway="console",
+        sms_quiet_hours="03:00-03:01",
+        business_hours="mon-sun 00:00-24:00",
+        console_stream_seconds="20",
+    )
     assert switchboard(env, "db", "upgrade").returncode == 0
     for name, role in (
         ("ana", "agent"),

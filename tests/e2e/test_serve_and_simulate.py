@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from telephony.signature import sign
-from tests.e2e.conftest import Server, switchboard
-from tests.support import TEST_AUTH_TOKEN, call_sid
+from tests.e2e.conftest import Server
+from tests.support import TEST_AUTH_TOKEN, call_sid, switchboard
 
 pytestmark = pytest.mark.slow
 

@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.support import MASTER_KEY
-
-
-def run(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.app.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.support import cli_env, switchboard
 
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_DATA_DIR": str(tmp_path / "var"),
-        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
-    }
+    return cli_env(database_url, tmp_path / "var")
 
 
 def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -> None:
-    assert run(env, "db", "upgrade").returncode == 0
-    added = run(
+    assert switchboard(env, "db", "upgrade").returncode == 0
+    added = switchboard(
         env,
         "users",
         "add",
@@ -53,7 +31,7 @@ def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -
     assert added.returncode == 0, added.stderr
     assert "ana (supervisor)" in added.stdout
     assert (
-        run(
+        switchboard(
             env,
             "users",
             "add",
@@ -65,14 +43,16 @@ def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -
         ).returncode
         == 2
     )
-    weak = run(env, "users", "add", "ben", "--role", "agent", "--password-stdin", stdin="short\n")
+    weak = switchboard(
+        env, "users", "add", "ben", "--role", "agent", "--password-stdin", stdin="short\n"
+    )
     assert weak.returncode == 2 and "at least 12" in weak.stderr
-    issued = run(env, "tokens", "issue", "ana", "--days", "7")
+    issued = switchboard(env, "tokens", "issue", "ana", "--days", "7")
     assert issued.returncode == 0
     assert issued.stdout.count("\n") == 1 and issued.stdout.startswith("sb_")
-    assert run(env, "tokens", "issue", "nobody").returncode == 2
+    assert switchboard(env, "tokens", "issue", "nobody").returncode == 2
 
-    intact = run(env, "audit", "verify")
+    intact = switchboard(env, "audit", "verify")
     assert intact.returncode == 0, intact.stdout
     # The account and the token, and the refused duplicate name and unknown account (the
     # too-short password is refused before anything is tried, as the API refuses it).
@@ -95,12 +75,12 @@ def test_users_tokens_and_audit_verify(env: dict[str, str], database_url: str) -
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1"))
     engine.dispose()
-    broken = run(env, "audit", "verify")
+    broken = switchboard(env, "audit", "verify")
     assert broken.returncode == 1
     assert "broken at entry 1" in broken.stdout
 
 
 def test_bad_role_is_refused_by_the_parser(env: dict[str, str]) -> None:
-    result = run(env, "users", "add", "cai", "--role", "mayor")
+    result = switchboard(env, "users", "add", "cai", "--role", "mayor")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
