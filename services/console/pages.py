@@ -140,22 +140,29 @@ def _signed_in(request: Request, context: AppContext) -> Staff | None:
         return None
 
 
+def _sign_in_form(
+    request: Request, context: AppContext, *, reload_after: bool, status: int = 200
+) -> HTMLResponse:
+    """The sign-in form; with ``reload_after``, signing in reloads the page it stands in."""
+    return render(
+        request,
+        context,
+        "sign_in.html",
+        staff=None,
+        title="Sign in",
+        status=status,
+        scripts=("sign-in.js",),
+        reload_after=reload_after,
+    )
+
+
 async def page_refused(request: Request, exc: Exception) -> Response:
     """401: the sign-in form in place (the page reloads once signed in). 403: the
     second-factor enrolment for a session that needs one, else a refusal page."""
     assert isinstance(exc, PageRefused)
     context: AppContext = request.app.state.context
     if exc.status == 401:
-        return render(
-            request,
-            context,
-            "sign_in.html",
-            staff=None,
-            title="Sign in",
-            status=401,
-            scripts=("sign-in.js",),
-            reload_after=True,
-        )
+        return _sign_in_form(request, context, reload_after=True, status=401)
     if await run_in_threadpool(_second_factor_pending, request, context):
         return render(
             request,
@@ -203,15 +210,7 @@ def console_home(request: Request, context: ContextDep) -> Response:
 
 @router.get("/console/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, context: ContextDep) -> Response:
-    return render(
-        request,
-        context,
-        "sign_in.html",
-        staff=None,
-        title="Sign in",
-        scripts=("sign-in.js",),
-        reload_after=False,
-    )
+    return _sign_in_form(request, context, reload_after=False)
 
 
 @router.post("/console/sign-out")
