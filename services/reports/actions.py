@@ -4,8 +4,6 @@ dashboard call these."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -20,14 +18,21 @@ from services.reports.schemas import (
 )
 
 
-def _asked(work: Work, query: ReportQuery, **extra: Any) -> None:
+def _asked(
+    context: AppContext, work: Work, query: ReportQuery
+) -> tuple[reports.DateRange, int | None]:
+    """Note what was asked on the entry; the range checked, and the smallest count a
+    published report shows (None: internal figures withhold nothing). InvalidField for a
+    range that runs backwards or is too long."""
     work.note(
         start=query.start.isoformat(),
         end=query.end.isoformat(),
         published=query.published,
         format=query.format,
     )
-    work.note(**extra)
+    period = reports.DateRange.checked(query.start, query.end)
+    threshold = context.part(reports.Publication).min_cell if query.published else None
+    return period, threshold
 
 
 def call_report(context: AppContext, actor: Actor, query: CallReportQuery) -> CallReport:
@@ -37,9 +42,7 @@ def call_report(context: AppContext, actor: Actor, query: CallReportQuery) -> Ca
     with unit_of_work(
         context, actor, "report.read", object_type="report", object_id="calls"
     ) as work:
-        _asked(work, query)
-        period = reports.DateRange.checked(query.start, query.end)
-        threshold = context.part(reports.Publication).min_cell if query.published else None
+        period, threshold = _asked(context, work, query)
         found = reports.call_report(
             work.session, period, by=query.by, tz=context.city_tz, suppress_below=threshold
         )
@@ -61,9 +64,7 @@ def request_report(context: AppContext, actor: Actor, query: ReportQuery) -> Req
     with unit_of_work(
         context, actor, "report.read", object_type="report", object_id="requests"
     ) as work:
-        _asked(work, query)
-        period = reports.DateRange.checked(query.start, query.end)
-        threshold = context.part(reports.Publication).min_cell if query.published else None
+        period, threshold = _asked(context, work, query)
         found = reports.request_report(
             work.session, period, tz=context.city_tz, suppress_below=threshold
         )
