@@ -196,6 +196,24 @@ def staff(context: AppContext) -> StaffFactory:
     return StaffFactory(context)
 
 
+@pytest.fixture
+def agent(staff: StaffFactory) -> dict[str, str]:
+    """Bearer-token headers of an agent, ana."""
+    return staff.headers("agent", "ana")
+
+
+@pytest.fixture
+def supervisor(staff: StaffFactory) -> dict[str, str]:
+    """Bearer-token headers of a supervisor, sam."""
+    return staff.headers("supervisor", "sam")
+
+
+@pytest.fixture
+def officer(staff: StaffFactory) -> dict[str, str]:
+    """Bearer-token headers of a privacy officer, olga."""
+    return staff.headers("privacy_officer", "olga")
+
+
 @pytest.fixture(scope="session")
 def fake_twilio_server() -> Iterator[FakeTwilio]:
     fake = FakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)

@@ -17,7 +17,7 @@ from services.calls.models import Call, CallEvent
 from services.calls.progress import NO_SEQUENCE
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
-from tests.support import OPEN_HOURS, StaffFactory, TwilioClient, call_sid, rfc2822
+from tests.support import OPEN_HOURS, TwilioClient, call_sid, rfc2822
 
 
 def twiml(text: str) -> ET.Element:
@@ -26,11 +26,6 @@ def twiml(text: str) -> ET.Element:
 
 def said(root: ET.Element) -> list[str]:
     return [element.text or "" for element in root.iter("Say")]
-
-
-@pytest.fixture
-def agent(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("agent")
 
 
 def fetch(twilio: TwilioClient, headers: dict[str, str], sid: str) -> dict[str, Any]:

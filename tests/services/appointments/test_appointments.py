@@ -33,11 +33,6 @@ from tests.support import (
 MOBILE = "(302) 555-0123"
 
 
-@pytest.fixture
-def agent(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("agent", "ana")
-
-
 def new_request(client: TestClient, headers: dict[str, str], **extra: Any) -> str:
     body = {"service_code": "bulk-pickup", "contact": {"name": "Ana", "phone": MOBILE}, **extra}
     response = client.post("/api/requests", json=body, headers=headers)

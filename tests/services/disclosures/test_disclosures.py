@@ -28,11 +28,6 @@ JOSE = {
 }
 
 
-@pytest.fixture
-def officer(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("privacy_officer", "olga")
-
-
 def disclose(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
     body = {
         "requested_by": "Wilmington Police Department, Det. Unit",

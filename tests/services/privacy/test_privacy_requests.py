@@ -116,16 +116,6 @@ def the_persons_trail(
     }
 
 
-@pytest.fixture
-def officer(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("privacy_officer", "pat")
-
-
-@pytest.fixture
-def agent(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("agent", "ana")
-
-
 def new_request(client: TestClient, officer: dict[str, str], **extra: Any) -> Any:
     body = {
         "received_on": "2026-11-18",

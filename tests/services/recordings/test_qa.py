@@ -88,11 +88,6 @@ ANSWERS = {"greeting": "yes", "notice": "na", "accuracy": 3, "no_ssn": "yes"}
 
 
 @pytest.fixture
-def supervisor(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("supervisor", "sam")
-
-
-@pytest.fixture
 def form(client: TestClient, supervisor: dict[str, str]) -> dict[str, Any]:
     """FORM, created by the supervisor."""
     created: dict[str, Any] = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()

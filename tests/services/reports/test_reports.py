@@ -99,11 +99,6 @@ def add_call(
     return sid
 
 
-@pytest.fixture
-def supervisor(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("supervisor", "sam")
-
-
 def report(client: TestClient, headers: dict[str, str], path: str, **params: Any) -> Any:
     response = client.get(f"/api/reports/{path}", params=params, headers=headers)
     assert response.status_code == 200, response.text

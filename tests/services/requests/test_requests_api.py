@@ -22,11 +22,6 @@ JOSE = {
 }
 
 
-@pytest.fixture
-def agent(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("agent", "ana")
-
-
 def file(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
     response = client.post(
         "/api/requests", json={"service_code": "pothole", **body}, headers=headers

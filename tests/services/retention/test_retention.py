@@ -117,11 +117,6 @@ def count(context: AppContext, model: Any, *where: Any) -> int:
         return int(session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
 
 
-@pytest.fixture
-def agent(staff: StaffFactory) -> dict[str, str]:
-    return staff.headers("agent", "ana")
-
-
 def test_calendar_arithmetic() -> None:
     assert subtract(datetime(2027, 3, 31, tzinfo=UTC), 1, "months") == datetime(
         2027, 2, 28, tzinfo=UTC
