@@ -3,8 +3,10 @@ agents seeing only their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -94,48 +96,41 @@ def form(client: TestClient, supervisor: dict[str, str]) -> dict[str, Any]:
     return created
 
 
+Evaluate = Callable[..., httpx.Response]
+
+
+@pytest.fixture
 def evaluate(
-    client: TestClient,
-    headers: dict[str, str],
-    sid: str,
-    form_id: int,
-    answers: dict[str, Any] = ANSWERS,
-    **extra: Any,
-) -> Any:
-    """The agent "ana" evaluated on ``sid``'s recording by whoever ``headers`` sign in."""
-    return client.post(
-        f"/api/recordings/{sid}/evaluations",
-        json={"form_id": form_id, "agent": "ana", "answers": answers, **extra},
-        headers=headers,
-    )
+    client: TestClient, supervisor: dict[str, str], recording_sid: str, form: dict[str, Any]
+) -> Evaluate:
+    """Scores an agent on the recording with the form: ana, with ANSWERS, by the
+    supervisor, unless told otherwise."""
+
+    def post(
+        answers: dict[str, Any] = ANSWERS,
+        *,
+        headers: dict[str, str] = supervisor,
+        agent: str = "ana",
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {"form_id": form["id"], "agent": agent, "answers": answers, **extra}
+        return client.post(
+            f"/api/recordings/{recording_sid}/evaluations", json=body, headers=headers
+        )
+
+    return post
 
 
 def test_weighted_scores_na_and_critical_failures(
-    client: TestClient,
-    staff: StaffFactory,
-    recording_sid: str,
-    supervisor: dict[str, str],
-    form: dict[str, Any],
+    staff: StaffFactory, form: dict[str, Any], evaluate: Evaluate
 ) -> None:
     staff.token("agent", "ana")
     assert (form["version"], form["active"]) == (1, True)
-    good = evaluate(
-        client,
-        supervisor,
-        recording_sid,
-        form["id"],
-        comments=[{"at_seconds": 42.5, "text": "Good recap of the address"}],
-    ).json()
+    good = evaluate(comments=[{"at_seconds": 42.5, "text": "Good recap of the address"}]).json()
     # (1*1 + 3*3/4 + 1*1) / (1 + 3 + 1): N/A leaves "notice" out of both
     assert (good["earned_points"], good["possible_points"], good["score"]) == (4.25, 5.0, 85.0)
     assert good["failed_critical"] is False and good["comments"][0]["at_seconds"] == 42.5
-    failed = evaluate(
-        client,
-        supervisor,
-        recording_sid,
-        form["id"],
-        {"greeting": "yes", "notice": "yes", "accuracy": 4, "no_ssn": "no"},
-    ).json()
+    failed = evaluate({"greeting": "yes", "notice": "yes", "accuracy": 4, "no_ssn": "no"}).json()
     assert (failed["score"], failed["failed_critical"]) == (0.0, True)
 
 
@@ -152,50 +147,28 @@ def test_weighted_scores_na_and_critical_failures(
     ],
 )
 def test_impossible_answers_name_the_question(
-    answers: dict[str, Any],
-    field: str,
-    client: TestClient,
-    staff: StaffFactory,
-    recording_sid: str,
-    supervisor: dict[str, str],
-    form: dict[str, Any],
+    answers: dict[str, Any], field: str, staff: StaffFactory, evaluate: Evaluate
 ) -> None:
     staff.token("agent", "ana")
-    response = evaluate(client, supervisor, recording_sid, form["id"], answers)
+    response = evaluate(answers)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
 
 
 def test_comments_refuse_ssns_and_stay_inside_the_recording(
-    client: TestClient,
-    staff: StaffFactory,
-    recording_sid: str,
-    supervisor: dict[str, str],
-    form: dict[str, Any],
+    staff: StaffFactory, evaluate: Evaluate
 ) -> None:
     staff.token("agent", "ana")
-    ssn = evaluate(
-        client,
-        supervisor,
-        recording_sid,
-        form["id"],
-        comments=[{"at_seconds": 5, "text": "caller said 219-09-9999"}],
-    )
+    ssn = evaluate(comments=[{"at_seconds": 5, "text": "caller said 219-09-9999"}])
     assert ssn.status_code == 422 and ssn.json()["errors"][0]["field"] == "comments.0.text"
-    late = evaluate(
-        client, supervisor, recording_sid, form["id"], comments=[{"at_seconds": 4000, "text": "x"}]
-    )
+    late = evaluate(comments=[{"at_seconds": 4000, "text": "x"}])
     assert late.status_code == 422 and late.json()["errors"][0]["field"] == "comments.0.at_seconds"
 
 
 def test_a_new_version_leaves_old_evaluations_on_the_old_form(
-    client: TestClient,
-    staff: StaffFactory,
-    recording_sid: str,
-    supervisor: dict[str, str],
-    form: dict[str, Any],
+    client: TestClient, staff: StaffFactory, supervisor: dict[str, str], evaluate: Evaluate
 ) -> None:
     staff.token("agent", "ana")
-    old = evaluate(client, supervisor, recording_sid, form["id"]).json()
+    old = evaluate().json()
     changed = {**FORM, "sections": FORM["sections"][:1]}
     second = client.post("/api/qa/forms", json=changed, headers=supervisor).json()
     assert second["version"] == 2
@@ -211,15 +184,11 @@ def test_agents_see_only_their_own_evaluations(
     recording_sid: str,
     context: AppContext,
     supervisor: dict[str, str],
-    form: dict[str, Any],
+    evaluate: Evaluate,
 ) -> None:
     ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
-    mine = evaluate(client, supervisor, recording_sid, form["id"]).json()
-    theirs = client.post(
-        f"/api/recordings/{recording_sid}/evaluations",
-        json={"form_id": form["id"], "agent": "ben", "answers": ANSWERS},
-        headers=supervisor,
-    ).json()
+    mine = evaluate().json()
+    theirs = evaluate(agent="ben").json()
     assert [e["id"] for e in client.get("/api/qa/evaluations", headers=ana).json()] == [mine["id"]]
     assert [
         e["id"]
@@ -228,7 +197,7 @@ def test_agents_see_only_their_own_evaluations(
     assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ana).status_code == 404
     assert client.get(f"/api/qa/evaluations/{theirs['id']}", headers=ben).status_code == 200
     assert len(client.get("/api/qa/evaluations", headers=supervisor).json()) == 2
-    assert evaluate(client, ana, recording_sid, form["id"]).status_code == 403
+    assert evaluate(headers=ana).status_code == 403
     with context.db() as session:
         agent_id = session.scalar(sa.select(Recording.agent_id))
     assert agent_id is not None  # the recording now names its agent, for filtering
@@ -241,13 +210,12 @@ def test_agents_see_only_their_own_evaluations(
 def test_reading_an_evaluation_is_audited_and_another_agents_is_a_miss(
     client: TestClient,
     staff: StaffFactory,
-    recording_sid: str,
     context: AppContext,
     supervisor: dict[str, str],
-    form: dict[str, Any],
+    evaluate: Evaluate,
 ) -> None:
     ana, ben = staff.headers("agent", "ana"), staff.headers("agent", "ben")
-    anas = evaluate(client, supervisor, recording_sid, form["id"]).json()
+    anas = evaluate().json()
     own = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ana)
     assert own.status_code == 200
     refused = client.get(f"/api/qa/evaluations/{anas['id']}", headers=ben)
