@@ -56,9 +56,11 @@ def test_business_days_skip_weekends_and_holidays() -> None:
     assert "ISO date" in refused.value.errors[0]["message"]
 
 
-def the_persons_trail(
-    client: TestClient, twilio: TwilioClient, agent: dict[str, str], context: AppContext
-) -> dict[str, Any]:
+@pytest.fixture
+def trail(client: TestClient, twilio: TwilioClient, agent: dict[str, str]) -> dict[str, Any]:
+    """What the person left, by name: their call and the request filed on it with their
+    details, one found by their email, an anonymous one about them, someone else's, and
+    a text they sent."""
     sid = call_sid()
     frm = "+13025550161"
     twilio.ring(sid, From=frm)
@@ -130,13 +132,11 @@ def new_request(client: TestClient, officer: dict[str, str], **extra: Any) -> An
 
 def test_an_access_request_from_receipt_to_grant(
     client: TestClient,
-    twilio: TwilioClient,
-    agent: dict[str, str],
     officer: dict[str, str],
+    trail: dict[str, Any],
     context: AppContext,
     clock: ManualClock,
 ) -> None:
-    trail = the_persons_trail(client, twilio, agent, context)
     recorded = new_request(client, officer)
     assert recorded.status_code == 201, recorded.text
     body = recorded.json()
@@ -214,12 +214,11 @@ def _fresh(context: AppContext, name: str) -> dict[str, str]:
 
 def test_corrections_go_through_the_requests_service_and_only_for_that_person(
     client: TestClient,
-    twilio: TwilioClient,
     agent: dict[str, str],
     officer: dict[str, str],
+    trail: dict[str, Any],
     context: AppContext,
 ) -> None:
-    trail = the_persons_trail(client, twilio, agent, context)
     public_id = new_request(client, officer).json()["id"]
     corrected = client.post(
         f"/api/privacy/requests/{public_id}/corrections",
@@ -312,12 +311,11 @@ def test_holiday_state_setting_reaches_the_deadlines(
 
 def test_refused_steps_are_audited_and_change_nothing(
     client: TestClient,
-    twilio: TwilioClient,
     agent: dict[str, str],
     officer: dict[str, str],
+    trail: dict[str, Any],
     context: AppContext,
 ) -> None:
-    trail = the_persons_trail(client, twilio, agent, context)
     public_id = new_request(client, officer, kinds=["access"]).json()["id"]
     early = client.get(f"/api/privacy/requests/{public_id}/letters/grant", headers=officer)
     assert early.status_code == 409
