@@ -33,6 +33,13 @@ TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC_URL = "https://311.example.gov"
 MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+# A caller who gives every contact detail, typed the way callers type them.
+JOSE = {
+    "name": "José Álvarez",
+    "phone": "(302) 555-0133",
+    "email": "Jose.Alvarez@Example.org",
+    "address": "12 North Oak Street, Apt. 3",
+}
 # A Wednesday, 10:00 in New York: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 

@@ -18,14 +18,7 @@ from services.disclosures.public_records import without_street_numbers
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, TwilioClient, audit_entries
-
-JOSE = {
-    "name": "José Álvarez",
-    "phone": "(302) 555-0133",
-    "email": "Jose.Alvarez@Example.org",
-    "address": "12 North Oak Street, Apt. 3",
-}
+from tests.support import JOSE, StaffFactory, TwilioClient, audit_entries
 
 
 def disclose(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
