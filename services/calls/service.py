@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.calls.models import Call, CallEvent
 from services.calls.progress import TERMINAL_STATUSES, CallProgress, ProgressEvent
 from services.platform.phones import CallerId, read_caller_id
+from services.platform.queries import in_period
 from storage.crypto import FieldContext, Keyring
 from storage.upsert import insert_many_ignoring_conflicts
 
@@ -310,10 +311,7 @@ def search_calls(
     query = select(Call).where(or_(Call.from_index == index, Call.to_index == index))
     if extension is not None:
         query = query.where(Call.extension == extension)
-    if since is not None:
-        query = query.where(Call.started_at >= since)
-    if until is not None:
-        query = query.where(Call.started_at < until)
+    query = in_period(query, Call.started_at, since, until)
     query = query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
     return [
         call
@@ -336,11 +334,7 @@ class CallFilter:
 
 def list_calls(session: Session, query: CallFilter) -> list[Call]:
     """Calls newest first (by row, so paging with ``before_id`` is stable)."""
-    statement = select(Call)
-    if query.since is not None:
-        statement = statement.where(Call.started_at >= query.since)
-    if query.until is not None:
-        statement = statement.where(Call.started_at < query.until)
+    statement = in_period(select(Call), Call.started_at, query.since, query.until)
     if query.extension is not None:
         statement = statement.where(Call.extension == query.extension)
     if query.status is not None:

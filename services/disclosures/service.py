@@ -22,6 +22,7 @@ from services.disclosures.models import Disclosure
 from services.platform import public_ids, ssn
 from services.platform.auth import Permission, allows
 from services.platform.errors import InvalidField
+from services.platform.queries import in_period
 from services.platform.roles import Role
 from services.recordings.models import Recording
 from services.requests.models import ServiceRequest
@@ -184,10 +185,7 @@ def list_disclosures(session: Session, query: DisclosureFilter) -> list[Disclosu
     statement = select(Disclosure).order_by(Disclosure.id.desc()).limit(query.limit)
     if query.legal_basis is not None:
         statement = statement.where(Disclosure.legal_basis == query.legal_basis.value)
-    if query.since is not None:
-        statement = statement.where(Disclosure.disclosed_at >= query.since)
-    if query.until is not None:
-        statement = statement.where(Disclosure.disclosed_at < query.until)
+    statement = in_period(statement, Disclosure.disclosed_at, query.since, query.until)
     if query.before_id is not None:
         statement = statement.where(Disclosure.id < query.before_id)
     return list(session.scalars(statement))

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.platform.models import AuditChainHead, AuditEntry, AuditSeal
+from services.platform.queries import in_period
 from storage.upsert import insert_ignoring_conflicts
 
 GENESIS_HASH = "0" * 64
@@ -322,10 +323,7 @@ def search(session: Session, query: AuditQuery) -> list[AuditEntry]:
         statement = statement.where(AuditEntry.object_type == query.object_type)
     if query.object_id is not None:
         statement = statement.where(AuditEntry.object_id == query.object_id)
-    if query.since is not None:
-        statement = statement.where(AuditEntry.occurred_at >= query.since)
-    if query.until is not None:
-        statement = statement.where(AuditEntry.occurred_at < query.until)
+    statement = in_period(statement, AuditEntry.occurred_at, query.since, query.until)
     if query.before_seq is not None:
         statement = statement.where(AuditEntry.seq < query.before_seq)
     return list(session.scalars(statement.order_by(AuditEntry.seq.desc()).limit(query.limit)))

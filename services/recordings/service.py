@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.calls.service import get_call
+from services.platform.queries import in_period
 from services.recordings import audio
 from services.recordings.models import QaEvaluation, Recording
 from services.recordings.source import MediaUnavailable, RecordingSource
@@ -301,11 +302,7 @@ class RecordingFilter:
 
 def list_recordings(session: Session, query: RecordingFilter) -> list[Recording]:
     """Recordings newest first, filtered; page on with ``before_id``."""
-    statement = select(Recording)
-    if query.since is not None:
-        statement = statement.where(Recording.started_at >= query.since)
-    if query.until is not None:
-        statement = statement.where(Recording.started_at < query.until)
+    statement = in_period(select(Recording), Recording.started_at, query.since, query.until)
     if query.extension is not None:
         statement = statement.where(Recording.extension == query.extension)
     if query.agent is not None:
