@@ -34,7 +34,6 @@ STATUS_RANK = {
     "canceled": 3,
     "read": 4,
 }
-FINAL_STATES = frozenset({"delivered", "undelivered", "failed", "cancelled"})
 UNSUBSCRIBED = "21610"
 
 

@@ -32,7 +32,6 @@ from storage.media import MediaDecryptionError, open_media, open_range, seal_med
 from storage.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger("switchboard.recordings")
-TWILIO_FINAL = ("completed", "absent", "failed")
 TWILIO_RANK = {
     "in-progress": 0,
     "paused": 0,
