@@ -84,6 +84,10 @@ def main(space: Scratch) -> None:
     args = parser.parse_args()
     work = space.dir
     warm_up = min(1000, args.requests)
+    backends = {"sqlite": f"sqlite:///{work / 'bench.db'}"}
+    postgres = space.postgres_schema("ingest")
+    if postgres:
+        backends["postgresql"] = postgres
     uvicorn = [python(), "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
     bare = measure(
         [*uvicorn, "benchmarks.bare_app:app"],
@@ -100,11 +104,6 @@ def main(space: Scratch) -> None:
         "SWITCHBOARD_DATA_DIR": str(work / "var"),
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
     }
-    backends = {"sqlite": f"sqlite:///{work / 'bench.db'}"}
-    postgres = space.postgres_schema("ingest")
-    if postgres:
-        backends["postgresql"] = postgres
-
     for name, url in backends.items():
         print(f"measuring switchboard on {name}", flush=True)
         env = {**common, "SWITCHBOARD_DATABASE_URL": url}
