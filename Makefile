@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 # The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format bench clean
+.PHONY: install run try test lint format bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,15 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(RUN_STAMP)
 
+install: $(RUN_STAMP)
+
 run: $(RUN_STAMP)
 	$(BIN)/switchboard serve
+
+# The whole trial in one command: a throwaway server, staff account and simulated calls.
+TRY_PORT ?= 8000
+try: $(RUN_STAMP)
+	$(BIN)/switchboard try --port $(TRY_PORT)
 
 $(CHROMIUM):
 	apt-get update -qq >/dev/null
@@ -43,12 +50,20 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format telephony services storage tests benchmarks
 	$(BIN)/ruff check --fix telephony services storage tests benchmarks
 
+# The full scale takes hours (README, "Benchmarks"); bench-quick runs the same code small.
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.request_search
 	$(BIN)/python -m benchmarks.recording_processing
 	$(BIN)/python -m benchmarks.sms_throughput
 	$(BIN)/python -m benchmarks.retention_purge
+
+bench-quick: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.webhook_ingest --requests 500 --connections 8
+	$(BIN)/python -m benchmarks.request_search --requests 3000 --calls 10000 --queries 30
+	$(BIN)/python -m benchmarks.recording_processing --minutes 1 --runs 1
+	$(BIN)/python -m benchmarks.sms_throughput --appointments 60
+	$(BIN)/python -m benchmarks.retention_purge --rows 10000 --recordings 200 --baseline-requests 300
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -14,11 +14,11 @@ import argparse
 import resource
 import statistics
 import subprocess
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+from benchmarks.scratch import Scratch, run
 from services.recordings import audio
 from tests.audio import dual_channel_wav, speech
 
@@ -82,7 +82,7 @@ def peak_memory(ffmpeg: str, data: bytes, seconds: int) -> int:
     return peak
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
@@ -90,11 +90,10 @@ def main() -> None:
     ffmpeg = audio.ffmpeg_executable()
     data = conversation(args.minutes)
     seconds = int(args.minutes * 60)
-    with tempfile.TemporaryDirectory() as folder:
-        wav = Path(folder) / "call.wav"
-        wav.write_bytes(data)
-        plain = [plain_transcode(ffmpeg, wav) for _ in range(args.runs)]
-        runs = [ours(ffmpeg, data, seconds) for _ in range(args.runs)]
+    wav = space.dir / "call.wav"
+    wav.write_bytes(data)
+    plain = [plain_transcode(ffmpeg, wav) for _ in range(args.runs)]
+    runs = [ours(ffmpeg, data, seconds) for _ in range(args.runs)]
     base = statistics.median(plain)
     mine = statistics.median(run[0] for run in runs)
     processed, peak = runs[-1][1], peak_memory(ffmpeg, data, seconds)
@@ -110,7 +109,13 @@ def main() -> None:
     for channel in processed.channels:
         talk, silence = channel.talk_seconds, channel.silence_seconds
         print(f"  {channel.name:<7} talk {talk:7.1f} s  silence {silence:7.1f} s")
+    space.check(len(processed.channels) == 2, "both channels measured")
+    space.check(
+        all(channel.talk_seconds > 0 for channel in processed.channels),
+        "talk found on both channels of a conversation",
+    )
+    space.check(ratio > 1, "the Opus stream is smaller than the WAV")
 
 
 if __name__ == "__main__":
-    main()
+    run("recording", main)

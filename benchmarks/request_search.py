@@ -17,7 +17,6 @@ import base64
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from benchmarks.scratch import Scratch, run
 from services.app.factory import bootstrap, build_context
 from services.calls import service as calls
 from services.calls.models import Call
@@ -38,9 +38,6 @@ from services.requests.text import canonical_address, name_tokens
 from storage import migrate
 from storage.db import reading
 
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FIRST = [
     "Ana",
     "José",
@@ -291,7 +288,7 @@ def measure(fn: Callable[[str], int], terms: list[str]) -> tuple[float, float, i
     )
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> None:
+def run_backend(name: str, url: str, args: argparse.Namespace, work: Path, space: Scratch) -> None:
     print(f"\n{name}: loading (this takes a while at full scale)", flush=True)
     migrate.upgrade(url)
     settings = Settings(
@@ -374,37 +371,31 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
         measure(base, terms[:20])
         p50, p95, found = measure(fn, terms)
         b50, b95, base_found = measure(base, terms)
-        assert found == base_found, (key, found, base_found)
+        space.check(
+            found == base_found,
+            f"{name} {key}: found {found}, the plain lookup {base_found}",
+        )
         values = (p50, p95, b50, b95, p50 / b50, p95 / b95)
         print(f"  {key:<15} " + " ".join(f"{value:10.2f}" for value in values))
     context.engine.dispose()
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=5_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="switchboard-search-"))
+    work = space.dir
     print(f"{args.requests:,} requests, {args.calls:,} calls, {args.queries} searches per key")
     if args.backend in ("sqlite", "both"):
-        run_backend("sqlite", f"sqlite:///{work / 'search.db'}", args, work)
+        run_backend("sqlite", f"sqlite:///{work / 'search.db'}", args, work, space)
     if args.backend in ("postgresql", "both"):
-        admin = sa.create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS sb_bench_search CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA sb_bench_search")
-        try:
-            run_backend(
-                "postgresql", POSTGRES_URL + "?options=-csearch_path%3Dsb_bench_search", args, work
-            )
-        finally:
-            with admin.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA IF EXISTS sb_bench_search CASCADE")
-            admin.dispose()
+        url = space.postgres_schema("search")
+        if url:
+            run_backend("postgresql", url, args, work, space)
 
 
 if __name__ == "__main__":
-    main()
+    run("search", main)

@@ -18,16 +18,15 @@ import base64
 import os
 import secrets
 import subprocess
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from benchmarks.load import LoadResult, drive, free_port, python, serve
-from benchmarks.webhook_ingest import AUTH_TOKEN, POSTGRES_URL, callbacks
+from benchmarks.scratch import Scratch, run
+from benchmarks.webhook_ingest import AUTH_TOKEN, callbacks
 from services.calls.models import Call, CallEvent
 from services.messaging.models import InboundText
 from services.platform.models import AccessLogEntry
@@ -155,6 +154,19 @@ def remaining(url: str) -> dict[str, int]:
     return counts
 
 
+def expired_access_log(url: str) -> int:
+    """Access-log lines from the filled years (the server's own lines are today's)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(AccessLogEntry)
+            .where(AccessLogEntry.at < datetime.now(UTC) - timedelta(days=365))
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
 def webhooks_until(port: int, done: threading.Event, connections: int, batch: int) -> LoadResult:
     """Webhooks in batches until ``done`` is set (at least one batch)."""
     latencies: list[float] = []
@@ -171,7 +183,7 @@ def webhooks_until(port: int, done: threading.Event, connections: int, batch: in
     return LoadResult(sent, time.perf_counter() - started, latencies, statuses)
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--recordings", type=int, default=20_000)
@@ -180,16 +192,15 @@ def main() -> None:
     parser.add_argument("--baseline-requests", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=None, help="RETENTION_BATCH_SIZE")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="switchboard-purge-"))
+    work = space.dir
     if args.backend == "sqlite":
         url = f"sqlite:///{work / 'purge.db'}"
     else:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA IF EXISTS sb_purge CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA sb_purge"))
-        engine.dispose()
-        url = POSTGRES_URL + "?options=-csearch_path%3Dsb_purge"
+        schema_url = space.postgres_schema("purge")
+        if schema_url is None:
+            space.check(False, "PostgreSQL answers (--backend postgresql)")
+            return
+        url = schema_url
     blob_url = f"file://{work / 'blobs'}"
     migrate.upgrade(url)
     started = time.perf_counter()
@@ -230,10 +241,15 @@ def main() -> None:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        waiter = threading.Thread(target=lambda: (process.wait(), done.set()))
+        waiter = threading.Thread(target=lambda: (process.wait(), done.set()), daemon=True)
         waiter.start()
-        during = webhooks_until(port, done, args.connections, 500)
-        waiter.join()
+        try:
+            during = webhooks_until(port, done, args.connections, 500)
+            waiter.join()
+        finally:
+            if process.poll() is None:  # stopped early: the purge goes too
+                process.terminate()
+                process.wait(timeout=30)
         purge_seconds = time.perf_counter() - purge_started
         output = process.stdout.read() if process.stdout else ""
     print(f"webhooks, during purge: {during.summary()}")
@@ -255,7 +271,16 @@ def main() -> None:
         f"webhook failures {sum(c for s, c in during.statuses.items() if s >= 300)}"
     )
     print(f"left after purge: {left} (calls and events are the webhooks' own, current)")
+    space.check(process.returncode == 0, "the purge command succeeded")
+    space.check(blobs_left == 0, "every expired recording's blob deleted")
+    for table in ("recordings", "inbound_texts"):
+        space.check(left[table] == 0, f"every expired row of {table} purged")
+    space.check(expired_access_log(url) == 0, "every expired access-log line purged")
+    space.check(
+        all(status < 300 for status in (*quiet.statuses, *during.statuses)),
+        "every webhook answered 2xx, before and during the purge",
+    )
 
 
 if __name__ == "__main__":
-    main()
+    run("purge", main)

@@ -16,16 +16,16 @@ import argparse
 import base64
 import os
 import random
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from benchmarks.scratch import Scratch, run
 from services.app.factory import bootstrap, build_context
 from services.appointments import service as appointments
 from services.messaging.sending import due
+from services.platform.context import AppContext
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.requests import service as requests
@@ -52,18 +52,30 @@ def baseline(fake: FakeTwilio, count: int, threads: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appointments", type=int, default=300)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--failures", type=float, default=0.1, help="share of sends that fail once")
+    parser.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=300,
+        help="give up on confirmations still missing after this long",
+    )
     args = parser.parse_args()
     fake = FakeTwilio(ACCOUNT, TOKEN)
     fake.start()
+    try:
+        measure(space, fake, args)
+    finally:
+        fake.stop()
+
+
+def measure(space: Scratch, fake: FakeTwilio, args: argparse.Namespace) -> None:
     base = baseline(fake, args.appointments, args.threads)
     fake.reset()
-
-    work = Path(tempfile.mkdtemp(prefix="switchboard-sms-"))
+    work = space.dir
     url = f"sqlite:///{work / 'sms.db'}"
     migrate.upgrade(url)
     settings = Settings(  # type: ignore[call-arg]
@@ -111,6 +123,24 @@ def main() -> None:
             for n in range(args.appointments)
         ]
     context.jobs.start_consumer(workers=args.threads)
+    try:
+        elapsed = book_and_wait(context, fake, args, filed, agent, now)
+    finally:
+        context.jobs.stop_consumer()
+        context.engine.dispose()
+    report(space, fake, args, plan, base, elapsed)
+
+
+def book_and_wait(
+    context: AppContext,
+    fake: FakeTwilio,
+    args: argparse.Namespace,
+    filed: list[str],
+    agent: int,
+    now: datetime,
+) -> float:
+    """Book every appointment, then wait until the carrier has every confirmation (or
+    ``--wait-seconds`` passed); the seconds since the first booking."""
     started = time.perf_counter()
     for n, public_id in enumerate(filed):
         booking = appointments.Booking(
@@ -132,7 +162,7 @@ def main() -> None:
                 policy=context.part(appointments.TextPolicy),
             )
         context.jobs.enqueue("sms.send", {"message_id": queued[0]})
-    while time.perf_counter() - started < 300:
+    while time.perf_counter() - started < args.wait_seconds:
         confirmations = {
             m["to"] for m in fake.state.get("messages", []) if "is booked" in m["body"]
         }
@@ -144,9 +174,17 @@ def main() -> None:
             stuck = due(session, now=datetime.now(UTC), stale_after=timedelta(seconds=2))
         for message_id in stuck:
             context.jobs.enqueue("sms.send", {"message_id": message_id})
-    elapsed = time.perf_counter() - started
-    context.jobs.stop_consumer()
-    fake.stop()
+    return time.perf_counter() - started
+
+
+def report(
+    space: Scratch,
+    fake: FakeTwilio,
+    args: argparse.Namespace,
+    plan: list[str],
+    base: float,
+    elapsed: float,
+) -> None:
     sent = Counter(m["to"] for m in fake.state.get("messages", []) if "is booked" in m["body"])
     duplicates = sum(count - 1 for count in sent.values() if count > 1)
     rate = len(sent) / elapsed
@@ -162,7 +200,9 @@ def main() -> None:
         f"failures injected: {plan.count('429')} x 429, {plan.count('500')} x 500, "
         f"{lost} answers lost after the carrier took the text"
     )
+    space.check(len(sent) == args.appointments, "every confirmation reached the carrier")
+    space.check(duplicates == 0, "no confirmation reached the carrier twice")
 
 
 if __name__ == "__main__":
-    main()
+    run("sms", main)

@@ -14,7 +14,6 @@ import base64
 import os
 import secrets
 import subprocess
-import tempfile
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -22,12 +21,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.load import LoadResult, drive, form_request, free_port, python, serve
+from benchmarks.scratch import Scratch, run
 from telephony.signature import sign
 
 AUTH_TOKEN = "bench-auth-token"
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 STATUSES = ("initiated", "ringing", "in-progress", "completed")
 
 
@@ -80,12 +77,17 @@ def stored_events(url: str) -> int:
     return int(count)
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=8000)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    work = space.dir
+    warm_up = min(1000, args.requests)
+    backends = {"sqlite": f"sqlite:///{work / 'bench.db'}"}
+    postgres = space.postgres_schema("ingest")
+    if postgres:
+        backends["postgresql"] = postgres
     uvicorn = [python(), "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
     bare = measure(
         [*uvicorn, "benchmarks.bare_app:app"],
@@ -94,7 +96,7 @@ def main() -> None:
         args.connections,
         work / "bare.log",
     )
-    print(f"bare FastAPI endpoint      {bare.summary()}")
+    print(f"bare FastAPI endpoint      {bare.summary()}", flush=True)
 
     common = {
         "SWITCHBOARD_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -102,18 +104,8 @@ def main() -> None:
         "SWITCHBOARD_DATA_DIR": str(work / "var"),
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
     }
-    backends = {"sqlite": f"sqlite:///{work / 'bench.db'}"}
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA IF EXISTS sb_bench CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA sb_bench"))
-        engine.dispose()
-        backends["postgresql"] = POSTGRES_URL + "?options=-csearch_path%3Dsb_bench"
-    except sa.exc.OperationalError:
-        print("PostgreSQL not reachable: measuring SQLite only")
-
     for name, url in backends.items():
+        print(f"measuring switchboard on {name}", flush=True)
         env = {**common, "SWITCHBOARD_DATABASE_URL": url}
         subprocess.run(
             [python(), "-m", "services.app.cli", "db", "upgrade"],
@@ -133,9 +125,12 @@ def main() -> None:
             f"switchboard on {name:<10} {result.summary()}\n"
             f"    ratio to bare: throughput {result.throughput / bare.throughput:.2f}, "
             f"p99 {result.percentile(0.99) / bare.percentile(0.99):.1f}x; "
-            f"events stored {events} of {args.requests + min(1000, args.requests)} sent"
+            f"events stored {events} of {args.requests + warm_up} sent",
+            flush=True,
         )
+        space.check(set(result.statuses) == {204}, f"{name}: every webhook answered 204")
+        space.check(events == args.requests + warm_up, f"{name}: every event stored once")
 
 
 if __name__ == "__main__":
-    main()
+    run("ingest", main)

@@ -13,15 +13,18 @@ import json
 import random
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from services.platform.phones import read_caller_id
 from telephony.signature import sign
+from telephony.webhooks import SIGNED_FOR_ANOTHER_URL
 
 API_VERSION = "2010-04-01"
 CITY_NUMBER = "+12025550100"
@@ -32,6 +35,21 @@ KINDS = (
     ("abandoned-in-menu", 0.14),
     ("abandoned-while-ringing", 0.14),
 )
+
+
+class SimulationStopped(Exception):
+    """The server cannot take the simulation (not running, or refusing its signatures);
+    the message says what to do, in one line."""
+
+
+def refused_signature_message(url: str, title: str | None) -> str:
+    """What to do about a 403 from the server at ``url`` (its problem ``title``)."""
+    if title == SIGNED_FOR_ANOTHER_URL:
+        return (
+            f"the server's PUBLIC_URL is not {url}: start it with "
+            f"SWITCHBOARD_PUBLIC_URL={url}, or pass --url with the PUBLIC_URL it has"
+        )
+    return "the server refused the signature: start it with the same SWITCHBOARD_TWILIO_AUTH_TOKEN"
 
 
 @dataclass
@@ -82,16 +100,24 @@ def _sid(rng: random.Random, prefix: str) -> str:
     return prefix + "".join(rng.choice("0123456789abcdef") for _ in range(32))
 
 
-def _caller(rng: random.Random) -> str:
+def _caller(rng: random.Random, line_numbers: Collection[str]) -> str:
     if rng.random() < 0.12:
         return rng.choice(WITHHELD_FORMS)
-    area = rng.choice(("202", "212", "302", "415", "617", "718"))
-    return f"+1{area}555{rng.randint(100, 199):04d}"
+    while True:
+        area = rng.choice(("202", "212", "302", "415", "617", "718"))
+        number = f"+1{area}555{rng.randint(100, 199):04d}"
+        # The city's own line never calls itself: searching it would find every call.
+        if number not in line_numbers:
+            return number
 
 
-def plan(calls: int, *, seed: int | None) -> list[SimulatedCall]:
-    """Decide every call up front, so a seed replays the same calls."""
+def plan(
+    calls: int, *, seed: int | None, line_numbers: Collection[str] = (CITY_NUMBER,)
+) -> list[SimulatedCall]:
+    """Decide every call up front, so a seed replays the same calls. No caller has one of
+    ``line_numbers`` (the city's own)."""
     rng = random.Random(seed)  # noqa: S311 - simulation, not security
+    line_numbers = {CITY_NUMBER, *line_numbers}
     planned = []
     for _ in range(calls):
         kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
@@ -100,7 +126,7 @@ def plan(calls: int, *, seed: int | None) -> list[SimulatedCall]:
                 kind=kind,
                 call_sid=_sid(rng, "CA"),
                 child_sid=_sid(rng, "CA"),
-                caller=_caller(rng),
+                caller=_caller(rng, line_numbers),
                 digits=None if kind == "abandoned-in-menu" else rng.choice("123450"),
                 spanish=rng.random() < 0.15,
                 talk_seconds=rng.randint(30, 420),
@@ -112,12 +138,24 @@ def plan(calls: int, *, seed: int | None) -> list[SimulatedCall]:
 
 
 def _twiml_attr(body: str, tag: str, attribute: str) -> str | None:
-    root = ET.fromstring(body)  # noqa: S314 - TwiML from the server under test
+    try:
+        root = ET.fromstring(body)  # noqa: S314 - TwiML from the server under test
+    except ET.ParseError:  # not TwiML: the failure was counted where the answer came
+        return None
     for element in root.iter(tag):
         value = element.get(attribute)
         if value:
             return value
     return None
+
+
+def _title(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    title = body.get("title") if isinstance(body, dict) else None
+    return title if isinstance(title, str) else None
 
 
 class Player:
@@ -138,8 +176,11 @@ class Player:
         except httpx.HTTPError as exc:
             self._fail(f"{url.removeprefix(self.base_url)}: {type(exc).__name__}")
             return ""
+        if response.status_code == 403:
+            raise SimulationStopped(refused_signature_message(self.base_url, _title(response)))
         if response.status_code >= 300:
             self._fail(f"{url.removeprefix(self.base_url)}: HTTP {response.status_code}")
+            return ""
         return response.text
 
     def _fail(self, message: str) -> None:
@@ -277,6 +318,22 @@ class Player:
         )
 
 
+async def _check_server(client: httpx.AsyncClient, url: str) -> None:
+    """Stop at once, saying what to do, when no Switchboard answers at ``url``."""
+    try:
+        response = await client.get(f"{url}/healthz")
+    except httpx.HTTPError:
+        raise SimulationStopped(
+            f"no server answers at {url}: start it first (make run, or switchboard serve), "
+            "or pass --url with the address it serves"
+        ) from None
+    if response.status_code != 200:
+        raise SimulationStopped(
+            f"{url} answers, but not as Switchboard (GET /healthz gave HTTP "
+            f"{response.status_code}): pass --url with the server's PUBLIC_URL"
+        )
+
+
 async def _run(
     *,
     url: str,
@@ -285,18 +342,31 @@ async def _run(
     planned: list[SimulatedCall],
     concurrency: int,
     region: str,
+    progress: Callable[[int, int], None] | None,
 ) -> Summary:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        await _check_server(client, url)
         player = Player(client, url, auth_token, account_sid)
         gate = asyncio.Semaphore(concurrency)
+        done = 0
 
         async def one(call: SimulatedCall) -> None:
+            nonlocal done
             async with gate:
                 await player.play(call, region)
+            done += 1
+            if progress is not None:
+                progress(done, len(planned))
 
         started = time.perf_counter()
-        await asyncio.gather(*(one(call) for call in planned))
+        # A task group: the first refusal (SimulationStopped) cancels every other call.
+        try:
+            async with asyncio.TaskGroup() as group:
+                for call in planned:
+                    group.create_task(one(call))
+        except* SimulationStopped as stopped:
+            raise stopped.exceptions[0] from None
         player.summary.seconds = time.perf_counter() - started
     return player.summary
 
@@ -311,10 +381,16 @@ def run_simulation(
     concurrency: int,
     region: str,
     report_path: str | None,
+    line_numbers: Collection[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Play ``calls`` calls at ``url`` (the server's PUBLIC_URL) and summarise."""
+    """Play ``calls`` calls at ``url`` (the server's PUBLIC_URL) and summarise; no caller
+    uses one of ``line_numbers``; ``progress(done, total)`` after each call.
+
+    Raises ``SimulationStopped`` when no server answers or it refuses the signatures.
+    """
     account = account_sid or "AC" + "0" * 32
-    planned = plan(calls, seed=seed)
+    planned = plan(calls, seed=seed, line_numbers=line_numbers)
     summary = asyncio.run(
         _run(
             url=url,
@@ -323,6 +399,7 @@ def run_simulation(
             planned=planned,
             concurrency=max(1, concurrency),
             region=region,
+            progress=progress,
         )
     )
     summary.calls = len(planned)
@@ -332,3 +409,30 @@ def run_simulation(
         report = [asdict(leg) for call in planned for leg in call.legs]
         Path(report_path).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return summary
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal, redrawn in place; silent elsewhere."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any, *, label: str = "calls") -> None:
+        self.stream = stream
+        self.label = label
+        self.shown = False
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        filled = self.WIDTH * done // total
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total} {self.label}")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        """End the bar's line, so what follows starts on its own."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()

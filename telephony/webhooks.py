@@ -24,6 +24,8 @@ from services.platform.errors import Problem
 from telephony.signature import WebhookVerifier
 
 MAX_FIELDS = 200
+# The title of the 403 for a webhook signed for another address than PUBLIC_URL.
+SIGNED_FOR_ANOTHER_URL = "Signed for another URL"
 log = logging.getLogger("switchboard.twilio")
 
 
@@ -86,6 +88,26 @@ async def verified_form(request: Request) -> TwilioForm:
         request.headers.get("x-twilio-signature"),
         request.headers.get("x-twilio-webhooks-signature-settings"),
     ):
+        if verifier.is_valid(
+            str(request.url),
+            pairs,
+            request.headers.get("x-twilio-signature"),
+            request.headers.get("x-twilio-webhooks-signature-settings"),
+        ):
+            # Signed with our token for the address it was sent to: only PUBLIC_URL is off.
+            # Telling that apart reveals nothing to anyone who lacks the token.
+            context.metrics.webhooks.labels(kind, "public_url_mismatch").inc()
+            log.warning(
+                "rejected a webhook signed for another URL than PUBLIC_URL: set "
+                "SWITCHBOARD_PUBLIC_URL to the address Twilio sends webhooks to",
+                extra={"kind": kind},
+            )
+            raise Problem(
+                403,
+                SIGNED_FOR_ANOTHER_URL,
+                "The signature is valid for the URL this request was sent to, but this "
+                "server checks signatures against its PUBLIC_URL, which differs.",
+            )
         context.metrics.webhooks.labels(kind, "bad_signature").inc()
         log.warning("rejected a webhook with a missing or invalid signature", extra={"kind": kind})
         raise Problem(403, "Forbidden", "The request does not carry a valid Twilio signature.")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
+import logging
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,19 +28,55 @@ from services.staff import actions as staff_actions
 from services.staff.schemas import NewStaff
 from storage import migrate
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
-from telephony.simulate import run_simulation
+from telephony.simulate import CITY_NUMBER, ProgressBar, SimulationStopped, run_simulation
+
+# simulate draws a progress bar (on a terminal) for runs of at least this many calls.
+PROGRESS_FROM_CALLS = 100
 
 
 def _context(settings: Settings) -> AppContext:
     return build_context(settings)
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket ``serve`` listens on, bound before anything else starts, so a port that
+    another program holds is one clear line instead of a trace after start-up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} on {host} is in use by another program: stop it, or serve on "
+                "another port with --port (and set SWITCHBOARD_PUBLIC_URL to match)"
+            )
+        elif exc.errno == errno.EACCES:
+            reason = f"this user may not listen on port {port}: choose one above 1023 with --port"
+        else:
+            reason = f"cannot listen on {host}:{port}: {exc.strerror}"
+        raise ServeRefused(reason) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class ServeRefused(Exception):
+    """``serve`` cannot start; the message says why and what to do."""
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        sock = _listening_socket(args.host, args.port)
+    except ServeRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
     if settings.is_embedded_database:
         migrate.upgrade(settings.database_url)
     context = _context(settings)
     bootstrap(context)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(context),
         host=args.host,
         port=args.port,
@@ -49,6 +88,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Open event streams end with the browser; at shutdown, wait this long at most.
         timeout_graceful_shutdown=5,
     )
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -216,16 +257,32 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     if token is None:
         print("error: SWITCHBOARD_TWILIO_AUTH_TOKEN is needed to sign webhooks", file=sys.stderr)
         return 2
-    summary = run_simulation(
-        url=(args.url or settings.public_url).rstrip("/"),
-        auth_token=token.get_secret_value(),
-        account_sid=settings.twilio_account_sid,
-        calls=args.calls,
-        seed=args.seed,
-        concurrency=args.concurrency,
-        region=settings.default_region,
-        report_path=args.report,
-    )
+    if not args.verbose:
+        # httpx logs every request at INFO: one line per webhook would bury the summary.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    # A bar only on a terminal and for runs long enough to wait for.
+    progress = ProgressBar(sys.stderr) if args.calls >= PROGRESS_FROM_CALLS else None
+    try:
+        summary = run_simulation(
+            url=(args.url or settings.public_url).rstrip("/"),
+            auth_token=token.get_secret_value(),
+            account_sid=settings.twilio_account_sid,
+            calls=args.calls,
+            seed=args.seed,
+            concurrency=args.concurrency,
+            region=settings.default_region,
+            report_path=args.report,
+            line_numbers=[n for n in (CITY_NUMBER, settings.twilio_from_number) if n],
+            progress=progress,
+        )
+    except SimulationStopped as stopped:
+        if progress is not None:
+            progress.finish()
+        print(f"error: {stopped}", file=sys.stderr)
+        return 1
+    if progress is not None:
+        progress.finish()
     print(summary.describe())
     return 0 if summary.failures == 0 else 1
 
@@ -254,6 +311,9 @@ def _add_service_commands(commands: Any) -> None:
     simulate.add_argument("--concurrency", type=int, default=8)
     simulate.add_argument(
         "--report", default=None, help="write each call's expected record as JSON"
+    )
+    simulate.add_argument(
+        "--verbose", action="store_true", help="log every webhook request as it is sent"
     )
     simulate.set_defaults(handler=cmd_simulate)
 

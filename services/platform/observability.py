@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.routing import Mount, Route
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -93,10 +94,30 @@ class Metrics:
         )
 
 
-def _route_template(scope: Scope) -> str:
+def _route_template(scope: Scope, templates: dict[int, str]) -> str:
+    """The template of the route that served the request, or "unmatched" for none.
+
+    FastAPI's own routes put themselves in the scope; plain Starlette routes (the OpenAPI
+    schema) and mounts (static files) leave only their endpoint, found in ``templates``.
+    """
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    if path:
+        return str(path)
+    endpoint = scope.get("endpoint")
+    return templates.get(id(endpoint), "unmatched") if endpoint is not None else "unmatched"
+
+
+def _endpoint_templates(app: Any) -> dict[int, str]:
+    """Route templates by endpoint for the routes that do not name themselves in the scope;
+    everything under a mount is one template, so file names never become labels."""
+    templates: dict[int, str] = {}
+    for route in getattr(getattr(app, "router", None), "routes", []):
+        if isinstance(route, Mount):
+            templates[id(route.app)] = route.path + "/{path}"
+        elif isinstance(route, Route):
+            templates[id(route.endpoint)] = route.path
+    return templates
 
 
 class RequestContextMiddleware:
@@ -117,6 +138,7 @@ class RequestContextMiddleware:
         self.max_body_bytes = max_body_bytes
         self.max_webhook_body_bytes = max_webhook_body_bytes
         self.log = logging.getLogger("switchboard.access")
+        self._templates: dict[int, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,7 +174,9 @@ class RequestContextMiddleware:
             await _send_too_large(send_with_id, request_id, limit)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            if self._templates is None:  # the routes are all in place by the first request
+                self._templates = _endpoint_templates(scope.get("app"))
+            route = _route_template(scope, self._templates)
             status = status_holder["status"]
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)

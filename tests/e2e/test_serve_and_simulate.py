@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from telephony.signature import sign
-from tests.e2e.conftest import Server
-from tests.support import TEST_AUTH_TOKEN, call_sid, switchboard
+from tests.e2e.conftest import Server, free_port
+from tests.support import TEST_AUTH_TOKEN, call_sid, cli_env, switchboard
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +36,9 @@ def test_simulated_calls_are_found_with_the_right_records(server: Server, tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed" in result.stdout
+    # Quiet by default: the summary alone, not a log line per webhook.
+    assert result.stdout.count("\n") == 1, result.stdout
+    assert "HTTP Request" not in result.stderr
     legs = json.loads(report.read_text())
     assert len(legs) > 40
     headers = {"Authorization": f"Bearer {server.token}"}
@@ -60,6 +64,48 @@ def test_simulated_calls_are_found_with_the_right_records(server: Server, tmp_pa
     for leg in legs:
         if leg["from_number"]:
             assert leg["from_number"][2:] not in text
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The error a command printed: one line on stderr, a non-zero exit, no trace."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_simulate_says_what_to_do_when_the_server_refuses_it(server: Server) -> None:
+    simulate = ("simulate", "--calls", "3", "--seed", "1")
+    other_token = {**server.env, "SWITCHBOARD_TWILIO_AUTH_TOKEN": "not-the-servers-token"}
+    refused = switchboard(other_token, *simulate, "--url", server.url)
+    assert _one_line_error(refused) == (
+        "error: the server refused the signature: start it with the same "
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN"
+    )
+    # The same server by another name: the signature is right, its PUBLIC_URL is not.
+    other_name = server.url.replace("127.0.0.1", "localhost")
+    elsewhere = switchboard(server.env, *simulate, "--url", other_name)
+    assert _one_line_error(elsewhere) == (
+        f"error: the server's PUBLIC_URL is not {other_name}: start it with "
+        f"SWITCHBOARD_PUBLIC_URL={other_name}, or pass --url with the PUBLIC_URL it has"
+    )
+    # --verbose shows each webhook as it goes.
+    verbose = switchboard(server.env, *simulate, "--url", server.url, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert verbose.stderr.count("HTTP Request") >= 3
+
+
+def test_simulate_says_when_no_server_is_running(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    env = cli_env(
+        f"sqlite:///{tmp_path / 'unused.db'}", tmp_path / "var", twilio_auth_token="a-token"
+    )
+    result = switchboard(env, "simulate", "--calls", "2", "--url", url)
+    assert _one_line_error(result) == (
+        f"error: no server answers at {url}: start it first (make run, or switchboard "
+        "serve), or pass --url with the address it serves"
+    )
 
 
 def test_concurrent_callbacks_for_one_call_over_http(server: Server) -> None:

@@ -27,6 +27,12 @@ class RecordedRequest:
     form: dict[str, str]
 
 
+def own_form(request: Request) -> dict[str, str]:
+    """The form of this very request, as the auth middleware read and recorded it."""
+    recorded: RecordedRequest = request.state.recorded
+    return recorded.form
+
+
 def twilio_error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(
         {
@@ -59,11 +65,13 @@ class FakeTwilio:
             if request.headers.get("authorization") != expected:
                 return twilio_error(401, 20003, "Authenticate")
             form = dict(await request.form()) if request.method == "POST" else {}
-            self.requests.append(
-                RecordedRequest(
-                    request.method, request.url.path, {k: str(v) for k, v in form.items()}
-                )
+            recorded = RecordedRequest(
+                request.method, request.url.path, {k: str(v) for k, v in form.items()}
             )
+            self.requests.append(recorded)
+            # The handler reads its own request from here: under concurrent sends the last
+            # one in ``self.requests`` may already be another request's.
+            request.state.recorded = recorded
             return await call_next(request)
 
         self.app.include_router(accounts_router(self))

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes.twilio_api import FakeTwilio, twilio_error
+from tests.fakes.twilio_api import FakeTwilio, own_form, twilio_error
 
 TEST_NUMBER_ERRORS = {
     "+15005550001": (400, 21211, "The 'To' number is not a valid phone number."),
@@ -51,8 +51,8 @@ def messages_router(fake: FakeTwilio) -> APIRouter:
     router = APIRouter()
 
     @router.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
-    async def create(account_sid: str) -> Response:
-        form = fake.requests[-1].form  # the auth middleware has read the body already
+    async def create(account_sid: str, request: Request) -> Response:
+        form = own_form(request)
         to = form.get("To", "")
         if to in TEST_NUMBER_ERRORS:
             status, code, text = TEST_NUMBER_ERRORS[to]

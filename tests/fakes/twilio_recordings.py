@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from tests.fakes.twilio_api import FakeTwilio, twilio_error
+from tests.fakes.twilio_api import FakeTwilio, own_form, twilio_error
 
 
 def recordings_router(fake: FakeTwilio) -> APIRouter:
@@ -58,8 +58,10 @@ def recordings_router(fake: FakeTwilio) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/Calls/{call_sid}/Recordings/{recording_sid}.json")
-    async def update(account_sid: str, call_sid: str, recording_sid: str) -> Response:
-        form = fake.requests[-1].form  # the auth middleware has read the body already
+    async def update(
+        account_sid: str, call_sid: str, recording_sid: str, request: Request
+    ) -> Response:
+        form = own_form(request)
         fake.state.setdefault("recording_updates", []).append((call_sid, recording_sid, form))
         return JSONResponse(
             {

@@ -108,3 +108,23 @@ def test_port_variants_that_twilio_may_sign_are_accepted() -> None:
         "https://311.example.gov:443/twilio/voice", dict(params)
     )
     assert verifier.is_valid("https://311.example.gov/twilio/voice", params, with_port)
+
+
+def test_a_signature_for_the_address_used_but_not_public_url_says_so(
+    context_with: Callable[..., AppContext],
+) -> None:
+    """A server started with another PUBLIC_URL than the address used is told apart from a
+    wrong token, so an operator (or the simulator) can say which setting to fix."""
+    context = context_with(public_url="http://127.0.0.1:8000")
+    with served(context, base_url="http://localhost:8000") as client:
+        used = TwilioClient(client, "http://localhost:8000")
+        refused = used.post("/twilio/voice", used.call_params(call_sid(), "ringing"))
+        assert refused.status_code == 403
+        assert refused.json()["title"] == "Signed for another URL"
+        assert "PUBLIC_URL" in refused.json()["detail"]
+        wrong_token = TwilioClient(client, "http://localhost:8000", auth_token="another-token")
+        other = wrong_token.post("/twilio/voice", used.call_params(call_sid(), "ringing"))
+        assert (other.status_code, other.json()["title"]) == (403, "Forbidden")
+        metrics = client.get("/metrics").text
+        assert 'outcome="public_url_mismatch"' in metrics
+    assert stored(context) == (0, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,18 @@ def test_bad_role_is_refused_by_the_parser(env: dict[str, str]) -> None:
     result = switchboard(env, "users", "add", "cai", "--role", "mayor")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_serve_says_so_when_another_program_holds_the_port(tmp_path: Path) -> None:
+    env = cli_env(f"sqlite:///{tmp_path / 'sb.db'}", tmp_path / "var")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = switchboard(env, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: port {port} on 127.0.0.1 is in use by another program: stop it, or serve "
+        "on another port with --port (and set SWITCHBOARD_PUBLIC_URL to match)"
+    )
+    assert not (tmp_path / "sb.db").exists()  # refused before it touched anything
