@@ -7,5 +7,5 @@ from services.platform.personal_data import FreeText, PersonalData
 
 PERSONAL_DATA = PersonalData(
     feature="directory",
-    free_text=(FreeText(Extension.destination, personal=False),),
+    free_text=(FreeText(Extension.destination, personal=False, typed=False),),
 )
