@@ -575,8 +575,8 @@ def review_description(
 
 def public_filter(keyring: Keyring, request: ServiceRequest, text: str, region: str) -> str:
     """``text`` fit for a public feed: without numbers, emails, SSN-like numbers, the
-    contact's own name and home address numbers, names found by their cues, and for an
-    anonymous request house and flat numbers too."""
+    contact's own name and home address numbers, names found by their cues, and house
+    and flat numbers (the feed's ``address`` says where the problem is)."""
     view = contact_view(keyring, request)
     return scrub(
         text,
@@ -584,7 +584,7 @@ def public_filter(keyring: Keyring, request: ServiceRequest, text: str, region: 
         also=name_tokens(view.name or "") if view else (),
         numbers_of=address_words(view.address if view else None),
         names=True,
-        addresses=request.anonymous,
+        addresses=True,
     )
 
 

@@ -104,89 +104,39 @@ def canonical_address(text: str) -> str:
 # removed]]") and a detector never matches the words of a marker.
 
 _WORD = r"[^\W\d_](?:[\w'\u2019-]*[^\W\d_])?"
+_NAMES_AFTER = rf"[ \t]*[,:]?[ \t]+(?P<names>{_WORD}(?:[ \t]+{_WORD}){{0,2}})"
 # After these, the next words are a name whatever their case.
-_STRONG_CUES = (
-    r"my\s+name\s+is|my\s+name's|name\s*:|me\s+llamo|mi\s+nombre\s+es|nombre\s*:"
-    r"|se\s+llama|his\s+name\s+is|her\s+name\s+is|their\s+name\s+is"
+_STRONG_CUE = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|me\s+llamo|mi\s+nombre\s+es|nombre\s*:"
+    r"|se\s+llama|(?:his|her|their)\s+name\s+is)" + _NAMES_AFTER,
+    re.IGNORECASE,
 )
 # After these, capitalised words are taken for a name.
-_WEAK_CUES = (
-    r"i\s+am|i'm|i\u2019m|this\s+is|it's|it\u2019s|called|named|ask\s+for|speak\s+to|talk\s+to"
+_WEAK_CUE = re.compile(
+    r"\b(?:i\s+am|i'm|i\u2019m|this\s+is|it's|it\u2019s|called|named|ask\s+for|asked\s+for"
+    r"|(?:speak|spoke|speaking|talk|talked|met)\s+(?:to|with)|per|told|visited"
     r"|soy|neighbou?rs?|landlord|landlady|tenant|owner|roommate|vecin[oa]s?|dueñ[oa]"
     r"|thanks|thank\s+you|regards|gracias|sincerely|cheers|saludos|signed|atentamente"
     r"|reported\s+by|caller|contact|resident|husband|wife|son|daughter|mother|father"
-    r"|brother|sister|friend|hijo|hija|esposo|esposa|madre|padre"
+    r"|brother|sister|friend|hijo|hija|esposo|esposa|madre|padre|hablé\s+con)" + _NAMES_AFTER,
+    re.IGNORECASE,
 )
-_TITLES = r"mr|mrs|ms|miss|mx|dr|sr|sra|srta|don|doña|dona|mister|señor|señora|señorita"
-_CUED_NAME = re.compile(
-    rf"\b(?:(?P<strong>{_STRONG_CUES})|(?P<weak>{_WEAK_CUES})|(?P<title>{_TITLES})\b\.?)"
-    rf"[ \t]*[,:]?[ \t]+(?P<names>{_WORD}(?:[ \t]+{_WORD}){{0,2}})",
+_TITLE_WORDS = frozenset(
+    re.split(r"\s+", "mr mrs ms miss mx dr sr sra srta don doña dona mister señor señora señorita")
+)
+_TITLE = re.compile(
+    rf"\b(?:{'|'.join(sorted(_TITLE_WORDS, key=len, reverse=True))})\b\.?" + _NAMES_AFTER,
     re.IGNORECASE,
 )
 # Words that end a name rather than belong to it.
 _NOT_NAMES = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "at",
-        "by",
-        "de",
-        "del",
-        "for",
-        "from",
-        "has",
-        "he",
-        "her",
-        "here",
-        "him",
-        "his",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "la",
-        "las",
-        "los",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "they",
-        "this",
-        "to",
-        "too",
-        "was",
-        "we",
-        "were",
-        "who",
-        "with",
-        "y",
-        "you",
-        "your",
-        "el",
-        "en",
-        "es",
-        "un",
-        "una",
-        "que",
-        "por",
-        "para",
-        "con",
-    ]
+    re.split(
+        r"\s+",
+        """a an and are at by de del for from has he her here him his i in is it its la las
+        los me my no not of on or our she so that the their them there they this to too was
+        we were who with y you your el en es un una que por para con crew city team staff
+        today yesterday tomorrow please""",
+    )
 )
 _STREET_WORDS = (
     frozenset(_ADDRESS_WORDS)
@@ -242,23 +192,23 @@ def _word_spans(text: str, words: Iterable[str], *, shortest: int = 2) -> list[t
 
 def name_spans(text: str) -> list[tuple[int, int]]:
     """Where names seem to stand: the words after "my name is", "me llamo" and the
-    like; capitalised words after "this is", "neighbor", "thanks," or a title (Mr,
-    Sra.). A detector, not a guarantee: the public feed does not rely on it alone."""
+    like; capitalised words after "this is", "spoke to", "neighbor", "thanks," or a
+    title (Mr, Sra.). A detector, not a guarantee: the public feed does not rely on it
+    alone (PUBLIC_TEXT=reviewed)."""
     found = []
-    for match in _CUED_NAME.finditer(text):
-        strong = match.group("strong") is not None
-        start = match.start("names")
-        end = start
-        for word in re.finditer(_WORD, match.group("names")):
-            value = word.group()
-            lowered = fold(value)
-            if lowered in _NOT_NAMES or lowered in _STREET_WORDS:
-                break
-            if not strong and not value[0].isupper():
-                break
-            end = start + word.end()
-        if end > start:
-            found.append((start, end))
+    for pattern, strong in ((_STRONG_CUE, True), (_WEAK_CUE, False), (_TITLE, False)):
+        for match in pattern.finditer(text):
+            start = end = match.start("names")
+            for word in re.finditer(_WORD, match.group("names")):
+                value = word.group()
+                lowered = fold(value)
+                if lowered in _NOT_NAMES or lowered in _STREET_WORDS:
+                    break
+                if lowered in _TITLE_WORDS or (not strong and not value[0].isupper()):
+                    break  # "neighbor Mrs. Lopez": the title's own match takes the name
+                end = start + word.end()
+            if end > start:
+                found.append((start, end))
     return found
 
 
