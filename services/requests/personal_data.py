@@ -165,6 +165,7 @@ PERSONAL_DATA = PersonalData(
         FreeText(ServiceType.name, personal=False),
         FreeText(ServiceType.description, personal=False),
         FreeText(ServiceType.department, personal=False),
+        FreeText(ServiceType.group, personal=False),
         FreeText(ServiceType.keywords, personal=False),
     ),
     record_classes=(
