@@ -31,11 +31,11 @@ from services.requests.models import (
 )
 from services.requests.text import (
     address_words,
-    block_of,
     canonical_address,
     name_tokens,
     normalise_email,
     scrub,
+    without_street_numbers,
 )
 from storage.crypto import FieldContext, Keyring
 
@@ -608,11 +608,12 @@ def public_status_notes(
 
 
 def public_address(request: ServiceRequest) -> str | None:
-    """Where the problem is. For an anonymous request only the block ("1200 block of
-    Oak St"), without flat numbers: the place may be the caller's home."""
-    if not request.anonymous or not request.address:
+    """Where the problem is. For an anonymous request only the street, without house
+    or flat numbers (as the public-records export gives it): the place may be the
+    caller's home."""
+    if not request.anonymous:
         return request.address
-    return block_of(request.address)
+    return without_street_numbers(request.address)
 
 
 def public_point(request: ServiceRequest) -> tuple[float | None, float | None]:

@@ -155,7 +155,7 @@ def test_public_text_setting(
     assert item["status_notes"] == notes
 
 
-def test_anonymous_locations_are_published_to_the_block(
+def test_anonymous_locations_are_published_without_house_or_flat_numbers(
     client: TestClient, agent: dict[str, str], context: AppContext
 ) -> None:
     request_id = file(
@@ -167,7 +167,7 @@ def test_anonymous_locations_are_published_to_the_block(
         long=-75.548391,
     )
     item = only(client, request_id)
-    assert item["address"] == "1200 block of Oak St"
+    assert item["address"] == "Oak St"
     assert (item["lat"], item["long"]) == (39.745, -75.548)
     named = file(client, agent, address="1234 Oak St", contact={"name": "Ann Lee"})
     assert only(client, named)["address"] == "1234 Oak St"

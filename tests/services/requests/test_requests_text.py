@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from services.requests.text import (
-    block_of,
     canonical_address,
     fold,
     name_tokens,
@@ -104,16 +103,3 @@ def test_a_contacts_home_address_numbers_are_removed() -> None:
         scrub("Call at my place, 12 North Oak, flat 3", "US", numbers_of=["12", "3"])
         == "Call at my place, [house number removed] North Oak, flat [house number removed]"
     )
-
-
-@pytest.mark.parametrize(
-    ("address", "block"),
-    [
-        ("1234 Oak St, Apt 3", "1200 block of Oak St"),
-        ("12 North Oak Street #3", "0 block of North Oak Street"),
-        ("Oak St & 5th Ave", "Oak St & 5th Ave"),
-        ("corner near 55 Elm Street, unit 2", "corner near [house number removed] Elm Street"),
-    ],
-)
-def test_an_anonymous_place_is_published_to_its_block(address: str, block: str) -> None:
-    assert block_of(address) == block
