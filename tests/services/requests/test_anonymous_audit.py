@@ -76,3 +76,30 @@ def test_no_entry_ties_an_anonymous_request_to_the_agent_and_the_minute(
         assert {(change.changed_at.minute, change.changed_at.second) for change in history} == {
             (0, 0)
         }
+
+
+def test_a_correction_naming_an_anonymous_request_does_not_name_it_either(
+    client: TestClient, agent: dict[str, str], officer: dict[str, str], context: AppContext
+) -> None:
+    anonymous = client.post(
+        "/api/requests", json={"service_code": "pothole", "anonymous": True}, headers=agent
+    ).json()["id"]
+    privacy_request = client.post(
+        "/api/privacy/requests",
+        json={
+            "received_on": "2026-11-18",
+            "channel": "mail",
+            "kinds": ["correction"],
+            "identity_evidence": "Signature compared with the form",
+            "requester": {"phone": "(302) 555-0123"},
+        },
+        headers=officer,
+    ).json()["id"]
+    refused = client.post(
+        f"/api/privacy/requests/{privacy_request}/corrections",
+        json={"request_id": anonymous, "name": "Pat Example"},
+        headers=officer,
+    )
+    assert refused.status_code == 422
+    with context.db() as session:
+        assert session.execute(AUDITOR_JOIN, {"anonymous": True}).all() == []
