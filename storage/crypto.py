@@ -127,6 +127,9 @@ class Keyring:
         self._active_loaded_at = 0.0
         self._index_keys: dict[str, bytes] = {}
         self._index_root: bytes | None = None
+        # Looks at every value about to be sealed and raises to refuse it (the SSN
+        # guard, installed by the composition root); sealed text cannot be read later.
+        self.screen: Callable[[str, FieldContext], None] | None = None
 
     @property
     def master(self) -> MasterKey:
@@ -194,8 +197,11 @@ class Keyring:
             self._active_id, self._active_loaded_at = key_id, now
         return self._active_id
 
-    def seal(self, plaintext: str, context: FieldContext) -> bytes:
-        """Encrypt ``plaintext`` for the place ``context`` names."""
+    def seal(self, plaintext: str, context: FieldContext, *, screened: bool = True) -> bytes:
+        """Encrypt ``plaintext`` for the place ``context`` names, after ``screen`` passed
+        it (``screened=False``: a value already stored, re-sealed under a new key)."""
+        if screened and self.screen is not None:
+            self.screen(plaintext, context)
         key_id = self.active_data_key_id()
         header = _HEADER.pack(FORMAT_VERSION, key_id)
         nonce = os.urandom(NONCE_BYTES)

@@ -43,6 +43,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/staff/{user_id}/password"): {"password": "a long enough passphrase"},
     ("POST", "/api/requests/{public_id}/status"): {"status": "closed"},
     ("PATCH", "/api/requests/{public_id}/contact"): {"name": "Pat Example"},
+    ("PUT", "/api/requests/{public_id}/public-description"): {"text": "Pothole"},
     ("PATCH", "/api/services/{code}"): {"name": "Renamed"},
     ("PATCH", "/api/extensions/{digits}"): {"enabled": True},
     ("POST", "/api/recordings/{recording_sid}/evaluations"): {

@@ -21,7 +21,7 @@ from services.disclosures.api import router as disclosures_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
 from services.open311.api import router as open311_router
-from services.platform import audit
+from services.platform import audit, text_guard
 from services.platform.accesslog import AccessLog
 from services.platform.clock import Clock, SystemClock
 from services.platform.context import AppContext
@@ -88,7 +88,10 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     )
     for part in parts:
         context.parts.provide(part)
-    context.parts.provide(personal_data_registry())
+    registry = personal_data_registry()
+    context.parts.provide(registry)
+    # No typed text reaches the database or the keyring with an SSN-like number in it.
+    text_guard.install(db, keyring, registry)
     context.parts.provide(sign_in.authentication(keyring, context.part(sign_in.SessionPolicy)))
     if settings.access_log:
         context.access_log = AccessLog(context.db, context.clock)

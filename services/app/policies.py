@@ -21,7 +21,7 @@ from services.platform.settings import Settings
 from services.privacy.calendar import BusinessCalendar
 from services.recordings.service import RecordingPolicy
 from services.reports.service import Publication
-from services.requests.service import DuplicatePolicy
+from services.requests.service import DuplicatePolicy, PublicText
 from services.retention.purge import PurgePolicy
 from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
 from telephony.recordings import TwilioRecordingSource
@@ -92,6 +92,7 @@ def policies(settings: Settings) -> list[object]:
             window=timedelta(hours=settings.duplicate_window_hours),
             radius_meters=settings.duplicate_radius_meters,
         ),
+        PublicText(mode=settings.public_text),
         Outbound(
             carrier=carrier,
             status_callback=(

@@ -23,6 +23,7 @@ from services.messaging import service as texts
 from services.messaging.schemas import TextOut
 from services.messaging.sending import Outbound
 from services.messaging.templates import Window, render
+from services.platform import ssn
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -106,6 +107,8 @@ def book(context: AppContext, actor: Actor, body: AppointmentIn) -> AppointmentO
 def preview(context: AppContext, body: PreviewIn) -> Preview:
     """The confirmation text the caller would get, before booking (nothing stored is
     read, so nothing is audited)."""
+    # Refused like the booking: the preview echoes what was typed back to the screen.
+    ssn.refuse("location", body.location)
     policy = context.part(appointments.TextPolicy)
     text = render(
         "confirmation",

@@ -85,7 +85,13 @@ def _purge(sweep: Sweep) -> None:
 PERSONAL_DATA = PersonalData(
     feature="appointments",
     sealed=(
-        Sealed(Appointment.location_sealed, "appointments", "location", Appointment.public_id),
+        Sealed(
+            Appointment.location_sealed,
+            "appointments",
+            "location",
+            Appointment.public_id,
+            typed=True,
+        ),
         Sealed(Appointment.phone_sealed, "appointments", "phone", Appointment.public_id),
     ),
     indexes=(Indexed(Appointment.phone_index, "phone"),),

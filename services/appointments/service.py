@@ -191,6 +191,7 @@ def book(
         raise InvalidField("request_id", "is anonymous: the city holds no way to reach the caller")
     check_window(booking.starts_at, booking.ends_at, now)
     ssn.refuse("location", booking.location)
+    ssn.refuse("department", booking.department)
     if texts.is_opted_out(session, keyring, booking.phone):
         raise InvalidField(
             "phone", "has opted out of texts (the caller can text START to opt back in)"

@@ -7,5 +7,10 @@ from services.platform.personal_data import FreeText, PersonalData
 
 PERSONAL_DATA = PersonalData(
     feature="directory",
-    free_text=(FreeText(Extension.destination, personal=False),),
+    free_text=(
+        FreeText(Extension.destination, personal=False, typed=False),
+        # Short, but typed by staff: the storage guard screens them too.
+        FreeText(Extension.name_en, personal=False),
+        FreeText(Extension.name_es, personal=False),
+    ),
 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.requests.models import ServiceRequest, ServiceType
-from services.requests.text import EMAIL
+from services.requests.text import without_street_numbers
 
 BATCH = 1000
 COLUMNS = (
@@ -38,52 +37,6 @@ COLUMNS = (
     "lat",
     "long",
 )
-
-# A unit designator and what follows it: "Apt 3", "Unit 5B", "#12", "Suite 200".
-_UNIT = re.compile(
-    r"(?:#|\b(?:apt|apartment|unit|suite|ste|rm|room|bldg|building)\b\.?)\s*#?\s*[\w-]+",
-    re.IGNORECASE,
-)
-_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
-_NUMBERED_ROAD = re.compile(r"^[A-Za-z]{1,3}-\d+[A-Za-z]?$")  # I-95, US-1, SR-7
-_ROAD_WORDS = frozenset(
-    # Not "road": in "Oak Rd, 12" the number would be a house's.
-    {"route", "rte", "rt", "highway", "hwy", "interstate", "i", "us", "sr", "cr"}
-)
-_FRACTIONS = frozenset("½¼¾⅓⅔")
-_EDGE_PUNCTUATION = ",;:.-\u2013/ "  # and the en dash
-
-
-def _is_house_number(word: str, previous: str | None) -> bool:
-    core = word.strip(_EDGE_PUNCTUATION + "()")
-    if not core or not (any(c.isdigit() for c in core) or any(c in _FRACTIONS for c in core)):
-        return False
-    if _ORDINAL.match(core) or _NUMBERED_ROAD.match(core):
-        return False
-    # "Route 9", "County Road 12": a road's number, not a house's.
-    return (previous or "").strip(_EDGE_PUNCTUATION).casefold() not in _ROAD_WORDS
-
-
-def without_street_numbers(address: str | None) -> str | None:
-    """The location with house numbers (``1234``, ``12-14``, ``12A``, ``12 1/2``), unit
-    numbers and email addresses removed; ordinal streets ("5th Ave") and road numbers
-    ("Route 9", "I-95") kept. None when nothing is left."""
-    if not address:
-        return None
-    text = _UNIT.sub(" ", EMAIL.sub(" ", address))
-    kept: list[str] = []
-    previous: str | None = None
-    for word in text.split():
-        if not _is_house_number(word, previous):
-            kept.append(word)
-        elif word.rstrip()[-1:] in ",;" and kept:
-            kept[-1] = kept[-1].rstrip(",;") + word.rstrip()[-1]
-        previous = word
-    cleaned = " ".join(kept)
-    cleaned = re.sub(r"\s+([,;])", r"\1", cleaned)
-    cleaned = re.sub(r"([,;])(?:\s*[,;])+", r"\1", cleaned)
-    cleaned = cleaned.strip(_EDGE_PUNCTUATION)
-    return cleaned or None
 
 
 def _rounded(value: float | None) -> float | None:

@@ -94,9 +94,17 @@ PERSONAL_DATA = PersonalData(
     feature="messaging",
     sealed=(
         Sealed(TextMessage.to_sealed, "text_messages", "to", TextMessage.idempotency_key),
-        Sealed(TextMessage.body_sealed, "text_messages", "body", TextMessage.idempotency_key),
+        Sealed(
+            TextMessage.body_sealed,
+            "text_messages",
+            "body",
+            TextMessage.idempotency_key,
+            typed=True,
+        ),
         Sealed(InboundText.from_sealed, "inbound_texts", "from", InboundText.message_sid),
-        Sealed(InboundText.body_sealed, "inbound_texts", "body", InboundText.message_sid),
+        Sealed(
+            InboundText.body_sealed, "inbound_texts", "body", InboundText.message_sid, typed=True
+        ),
     ),
     indexes=(
         Indexed(TextMessage.to_index, "phone"),
@@ -104,8 +112,8 @@ PERSONAL_DATA = PersonalData(
         Indexed(TextOptOut.phone_index, "phone"),
     ),
     free_text=(
-        FreeText(TextMessage.idempotency_key, personal=False),
-        FreeText(TextMessage.failure, personal=False),
+        FreeText(TextMessage.idempotency_key, personal=False, typed=False),
+        FreeText(TextMessage.failure, personal=False, typed=False),
     ),
     record_classes=(RecordClass("sms", "texts sent and received", "the text", 1, "years"),),
     purge=(PurgeStep("sms", 60, _purge),),

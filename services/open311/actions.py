@@ -51,23 +51,30 @@ def _request_item(
     context: AppContext, request: ServiceRequest, services: dict[str, ServiceType]
 ) -> dict[str, Any]:
     service = services.get(request.service_code)
+    # Free text only as PUBLIC_TEXT allows, and always through the personal-data filter.
+    policy = context.part(requests.PublicText)
+    lat, long = requests.public_point(request)
     return {
         "service_request_id": request.public_id,
         "status": "closed" if request.status == "closed" else "open",
-        "status_notes": request.status_notes,
+        "status_notes": requests.public_status_notes(
+            context.keyring, request, context.region, policy
+        ),
         "service_name": service.name if service else None,
         "service_code": request.service_code,
-        "description": requests.public_description(context.keyring, request, context.region),
+        "description": requests.public_description(
+            context.keyring, request, context.region, policy
+        ),
         "agency_responsible": service.department if service else None,
         "service_notice": None,
         "requested_datetime": _local(context, request.created_at),
         "updated_datetime": _local(context, request.updated_at),
         "expected_datetime": None,
-        "address": request.address,
+        "address": requests.public_address(request),
         "address_id": None,
         "zipcode": None,
-        "lat": request.lat,
-        "long": request.long,
+        "lat": lat,
+        "long": long,
         "media_url": None,
     }
 

@@ -76,7 +76,7 @@ def reseal(db: sessionmaker[Session], keyring: Keyring, registry: Registry) -> d
                     if value is None or Keyring.key_id_of(value) == active:
                         continue
                     place = sealed.place(row_key)
-                    fresh = keyring.seal(keyring.open(value, place), place)
+                    fresh = keyring.seal(keyring.open(value, place), place, screened=False)
                     # Only if unchanged meanwhile; a value rewritten by others is checked again.
                     result = session.execute(
                         update(model)

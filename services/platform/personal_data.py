@@ -54,6 +54,9 @@ class Sealed:
     field: str
     row_key: Any
     join: tuple[Any, Any] | None = None
+    # Someone typed or said it (a name, an address, a message), so it is screened for
+    # SSN-like numbers when sealed; numbers and keys the system derives are not.
+    typed: bool = False
 
     @property
     def name(self) -> str:
@@ -86,10 +89,14 @@ class Indexed:
 @dataclass(frozen=True)
 class FreeText:
     """A text column in the clear. ``personal``: it holds what someone typed or said,
-    which may be about a person (SSN-checked on the way in, shown in exports)."""
+    which may be about a person (shown in exports). ``typed``: a person wrote it (staff
+    or the public), so the storage guard refuses it with an SSN-like number in it
+    (``services/platform/text_guard.py``); False only for what the system itself writes
+    (hashes, keys, URLs, ids, a gateway's error text)."""
 
     column: Any
     personal: bool
+    typed: bool = True
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,15 @@ class Registry:
     def wrapped_keys(self) -> Iterator[WrappedKey]:
         for entry in self.entries:
             yield from entry.wrapped_keys
+
+    def typed_text(self) -> Iterator[FreeText]:
+        """Every clear-text column a person wrote."""
+        for entry in self.entries:
+            yield from (text for text in entry.free_text if text.typed)
+
+    def typed_places(self) -> frozenset[tuple[str, str]]:
+        """The (table, field) of every sealed value a person wrote."""
+        return frozenset((sealed.table, sealed.field) for sealed in self.sealed() if sealed.typed)
 
     def record_classes(self) -> dict[str, RecordClass]:
         """Every record class, in the order the purge first reaches it."""

@@ -47,8 +47,8 @@ def _purge_audit(sweep: Sweep) -> None:
 PERSONAL_DATA = PersonalData(
     feature="platform",
     free_text=(
-        FreeText(AccessLogEntry.route, personal=False),
-        FreeText(AuditEntry.detail, personal=False),
+        FreeText(AccessLogEntry.route, personal=False, typed=False),
+        FreeText(AuditEntry.detail, personal=False, typed=False),
     ),
     record_classes=(
         RecordClass(

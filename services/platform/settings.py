@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # service this close (same address, or within the radius) filed within the window.
     duplicate_window_hours: int = Field(default=72, ge=1)
     duplicate_radius_meters: float = Field(default=50.0, gt=0)
+    # What the public Open311 feed carries of requests' free text: "none", "filtered"
+    # (descriptions and published notes through the personal-data filter) or "reviewed"
+    # (only text staff reviewed and published, through the filter). See docs/privacy.md.
+    public_text: Literal["none", "filtered", "reviewed"] = "reviewed"
 
     # Retention: the purge deletes this many rows per transaction, pausing between
     # batches so that webhooks keep flowing during a large purge.

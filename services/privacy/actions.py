@@ -238,6 +238,12 @@ def correct_contact(
         object_id=request_id,
     ) as work:
         work.note(privacy_request=public_id, fields=fields)
+        named = service_requests.get_request(work.session, request_id)
+        if named is not None and named.anonymous:
+            # As the requests feature does: an anonymous request is not named beside
+            # who acted and when (it can hold no contact to correct anyway).
+            work.object_id = None
+            work.note(anonymous=True)
         request = privacy.get(work.session, public_id)
         if "correction" not in request.kinds:
             raise Problem(409, "Conflict", "This request did not ask for a correction.")

@@ -14,11 +14,12 @@ PERSONAL_DATA = PersonalData(
             "privacy_requests",
             "requester",
             PrivacyRequest.public_id,
+            typed=True,
         ),
     ),
     free_text=(
         FreeText(PrivacyRequest.identity_evidence, personal=True),
         FreeText(PrivacyRequest.decision_reason, personal=True),
-        FreeText(PrivacyRequest.kinds, personal=False),
+        FreeText(PrivacyRequest.kinds, personal=False, typed=False),
     ),
 )

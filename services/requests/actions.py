@@ -6,8 +6,6 @@ these; none of them opens a transaction or writes an audit entry for a request i
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from services.calls.service import get_call, party_number
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
@@ -34,8 +32,15 @@ def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
     return RequestOut.of(request, context.keyring, context.city_tz)
 
 
-def _found(session: Session, public_id: str) -> ServiceRequest:
-    return existing(service_requests.get_request(session, public_id), "service request")
+def _found(work: Work, public_id: str) -> ServiceRequest:
+    """The request, or NotFound. An anonymous request is left unnamed in the entry: its
+    number beside this agent at this minute would tie it to the call it came from,
+    though the request itself keeps its times to the hour and no agent."""
+    request = existing(service_requests.get_request(work.session, public_id), "service request")
+    if request.anonymous:
+        work.object_id = None
+        work.note(anonymous=True)
+    return request
 
 
 def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestOut:
@@ -66,7 +71,7 @@ def read_request(context: AppContext, actor: Actor, public_id: str) -> RequestOu
     with unit_of_work(
         context, actor, "request.view", object_type="service_request", object_id=public_id
     ) as work:
-        return _out(context, _found(work.session, public_id))
+        return _out(context, _found(work, public_id))
 
 
 def search_requests(context: AppContext, actor: Actor, key: SearchKey) -> RequestList:
@@ -95,7 +100,7 @@ def change_status(
     with unit_of_work(
         context, actor, "request.status", object_type="service_request", object_id=public_id
     ) as work:
-        request = _found(work.session, public_id)
+        request = _found(work, public_id)
         service_requests.change_status(
             work.session,
             request,
@@ -104,8 +109,24 @@ def change_status(
             public=public,
             changed_by=actor.user_id,
             now=work.now,
+            region=context.region,
         )
-        work.note(status=status, public_note=public and bool(note))
+        if not request.anonymous:  # its history shows the status by the hour only
+            work.note(status=status, public_note=public and bool(note))
+        return _out(context, request)
+
+
+def review_description(
+    context: AppContext, actor: Actor, public_id: str, *, text: str | None
+) -> RequestOut:
+    """Publish what the public feed may show of a request's description (staff read it
+    and approved or rewrote it), or withdraw it with None. The feed still filters it."""
+    with unit_of_work(
+        context, actor, "request.publish", object_type="service_request", object_id=public_id
+    ) as work:
+        request = _found(work, public_id)
+        service_requests.review_description(work.session, request, text=text, now=work.now)
+        work.note(published=text is not None and bool(text.strip()))
         return _out(context, request)
 
 
@@ -125,7 +146,7 @@ def correct_contact(
         object_type="service_request",
         object_id=public_id,
     ) as work:
-        request = _found(work.session, public_id)
+        request = _found(work, public_id)
         service_requests.correct_contact(
             work.session,
             context.keyring,

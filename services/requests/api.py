@@ -13,6 +13,7 @@ from services.platform.params import CallSid
 from services.requests import actions
 from services.requests.schemas import (
     ContactCorrection,
+    DescriptionReview,
     RequestIn,
     RequestList,
     RequestOut,
@@ -74,6 +75,14 @@ def change_status(
     return actions.change_status(
         context, staff.actor, public_id, status=body.status, note=body.note, public=body.public
     )
+
+
+@router.put("/api/requests/{public_id}/public-description", response_model=RequestOut)
+def review_description(
+    public_id: PublicId, body: DescriptionReview, staff: Editor, context: ContextDep
+) -> RequestOut:
+    """Publish the description as reviewed for the public feed (null withdraws it)."""
+    return actions.review_description(context, staff.actor, public_id, text=body.text)
 
 
 @router.patch("/api/requests/{public_id}/contact", response_model=RequestOut)

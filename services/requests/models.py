@@ -47,7 +47,11 @@ class ServiceRequest(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     long: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16))
+    # The latest note staff chose to publish (shown filtered on the public feed).
     status_notes: Mapped[str | None] = mapped_column(Text)
+    # The description as staff reviewed it for the public feed (PUBLIC_TEXT=reviewed);
+    # None until someone has.
+    public_description: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
@@ -79,7 +83,8 @@ class RequestStatusChange(Base):
     )
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Private unless staff chose to publish it.
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[datetime]
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 

@@ -144,6 +144,7 @@ PERSONAL_DATA = PersonalData(
             name,
             ServiceRequest.public_id,
             join=(ServiceRequest, ServiceRequest.id == RequestContact.request_id),
+            typed=name != "phone",
         )
         for name in ("name", "phone", "email", "address")
     ),
@@ -156,13 +157,15 @@ PERSONAL_DATA = PersonalData(
     free_text=(
         FreeText(ServiceRequest.description, personal=True),
         FreeText(ServiceRequest.address, personal=True),
-        FreeText(ServiceRequest.address_key, personal=True),
+        FreeText(ServiceRequest.address_key, personal=True, typed=False),  # of address
         FreeText(ServiceRequest.status_notes, personal=True),
+        FreeText(ServiceRequest.public_description, personal=True),
         FreeText(RequestStatusChange.note, personal=True),
-        FreeText(ServiceRequest.possible_duplicates, personal=False),  # other requests' ids
+        FreeText(ServiceRequest.possible_duplicates, personal=False, typed=False),  # ids
         FreeText(ServiceType.name, personal=False),
         FreeText(ServiceType.description, personal=False),
         FreeText(ServiceType.department, personal=False),
+        FreeText(ServiceType.group, personal=False),
         FreeText(ServiceType.keywords, personal=False),
     ),
     record_classes=(

@@ -84,7 +84,10 @@ class RequestOut(BaseModel):
     lat: float | None
     long: float | None
     status: str
-    status_notes: str | None
+    status_notes: str | None = Field(description="The latest note published (unfiltered)")
+    public_description: str | None = Field(
+        description="The description as reviewed for the public feed; null until reviewed"
+    )
     channel: str
     anonymous: bool
     created_at: datetime
@@ -107,6 +110,7 @@ class RequestOut(BaseModel):
             long=request.long,
             status=request.status,
             status_notes=request.status_notes,
+            public_description=request.public_description,
             channel=request.channel,
             anonymous=request.anonymous,
             created_at=request.created_at.astimezone(tz),
@@ -161,7 +165,23 @@ class StatusChangeIn(BaseModel):
 
     status: Literal["open", "in_progress", "closed"]
     note: str | None = Field(default=None, max_length=4000)
-    public: bool = Field(default=True, description="Show the note in the public Open311 feed")
+    public: bool = Field(
+        default=False,
+        description=(
+            "Publish the note on the public Open311 feed, where anyone can read it "
+            "(numbers, emails and names are filtered out, but write nothing personal). "
+            "Notes are private unless this is true; PUBLIC_TEXT=none publishes none."
+        ),
+    )
+
+
+class DescriptionReview(BaseModel):
+    """What the public feed may show of a request's description (PUBLIC_TEXT=reviewed):
+    the description as staff read and approved or rewrote it, or null to withdraw it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(max_length=4000)
 
 
 class ContactCorrection(BaseModel):

@@ -30,10 +30,12 @@ from services.requests.models import (
     ServiceRequest,
 )
 from services.requests.text import (
+    address_words,
     canonical_address,
     name_tokens,
     normalise_email,
     scrub,
+    without_street_numbers,
 )
 from storage.crypto import FieldContext, Keyring
 
@@ -69,6 +71,31 @@ class NewRequest:
     channel: str = "phone"
     # The civic app's receipt for an Open311 submission (GET /open311/v2/tokens/...).
     open311_token: str | None = None
+
+
+PUBLIC_TEXT_MODES = ("none", "filtered", "reviewed")
+
+
+@dataclass(frozen=True)
+class PublicText:
+    """What the public feed (Open311) carries of a request's free text (PUBLIC_TEXT).
+
+    - ``none``: no description and no notes, only the service, status, place and times.
+    - ``filtered``: the description and the notes staff chose to publish, through the
+      personal-data filter.
+    - ``reviewed`` (the default): only the text staff reviewed and published (the
+      description they approved, the notes they chose to publish), through the filter.
+
+    The filter finds numbers, emails, SSN-like numbers, the contact's own name and home
+    address numbers, and names by their cues; it cannot find every name, so what reaches
+    the public by default is what a person has read first.
+    """
+
+    mode: str = "reviewed"
+
+    def __post_init__(self) -> None:
+        if self.mode not in PUBLIC_TEXT_MODES:
+            raise ValueError(f"PUBLIC_TEXT must be one of {', '.join(PUBLIC_TEXT_MODES)}")
 
 
 @dataclass(frozen=True)
@@ -273,11 +300,21 @@ def create_request(
     if new.call_sid and get_call(session, new.call_sid) is None:
         raise InvalidField("call_sid", "is not a call in the call log")
     if new.anonymous:
-        description = scrub(description, region)
+        description = scrub(description, region, names=True)
         address = scrub(address, region) if address else None
         # An exact time and the agent would tie the request to the call it came from.
         now = now.replace(minute=0, second=0, microsecond=0)
         filed_by = None
+    elif public:
+        # Text from the public keeps no personal data in the clear: what the submitter
+        # gave to be reached by lives in the sealed contact.
+        description = scrub(
+            description,
+            region,
+            also=contact.name_tokens if contact else (),
+            numbers_of=address_words(contact.address if contact else None),
+            names=True,
+        )
     address_key = canonical_address(address) if address else None
     point = (new.lat, new.long) if new.lat is not None and new.long is not None else None
     request = ServiceRequest(
@@ -340,14 +377,18 @@ def change_status(
     public: bool,
     changed_by: int | None,
     now: datetime,
+    region: str,
 ) -> None:
-    """Move a request to ``status`` with an optional note (shown in Open311 when public)."""
+    """Move a request to ``status`` with an optional note. The note is private unless
+    ``public`` (staff chose to publish it; the public feed shows it filtered)."""
     if status not in STATUSES:
         raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
     text = _clean_text("note", note, public=False) or None
     if request.anonymous:
         now = now.replace(minute=0, second=0, microsecond=0)
         changed_by = None
+        # An anonymous request keeps nothing that identifies the caller, notes included.
+        text = scrub(text, region, names=True) if text else None
     request.history.append(
         RequestStatusChange(
             status=status, note=text, public=public, changed_at=now, changed_by_id=changed_by
@@ -519,11 +560,64 @@ def screen_pop(
     )
 
 
-def public_description(keyring: Keyring, request: ServiceRequest, region: str) -> str:
-    """The description fit for a public feed: scrubbed of numbers, emails, SSNs and the
-    contact's own name and address words."""
+def review_description(
+    session: Session, request: ServiceRequest, *, text: str | None, now: datetime
+) -> None:
+    """Publish ``text`` as the request's public description (staff read the description
+    and wrote or approved what the public may see), or withdraw it with None."""
+    value = _clean_text("text", text, public=False) or None
+    request.public_description = value
+    if request.anonymous:
+        now = now.replace(minute=0, second=0, microsecond=0)
+    request.updated_at = max(request.updated_at, now)
+    session.flush()
+
+
+def public_filter(keyring: Keyring, request: ServiceRequest, text: str, region: str) -> str:
+    """``text`` fit for a public feed: without numbers, emails, SSN-like numbers, the
+    contact's own name and home address numbers, names found by their cues, and house
+    and flat numbers (the feed's ``address`` says where the problem is)."""
     view = contact_view(keyring, request)
-    words: list[str] = []
-    if view is not None:
-        words += name_tokens(view.name or "")
-    return scrub(request.description or "", region, also=words)
+    return scrub(
+        text,
+        region,
+        also=name_tokens(view.name or "") if view else (),
+        numbers_of=address_words(view.address if view else None),
+        names=True,
+        addresses=True,
+    )
+
+
+def public_description(
+    keyring: Keyring, request: ServiceRequest, region: str, policy: PublicText
+) -> str:
+    """The description the public feed carries under ``policy`` ("" for none)."""
+    if policy.mode == "none":
+        return ""
+    text = request.description if policy.mode == "filtered" else request.public_description
+    return public_filter(keyring, request, text, region) if text else ""
+
+
+def public_status_notes(
+    keyring: Keyring, request: ServiceRequest, region: str, policy: PublicText
+) -> str | None:
+    """The latest note staff published, filtered (None under ``none`` or for none)."""
+    if policy.mode == "none" or not request.status_notes:
+        return None
+    return public_filter(keyring, request, request.status_notes, region)
+
+
+def public_address(request: ServiceRequest) -> str | None:
+    """Where the problem is. For an anonymous request only the street, without house
+    or flat numbers (as the public-records export gives it): the place may be the
+    caller's home."""
+    if not request.anonymous:
+        return request.address
+    return without_street_numbers(request.address)
+
+
+def public_point(request: ServiceRequest) -> tuple[float | None, float | None]:
+    """The coordinates; for an anonymous request to three decimals (about 100 m)."""
+    if not request.anonymous or request.lat is None or request.long is None:
+        return request.lat, request.long
+    return round(request.lat, 3), round(request.long, 3)

@@ -8,7 +8,9 @@ from services.retention.models import LegalHold
 
 PERSONAL_DATA = PersonalData(
     feature="retention",
-    sealed=(Sealed(LegalHold.person_sealed, "legal_holds", "person", LegalHold.public_id),),
+    sealed=(
+        Sealed(LegalHold.person_sealed, "legal_holds", "person", LegalHold.public_id, typed=True),
+    ),
     free_text=(
         FreeText(LegalHold.reason, personal=True),
         FreeText(LegalHold.release_reason, personal=True),

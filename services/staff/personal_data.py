@@ -40,7 +40,7 @@ PERSONAL_DATA = PersonalData(
     sealed=(
         Sealed(StaffUser.totp_secret_sealed, "staff_users", "totp", cast(StaffUser.id, String)),
     ),
-    free_text=(FreeText(StaffUser.password_hash, personal=False),),
+    free_text=(FreeText(StaffUser.password_hash, personal=False, typed=False),),
     record_classes=(
         RecordClass(
             "sessions", "ended console sessions and sign-in failures", "the end", 30, "days"

@@ -278,6 +278,24 @@ def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, consol
     request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
     assert request["status"] == "in_progress", request
     assert request["history"][-1]["note"] == "Crew booked for Tuesday"
+    assert request["history"][-1]["public"] is False  # notes are private unless published
+    assert request["status_notes"] is None
+
+    # Publishing is a choice the console names plainly.
+    page.get_by_label(f"Note on {found}").fill("Crew booked for Tuesday")
+    page.get_by_label("anyone can read it on the city's public Open311 feed").check()
+    page.get_by_role("button", name=f"Update {found}").click()
+    sync_api.expect(page.locator("#results")).to_contain_text("Updated.")
+    request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
+    assert request["history"][-1]["public"] is True
+    assert request["status_notes"] == "Crew booked for Tuesday"
+
+    # So is publishing the description, after reading it.
+    page.get_by_label(f"Public description of {found}").fill("Pothole, reviewed")
+    page.get_by_role("button", name=f"Publish the public description of {found}").click()
+    sync_api.expect(page.locator("#results")).to_contain_text("Published.")
+    request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
+    assert request["public_description"] == "Pothole, reviewed"
 
 
 def test_booking_previews_the_text_and_it_reaches_the_outbox(page: Any, console: Console) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +19,18 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.errors import NotFound
 from services.platform.models import AuditEntry
-from tests.support import StaffFactory, audit_entries
+from services.platform.settings import Settings
+from tests.support import StaffFactory, audit_entries, make_settings
 
 BASE = "/open311/v2"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """These tests read the filter's work on descriptions as they are filed, so the feed
+    publishes filtered descriptions (PUBLIC_TEXT=filtered, not the default "reviewed";
+    tests/services/open311/test_public_text.py covers the modes)."""
+    return make_settings(database_url, tmp_path / "var", public_text="filtered")
 
 
 @pytest.fixture
@@ -134,7 +144,7 @@ def test_listing_filters_by_status_service_and_date(
     ).json()[0]["service_request_id"]
     client.post(
         f"/api/requests/{first}/status",
-        json={"status": "closed", "note": "Patched"},
+        json={"status": "closed", "note": "Patched", "public": True},
         headers=staff.headers("agent"),
     )
     everything = [item["service_request_id"] for item in client.get(f"{BASE}/requests.json").json()]

@@ -34,18 +34,49 @@ def test_ssn_like_numbers_are_found(text: str) -> None:
         "900-12-3456",  # nor 900-999 (ITINs live there)
         "123-00-4567",  # group 00
         "123-45-0000",  # serial 0000
-        "123-45 6789",  # mixed separators
         "call (202) 555-0142",  # a phone number
         "2025550142",  # ten digits
         "zip 19801-1234",
         "case 1234567890123",
         "12-3456789",
+        "123-456789",  # apart once, together once: not how an SSN is written
+        "order 2024-123-45-6789",  # part of a longer dashed run
         "",
     ],
 )
 def test_other_numbers_are_left_alone(text: str) -> None:
     assert not ssn.contains_ssn(text)
     assert ssn.redact(text) == text
+
+
+# Spellings an outside review got past the first detector, and their siblings.
+SPELLINGS = [
+    "SSN-123-45-6789",  # glued to letters and a dash
+    "ssn#123456789",
+    "SSN123456789",
+    "123-45-6789-",  # a trailing dash
+    "(123.45.6789.)",  # dots, and a dot after
+    "123\u201345\u20136789",  # en dash
+    "123\u201445\u20146789",  # em dash
+    "123\u221245\u22126789",  # minus sign
+    "123/45/6789",
+    "123_45_6789",
+    "123\u00a045\u00a06789",  # no-break space
+    "123\t45\t6789",
+    "123 - 45 - 6789",
+    "123-45 6789",  # mixed separators
+    "\uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19",  # full-width digits
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_is_found_and_redacted(spelling: str) -> None:
+    text = f"caller said {spelling} twice"
+    assert ssn.contains_ssn(text)
+    redacted = ssn.redact(text)
+    assert ssn.REDACTED in redacted
+    assert not any(char.isdigit() for char in redacted)
+    assert redacted.startswith("caller said ") and redacted.endswith(" twice")
 
 
 def test_staff_input_is_refused_naming_the_field_without_echoing_it() -> None:
@@ -65,7 +96,7 @@ def test_staff_input_is_refused_naming_the_field_without_echoing_it() -> None:
     area=st.integers(1, 899).filter(lambda n: n != 666),
     group=st.integers(1, 99),
     serial=st.integers(1, 9999),
-    separator=st.sampled_from(["", "-", " ", "."]),
+    separator=st.sampled_from(["", "-", " ", ".", "\u2013", "/", "_", "\u00a0", "\t"]),
     before=st.text(alphabet="abc ,;:()", max_size=5),
     after=st.text(alphabet="abc ,;:()", max_size=5),
 )

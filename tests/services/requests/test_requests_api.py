@@ -186,10 +186,17 @@ def test_status_changes_keep_a_history(
     clock.advance(timedelta(hours=2))
     moved = client.post(
         f"/api/requests/{request_id}/status",
-        json={"status": "in_progress", "note": "Crew assigned"},
+        json={"status": "in_progress", "note": "Crew assigned", "public": True},
         headers=agent,
     )
     assert moved.json()["status_notes"] == "Crew assigned"
+    unsaid = client.post(
+        f"/api/requests/{request_id}/status",
+        json={"status": "in_progress", "note": "Caller sounded upset"},
+        headers=agent,
+    ).json()
+    assert unsaid["status_notes"] == "Crew assigned"  # a note is private unless published
+    assert unsaid["history"][-1]["public"] is False
     clock.advance(timedelta(days=1))
     closed = client.post(
         f"/api/requests/{request_id}/status",
@@ -198,7 +205,12 @@ def test_status_changes_keep_a_history(
     ).json()
     assert closed["status"] == "closed" and closed["closed_at"] is not None
     assert closed["status_notes"] == "Crew assigned"  # the private note stays private
-    assert [change["status"] for change in closed["history"]] == ["open", "in_progress", "closed"]
+    assert [change["status"] for change in closed["history"]] == [
+        "open",
+        "in_progress",
+        "in_progress",
+        "closed",
+    ]
     bad = client.post(
         f"/api/requests/{request_id}/status",
         json={"status": "closed", "note": "SSN 219-09-9999"},
