@@ -175,7 +175,7 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
     with context.db() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, blobs=context.blobs)
     if result.intact:
         print(f"audit trail intact: {result.checked} entries")
         return 0
@@ -198,7 +198,7 @@ def _instant(text: str) -> datetime:
 def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     report = retention_actions.run_retention(
-        context, audit.SYSTEM, as_of=args.as_of, dry_run=args.dry_run
+        context, audit.SYSTEM, as_of=args.as_of, dry_run=args.dry_run, via="cli"
     )
     verb = "would destroy" if args.dry_run else "destroyed"
     print(f"retention as of {report.as_of.isoformat()}: {verb} {report.total} rows")

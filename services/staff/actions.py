@@ -185,15 +185,30 @@ def sign_out_by_form(
     sign_out(context, actor, found.session_id)
 
 
-def begin_totp(context: AppContext, actor: Actor, user_id: int) -> TotpEnrolment:
-    """Start setting up a second factor (not in force until confirmed with a code)."""
+def begin_totp(
+    context: AppContext, actor: Actor, user_id: int, *, current_code: str | None = None
+) -> TotpEnrolment:
+    """Start setting up a second factor (not in force until confirmed with a code). To
+    replace a confirmed one, ``current_code`` from it is needed (422 otherwise, audited);
+    the old factor stays in force until the new one is confirmed."""
     with unit_of_work(
         context, actor, "auth.totp_enrolment", object_type="staff_user", object_id=str(user_id)
     ) as work:
         try:
-            uri = sessions.begin_totp_enrolment(work.session, context.keyring, user_id=user_id)
+            uri = sessions.begin_totp_enrolment(
+                work.session,
+                context.keyring,
+                user_id=user_id,
+                current_code=current_code,
+                now=work.now,
+            )
         except accounts.StaffError as exc:
             raise NotFound("staff account") from exc
+        except sessions.CurrentCodeNeeded as exc:
+            raise InvalidField(
+                "current_code",
+                "a current code from the second factor in use is needed to replace it",
+            ) from exc
         work.outcome = "started"
         return TotpEnrolment(provisioning_uri=uri)
 
@@ -286,6 +301,8 @@ def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffC
         if change.disabled is not None and change.disabled != (user.disabled_at is not None):
             work.note(disabled=change.disabled)
             accounts.set_disabled(work.session, user=user, disabled=change.disabled, now=work.now)
+            if not change.disabled:
+                sessions.clear_lock(work.session, context.keyring, user.username)
         extension = change.extension or None
         if change.extension is not None and extension != user.extension:
             work.note(extension=extension)
@@ -300,9 +317,13 @@ def reset_password(context: AppContext, actor: Actor, user_id: int, password: st
     ) as work:
         user = _account(work.session, user_id)
         try:
-            accounts.set_password(work.session, user=user, password=password, now=work.now)
+            revoked = accounts.set_password(
+                work.session, user=user, password=password, now=work.now
+            )
         except accounts.StaffError as exc:
             raise InvalidField("password", str(exc)) from exc
+        sessions.clear_lock(work.session, context.keyring, user.username)
+        work.note(tokens_revoked=revoked)
 
 
 # -- API tokens ------------------------------------------------------------------------

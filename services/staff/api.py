@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from services.platform.audit import Actor
 from services.platform.auth import (
@@ -34,6 +34,7 @@ from services.staff.schemas import (
     TokenList,
     TotpCode,
     TotpEnrolment,
+    TotpReplacement,
 )
 
 router = APIRouter(tags=["staff"])
@@ -105,9 +106,17 @@ def sign_out(staff: ConsoleSession, context: ContextDep) -> Response:
 
 
 @router.post("/api/session/totp", response_model=TotpEnrolment)
-def begin_totp(staff: ConsoleSession, context: ContextDep) -> TotpEnrolment:
-    """Start setting up a second factor; confirm it with a code from the app."""
-    return actions.begin_totp(context, staff.actor, staff.user_id)
+def begin_totp(
+    staff: ConsoleSession,
+    context: ContextDep,
+    body: Annotated[TotpReplacement | None, Body()] = None,
+) -> TotpEnrolment:
+    """Start setting up a second factor; confirm it with a code from the app. Replacing
+    a confirmed factor needs ``current_code`` from it; the old one works until the new
+    one is confirmed."""
+    return actions.begin_totp(
+        context, staff.actor, staff.user_id, current_code=body.current_code if body else None
+    )
 
 
 @router.post("/api/session/totp/confirm", status_code=204)

@@ -46,6 +46,16 @@ class TotpEnrolment(BaseModel):
     provisioning_uri: str = Field(description="For an authenticator app; holds the secret")
 
 
+class TotpReplacement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9 ]{6,9}$",
+        description="A current code from the factor in use; needed to replace it",
+    )
+
+
 class TotpCode(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

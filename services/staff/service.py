@@ -175,11 +175,23 @@ def change_role(session: Session, *, user: StaffUser, role: Role, now: datetime)
     end_sessions(session, user_id=user.id, reason="role changed", now=now)
 
 
+def revoke_tokens(session: Session, *, user_id: int, now: datetime) -> int:
+    """Revoke every live API token of an account; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def set_disabled(session: Session, *, user: StaffUser, disabled: bool, now: datetime) -> None:
-    """Disable (every session ends, every token stops working) or enable an account."""
+    """Disable (every session ends, every token is revoked, so enabling the account again
+    brings none back) or enable an account."""
     if disabled and user.disabled_at is None:
         user.disabled_at = now
         end_sessions(session, user_id=user.id, reason="account disabled", now=now)
+        revoke_tokens(session, user_id=user.id, now=now)
     elif not disabled and user.disabled_at is not None:
         user.disabled_at = None
         user.locked_until = None
@@ -211,12 +223,15 @@ def is_last_active_admin(session: Session, user: StaffUser) -> bool:
     return others is None
 
 
-def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> None:
-    """Replace the password (StaffError when too weak); the account's sessions end."""
+def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> int:
+    """Replace the password (StaffError when too weak); the account's sessions end and
+    its API tokens are revoked (whoever knew the old password may have issued them).
+    Returns how many tokens were revoked."""
     user.password_hash = hash_password(password)
     user.locked_until = None
     user.updated_at = now
     end_sessions(session, user_id=user.id, reason="password changed", now=now)
+    return revoke_tokens(session, user_id=user.id, now=now)
 
 
 def password_needs_rehash(user: StaffUser) -> bool:

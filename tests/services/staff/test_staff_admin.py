@@ -144,3 +144,30 @@ def test_only_administrators_manage_staff(client: TestClient, staff: StaffFactor
             ).status_code
             == 403
         )
+
+
+def test_a_password_reset_or_disabling_revokes_the_accounts_api_tokens(
+    client: TestClient, staff: StaffFactory
+) -> None:
+    admin = staff.headers("admin", "root")
+    dana = staff.headers("agent", "dana")
+    dana_id = next(
+        user["id"]
+        for user in client.get("/api/staff", headers=admin).json()["items"]
+        if user["username"] == "dana"
+    )
+    assert client.get("/api/calls", headers=dana).status_code == 200
+    reset = client.put(
+        f"/api/staff/{dana_id}/password", json={"password": "another long one"}, headers=admin
+    )
+    assert reset.status_code == 204
+    assert client.get("/api/calls", headers=dana).status_code == 401
+    tokens = client.get(f"/api/staff/{dana_id}/tokens", headers=admin).json()["items"]
+    assert tokens and all(token["revoked_at"] for token in tokens)
+
+    erin = staff.headers("agent", "erin")
+    erin_id = dana_id + 1
+    for disabled in (True, False):
+        changed = client.patch(f"/api/staff/{erin_id}", json={"disabled": disabled}, headers=admin)
+        assert changed.status_code == 200
+    assert client.get("/api/calls", headers=erin).status_code == 401  # none come back
