@@ -25,6 +25,7 @@ from services.staff import actions as staff_actions
 from services.staff.schemas import NewStaff
 from storage import migrate
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
+from storage.db import reading
 from telephony.simulate import run_simulation
 
 
@@ -186,6 +187,14 @@ def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_audit_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with reading(context.db) as session:
+        written = audit.write_checkpoint(session, context.blobs, now=context.clock.now())
+    print(f"checkpoint of the audit chain at entry {written.seq} written to the blob store")
+    return 0
+
+
 def _instant(text: str) -> datetime:
     """An ISO date or date-time; a date means its midnight, a naive time means UTC."""
     try:
@@ -281,8 +290,13 @@ def _add_staff_commands(commands: Any) -> None:
 def _add_privacy_commands(commands: Any) -> None:
     audit_cmd = _group(commands, "audit", "the audit trail")
     audit_cmd.add_parser(
-        "verify", help="exit 1 if any entry was changed, removed or reordered"
+        "verify",
+        help="exit 1 if any entry was changed, removed or reordered, or the chain stops "
+        "short of its latest signed checkpoint",
     ).set_defaults(handler=cmd_audit_verify)
+    audit_cmd.add_parser(
+        "checkpoint", help="sign the chain's tip into the blob store now (the job does it too)"
+    ).set_defaults(handler=cmd_audit_checkpoint)
     keys_cmd = _group(commands, "keys", "encryption keys")
     rotate = keys_cmd.add_parser("rotate", help="new data key; re-seal everything; destroy the old")
     rotate.add_argument(

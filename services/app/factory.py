@@ -44,7 +44,7 @@ from services.staff import sign_in
 from services.staff.api import router as staff_router
 from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, reading
 from storage.group_commit import GroupCommitter
 from telephony import recordings as recording_webhooks
 from telephony import sms as sms_webhooks
@@ -142,7 +142,7 @@ def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
 def checkpoint_audit_chain(context: AppContext, _payload: dict[str, object]) -> None:
     """Write a signed checkpoint of the audit chain's tip to the blob store (every few
     minutes): deleting entries older than it is found by ``audit verify``."""
-    with context.db() as session:
+    with reading(context.db) as session:
         audit.write_checkpoint(session, context.blobs, now=context.clock.now())
 
 

@@ -16,6 +16,7 @@ from services.platform.personal_data import (
     Sweep,
     delete_rows,
 )
+from storage.db import reading
 
 
 def _purge_access_log(sweep: Sweep) -> None:
@@ -44,7 +45,7 @@ def _purge_audit(sweep: Sweep) -> None:
     with sweep.db.begin() as session:
         audit.seal_months(session, now=sweep.now)
         sweep.count("audit", audit.purge_sealed_months(session, before=before, now=sweep.now))
-    with sweep.db() as session:  # every seal is anchored outside the database
+    with reading(sweep.db) as session:  # every seal is anchored outside the database
         audit.write_checkpoint(session, sweep.blobs, now=sweep.now)
 
 
