@@ -94,7 +94,8 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         new = NewStaff(username=args.name, role=Role(args.role), password=password)
     except ValidationError as error:
         return _refused(error)
-    user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
+    # The operator on the server: direct (and audited), no second person.
+    user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli", direct=True)
     print(f"added {user.username} ({user.role.value})")
     return 0
 

@@ -31,6 +31,15 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     # The extension (directory digits) whose ringing calls pop on this agent's screen.
     extension: Mapped[str | None] = mapped_column(String(8))
+    # Separation of duties: an account made through the staff API or console with a role
+    # that reads personal data (or grants access) is not in force until a second person
+    # approves it (approved_at stays empty until then); a change to such a role waits in
+    # pending_role. requested_by_id is who asked for what waits.
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(Integer)
+    pending_role: Mapped[str | None] = mapped_column(String(32))
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

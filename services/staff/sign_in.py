@@ -224,7 +224,7 @@ def sign_in(
             retry_after=int(wait.total_seconds()) + 1,
         )
     password_ok = accounts.verify_password(user, password)
-    if user is None or not password_ok or user.disabled_at is not None:
+    if user is None or not password_ok or not accounts.in_force(user):
         raise SignInRefused("credentials", "Wrong username or password.")
     totp_enabled = user.totp_enabled_at is not None
     if totp_enabled:
@@ -265,7 +265,7 @@ def identify_by_session(
     if found is None:
         return None
     row, user = found
-    if row.ended_at is not None or user.disabled_at is not None:
+    if row.ended_at is not None or not accounts.in_force(user):
         return None
     reason = None
     if now >= row.expires_at:

@@ -36,6 +36,13 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_sign_in_locks_locked_until"), ["locked_until"], unique=False)
     with op.batch_alter_table("staff_users") as batch:
         batch.add_column(sa.Column("totp_pending_sealed", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("approved_by_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("pending_role", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("requested_by_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("requested_at", sa.DateTime(timezone=True), nullable=True))
+    # Accounts made before the second person was asked for stay in force as they are.
+    op.execute("UPDATE staff_users SET approved_at = created_at")
     with op.batch_alter_table("text_opt_outs") as batch:
         batch.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -46,7 +53,15 @@ def downgrade() -> None:
     with op.batch_alter_table("text_opt_outs") as batch:
         batch.drop_column("decided_at")
     with op.batch_alter_table("staff_users") as batch:
-        batch.drop_column("totp_pending_sealed")
+        for column in (
+            "requested_at",
+            "requested_by_id",
+            "pending_role",
+            "approved_by_id",
+            "approved_at",
+            "totp_pending_sealed",
+        ):
+            batch.drop_column(column)
     with op.batch_alter_table("sign_in_locks") as batch:
         batch.drop_index(batch.f("ix_sign_in_locks_locked_until"))
     op.drop_table("sign_in_locks")
