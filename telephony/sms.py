@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
@@ -13,6 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from services.messaging import service as texts
 from services.messaging.carrier import SendFailed, SendRefused, Sent
+from services.messaging.sending import Outbound
 from services.messaging.templates import render
 from services.platform import ssn
 from services.platform.errors import Problem
@@ -49,13 +51,18 @@ async def incoming_text(request: Request) -> Response:
     keyword = texts.keyword_of(body)
     now = context.clock.now()
     keyring = context.keyring
+    # STOP and START act in the order Twilio received them, not the order their webhooks
+    # arrive (a retried or replayed old STOP must not undo a newer START): Twilio's own
+    # record of the text says when. Without it (no carrier, Twilio unreachable) the
+    # webhook's arrival stands in.
+    received_at = now
+    if keyword in texts.OPT_OUT | texts.OPT_IN:
+        carrier = context.part(Outbound).carrier
+        carrier_time: datetime | None = await run_in_threadpool(carrier.received_at, message_sid)
+        received_at = carrier_time or now
 
-    def work(session: Session) -> None:
-        if keyword in texts.OPT_OUT:
-            texts.set_opt_out(session, keyring, sender, opted_out=True, source="keyword", now=now)
-        elif keyword in texts.OPT_IN:
-            texts.set_opt_out(session, keyring, sender, opted_out=False, source="keyword", now=now)
-        texts.log_inbound(
+    def work(session: Session) -> bool:
+        fresh = texts.log_inbound(
             session,
             keyring,
             message_sid=message_sid,
@@ -64,9 +71,22 @@ async def incoming_text(request: Request) -> Response:
             keyword=keyword,
             now=now,
         )
+        if fresh and keyword in texts.OPT_OUT | texts.OPT_IN:
+            # Once per MessageSid: a replay of a text already logged changes nothing.
+            texts.apply_keyword(
+                session,
+                keyring,
+                sender,
+                opted_out=keyword in texts.OPT_OUT,
+                received_at=received_at,
+                now=now,
+            )
+        return fresh
 
-    await context.ingest.run(work)
+    fresh = await context.ingest.run(work)
     context.metrics.webhooks.labels("sms", keyword or "message").inc()
+    if not fresh:
+        return _twiml(None)  # answered the first time; a replay gets no second reply
     language = "es" if keyword == "ayuda" else "en"
     if keyword in texts.HELP:
         return _twiml(render("help", language, city=context.city.name))
@@ -159,6 +179,16 @@ class TwilioTextGateway:
                 f"could not check what was sent ({type(exc).__name__})", ambiguous=True
             ) from exc
         return None
+
+    def received_at(self, message_sid: str) -> datetime | None:
+        try:
+            message = self._client.messages(message_sid).fetch()
+        except (TwilioRestException, OSError):  # unreachable, or unknown: the caller falls back
+            return None
+        created = message.date_created
+        if not isinstance(created, datetime):
+            return None
+        return created if created.tzinfo else created.replace(tzinfo=UTC)
 
     def line_type(self, number: str) -> str | None:
         if not self._lookups:

@@ -28,6 +28,7 @@ from services.staff import actions as staff_actions
 from services.staff.schemas import NewStaff
 from storage import migrate
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
+from storage.db import reading
 from telephony.simulate import CITY_NUMBER, ProgressBar, SimulationStopped, run_simulation
 
 # simulate draws a progress bar (on a terminal) for runs of at least this many calls.
@@ -134,7 +135,8 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         new = NewStaff(username=args.name, role=Role(args.role), password=password)
     except ValidationError as error:
         return _refused(error)
-    user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
+    # The operator on the server: direct (and audited), no second person.
+    user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli", direct=True)
     print(f"added {user.username} ({user.role.value})")
     return 0
 
@@ -216,7 +218,7 @@ def cmd_keys_rewrap(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
     context = _context(settings)
     with context.db() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, blobs=context.blobs)
     if result.intact:
         print(f"audit trail intact: {result.checked} entries")
         return 0
@@ -225,6 +227,14 @@ def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
         f"({result.checked} entries verified before it)"
     )
     return 1
+
+
+def cmd_audit_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
+    context = _context(settings)
+    with reading(context.db) as session:
+        written = audit.write_checkpoint(session, context.blobs, now=context.clock.now())
+    print(f"checkpoint of the audit chain at entry {written.seq} written to the blob store")
+    return 0
 
 
 def _instant(text: str) -> datetime:
@@ -239,7 +249,7 @@ def _instant(text: str) -> datetime:
 def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     context = _context(settings)
     report = retention_actions.run_retention(
-        context, audit.SYSTEM, as_of=args.as_of, dry_run=args.dry_run
+        context, audit.SYSTEM, as_of=args.as_of, dry_run=args.dry_run, via="cli"
     )
     verb = "would destroy" if args.dry_run else "destroyed"
     print(f"retention as of {report.as_of.isoformat()}: {verb} {report.total} rows")
@@ -341,8 +351,13 @@ def _add_staff_commands(commands: Any) -> None:
 def _add_privacy_commands(commands: Any) -> None:
     audit_cmd = _group(commands, "audit", "the audit trail")
     audit_cmd.add_parser(
-        "verify", help="exit 1 if any entry was changed, removed or reordered"
+        "verify",
+        help="exit 1 if any entry was changed, removed or reordered, or the chain stops "
+        "short of its latest signed checkpoint",
     ).set_defaults(handler=cmd_audit_verify)
+    audit_cmd.add_parser(
+        "checkpoint", help="sign the chain's tip into the blob store now (the job does it too)"
+    ).set_defaults(handler=cmd_audit_checkpoint)
     keys_cmd = _group(commands, "keys", "encryption keys")
     rotate = keys_cmd.add_parser("rotate", help="new data key; re-seal everything; destroy the old")
     rotate.add_argument(

@@ -44,7 +44,7 @@ from services.staff import sign_in
 from services.staff.api import router as staff_router
 from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, reading
 from storage.group_commit import GroupCommitter
 from telephony import recordings as recording_webhooks
 from telephony import sms as sms_webhooks
@@ -74,6 +74,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
     )
     keyring = Keyring(MasterKey(raw_key), db)
+    audit.attach_chain_keys(db, keyring)
     context = AppContext(
         engine=engine,
         db=db,
@@ -103,6 +104,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
 def register_jobs(jobs: Jobs, settings: Settings) -> None:
     """Every background job, by name. Each domain's handlers take (context, payload)."""
     jobs.register_periodic("audit.seal_months", seal_audit_months, minute="17", hour="0")
+    jobs.register_periodic("audit.checkpoint", checkpoint_audit_chain, minute="*/5")
     jobs.register(
         "recordings.process",
         recording_jobs.process_recording,
@@ -123,7 +125,8 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
 
 
 def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
-    """Seal the audit trail's complete months (daily; sealing is idempotent)."""
+    """Seal the audit trail's complete months (daily; sealing is idempotent), then anchor
+    the chain's tip outside the database."""
     with context.db.begin() as session:
         now = context.clock.now()
         months = audit.seal_months(session, now=now)
@@ -136,6 +139,14 @@ def seal_audit_months(context: AppContext, _payload: dict[str, object]) -> None:
                 object_type="audit_log",
                 detail={"months": months},
             )
+    checkpoint_audit_chain(context, {})
+
+
+def checkpoint_audit_chain(context: AppContext, _payload: dict[str, object]) -> None:
+    """Write a signed checkpoint of the audit chain's tip to the blob store (every few
+    minutes): deleting entries older than it is found by ``audit verify``."""
+    with reading(context.db) as session:
+        audit.write_checkpoint(session, context.blobs, now=context.clock.now())
 
 
 def bootstrap(context: AppContext) -> None:
@@ -145,6 +156,26 @@ def bootstrap(context: AppContext) -> None:
         audit.ensure_chain(session)
         directory.ensure_menu(session, context.part(Settings).ivr_menu_file)
         catalogue.ensure_catalogue(session)
+    _key_audit_chain(context)
+    checkpoint_audit_chain(context, {})
+
+
+def _key_audit_chain(context: AppContext) -> None:
+    """Move an audit chain written before the chain key onto it, once, if it verifies."""
+    try:
+        with context.db.begin() as session:
+            rehashed = audit.key_chain(session)
+            if rehashed is not None:
+                audit.record(
+                    session,
+                    actor=audit.SYSTEM,
+                    action="audit.rekey",
+                    at=context.clock.now(),
+                    object_type="audit_log",
+                    detail={"entries": rehashed},
+                )
+    except audit.ChainBroken as broken:
+        log.error("the audit trail does not verify, so it was not re-keyed: %s", broken)
 
 
 def create_app(context: AppContext) -> FastAPI:

@@ -39,6 +39,9 @@ HOLDS = Page("/console/privacy/holds", "Legal holds", Permission.LEGAL_HOLDS, "P
 DISCLOSURES = Page("/console/privacy/disclosures", "Disclosures", Permission.DISCLOSURES, "Privacy")
 AUDIT = Page("/console/audit", "Audit trail", Permission.AUDIT_READ, "Privacy")
 STAFF = Page("/console/admin/staff", "Staff accounts", Permission.STAFF_MANAGE, "Administration")
+APPROVALS = Page(
+    "/console/admin/approvals", "Approvals", Permission.STAFF_APPROVE, "Administration"
+)
 EXTENSIONS = Page(
     "/console/admin/extensions", "IVR menu", Permission.CONFIG_MANAGE, "Administration"
 )
@@ -64,6 +67,7 @@ PAGES: tuple[Page, ...] = (
     DISCLOSURES,
     AUDIT,
     STAFF,
+    APPROVALS,
     EXTENSIONS,
     SERVICES,
     RETENTION,

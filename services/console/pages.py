@@ -275,6 +275,7 @@ _simple_page(navigation.HOLDS, "holds.html", "holds.js")
 _simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
 _simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
 _simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
+_simple_page(navigation.APPROVALS, "admin_approvals.html", "admin-approvals.js")
 _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
 
 

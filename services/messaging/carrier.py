@@ -55,6 +55,11 @@ class SmsGateway(Protocol):
         or None when lookups are off."""
         ...
 
+    def received_at(self, message_sid: str) -> datetime | None:
+        """When the carrier received a text sent to the city (its own record, whatever
+        the webhook's delivery order), or None when it cannot say."""
+        ...
+
 
 class ConsoleGateway:
     """The embedded default without Twilio: texts stay in the outbox staff can read."""
@@ -71,3 +76,6 @@ class ConsoleGateway:
 
     def line_type(self, number: str) -> str | None:
         return None
+
+    def received_at(self, message_sid: str) -> datetime | None:
+        return None  # no carrier: the webhook's own arrival orders keywords

@@ -52,6 +52,9 @@ class TextOptOut(Base):
     opted_out: Mapped[bool]
     source: Mapped[str] = mapped_column(String(16))  # keyword, carrier
     changed_at: Mapped[datetime]
+    # When the carrier received the keyword (or reported the opt-out) that decided the
+    # state: an older STOP or START arriving late never overrides a newer one.
+    decided_at: Mapped[datetime | None]
 
 
 class InboundText(Base):

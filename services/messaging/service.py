@@ -180,17 +180,62 @@ def is_opted_out(session: Session, keyring: Keyring, number: str) -> bool:
     return row is not None and row.opted_out
 
 
+def apply_keyword(
+    session: Session,
+    keyring: Keyring,
+    number: str,
+    *,
+    opted_out: bool,
+    received_at: datetime,
+    now: datetime,
+) -> bool:
+    """A STOP (``opted_out``) or START the carrier received at ``received_at``: it
+    decides the number's state unless a later one already has. False when it was older
+    than the state's decision and so changed nothing."""
+    return set_opt_out(
+        session,
+        keyring,
+        number,
+        opted_out=opted_out,
+        source="keyword",
+        now=now,
+        decided_at=received_at,
+    )
+
+
 def set_opt_out(
-    session: Session, keyring: Keyring, number: str, *, opted_out: bool, source: str, now: datetime
-) -> None:
+    session: Session,
+    keyring: Keyring,
+    number: str,
+    *,
+    opted_out: bool,
+    source: str,
+    now: datetime,
+    decided_at: datetime | None = None,
+) -> bool:
+    """Opt a number out or back in, as of ``decided_at`` (when the carrier received what
+    decided it; ``now`` by default). An older decision than the one in force changes
+    nothing (returns False)."""
+    decided_at = decided_at or now
     index = keyring.blind_index("phone", number)
-    row = session.scalar(select(TextOptOut).where(TextOptOut.phone_index == index))
+    row = session.scalars(
+        select(TextOptOut).where(TextOptOut.phone_index == index).with_for_update()
+    ).one_or_none()
     if row is None:
         session.add(
-            TextOptOut(phone_index=index, opted_out=opted_out, source=source, changed_at=now)
+            TextOptOut(
+                phone_index=index,
+                opted_out=opted_out,
+                source=source,
+                changed_at=now,
+                decided_at=decided_at,
+            )
         )
+    elif row.decided_at is not None and decided_at < row.decided_at:
+        return False
     else:
         row.opted_out, row.source, row.changed_at = opted_out, source, now
+        row.decided_at = decided_at
     if opted_out:
         session.execute(
             update(TextMessage)
@@ -198,6 +243,7 @@ def set_opt_out(
             .values(state="cancelled", failure="the number opted out", updated_at=now)
         )
     session.flush()
+    return True
 
 
 def record_status(

@@ -30,6 +30,7 @@ __all__ = [
     "Staff",
     "allows",
     "authenticate",
+    "needs_second_person",
     "require",
     "required_permission",
 ]
@@ -56,6 +57,7 @@ class Permission(StrEnum):
     DISCLOSURES = "privacy.disclosures"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    STAFF_APPROVE = "staff.approve"  # the second person for accounts with data access
     CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
 
 
@@ -103,11 +105,13 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEGAL_HOLDS,
             Permission.DISCLOSURES,
             Permission.AUDIT_READ,
+            Permission.STAFF_APPROVE,
         }
     ),
     Role.ADMIN: frozenset(
         {
             Permission.STAFF_MANAGE,
+            Permission.STAFF_APPROVE,
             Permission.CONFIG_MANAGE,
             Permission.REPORTS_READ,
         }
@@ -115,8 +119,33 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# What reads personal data, and what hands out access to it. A role holding any of these
+# is only given (to a new account, or by a change of role) through the staff API or
+# console when a second person approves.
+PERSONAL_DATA_PERMISSIONS = frozenset(
+    {
+        Permission.CALLS_READ,
+        Permission.REQUESTS_READ,
+        Permission.MESSAGES_READ,
+        Permission.RECORDINGS_READ,
+        Permission.RECORDINGS_PLAY,
+        Permission.PRIVACY_REQUESTS,
+        Permission.DISCLOSURES,
+        Permission.AUDIT_READ,
+    }
+)
+GRANTING_PERMISSIONS = frozenset({Permission.STAFF_MANAGE, Permission.STAFF_APPROVE})
+
+
 def allows(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS.get(role, frozenset())
+
+
+def needs_second_person(role: Role) -> bool:
+    """Whether giving ``role`` needs a second person's approval: it reads personal data,
+    or it can create or approve accounts that do."""
+    granted = PERMISSIONS.get(role, frozenset())
+    return bool(granted & (PERSONAL_DATA_PERMISSIONS | GRANTING_PERMISSIONS))
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from storage.base import BIG_ID, Base
 class AuditEntry(Base):
     """One audited act. ``detail`` never holds personal data, only ids, counts and keyed hashes.
 
-    ``entry_hash`` is SHA-256 over ``prev_hash`` and this entry's canonical fields, so a
-    changed, removed or reordered entry breaks the chain from that point on.
+    ``entry_hash`` is HMAC-SHA-256, under a key derived from the master key, over
+    ``prev_hash`` and this entry's canonical fields, so a changed, removed or reordered
+    entry breaks the chain from that point on, and nobody without the key can mend it.
     """
 
     __tablename__ = "audit_log"
@@ -48,6 +49,8 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     entry_hash: Mapped[str] = mapped_column(String(64))
+    # "hmac-sha256" (keyed); "sha256" for a chain written before the key, until re-keyed.
+    scheme: Mapped[str] = mapped_column(String(16))
 
 
 class AuditSeal(Base):

@@ -172,6 +172,7 @@ class Sweep(Protocol):
 
     dry_run: bool
     as_of: datetime
+    now: datetime  # the real instant of the run, whatever ``as_of`` says
     db: sessionmaker[Session]
     keyring: Keyring
     blobs: BlobStore

@@ -16,6 +16,7 @@ from services.platform.personal_data import (
     Sweep,
     delete_rows,
 )
+from storage.db import reading
 
 
 def _purge_access_log(sweep: Sweep) -> None:
@@ -28,8 +29,10 @@ def _purge_access_log(sweep: Sweep) -> None:
 
 
 def _purge_audit(sweep: Sweep) -> None:
-    """Whole sealed months before the cutoff's month go; their seals stay."""
-    before = audit.month_of(sweep.cutoff("audit"))
+    """Whole sealed months before the cutoff's month go; their seals stay. Months are
+    sealed as of the real instant, never as of the run's ``as_of``: no run, however far
+    ahead it looks, seals (and so destroys) the month in progress."""
+    before = min(audit.month_of(sweep.cutoff("audit")), audit.month_of(sweep.now))
     if sweep.dry_run:
         with sweep.db() as session:
             count = session.scalar(
@@ -40,8 +43,10 @@ def _purge_audit(sweep: Sweep) -> None:
         sweep.count("audit", int(count or 0))
         return
     with sweep.db.begin() as session:
-        audit.seal_months(session, now=sweep.as_of)
-        sweep.count("audit", audit.purge_sealed_months(session, before=before, now=sweep.as_of))
+        audit.seal_months(session, now=sweep.now)
+        sweep.count("audit", audit.purge_sealed_months(session, before=before, now=sweep.now))
+    with reading(sweep.db) as session:  # every seal is anchored outside the database
+        audit.write_checkpoint(session, sweep.blobs, now=sweep.now)
 
 
 PERSONAL_DATA = PersonalData(

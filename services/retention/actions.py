@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
+from services.platform.errors import InvalidField
 from services.platform.personal_data import RecordClass, Registry
 from services.retention import holds
 from services.retention import service as retention
@@ -89,17 +90,52 @@ def run_retention(
     *,
     as_of: datetime | None = None,
     dry_run: bool = False,
+    via: str | None = None,
 ) -> PurgeReport:
-    """Purge (or, dry, only count) what the schedules no longer keep as of ``as_of`` (now
-    by default); audited once, with the counts.
+    """The operator's run (the command line on the server, the nightly job): purge (or,
+    dry, only count) what the schedules no longer keep as of ``as_of`` (now by default),
+    for drills and tests. Audited once, with the counts and the instant it judged by.
 
-    The purge commits batch by batch in its own short transactions, so that webhooks
-    keep flowing; the audit entry follows them (or says "error" if the purge failed).
+    Whatever ``as_of`` says, months of the audit trail are sealed, and so destroyed, only
+    when they are really over, and legal holds keep what they hold. The purge commits
+    batch by batch in its own short transactions, so that webhooks keep flowing; the
+    audit entry follows them (or says "error" if the purge failed).
     """
+    return _run(context, actor, as_of=as_of, dry_run=dry_run, via=via, any_instant=True)
+
+
+def run_retention_now(
+    context: AppContext, actor: Actor, *, as_of: datetime | None = None, dry_run: bool = True
+) -> PurgeReport:
+    """A run asked for through the staff API or console: it destroys only as of now;
+    another instant only counts (a dry run). A destroying run "as of" another instant is
+    refused (422 on ``as_of``) and the refusal is audited."""
+    return _run(context, actor, as_of=as_of, dry_run=dry_run, via=None, any_instant=False)
+
+
+def _run(
+    context: AppContext,
+    actor: Actor,
+    *,
+    as_of: datetime | None,
+    dry_run: bool,
+    via: str | None,
+    any_instant: bool,
+) -> PurgeReport:
     with unit_of_work(
         context, actor, "retention.dry_run" if dry_run else "retention.run", object_type="retention"
     ) as work:
-        report = run_purge(_purge_config(context), as_of=as_of or work.now, dry_run=dry_run)
+        if via is not None:
+            work.note(via=via)
+        if as_of is not None:
+            work.note(as_of_asked=as_of.isoformat())
+        if as_of is not None and not dry_run and not any_instant:
+            raise InvalidField(
+                "as_of", "a run that destroys records runs as of now; use a dry run to look ahead"
+            )
+        report = run_purge(
+            _purge_config(context), as_of=as_of or work.now, now=work.now, dry_run=dry_run
+        )
         work.note(
             as_of=report.as_of.isoformat(),
             **{"due" if dry_run else "destroyed": report.counts},

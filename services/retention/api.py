@@ -47,9 +47,10 @@ def change_schedule(
 
 @router.post("/api/retention/run", response_model=RunOut)
 def run_now(body: RunIn, staff: Admin, context: ContextDep) -> RunOut:
-    """Run the purge now (by default dry: what would go, and what holds keep)."""
+    """Run the purge now (by default dry: what would go, and what holds keep). Only a
+    dry run may look at another instant (``as_of``); a run that destroys runs as of now."""
     return RunOut.model_validate(
-        actions.run_retention(context, staff.actor, as_of=body.as_of, dry_run=body.dry_run)
+        actions.run_retention_now(context, staff.actor, as_of=body.as_of, dry_run=body.dry_run)
     )
 
 

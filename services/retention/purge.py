@@ -51,6 +51,7 @@ class PurgeConfig:
 class PurgeReport:
     as_of: datetime
     dry_run: bool
+    now: datetime | None = None  # when the run really happened (None: as_of)
     counts: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     blobs_deleted: int = 0
@@ -75,6 +76,7 @@ class _Sweep:
     ) -> None:
         self.config, self.report, self.plan, self.held = config, report, plan, held
         self.dry_run, self.as_of = report.dry_run, report.as_of
+        self.now = report.now or report.as_of
         self.db, self.keyring, self.blobs = config.db, config.keyring, config.blobs
         self.batch_size = config.batch_size
 
@@ -125,9 +127,13 @@ class _Sweep:
                 time.sleep(self.config.pause_seconds)
 
 
-def run_purge(config: PurgeConfig, *, as_of: datetime, dry_run: bool = False) -> PurgeReport:
-    """Destroy (or, dry, count) everything past its schedule as of ``as_of``."""
-    report = PurgeReport(as_of=as_of, dry_run=dry_run)
+def run_purge(
+    config: PurgeConfig, *, as_of: datetime, now: datetime | None = None, dry_run: bool = False
+) -> PurgeReport:
+    """Destroy (or, dry, count) everything past its schedule as of ``as_of``. ``now`` is
+    the real instant: what may only be judged by it (which months of the audit trail are
+    complete) never follows ``as_of``."""
+    report = PurgeReport(as_of=as_of, dry_run=dry_run, now=now)
     with config.db() as session:
         plan = schedules(session, config.registry.record_classes())
         held = resolve(session, config.keyring, config.registry)

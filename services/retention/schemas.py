@@ -32,7 +32,9 @@ class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dry_run: bool = True
-    as_of: datetime | None = None
+    as_of: datetime | None = Field(
+        default=None, description="Only with dry_run: count as if it were then"
+    )
 
 
 class RunOut(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
-from services.platform.auth import Refusal
+from services.platform.auth import Refusal, needs_second_person
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound, Problem, existing
 from services.platform.roles import Role
@@ -20,6 +20,9 @@ from services.staff import service as accounts
 from services.staff import sign_in as sessions
 from services.staff.models import StaffUser
 from services.staff.schemas import (
+    Approval,
+    AwaitingList,
+    AwaitingOut,
     IssuedToken,
     NewStaff,
     SessionOut,
@@ -185,15 +188,30 @@ def sign_out_by_form(
     sign_out(context, actor, found.session_id)
 
 
-def begin_totp(context: AppContext, actor: Actor, user_id: int) -> TotpEnrolment:
-    """Start setting up a second factor (not in force until confirmed with a code)."""
+def begin_totp(
+    context: AppContext, actor: Actor, user_id: int, *, current_code: str | None = None
+) -> TotpEnrolment:
+    """Start setting up a second factor (not in force until confirmed with a code). To
+    replace a confirmed one, ``current_code`` from it is needed (422 otherwise, audited);
+    the old factor stays in force until the new one is confirmed."""
     with unit_of_work(
         context, actor, "auth.totp_enrolment", object_type="staff_user", object_id=str(user_id)
     ) as work:
         try:
-            uri = sessions.begin_totp_enrolment(work.session, context.keyring, user_id=user_id)
+            uri = sessions.begin_totp_enrolment(
+                work.session,
+                context.keyring,
+                user_id=user_id,
+                current_code=current_code,
+                now=work.now,
+            )
         except accounts.StaffError as exc:
             raise NotFound("staff account") from exc
+        except sessions.CurrentCodeNeeded as exc:
+            raise InvalidField(
+                "current_code",
+                "a current code from the second factor in use is needed to replace it",
+            ) from exc
         work.outcome = "started"
         return TotpEnrolment(provisioning_uri=uri)
 
@@ -246,14 +264,22 @@ def list_staff(context: AppContext, actor: Actor) -> StaffList:
 
 
 def create_staff(
-    context: AppContext, actor: Actor, new: NewStaff, *, via: str | None = None
+    context: AppContext,
+    actor: Actor,
+    new: NewStaff,
+    *,
+    via: str | None = None,
+    direct: bool = False,
 ) -> StaffOut:
-    """Add an account (with no password it signs in with API tokens only). A name that
-    is malformed or taken is refused (422, audited). ``via`` names a channel other than
-    the API in the audit entry (the command line)."""
+    """Add an account (with no password it signs in with API tokens only). A role that
+    reads personal data or grants access waits for a second person's approval (the
+    account cannot be used until then), unless ``direct`` (the operator's command line on
+    the server). A name that is malformed or taken is refused (422, audited). ``via``
+    names a channel other than the API in the audit entry (the command line)."""
     with unit_of_work(context, actor, "staff.create", object_type="staff_user") as work:
         if via is not None:
             work.note(via=via)
+        held = not direct and needs_second_person(new.role)
         try:
             user = accounts.create_user(
                 work.session,
@@ -261,18 +287,21 @@ def create_staff(
                 role=new.role,
                 password=new.password,
                 now=work.now,
+                requested_by=actor.user_id,
+                awaiting_approval=held,
             )
         except accounts.StaffError as exc:
             raise InvalidField("username", str(exc)) from exc
         work.object_id = str(user.id)
-        work.note(role=user.role)
+        work.note(role=user.role, approval="awaiting" if held else "not_needed")
         return _out(context, user)
 
 
 def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffChange) -> StaffOut:
     """Change an account's role or disable it (either ends all its sessions), or set the
-    extension whose calls pop on its screen. The last active administrator keeps both
-    (409)."""
+    extension whose calls pop on its screen. A role that reads personal data or grants
+    access waits for a second person's approval (``pending_role``). The last active
+    administrator keeps both (409)."""
     with unit_of_work(
         context, actor, "staff.change", object_type="staff_user", object_id=str(user_id)
     ) as work:
@@ -280,12 +309,33 @@ def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffC
         losing_admin = change.role not in (None, Role.ADMIN) or change.disabled is True
         if losing_admin and accounts.is_last_active_admin(work.session, user):
             raise Problem(409, "Conflict", "This is the last active administrator.")
-        if change.role is not None and change.role.value != user.role:
-            work.note(role={"from": user.role, "to": change.role.value})
-            accounts.change_role(work.session, user=user, role=change.role, now=work.now)
+        if change.role is not None and change.role.value not in (user.role, user.pending_role):
+            if user.approved_at is None:
+                # Not in force yet: the approver will see (and approve) the new role.
+                work.note(role={"from": user.role, "to": change.role.value})
+                user.role = change.role.value
+                accounts.request_approval(work.session, user=user, by=actor.user_id, now=work.now)
+            elif needs_second_person(change.role):
+                work.note(role={"from": user.role, "to": change.role.value}, approval="awaiting")
+                accounts.request_approval(
+                    work.session, user=user, by=actor.user_id, now=work.now, role=change.role
+                )
+            else:
+                work.note(role={"from": user.role, "to": change.role.value})
+                user.pending_role = None
+                accounts.change_role(work.session, user=user, role=change.role, now=work.now)
+        elif change.role is not None and change.role.value == user.role and user.pending_role:
+            work.note(role={"withdrawn": user.pending_role})
+            user.pending_role = None
         if change.disabled is not None and change.disabled != (user.disabled_at is not None):
             work.note(disabled=change.disabled)
             accounts.set_disabled(work.session, user=user, disabled=change.disabled, now=work.now)
+            if not change.disabled:
+                sessions.clear_lock(work.session, context.keyring, user.username)
+                if user.approved_at is None:  # enabled again, it waits again, asked by this actor
+                    accounts.request_approval(
+                        work.session, user=user, by=actor.user_id, now=work.now
+                    )
         extension = change.extension or None
         if change.extension is not None and extension != user.extension:
             work.note(extension=extension)
@@ -294,15 +344,105 @@ def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffC
 
 
 def reset_password(context: AppContext, actor: Actor, user_id: int, password: str) -> None:
-    """Set a new password; the account's sessions end."""
+    """Set a new password; the account's sessions end and its API tokens are revoked.
+    Someone else's account whose role reads personal data then waits for a second
+    person's approval: whoever set the password cannot use it to read that data alone."""
     with unit_of_work(
         context, actor, "staff.password_reset", object_type="staff_user", object_id=str(user_id)
     ) as work:
         user = _account(work.session, user_id)
         try:
-            accounts.set_password(work.session, user=user, password=password, now=work.now)
+            revoked = accounts.set_password(
+                work.session, user=user, password=password, now=work.now
+            )
         except accounts.StaffError as exc:
             raise InvalidField("password", str(exc)) from exc
+        sessions.clear_lock(work.session, context.keyring, user.username)
+        work.note(tokens_revoked=revoked)
+        if actor.user_id != user.id and needs_second_person(Role(user.role)):
+            accounts.request_approval(work.session, user=user, by=actor.user_id, now=work.now)
+            work.note(approval="awaiting")
+
+
+# -- separation of duties: the second person ------------------------------------------
+
+
+def _awaiting_out(
+    user: StaffUser, waiting: accounts.Awaiting, names: dict[int, str], context: AppContext
+) -> AwaitingOut:
+    return AwaitingOut(
+        id=user.id,
+        username=user.username,
+        kind="account" if waiting.kind == "account" else "role",
+        role=waiting.role,
+        current_role=Role(user.role) if waiting.kind == "role" else None,
+        requested_by=names.get(user.requested_by_id or 0),
+        requested_at=user.requested_at.astimezone(context.city_tz) if user.requested_at else None,
+    )
+
+
+def list_awaiting(context: AppContext, actor: Actor) -> AwaitingList:
+    """Accounts and changes of role waiting for a second person."""
+    with unit_of_work(context, actor, "staff.approvals", object_type="staff_user") as work:
+        users = accounts.list_awaiting(work.session)
+        names = accounts.usernames(
+            work.session, {user.requested_by_id for user in users if user.requested_by_id}
+        )
+        items = []
+        for user in users:
+            waiting = accounts.awaiting(user)
+            if waiting is not None:
+                items.append(_awaiting_out(user, waiting, names, context))
+        work.note(results=len(items))
+        return AwaitingList(items=items)
+
+
+def _second_person(actor: Actor, user: StaffUser) -> None:
+    if actor.user_id is None or actor.user_id in (user.requested_by_id, user.id):
+        raise Problem(
+            403,
+            "A second person must approve",
+            "Who asked for this, and the account itself, cannot approve it.",
+        )
+
+
+def approve_staff(context: AppContext, actor: Actor, user_id: int, approval: Approval) -> StaffOut:
+    """Approve, as the second person, what waits on an account: the account itself or a
+    change of its role. 409 when nothing waits or it is not the role the approver saw;
+    403 for whoever asked for it and for the account itself."""
+    with unit_of_work(
+        context, actor, "staff.approve", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        waiting = accounts.awaiting(user)
+        if waiting is None:
+            raise Problem(409, "Conflict", "Nothing on this account waits for approval.")
+        work.note(kind=waiting.kind, role=waiting.role.value, requested_by=user.requested_by_id)
+        if waiting.role != approval.role:
+            raise Problem(409, "Conflict", "What waits for approval has changed; look again.")
+        _second_person(actor, user)
+        if (
+            waiting.kind == "role"
+            and waiting.role != Role.ADMIN
+            and accounts.is_last_active_admin(work.session, user)
+        ):
+            raise Problem(409, "Conflict", "This is the last active administrator.")
+        accounts.approve(work.session, user=user, by=actor.user_id or 0, now=work.now)
+        return _out(context, user)
+
+
+def reject_staff(context: AppContext, actor: Actor, user_id: int) -> StaffOut:
+    """Turn down what waits on an account: a change of role is dropped, an account that
+    waits is disabled. 409 when nothing waits."""
+    with unit_of_work(
+        context, actor, "staff.reject", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        waiting = accounts.reject(work.session, user=user, now=work.now)
+        if waiting is None:
+            raise Problem(409, "Conflict", "Nothing on this account waits for approval.")
+        work.note(kind=waiting.kind, role=waiting.role.value)
+        return _out(context, user)
 
 
 # -- API tokens ------------------------------------------------------------------------

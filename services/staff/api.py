@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from services.platform.audit import Actor
 from services.platform.auth import (
@@ -24,6 +24,8 @@ from services.platform.params import RowId
 from services.platform.ratelimit import rate_limit
 from services.staff import actions
 from services.staff.schemas import (
+    Approval,
+    AwaitingList,
     NewPassword,
     NewStaff,
     SessionOut,
@@ -34,6 +36,7 @@ from services.staff.schemas import (
     TokenList,
     TotpCode,
     TotpEnrolment,
+    TotpReplacement,
 )
 
 router = APIRouter(tags=["staff"])
@@ -105,9 +108,17 @@ def sign_out(staff: ConsoleSession, context: ContextDep) -> Response:
 
 
 @router.post("/api/session/totp", response_model=TotpEnrolment)
-def begin_totp(staff: ConsoleSession, context: ContextDep) -> TotpEnrolment:
-    """Start setting up a second factor; confirm it with a code from the app."""
-    return actions.begin_totp(context, staff.actor, staff.user_id)
+def begin_totp(
+    staff: ConsoleSession,
+    context: ContextDep,
+    body: Annotated[TotpReplacement | None, Body()] = None,
+) -> TotpEnrolment:
+    """Start setting up a second factor; confirm it with a code from the app. Replacing
+    a confirmed factor needs ``current_code`` from it; the old one works until the new
+    one is confirmed."""
+    return actions.begin_totp(
+        context, staff.actor, staff.user_id, current_code=body.current_code if body else None
+    )
 
 
 @router.post("/api/session/totp/confirm", status_code=204)
@@ -156,6 +167,30 @@ def reset_password(
     """Set a new password; the account's sessions end."""
     actions.reset_password(context, staff.actor, user_id, body.password)
     return Response(status_code=204)
+
+
+StaffApprover = Annotated[Staff, Depends(require(Permission.STAFF_APPROVE))]
+
+
+@router.get("/api/staff/approvals", response_model=AwaitingList)
+def list_awaiting(staff: StaffApprover, context: ContextDep) -> AwaitingList:
+    """Accounts, and changes of role, waiting for a second person's approval."""
+    return actions.list_awaiting(context, staff.actor)
+
+
+@router.post("/api/staff/{user_id}/approve", response_model=StaffOut)
+def approve_staff(
+    user_id: RowId, body: Approval, staff: StaffApprover, context: ContextDep
+) -> StaffOut:
+    """Approve, as the second person (a privacy officer or another administrator), an
+    account or a change of role that gives access to personal data."""
+    return actions.approve_staff(context, staff.actor, user_id, body)
+
+
+@router.post("/api/staff/{user_id}/reject", response_model=StaffOut)
+def reject_staff(user_id: RowId, staff: StaffApprover, context: ContextDep) -> StaffOut:
+    """Turn down what waits: a change of role is dropped, a waiting account disabled."""
+    return actions.reject_staff(context, staff.actor, user_id)
 
 
 @router.get("/api/staff/{user_id}/tokens", response_model=TokenList)

@@ -23,11 +23,23 @@ class StaffUser(Base):
     # Second factor: the TOTP secret sealed by the keyring, and the last time step used,
     # so a code cannot be replayed within its window.
     totp_secret_sealed: Mapped[bytes | None]
+    # A new secret being set up: the confirmed one above stays in force until this one
+    # is confirmed with a code.
+    totp_pending_sealed: Mapped[bytes | None]
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     locked_until: Mapped[datetime | None]
     # The extension (directory digits) whose ringing calls pop on this agent's screen.
     extension: Mapped[str | None] = mapped_column(String(8))
+    # Separation of duties: an account made through the staff API or console with a role
+    # that reads personal data (or grants access) is not in force until a second person
+    # approves it (approved_at stays empty until then); a change to such a role waits in
+    # pending_role. requested_by_id is who asked for what waits.
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(Integer)
+    pending_role: Mapped[str | None] = mapped_column(String(32))
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -82,3 +94,14 @@ class SignInFailure(Base):
     occurred_at: Mapped[datetime]
     account_hash: Mapped[str] = mapped_column(String(32))
     client_network: Mapped[str] = mapped_column(String(64))
+
+
+class SignInLock(Base):
+    """A name locked after too many failed sign-ins, by the keyed hash of the name: an
+    unknown name locks exactly as a real one does, so a lockout tells nobody which
+    accounts exist."""
+
+    __tablename__ = "sign_in_locks"
+
+    account_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(index=True)

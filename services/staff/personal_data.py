@@ -14,7 +14,7 @@ from services.platform.personal_data import (
     Sweep,
     delete_rows,
 )
-from services.staff.models import SignInFailure, StaffSession, StaffUser
+from services.staff.models import SignInFailure, SignInLock, StaffSession, StaffUser
 
 
 def _purge(sweep: Sweep) -> None:
@@ -28,6 +28,13 @@ def _purge(sweep: Sweep) -> None:
         delete_rows(StaffSession, StaffSession.id),
     )
     sweep.walk(
+        "sign_in_locks",
+        select(SignInLock.account_hash).where(SignInLock.locked_until < cutoff),
+        SignInLock.account_hash,
+        delete_rows(SignInLock, SignInLock.account_hash),
+        counted=False,
+    )
+    sweep.walk(
         "sign_in_failures",
         select(SignInFailure.id).where(SignInFailure.occurred_at < cutoff),
         SignInFailure.id,
@@ -39,6 +46,12 @@ PERSONAL_DATA = PersonalData(
     feature="staff",
     sealed=(
         Sealed(StaffUser.totp_secret_sealed, "staff_users", "totp", cast(StaffUser.id, String)),
+        Sealed(
+            StaffUser.totp_pending_sealed,
+            "staff_users",
+            "totp_pending",
+            cast(StaffUser.id, String),
+        ),
     ),
     free_text=(FreeText(StaffUser.password_hash, personal=False, typed=False),),
     record_classes=(

@@ -46,6 +46,16 @@ class TotpEnrolment(BaseModel):
     provisioning_uri: str = Field(description="For an authenticator app; holds the secret")
 
 
+class TotpReplacement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9 ]{6,9}$",
+        description="A current code from the factor in use; needed to replace it",
+    )
+
+
 class TotpCode(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,6 +74,12 @@ class StaffOut(BaseModel):
     locked_until: datetime | None
     created_at: datetime
     extension: str | None = None
+    approved: bool = Field(
+        default=True, description="False until a second person approves the account"
+    )
+    pending_role: Role | None = Field(
+        default=None, description="A change of role waiting for a second person"
+    )
 
     @classmethod
     def of(cls, user: StaffUser, tz: ZoneInfo) -> StaffOut:
@@ -76,11 +92,38 @@ class StaffOut(BaseModel):
             locked_until=None if user.locked_until is None else user.locked_until.astimezone(tz),
             created_at=user.created_at.astimezone(tz),
             extension=user.extension,
+            approved=user.approved_at is not None,
+            pending_role=Role(user.pending_role) if user.pending_role else None,
         )
 
 
 class StaffList(BaseModel):
     items: list[StaffOut]
+
+
+class AwaitingOut(BaseModel):
+    """An account, or a change of its role, waiting for a second person."""
+
+    id: int = Field(description="The account's id")
+    username: str
+    kind: Literal["account", "role"]
+    role: Role = Field(description="The role that approval would put in force")
+    current_role: Role | None = Field(description="For a change of role, the role now")
+    requested_by: str | None
+    requested_at: datetime | None
+
+
+class AwaitingList(BaseModel):
+    items: list[AwaitingOut]
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role = Field(
+        description="The role being approved, as the approver saw it: if what waits has "
+        "changed since, the approval is refused (409)"
+    )
 
 
 class NewStaff(BaseModel):

@@ -51,9 +51,18 @@ def hash_password(password: str) -> str:
 
 
 def create_user(
-    session: Session, *, username: str, role: Role, password: str | None, now: datetime
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    password: str | None,
+    now: datetime,
+    requested_by: int | None = None,
+    awaiting_approval: bool = False,
 ) -> StaffUser:
-    """Add a staff account. Raises StaffError for a bad name, weak password or duplicate."""
+    """Add a staff account; ``awaiting_approval``: not in force (no sign-in, no token
+    works) until a second person approves it. Raises StaffError for a bad name, weak
+    password or duplicate."""
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise StaffError("a username is 2-63 lower-case letters, digits, '.', '_' or '-'")
@@ -65,6 +74,9 @@ def create_user(
         password_hash=hash_password(password) if password is not None else None,
         created_at=now,
         updated_at=now,
+        approved_at=None if awaiting_approval else now,
+        requested_by_id=requested_by if awaiting_approval else None,
+        requested_at=now if awaiting_approval else None,
     )
     session.add(user)
     session.flush()
@@ -123,13 +135,18 @@ def identify_by_token(session: Session, token: str, *, now: datetime) -> StaffId
     if row is None:
         return None
     api_token, user = row
-    if api_token.revoked_at is not None or api_token.expires_at <= now or user.disabled_at:
+    if api_token.revoked_at is not None or api_token.expires_at <= now or not in_force(user):
         return None
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_GRANULARITY:
         session.execute(
             update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
         )
     return StaffIdentity(user_id=user.id, username=user.username, role=Role(user.role))
+
+
+def in_force(user: StaffUser) -> bool:
+    """An account may be used: enabled, and approved (by a second person, where needed)."""
+    return user.disabled_at is None and user.approved_at is not None
 
 
 def secret_hash(secret: str) -> str:
@@ -175,11 +192,23 @@ def change_role(session: Session, *, user: StaffUser, role: Role, now: datetime)
     end_sessions(session, user_id=user.id, reason="role changed", now=now)
 
 
+def revoke_tokens(session: Session, *, user_id: int, now: datetime) -> int:
+    """Revoke every live API token of an account; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def set_disabled(session: Session, *, user: StaffUser, disabled: bool, now: datetime) -> None:
-    """Disable (every session ends, every token stops working) or enable an account."""
+    """Disable (every session ends, every token is revoked, so enabling the account again
+    brings none back) or enable an account."""
     if disabled and user.disabled_at is None:
         user.disabled_at = now
         end_sessions(session, user_id=user.id, reason="account disabled", now=now)
+        revoke_tokens(session, user_id=user.id, now=now)
     elif not disabled and user.disabled_at is not None:
         user.disabled_at = None
         user.locked_until = None
@@ -211,12 +240,15 @@ def is_last_active_admin(session: Session, user: StaffUser) -> bool:
     return others is None
 
 
-def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> None:
-    """Replace the password (StaffError when too weak); the account's sessions end."""
+def set_password(session: Session, *, user: StaffUser, password: str, now: datetime) -> int:
+    """Replace the password (StaffError when too weak); the account's sessions end and
+    its API tokens are revoked (whoever knew the old password may have issued them).
+    Returns how many tokens were revoked."""
     user.password_hash = hash_password(password)
     user.locked_until = None
     user.updated_at = now
     end_sessions(session, user_id=user.id, reason="password changed", now=now)
+    return revoke_tokens(session, user_id=user.id, now=now)
 
 
 def password_needs_rehash(user: StaffUser) -> bool:
@@ -247,3 +279,76 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = now
     return token
+
+
+# -- separation of duties ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What waits for a second person on an account: the account itself (new, or its
+    password reset by someone else) or a change of its role, to ``role``."""
+
+    kind: str  # "account" or "role"
+    role: Role
+
+
+def awaiting(user: StaffUser) -> Awaiting | None:
+    if user.disabled_at is None and user.approved_at is None:
+        return Awaiting("account", Role(user.role))
+    if user.pending_role is not None:
+        return Awaiting("role", Role(user.pending_role))
+    return None
+
+
+def request_approval(
+    session: Session, *, user: StaffUser, by: int | None, now: datetime, role: Role | None = None
+) -> None:
+    """Hold the account (``role`` None) or a change to ``role`` until a second person
+    approves. A held account's sessions end and it cannot be used meanwhile."""
+    if role is None:
+        user.approved_at, user.approved_by_id = None, None
+        end_sessions(session, user_id=user.id, reason="awaiting approval", now=now)
+    else:
+        user.pending_role = role.value
+    user.requested_by_id, user.requested_at, user.updated_at = by, now, now
+
+
+def approve(session: Session, *, user: StaffUser, by: int, now: datetime) -> Awaiting | None:
+    """Put what waits on the account in force; returns what it was (None: nothing)."""
+    waiting = awaiting(user)
+    if waiting is None:
+        return None
+    if waiting.kind == "account":
+        user.approved_at, user.approved_by_id = now, by
+    else:
+        user.pending_role = None
+        change_role(session, user=user, role=waiting.role, now=now)
+    user.requested_by_id, user.requested_at, user.updated_at = None, None, now
+    return waiting
+
+
+def reject(session: Session, *, user: StaffUser, now: datetime) -> Awaiting | None:
+    """Turn down what waits: a change of role is dropped, a held account is disabled."""
+    waiting = awaiting(user)
+    if waiting is None:
+        return None
+    if waiting.kind == "account":
+        set_disabled(session, user=user, disabled=True, now=now)
+    user.pending_role = None
+    user.requested_by_id, user.requested_at, user.updated_at = None, None, now
+    return waiting
+
+
+def list_awaiting(session: Session) -> list[StaffUser]:
+    """Accounts with something waiting for a second person, oldest request first."""
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .where(
+                ((StaffUser.approved_at.is_(None)) & (StaffUser.disabled_at.is_(None)))
+                | StaffUser.pending_role.is_not(None)
+            )
+            .order_by(StaffUser.requested_at, StaffUser.id)
+        )
+    )

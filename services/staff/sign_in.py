@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from services.platform.auth import Authentication, Identity
 from services.platform.roles import Role
 from services.staff import service as accounts
-from services.staff.models import SignInFailure, StaffSession, StaffUser
+from services.staff.models import SignInFailure, SignInLock, StaffSession, StaffUser
 from storage.crypto import FieldContext, Keyring
 
 SESSION_TOKEN_BYTES = 32
@@ -106,6 +106,18 @@ def _failures_since(
     )
 
 
+def account_hash(keyring: Keyring, username: str) -> str:
+    """The keyed hash a name's failures and lock are kept under (real or not)."""
+    return keyring.keyed_hash("sign-in", username.strip().lower())
+
+
+def clear_lock(session: Session, keyring: Keyring, username: str) -> None:
+    """Lift a name's lockout and forget its failures (a new password, a re-enabled account)."""
+    name_hash = account_hash(keyring, username)
+    session.execute(delete(SignInLock).where(SignInLock.account_hash == name_hash))
+    session.execute(delete(SignInFailure).where(SignInFailure.account_hash == name_hash))
+
+
 def record_failure(
     session: Session,
     keyring: Keyring,
@@ -115,41 +127,64 @@ def record_failure(
     now: datetime,
     policy: SessionPolicy,
 ) -> bool:
-    """Count a failed sign-in; lock the account when it has failed too often. True if locked."""
-    account_hash = keyring.keyed_hash("sign-in", username.strip().lower())
+    """Count a failed sign-in; lock the name when it has failed too often. True if locked.
+
+    The lock is kept by the name's keyed hash, so a name no account has locks exactly as
+    a real one does (same answer, same Retry-After): a lockout reveals no usernames."""
+    name_hash = account_hash(keyring, username)
     session.execute(
         delete(SignInFailure).where(SignInFailure.occurred_at < now - policy.failure_window)
     )
     session.add(
-        SignInFailure(occurred_at=now, account_hash=account_hash, client_network=client_network)
+        SignInFailure(occurred_at=now, account_hash=name_hash, client_network=client_network)
     )
     session.flush()
     failures = _failures_since(
-        session, SignInFailure.account_hash, account_hash, now - policy.failure_window
+        session, SignInFailure.account_hash, name_hash, now - policy.failure_window
     )
     if failures < policy.max_account_failures:
         return False
-    locked = session.execute(
+    until = now + policy.lockout
+    session.execute(delete(SignInLock).where(SignInLock.locked_until <= now))
+    if session.get(SignInLock, name_hash) is None:
+        session.add(SignInLock(account_hash=name_hash, locked_until=until))
+    else:
+        session.execute(
+            update(SignInLock)
+            .where(SignInLock.account_hash == name_hash)
+            .values(locked_until=until)
+        )
+    # Shown to administrators on the account (if there is one); the lock above decides.
+    session.execute(
         update(StaffUser)
         .where(StaffUser.username == username.strip().lower())
-        .values(locked_until=now + policy.lockout)
+        .values(locked_until=until)
     )
-    return bool(getattr(locked, "rowcount", 0))
+    return True
 
 
-def _check_totp(keyring: Keyring, user: StaffUser, code: str, now: datetime) -> bool:
-    if user.totp_secret_sealed is None:
+def _totp_place(user: StaffUser, *, pending: bool = False) -> FieldContext:
+    return FieldContext("staff_users", "totp_pending" if pending else "totp", str(user.id))
+
+
+def _check_totp(
+    keyring: Keyring, user: StaffUser, code: str, now: datetime, *, pending: bool = False
+) -> bool:
+    """Whether ``code`` is current for the confirmed secret (or, ``pending``, the one
+    being set up); a code is good once."""
+    sealed = user.totp_pending_sealed if pending else user.totp_secret_sealed
+    if sealed is None:
         return False
-    secret = keyring.open(
-        user.totp_secret_sealed, FieldContext("staff_users", "totp", str(user.id))
-    )
+    secret = keyring.open(sealed, _totp_place(user, pending=pending))
     totp = pyotp.TOTP(secret)
     code = code.strip().replace(" ", "")
     for offset in (0, -1, 1):  # one step of clock drift either way
         step = totp.timecode(now) + offset
         if hmac.compare_digest(totp.generate_otp(step), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # a replayed code
+            # A replayed code (the memory is the confirmed secret's; a pending secret's
+            # code is used once anyway, by its confirmation).
+            if not pending and user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
             user.totp_last_step = step
             return True
     return False
@@ -179,8 +214,9 @@ def sign_in(
             retry_after=int(policy.failure_window.total_seconds()),
         )
     user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        wait = user.locked_until - now
+    lock = session.get(SignInLock, account_hash(keyring, username))
+    if lock is not None and lock.locked_until > now:
+        wait = lock.locked_until - now
         raise SignInRefused(
             "locked",
             "This account is locked after too many failed sign-ins. "
@@ -188,7 +224,7 @@ def sign_in(
             retry_after=int(wait.total_seconds()) + 1,
         )
     password_ok = accounts.verify_password(user, password)
-    if user is None or not password_ok or user.disabled_at is not None:
+    if user is None or not password_ok or not accounts.in_force(user):
         raise SignInRefused("credentials", "Wrong username or password.")
     totp_enabled = user.totp_enabled_at is not None
     if totp_enabled:
@@ -199,11 +235,7 @@ def sign_in(
     if accounts.password_needs_rehash(user):
         accounts.rehash_password(user, password)
     user.locked_until = None
-    session.execute(
-        delete(SignInFailure).where(
-            SignInFailure.account_hash == keyring.keyed_hash("sign-in", user.username)
-        )
-    )
+    clear_lock(session, keyring, user.username)
     pending = not totp_enabled and Role(user.role) in policy.totp_required_roles
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
     row = StaffSession(
@@ -233,7 +265,7 @@ def identify_by_session(
     if found is None:
         return None
     row, user = found
-    if row.ended_at is not None or user.disabled_at is not None:
+    if row.ended_at is not None or not accounts.in_force(user):
         return None
     reason = None
     if now >= row.expires_at:
@@ -265,30 +297,49 @@ def sign_out(session: Session, *, session_id: int, now: datetime) -> None:
     )
 
 
-def begin_totp_enrolment(session: Session, keyring: Keyring, *, user_id: int) -> str:
-    """A new TOTP secret for the account (not in force until confirmed); returns the
-    provisioning URI an authenticator app reads, which holds the secret."""
+class CurrentCodeNeeded(Exception):
+    """Replacing a confirmed second factor needs a current code from it."""
+
+
+def begin_totp_enrolment(
+    session: Session,
+    keyring: Keyring,
+    *,
+    user_id: int,
+    current_code: str | None,
+    now: datetime,
+) -> str:
+    """A new TOTP secret for the account, pending until confirmed; returns the
+    provisioning URI an authenticator app reads, which holds the secret.
+
+    A confirmed factor stays in force until the new one is confirmed, and replacing it
+    needs a current code from it (CurrentCodeNeeded otherwise): a stolen session alone
+    cannot swap the factor for one of its own. StaffError when there is no account."""
     user = session.get(StaffUser, user_id)
     if user is None:
         raise accounts.StaffError("no such account")
+    if user.totp_enabled_at is not None and not (
+        current_code and _check_totp(keyring, user, current_code, now)
+    ):
+        raise CurrentCodeNeeded
     secret = pyotp.random_base32()
-    user.totp_secret_sealed = keyring.seal(
-        secret, FieldContext("staff_users", "totp", str(user.id))
-    )
-    user.totp_enabled_at = None
-    user.totp_last_step = None
+    user.totp_pending_sealed = keyring.seal(secret, _totp_place(user, pending=True))
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
 
 
 def confirm_totp_enrolment(
     session: Session, keyring: Keyring, *, user_id: int, code: str, session_id: int, now: datetime
 ) -> bool:
-    """Turn the second factor on when ``code`` matches; the current session is then complete."""
+    """Put the pending secret in force when ``code`` matches it (the old one, if any, is
+    then gone); the current session is then complete."""
     user = session.get(StaffUser, user_id)
-    if user is None or user.totp_secret_sealed is None:
+    if user is None or user.totp_pending_sealed is None:
         return False
-    if not _check_totp(keyring, user, code, now):
+    if not _check_totp(keyring, user, code, now, pending=True):
         return False
+    secret = keyring.open(user.totp_pending_sealed, _totp_place(user, pending=True))
+    user.totp_secret_sealed = keyring.seal(secret, _totp_place(user))
+    user.totp_pending_sealed = None
     user.totp_enabled_at = now
     user.updated_at = now
     session.execute(

@@ -4,7 +4,8 @@ Like Twilio's test credentials: To +15005550001 gives 21211 (invalid number),
 +15005550004 gives 21610 (unsubscribed), +15005550009 gives 21614 (not a mobile).
 ``fake.state["sms_next"]`` is a list of behaviours for the next sends: ``429``, ``500``,
 or ``accept-then-hang`` (takes the text, then answers too late for the client).
-``fake.state["line_types"][number]`` steers Lookup.
+``fake.state["line_types"][number]`` steers Lookup. ``fake.state["inbound"][sid]`` is a
+text the city received (``from``, ``to``, ``body``, ``date_created``), for fetching by sid.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ def messages_router(fake: FakeTwilio) -> APIRouter:
                 "previous_page_uri": None,
             }
         )
+
+    @router.get("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}.json")
+    def fetch_message(account_sid: str, message_sid: str) -> Response:
+        found = fake.state.setdefault("inbound", {}).get(message_sid)
+        if found is None:
+            return twilio_error(404, 20404, f"The requested resource {message_sid} was not found")
+        resource = _resource(
+            account_sid,
+            {**found, "sid": message_sid, "status": "received", "date_sent": found["date_created"]},
+        )
+        return JSONResponse({**resource, "direction": "inbound"})
 
     @router.get("/lookups/v2/PhoneNumbers/{number}")
     def lookup(number: str) -> Response:

@@ -25,10 +25,13 @@
         const result = await SB.api("PATCH", `/api/staff/${user.id}`, {
           role: role.value, extension: extension.value.trim(), disabled: disabled.checked,
         });
-        note.textContent = result.ok ? "Saved." : result.data.detail || "Not saved.";
+        note.textContent = !result.ok ? (result.data.detail || "Not saved.")
+          : result.data.pending_role || !result.data.approved ? "Saved; a second person must approve the role." : "Saved.";
       },
     });
-    return [user.username, role, extension, disabled, user.second_factor ? "yes" : "no",
+    const approval = !user.approved ? "account awaits approval"
+      : user.pending_role ? `role ${user.pending_role.replace("_", " ")} awaits approval` : "in force";
+    return [user.username, role, extension, disabled, user.second_factor ? "yes" : "no", approval,
       SB.el("span", {}, save, " ", note)];
   }
 
@@ -38,7 +41,8 @@
   }
   SB.renderers["new-staff"] = (data, form) => {
     form.reset();
-    status.textContent = `Added ${data.username}.`;
+    status.textContent = data.approved ? `Added ${data.username}.`
+      : `Added ${data.username}; a second person (a privacy officer or another administrator) must approve it under Approvals.`;
     load();
   };
   load();

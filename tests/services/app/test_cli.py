@@ -100,3 +100,27 @@ def test_serve_says_so_when_another_program_holds_the_port(tmp_path: Path) -> No
         "on another port with --port (and set SWITCHBOARD_PUBLIC_URL to match)"
     )
     assert not (tmp_path / "sb.db").exists()  # refused before it touched anything
+
+
+def test_audit_verify_finds_the_newest_entries_cut_off_after_a_checkpoint(
+    env: dict[str, str], database_url: str
+) -> None:
+    assert switchboard(env, "db", "upgrade").returncode == 0
+    for name in ("ana", "ben", "cai"):
+        assert switchboard(env, "users", "add", name, "--role", "agent").returncode == 0
+    written = switchboard(env, "audit", "checkpoint")
+    assert written.returncode == 0 and "at entry 3" in written.stdout
+    assert switchboard(env, "audit", "verify").returncode == 0
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        tip = connection.execute(
+            sa.text("SELECT entry_hash FROM audit_log WHERE seq = 1")
+        ).scalar_one()
+        connection.execute(sa.text("DELETE FROM audit_log WHERE seq > 1"))
+        connection.execute(
+            sa.text("UPDATE audit_chain_head SET seq = 1, entry_hash = :tip"), {"tip": tip}
+        )
+    engine.dispose()
+    cut = switchboard(env, "audit", "verify")
+    assert cut.returncode == 1
+    assert "broken at entry 2" in cut.stdout and "checkpoint" in cut.stdout

@@ -92,6 +92,7 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
     assert "/console/requests/new" in links and "/console/requests/search" in links
     assert "/console/recordings" not in links
     assert "/console/audit" not in links and "/console/admin/staff" not in links
+    assert "/console/admin/approvals" not in links
 
     refused = agent.get("/console/recordings")
     assert refused.status_code == 403
@@ -116,13 +117,16 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
         "/console/privacy/disclosures",
     } <= set(officer_links)
     assert "/console/admin/retention" not in officer_links
+    assert "/console/admin/approvals" in officer_links  # the second person for accounts
+    approvals = officer.get("/console/admin/approvals")
+    assert approvals.status_code == 200 and "admin-approvals.js" in approvals.text
     assert officer.get("/console/requests/new").status_code == 403
     assert supervisor.get("/console/privacy/requests").status_code == 403
     assert "/console/privacy/holds" not in nav_links(recordings.text)
     admin = signed_in(app_client.app, "ada")
     admin_links = nav_links(admin.get("/console/admin/staff").text)
     assert "/console/admin/extensions" in admin_links and "/console/admin/services" in admin_links
-    assert "/console/admin/retention" in admin_links
+    assert "/console/admin/retention" in admin_links and "/console/admin/approvals" in admin_links
     assert admin.get("/console/admin/retention").status_code == 200
     assert admin.get("/console/privacy/holds").status_code == 403
     assert "/console/calls" not in admin_links and "/console/requests/search" not in admin_links

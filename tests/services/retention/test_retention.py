@@ -17,7 +17,7 @@ from services.calls.models import Call, CallEvent
 from services.platform import audit
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
-from services.platform.models import AccessLogEntry, AuditEntry
+from services.platform.models import AccessLogEntry, AuditEntry, AuditSeal
 from services.platform.settings import Settings
 from services.recordings.models import QaEvaluation, QaForm, Recording
 from services.requests.models import (
@@ -445,3 +445,49 @@ def test_the_access_log_keeps_only_the_minimum(context: AppContext, client: Test
     assert ("GET", "/healthz", 200, "2001:db8:1234::/48") in routes
     dumped = str([(row.route, row.client) for row in rows])
     assert "3025550177" not in dumped and "203.0.113.77" not in dumped and "SR-" not in dumped
+
+
+def test_through_the_staff_api_only_a_dry_run_looks_ahead(
+    context: AppContext, client: TestClient, twilio: TwilioClient, staff: StaffFactory
+) -> None:
+    place_call(twilio)
+    admin = staff.headers("admin", "root")
+    far = {"dry_run": False, "as_of": "2100-01-01T00:00:00Z"}
+    refused = client.post("/api/retention/run", json=far, headers=admin)
+    assert refused.status_code == 422 and "as_of" in refused.text
+    assert count(context, CallEvent) == 2 and count(context, Call) == 1
+    entry = audit_entry(context, AuditEntry.action == "retention.run")
+    assert entry.outcome == "invalid" and entry.actor_name == "root"
+    assert entry.detail["as_of_asked"].startswith("2100-01-01")
+    looked = client.post("/api/retention/run", json={**far, "dry_run": True}, headers=admin)
+    assert looked.status_code == 200 and looked.json()["counts"]["webhook_log"] == 2
+    assert count(context, CallEvent) == 2
+    now = client.post("/api/retention/run", json={"dry_run": False}, headers=admin)
+    assert now.status_code == 200 and count(context, CallEvent) == 2  # not due yet
+
+
+def test_no_run_destroys_the_month_in_progress_of_the_audit_trail(
+    context: AppContext, client: TestClient, staff: StaffFactory, clock: ManualClock
+) -> None:
+    admin = staff.headers("admin", "root")
+    for _ in range(3):
+        assert client.get("/api/staff", headers=admin).status_code == 200
+    before = audit_entries(context)
+    # The operator's drill on the server, as if a century had passed.
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=36_500))
+    assert report.counts["audit"] == 0
+    after = audit_entries(context)
+    assert [entry.seq for entry in after][: len(before)] == [entry.seq for entry in before]
+    assert after[-1].action == "retention.run"  # the run itself stays on the record
+    with context.db() as session:
+        assert not session.scalars(sa.select(AuditSeal)).all()
+        result = audit.verify(session)
+    assert result.intact and result.checked == len(after)
+    # Once the month is over and sealed, the drill may destroy it (and only it).
+    clock.set(datetime(2027, 1, 5, tzinfo=UTC))
+    report = run_retention(context, audit.SYSTEM, as_of=T0 + timedelta(days=36_500))
+    assert report.counts["audit"] == len(after)
+    remaining = audit_entries(context)
+    assert remaining and all(
+        entry.occurred_at >= datetime(2027, 1, 1, tzinfo=UTC) for entry in remaining
+    )

@@ -248,3 +248,59 @@ def test_cookie_is_not_secure_on_plain_http(context_with: Callable[..., AppConte
     add_user(context, "ana")
     with served(context, base_url="http://testserver") as client:
         assert "secure" not in sign_in(client, "ana").headers["set-cookie"].lower()
+
+
+def test_an_unknown_name_locks_just_as_a_real_account_does(
+    client: TestClient, context: AppContext, clock: ManualClock
+) -> None:
+    add_user(context, "ana")
+    answers: dict[str, list[tuple[int, str, str | None]]] = {}
+    for name in ("ana", "nobody"):
+        tries = [sign_in(client, name, "guess guess guess") for _ in range(6)]
+        answers[name] = [
+            (t.status_code, t.json()["detail"], t.headers.get("retry-after")) for t in tries
+        ]
+    assert answers["ana"] == answers["nobody"]
+    assert [status for status, _, _ in answers["nobody"]] == [401] * 5 + [429]
+    clock.advance(timedelta(minutes=16))
+    assert sign_in(client, "nobody", "guess guess guess").status_code == 401
+    assert sign_in(client, "ana").status_code == 201
+
+
+def test_replacing_a_second_factor_needs_a_current_code_and_keeps_the_old_until_confirmed(
+    client: TestClient, context: AppContext, clock: ManualClock
+) -> None:
+    add_user(context, "ana")
+    csrf = {"X-CSRF-Token": sign_in(client, "ana").json()["csrf_token"]}
+    old = pyotp.parse_uri(client.post("/api/session/totp", headers=csrf).json()["provisioning_uri"])
+    assert isinstance(old, pyotp.TOTP)
+    confirm = "/api/session/totp/confirm"
+    assert client.post(confirm, json={"code": old.at(clock.now())}, headers=csrf).status_code == 204
+
+    # A session alone (stolen, or left open) cannot swap the factor for one of its own.
+    clock.advance(timedelta(minutes=1))
+    taken = client.post("/api/session/totp", headers=csrf)
+    assert taken.status_code == 422 and taken.json()["errors"][0]["field"] == "current_code"
+    assert last_audit(context, "auth.totp_enrolment").outcome == "invalid"
+    wrong = client.post("/api/session/totp", json={"current_code": "000000"}, headers=csrf)
+    assert wrong.status_code == 422
+
+    # With a current code a new one is set up; until it is confirmed the old one holds.
+    begun = client.post(
+        "/api/session/totp", json={"current_code": old.at(clock.now())}, headers=csrf
+    )
+    assert begun.status_code == 200
+    new = pyotp.parse_uri(begun.json()["provisioning_uri"])
+    assert isinstance(new, pyotp.TOTP) and new.secret != old.secret
+    clock.advance(timedelta(minutes=1))
+    other = TestClient(client.app, base_url=PUBLIC_URL)
+    assert sign_in(other, "ana", totp_code=new.at(clock.now())).status_code == 401
+    other.cookies.clear()
+    assert sign_in(other, "ana", totp_code=old.at(clock.now())).status_code == 201
+    clock.advance(timedelta(minutes=1))
+    assert client.post(confirm, json={"code": new.at(clock.now())}, headers=csrf).status_code == 204
+    clock.advance(timedelta(minutes=1))
+    other.cookies.clear()
+    assert sign_in(other, "ana", totp_code=old.at(clock.now())).status_code == 401
+    other.cookies.clear()
+    assert sign_in(other, "ana", totp_code=new.at(clock.now())).status_code == 201

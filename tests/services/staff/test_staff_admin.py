@@ -5,9 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from services.platform import audit
+from services.platform.auth import PERMISSIONS, needs_second_person
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
+from services.platform.roles import Role
+from services.staff import actions
 from services.staff.models import StaffUser
+from services.staff.schemas import NewStaff
 from tests.support import StaffFactory, audit_entries
 
 
@@ -23,8 +28,9 @@ def test_an_administrator_manages_accounts(
     assert created.status_code == 201
     dana = created.json()
     assert (dana["username"], dana["role"], dana["disabled"]) == ("dana", "agent", False)
+    assert dana["approved"] is False  # agents read personal data: a second person approves
     promoted = client.patch(f"/api/staff/{dana['id']}", json={"role": "supervisor"}, headers=admin)
-    assert promoted.json()["role"] == "supervisor"
+    assert promoted.json()["role"] == "supervisor" and promoted.json()["approved"] is False
     disabled = client.patch(f"/api/staff/{dana['id']}", json={"disabled": True}, headers=admin)
     assert disabled.json()["disabled"] is True
     seated = client.patch(f"/api/staff/{dana['id']}", json={"extension": "2"}, headers=admin)
@@ -131,6 +137,12 @@ def test_a_token_carries_its_users_current_role(
         ana_id = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
     assert client.get("/api/audit", headers=agent).status_code == 403
     client.patch(f"/api/staff/{ana_id}", json={"role": "privacy_officer"}, headers=admin)
+    assert client.get("/api/audit", headers=agent).status_code == 403  # not yet approved
+    officer = staff.headers("privacy_officer", "pat")
+    approved = client.post(
+        f"/api/staff/{ana_id}/approve", json={"role": "privacy_officer"}, headers=officer
+    )
+    assert approved.status_code == 200, approved.text
     assert client.get("/api/audit", headers=agent).status_code == 200
 
 
@@ -144,3 +156,138 @@ def test_only_administrators_manage_staff(client: TestClient, staff: StaffFactor
             ).status_code
             == 403
         )
+
+
+def test_a_password_reset_or_disabling_revokes_the_accounts_api_tokens(
+    client: TestClient, staff: StaffFactory
+) -> None:
+    admin = staff.headers("admin", "root")
+    dana = staff.headers("agent", "dana")
+    dana_id = next(
+        user["id"]
+        for user in client.get("/api/staff", headers=admin).json()["items"]
+        if user["username"] == "dana"
+    )
+    assert client.get("/api/calls", headers=dana).status_code == 200
+    reset = client.put(
+        f"/api/staff/{dana_id}/password", json={"password": "another long one"}, headers=admin
+    )
+    assert reset.status_code == 204
+    assert client.get("/api/calls", headers=dana).status_code == 401
+    tokens = client.get(f"/api/staff/{dana_id}/tokens", headers=admin).json()["items"]
+    assert tokens and all(token["revoked_at"] for token in tokens)
+
+    erin = staff.headers("agent", "erin")
+    erin_id = dana_id + 1
+    for disabled in (True, False):
+        changed = client.patch(f"/api/staff/{erin_id}", json={"disabled": disabled}, headers=admin)
+        assert changed.status_code == 200
+    assert client.get("/api/calls", headers=erin).status_code == 401  # none come back
+
+
+def sign_in(client: TestClient, name: str, password: str = "a long enough one") -> int:
+    client.cookies.clear()
+    status: int = client.post(
+        "/api/session", json={"username": name, "password": password}
+    ).status_code
+    client.cookies.clear()
+    return status
+
+
+def test_every_role_that_reads_personal_data_or_grants_access_needs_a_second_person() -> None:
+    # From the matrix: every role with a data permission, and the administrators, who
+    # could otherwise make an account and approve it with another of their own.
+    assert {role for role in Role if needs_second_person(role)} == set(Role)
+    assert all(PERMISSIONS[role] for role in Role)
+
+
+def test_an_account_with_data_access_needs_a_second_person_to_approve_it(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    root = staff.headers("admin", "root")
+    made = client.post(
+        "/api/staff",
+        json={"username": "dana", "role": "privacy_officer", "password": "a long enough one"},
+        headers=root,
+    )
+    assert made.status_code == 201 and made.json()["approved"] is False
+    dana = made.json()["id"]
+    assert sign_in(client, "dana") == sign_in(client, "nobody") == 401  # not in force yet
+
+    # Whoever asked cannot approve it, nor can the account itself.
+    approve = f"/api/staff/{dana}/approve"
+    mine = client.post(approve, json={"role": "privacy_officer"}, headers=root)
+    assert mine.status_code == 403
+    officer = staff.headers("privacy_officer", "pat")
+    waiting = client.get("/api/staff/approvals", headers=officer).json()["items"]
+    assert [(w["username"], w["kind"], w["role"], w["requested_by"]) for w in waiting] == [
+        ("dana", "account", "privacy_officer", "root")
+    ]
+    assert client.get("/api/staff/approvals", headers=staff.headers("agent")).status_code == 403
+    # The approver approves what they saw; if it changed meanwhile, they look again.
+    stale = client.post(approve, json={"role": "agent"}, headers=officer)
+    assert stale.status_code == 409
+    approved = client.post(approve, json={"role": "privacy_officer"}, headers=officer)
+    assert approved.status_code == 200 and approved.json()["approved"] is True
+    assert sign_in(client, "dana") == 201
+    assert (
+        client.post(approve, json={"role": "privacy_officer"}, headers=officer).status_code == 409
+    )
+
+    # Promotion waits too; a second administrator may approve it.
+    promoted = client.patch(f"/api/staff/{dana}", json={"role": "admin"}, headers=root)
+    assert promoted.json()["role"] == "privacy_officer"
+    assert promoted.json()["pending_role"] == "admin"
+    other_admin = staff.headers("admin", "root2")
+    done = client.post(approve, json={"role": "admin"}, headers=other_admin)
+    assert done.status_code == 200 and done.json()["role"] == "admin"
+    assert done.json()["pending_role"] is None
+
+    trail = audit_entries(context, AuditEntry.object_id == str(dana))
+    assert [(e.action, e.actor_name, e.outcome) for e in trail] == [
+        ("staff.create", "root", "ok"),
+        ("staff.approve", "root", "refused"),
+        ("staff.approve", "pat", "conflict"),
+        ("staff.approve", "pat", "ok"),
+        ("staff.approve", "pat", "conflict"),
+        ("staff.change", "root", "ok"),
+        ("staff.approve", "root2", "ok"),
+    ]
+    assert trail[0].detail["approval"] == "awaiting"
+    assert trail[3].detail == {"kind": "account", "role": "privacy_officer", "requested_by": 1}
+
+
+def test_a_password_reset_by_someone_else_holds_a_data_account_until_approved(
+    client: TestClient, staff: StaffFactory
+) -> None:
+    root = staff.headers("admin", "root")
+    officer = staff.headers("privacy_officer", "pat")
+    staff.headers("privacy_officer", "dana")
+    dana = next(
+        user["id"]
+        for user in client.get("/api/staff", headers=root).json()["items"]
+        if user["username"] == "dana"
+    )
+    reset = client.put(
+        f"/api/staff/{dana}/password", json={"password": "a long enough one"}, headers=root
+    )
+    assert reset.status_code == 204
+    assert sign_in(client, "dana") == 401  # root cannot read dana's data with it alone
+    rejected = client.post(f"/api/staff/{dana}/reject", headers=officer)
+    assert rejected.status_code == 200 and rejected.json()["disabled"] is True
+    enabled = client.patch(f"/api/staff/{dana}", json={"disabled": False}, headers=root)
+    assert enabled.json()["approved"] is False
+    approved = client.post(
+        f"/api/staff/{dana}/approve", json={"role": "privacy_officer"}, headers=officer
+    )
+    assert approved.status_code == 200
+    assert sign_in(client, "dana") == 201
+
+
+def test_the_operator_on_the_server_adds_accounts_directly(
+    client: TestClient, context: AppContext
+) -> None:
+    new = NewStaff(username="ola", role=Role.PRIVACY_OFFICER, password="a long enough one")
+    made = actions.create_staff(context, audit.SYSTEM, new, via="cli", direct=True)
+    assert made.approved is True
+    assert sign_in(client, "ola") == 201

@@ -1,0 +1,37 @@
+/* Approvals: a second person approves (or turns down) accounts and roles with data access. */
+"use strict";
+
+(() => {
+  const table = document.getElementById("approvals");
+  const status = document.getElementById("approvals-status");
+
+  function row(item) {
+    const note = SB.el("span", { class: "row-note", role: "status" });
+    const decide = (verb, body) => async () => {
+      const result = await SB.api("POST", `/api/staff/${item.id}/${verb}`, body);
+      note.classList.toggle("error", !result.ok);
+      note.textContent = result.ok ? (verb === "approve" ? "Approved." : "Turned down.")
+        : (result.data.detail || "Not done.");
+      if (result.ok) setTimeout(load, 800);
+    };
+    const approve = SB.el("button", {
+      type: "button", text: "Approve", "aria-label": `Approve ${item.username}`,
+      onclick: decide("approve", { role: item.role }),
+    });
+    const reject = SB.el("button", {
+      type: "button", class: "secondary", text: "Turn down", "aria-label": `Turn down ${item.username}`,
+      onclick: decide("reject", {}),
+    });
+    const what = item.kind === "account" ? "the account"
+      : `a change of role (now ${item.current_role.replace("_", " ")})`;
+    return [item.username, what, item.role.replace("_", " "), item.requested_by || "—",
+      item.requested_at ? SB.when(item.requested_at) : "—", SB.el("span", {}, approve, " ", reject, " ", note)];
+  }
+
+  async function load() {
+    const result = await SB.api("GET", "/api/staff/approvals");
+    if (result.ok) SB.fillTable(table, status, result.data.items, row, { empty: "Nothing waits for approval." });
+    else status.textContent = result.data.detail || "Could not load.";
+  }
+  load();
+})();
