@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from fastapi.responses import Response
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+PREFIX = "/open311/"
 
 
 def _fill(parent: Element, value: Any) -> None:
@@ -82,6 +83,15 @@ class Open311Error(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+def error_format(path: str, status: int, description: str) -> tuple[str, bytes]:
+    """An error met before or outside an Open311 route (no such path, wrong method, a
+    body too large, too many requests) in the format its path asks for: XML for a path
+    ending ``.xml``, else JSON."""
+    fmt = "xml" if path.endswith(".xml") else "json"
+    response = error_response(fmt, Open311Error(status, description))
+    return FORMATS[fmt], bytes(response.body)
 
 
 def error_response(fmt: str, error: Open311Error) -> Response:
