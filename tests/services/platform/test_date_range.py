@@ -40,11 +40,6 @@ GETS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "request report": ("supervisor", "/api/reports/requests?start={0}&end={0}", EXTREME_DATES),
     "disclosures start": ("privacy_officer", "/api/disclosures?start={}", EXTREME_DATES),
     "disclosures end": ("privacy_officer", "/api/disclosures?end={}", EXTREME_DATES),
-    "public records": (
-        "privacy_officer",
-        "/api/disclosures/public-records?start={0}&end={0}",
-        EXTREME_DATES,
-    ),
 }
 
 
@@ -109,6 +104,12 @@ POSTS: dict[str, tuple[str, str, Callable[[str], dict[str, Any]], tuple[str, ...
             "disclosed_at": v,
         },
         EXTREME_INSTANTS,
+    ),
+    "public records": (
+        "privacy_officer",
+        "/api/disclosures/public-records",
+        lambda v: {"start": v, "end": v},
+        EXTREME_DATES,
     ),
     "privacy request": (
         "privacy_officer",
