@@ -158,6 +158,7 @@ PERSONAL_DATA = PersonalData(
         FreeText(ServiceRequest.address, personal=True),
         FreeText(ServiceRequest.address_key, personal=True),
         FreeText(ServiceRequest.status_notes, personal=True),
+        FreeText(ServiceRequest.media_url, personal=True),  # the public's link, published
         FreeText(RequestStatusChange.note, personal=True),
         FreeText(ServiceRequest.possible_duplicates, personal=False),  # other requests' ids
         FreeText(ServiceType.name, personal=False),

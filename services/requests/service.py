@@ -69,6 +69,9 @@ class NewRequest:
     channel: str = "phone"
     # The civic app's receipt for an Open311 submission (GET /open311/v2/tokens/...).
     open311_token: str | None = None
+    # Open311's optional media link and address-repository id.
+    media_url: str | None = None
+    address_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,8 @@ def create_request(
         channel=new.channel,
         anonymous=new.anonymous,
         open311_token=new.open311_token,
+        media_url=new.media_url,
+        address_id=new.address_id,
         created_by_id=filed_by,
         created_at=now,
         updated_at=now,
@@ -346,7 +351,10 @@ def change_status(
         raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
     text = _clean_text("note", note, public=False) or None
     if request.anonymous:
-        now = now.replace(minute=0, second=0, microsecond=0)
+        # Hour-coarse like its filing time, but the hour after the change, not the one
+        # it fell in: the request's updated time then always moves forward, so a client
+        # polling for changes since its last poll still finds it (docs/open311.md).
+        now = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         changed_by = None
     request.history.append(
         RequestStatusChange(
@@ -527,3 +535,11 @@ def public_description(keyring: Keyring, request: ServiceRequest, region: str) -
     if view is not None:
         words += name_tokens(view.name or "")
     return scrub(request.description or "", region, also=words)
+
+
+def public_text(keyring: Keyring, request: ServiceRequest, text: str, region: str) -> str:
+    """Other free text about ``request`` (a published status note) through the same
+    filter as its description, for the public feeds."""
+    view = contact_view(keyring, request)
+    words = name_tokens(view.name or "") if view is not None else []
+    return scrub(text, region, also=words)
