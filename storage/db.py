@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ def make_engine(url: str, *, pool_size: int = 10, pooled: bool = True) -> Engine
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -42,6 +43,19 @@ def make_engine(url: str, *, pool_size: int = 10, pooled: bool = True) -> Engine
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **pool_args)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by its owner only (like the master
+    key), unless it exists; a new folder above it is the owner's only too. An empty
+    file is an empty SQLite database, and SQLite gives the write-ahead log and shared
+    memory files the database file's own permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -21,11 +21,53 @@ from fastapi.routing import APIRoute
 
 from services.platform.context import AppContext
 from services.platform.errors import Problem
+from services.platform.params import within_range
 from telephony.signature import WebhookVerifier
 
 MAX_FIELDS = 200
 # The title of the 403 for a webhook signed for another address than PUBLIC_URL.
 SIGNED_FOR_ANOTHER_URL = "Signed for another URL"
+# The longest value each field we read may have: what Twilio sends, within the column
+# that keeps it (SQLite would keep a longer one silently, PostgreSQL refuses it with an
+# error mid-transaction). A signed webhook with a longer value is refused with 400
+# before any handler runs, so nothing of it is stored. Values are never echoed back.
+FIELD_LIMITS: dict[str, int] = {
+    # identifiers (their patterns are checked by the handlers)
+    "AccountSid": 64,
+    "CallSid": 64,
+    "ParentCallSid": 64,
+    "RecordingSid": 64,
+    "MessageSid": 64,
+    "SmsSid": 64,
+    # call progress (calls.direction, call_events.status and .detail)
+    "CallStatus": 32,
+    "DialCallStatus": 32,
+    "Direction": 32,
+    "SipResponseCode": 64,
+    "AnsweredBy": 64,
+    "Digits": 32,
+    "SequenceNumber": 20,
+    "CallDuration": 20,
+    "Timestamp": 64,
+    # the parties (sealed; a SIP address is the longest Twilio sends)
+    "From": 256,
+    "To": 256,
+    "Caller": 256,
+    "Called": 256,
+    "CallerName": 256,
+    # recordings (recordings.source, .error_code, .media_url)
+    "RecordingStatus": 16,
+    "RecordingSource": 32,
+    "RecordingUrl": 512,
+    "RecordingDuration": 20,
+    "RecordingChannels": 20,
+    "RecordingStartTime": 64,
+    "ErrorCode": 16,
+    # texts (a message is at most 1,600 characters; the status is a word)
+    "Body": 1600,
+    "MessageStatus": 16,
+    "SmsStatus": 16,
+}
 log = logging.getLogger("switchboard.twilio")
 
 
@@ -52,8 +94,9 @@ class TwilioForm:
             return None
         try:
             parsed = parsedate_to_datetime(value)
+            within_range(parsed)
         except (TypeError, ValueError):
-            return None
+            return None  # unreadable, or outside any year a call can fall in: not Twilio's
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -111,6 +154,11 @@ async def verified_form(request: Request) -> TwilioForm:
         context.metrics.webhooks.labels(kind, "bad_signature").inc()
         log.warning("rejected a webhook with a missing or invalid signature", extra={"kind": kind})
         raise Problem(403, "Forbidden", "The request does not carry a valid Twilio signature.")
+    for name, value in pairs:
+        limit = FIELD_LIMITS.get(name)
+        if limit is not None and len(value) > limit:
+            context.metrics.webhooks.labels(kind, "malformed").inc()
+            raise Problem(400, "Malformed webhook", f"{name} is longer than {limit} characters.")
     return TwilioForm(tuple(pairs))
 
 

@@ -205,6 +205,7 @@ class StaffFactory:
 
 # Routes that need no staff credentials, and why. Anything else must use require().
 PUBLIC_ROUTES = {
+    "/": "sends people to the console",
     "/healthz": "liveness probe, no data",
     "/readyz": "readiness probe, no data",
     "/metrics": "Prometheus metrics: route templates and counts, no personal data",

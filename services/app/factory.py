@@ -20,12 +20,13 @@ from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
+from services.open311 import render as open311_render
 from services.open311.api import router as open311_router
 from services.platform import audit, text_guard
 from services.platform.accesslog import AccessLog
 from services.platform.clock import Clock, SystemClock
 from services.platform.context import AppContext
-from services.platform.errors import install_problem_handlers
+from services.platform.errors import ErrorFormat, install_problem_handlers
 from services.platform.observability import RequestContextMiddleware
 from services.platform.queue import Jobs, make_huey
 from services.platform.ratelimit import RateLimiter
@@ -216,15 +217,20 @@ def create_app(context: AppContext) -> FastAPI:
         settings.public_url,
     )
     app.state.rate_limiter = RateLimiter()
-    install_problem_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)
+    # Open311's clients read errors in its own format, whatever the error's cause.
+    error_formats = (ErrorFormat(open311_render.PREFIX, open311_render.error_format),)
+    install_problem_handlers(app, error_formats)
+    # The last added is outermost: the security headers wrap even the request
+    # middleware's own answers (a body too large, an unexpected error).
     app.add_middleware(
         RequestContextMiddleware,
         metrics=context.metrics,
         max_body_bytes=settings.max_api_body_bytes,
         max_webhook_body_bytes=settings.max_webhook_body_bytes,
         access_log=context.access_log,
+        error_formats=error_formats,
     )
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)
     app.include_router(ops.router)
     app.include_router(voice.router)
     app.include_router(recording_webhooks.router)

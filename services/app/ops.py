@@ -1,9 +1,9 @@
-"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+"""Operations endpoints: the site's root, liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -12,6 +12,12 @@ from services.platform.settings import Settings
 from services.recordings.audio import ffmpeg_problem
 
 router = APIRouter(tags=["operations"])
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    """People who open the site's address are sent to the console (it asks them to sign in)."""
+    return RedirectResponse("/console/", status_code=307)
 
 
 @router.get("/healthz")

@@ -50,16 +50,17 @@ def list_disclosures(
     return actions.list_disclosures(context, staff.actor, filters)
 
 
-@router.get(
+@router.post(
     "/public-records",
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 def public_records_export(
-    staff: Officer, context: ContextDep, query: Annotated[ExportQuery, Query()]
+    query: ExportQuery, staff: Officer, context: ContextDep
 ) -> StreamingResponse:
     """Service requests filed on local dates ``start`` to ``end`` for a public-records
     request: no names, numbers, emails, home addresses, descriptions or street numbers.
-    The export is written to the disclosure log and audited before it is sent."""
+    The export is written to the disclosure log and audited before it is sent, so it is
+    a POST: a GET (a prefetch, a crawler, a reload) must never record a disclosure."""
     export = actions.export_public_records(context, staff.actor, query)
     headers = {"X-Disclosure-Id": export.disclosure_id}
     if export.download_name is not None:

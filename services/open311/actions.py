@@ -7,7 +7,7 @@ actor; issuing and revoking keys is audited configuration.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from services.open311 import api_keys as keys
 from services.open311 import service as open311
 from services.open311.render import FORMATS
 from services.open311.schemas import IssuedKey, KeyOut
+from services.open311.service import MAX_RESULTS
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -27,12 +28,16 @@ from services.requests.models import ServiceRequest, ServiceType
 from services.requests.service import NewRequest
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-22T00:00:00Z"
+# The catalogue as first seeded; staff changes to it move the changeset on.
+SEEDED = datetime(2026, 11, 22, tzinfo=UTC)
 DEFAULT_DAYS = 90
 
 
 def _local(context: AppContext, instant: datetime | None) -> str | None:
-    return None if instant is None else instant.astimezone(context.city_tz).isoformat()
+    """An instant in the city's time, to the second (GeoReport's W3C date-time)."""
+    if instant is None:
+        return None
+    return instant.astimezone(context.city_tz).replace(microsecond=0).isoformat()
 
 
 def _service_item(service: ServiceType) -> dict[str, Any]:
@@ -71,11 +76,11 @@ def _request_item(
         "updated_datetime": _local(context, request.updated_at),
         "expected_datetime": None,
         "address": requests.public_address(request),
-        "address_id": None,
+        "address_id": request.address_id,
         "zipcode": None,
         "lat": lat,
         "long": long,
-        "media_url": None,
+        "media_url": request.media_url,
     }
 
 
@@ -89,18 +94,25 @@ def _services_by_code(session: Session) -> dict[str, ServiceType]:
 
 
 def discovery(context: AppContext) -> dict[str, Any]:
-    """Where this endpoint is and what it speaks."""
+    """Where this endpoint is and what it speaks; ``changeset`` is when the catalogue
+    last changed, so clients know to read the services again."""
+    with context.db() as session:
+        changed = catalogue.last_changed(session)
+    changeset = max(SEEDED, changed or SEEDED).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "changeset": CHANGESET,
+        "changeset": changeset,
         "contact": f"{context.city.name} 311",
         "key_service": "Ask the city's 311 office for an API key to submit requests.",
         "endpoints": [
             {
                 "specification": SPECIFICATION,
                 "url": f"{context.city.public_url}/open311/v2",
-                "changeset": CHANGESET,
+                "changeset": changeset,
                 "type": "production",
                 "formats": list(FORMATS.values()),
+                # Not in GeoReport v2 itself: what a query returns without page_size,
+                # and the most it may ask for.
+                "max_requests": MAX_RESULTS,
             }
         ],
     }
@@ -142,6 +154,30 @@ def read_request(context: AppContext, public_id: str) -> dict[str, Any]:
     with context.db() as session:
         request = existing(requests.get_request(session, public_id), "service request")
         return _request_item(context, request, _services_by_code(session))
+
+
+def list_updates(context: AppContext, query: open311.UpdateQuery) -> list[dict[str, Any]]:
+    """mySociety's servicerequestupdates: each status change in the period, oldest
+    first, with its note only where staff published it (through the same filter as
+    descriptions)."""
+    policy = context.part(requests.PublicText)
+    with context.db() as session:
+        found = open311.find_updates(session, query)
+        return [
+            {
+                "update_id": str(change.id),
+                "service_request_id": request.public_id,
+                "status": change.status,
+                "updated_datetime": _local(context, change.changed_at),
+                "description": (
+                    requests.public_filter(context.keyring, request, change.note, context.region)
+                    if change.public and change.note and policy.mode != "none"
+                    else ""
+                ),
+                "media_url": None,
+            }
+            for change, request in found
+        ]
 
 
 def request_of_token(context: AppContext, token: str) -> str:

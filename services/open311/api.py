@@ -10,7 +10,8 @@ emails, SSN-like numbers and the contact's name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -18,14 +19,20 @@ from starlette.concurrency import run_in_threadpool
 
 from services.open311 import actions
 from services.open311.render import FORMATS, Open311Error, error_response, respond, respond_object
-from services.open311.service import MAX_RESULTS, RequestQuery
+from services.open311.service import MAX_RESULTS, RequestQuery, UpdateQuery
 from services.platform.context import ContextDep
 from services.platform.errors import Problem
+from services.platform.params import parse_instant
 from services.platform.ratelimit import rate_limit
 from services.requests.service import ContactDetails, NewRequest
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-DEFAULT_PAGE_SIZE = 100
+# Clients following the specification ask without page_size and expect up to 1,000.
+DEFAULT_PAGE_SIZE = MAX_RESULTS
+MAX_MEDIA_URL = 2048
+# What anyone may read may be read from any web page: the feeds carry no personal data
+# and need no credentials, so browsers may let civic web apps read them.
+READ_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"}
 READS = Depends(rate_limit("open311-read", limit=300, per_seconds=60))
 WRITES = Depends(rate_limit("open311-write", limit=30, per_seconds=60))
 
@@ -42,20 +49,31 @@ def _error(problem: Problem, missing: str) -> Open311Error:
         return Open311Error(404, missing)
     if problem.errors:
         field = str(problem.errors[0].get("field", "")).replace("contact.", "")
+        if field == "service_code":  # GeoReport: a service that is not offered is not found
+            return Open311Error(404, "service_code not found")
         message = problem.errors[0].get("message", problem.detail or "is not valid")
         return Open311Error(400, f"{field} {message}".strip())
     status = problem.status if problem.status == 403 else 400
     return Open311Error(status, problem.detail or problem.title)
 
 
-def _answer(fmt: str, produce: Callable[[], Response], *, missing: str = "not found") -> Response:
+def _answer(
+    fmt: str,
+    produce: Callable[[], Response],
+    *,
+    missing: str = "not found",
+    public_read: bool = True,
+) -> Response:
     try:
         _format(fmt)
-        return produce()
+        response = produce()
     except Open311Error as error:
-        return error_response(fmt, error)
+        response = error_response(fmt, error)
     except Problem as problem:
-        return error_response(fmt, _error(problem, missing))
+        response = error_response(fmt, _error(problem, missing))
+    if public_read:
+        response.headers.update(READ_CORS)
+    return response
 
 
 @router.get("/discovery.{fmt}", dependencies=[READS])
@@ -86,12 +104,9 @@ def _parse_time(name: str, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_instant(value)
     except ValueError as exc:
-        raise Open311Error(400, f"{name} must be an ISO 8601 date and time") from exc
-    if parsed.tzinfo is None:
-        raise Open311Error(400, f"{name} needs a time zone offset")
-    return parsed
+        raise Open311Error(400, f"{name} {exc}") from exc
 
 
 def _positive(name: str, value: str | None, default: int, most: int) -> int:
@@ -104,6 +119,19 @@ def _positive(name: str, value: str | None, default: int, most: int) -> int:
 
 def _listed(value: str | None) -> tuple[str, ...]:
     return tuple(part for part in (value or "").split(",") if part)
+
+
+def _update_query(request: Request, now: datetime) -> UpdateQuery:
+    """servicerequestupdates' period (by default the 90 days up to now) and page."""
+    query = request.query_params
+    end = _parse_time("end_date", query.get("end_date")) or now
+    start = _parse_time("start_date", query.get("start_date")) or end - timedelta(days=90)
+    return UpdateQuery(
+        start=start,
+        end=end,
+        page=_positive("page", query.get("page"), 1, 10_000),
+        size=_positive("page_size", query.get("page_size"), DEFAULT_PAGE_SIZE, MAX_RESULTS),
+    )
 
 
 def _request_query(request: Request) -> RequestQuery:
@@ -137,6 +165,22 @@ def request_list(fmt: str, request: Request, context: ContextDep) -> Response:
             "service_requests",
             "request",
             actions.list_requests(context, _request_query(request)),
+        ),
+    )
+
+
+@router.get("/servicerequestupdates.{fmt}", dependencies=[READS])
+def request_updates(fmt: str, request: Request, context: ContextDep) -> Response:
+    """mySociety's extension, which FixMyStreet reads to bring status changes back to
+    the people who reported: ``update_id``, ``service_request_id``, ``status``,
+    ``updated_datetime``, ``description`` (a published note, else empty), ``media_url``."""
+    return _answer(
+        fmt,
+        lambda: respond(
+            fmt,
+            "service_request_updates",
+            "request_update",
+            actions.list_updates(context, _update_query(request, context.clock.now())),
         ),
     )
 
@@ -176,14 +220,36 @@ def _float(form: dict[str, str], name: str) -> float | None:
         raise Open311Error(400, f"{name} must be a number") from exc
 
 
+def _media_url(form: dict[str, str]) -> str | None:
+    value = (form.get("media_url") or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (
+        len(value) > MAX_MEDIA_URL
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or any(character.isspace() or ord(character) < 32 for character in value)
+    ):
+        raise Open311Error(
+            400, f"media_url must be an http or https URL of at most {MAX_MEDIA_URL} characters"
+        )
+    return value
+
+
 def _new_request(form: dict[str, str]) -> NewRequest:
     """The request a civic app's form describes; without any contact field, anonymous."""
     if not form.get("service_code"):
         raise Open311Error(400, "service_code is required")
     lat, long = _float(form, "lat"), _float(form, "long")
     address = form.get("address_string") or None
-    if (lat is None or long is None) and not address:
-        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    address_id = (form.get("address_id") or "").strip() or None
+    if address_id is not None and len(address_id) > 64:
+        raise Open311Error(400, "address_id must be at most 64 characters")
+    if (lat is None or long is None) and not address and not address_id:
+        raise Open311Error(
+            400, "a location is required: lat and long, address_string or address_id"
+        )
     name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part)
     contact = ContactDetails(
         name=name or None, phone=form.get("phone") or None, email=form.get("email") or None
@@ -197,6 +263,8 @@ def _new_request(form: dict[str, str]) -> NewRequest:
         anonymous=contact.is_empty(),
         contact=None if contact.is_empty() else contact,
         channel="open311",
+        media_url=_media_url(form),
+        address_id=address_id,
     )
 
 
@@ -214,9 +282,12 @@ async def submit_request(fmt: str, request: Request, context: ContextDep) -> Res
         return error_response(fmt, Open311Error(400, "the request body could not be read"))
 
     def produce() -> Response:
-        app = actions.civic_app(context, form.get("api_key"))
+        # GeoReport v2 sends api_key in the form; some clients put it in the query.
+        app = actions.civic_app(context, form.get("api_key") or request.query_params.get("api_key"))
         receipt = actions.submit_request(context, app, _new_request(form))
         return respond(fmt, "service_requests", "request", [receipt], status=201)
 
     # The filing waits on the database: off the event loop, as a def route would be.
-    return await run_in_threadpool(_answer, fmt, produce)
+    return await run_in_threadpool(
+        lambda: _answer(fmt, produce, missing="service_code not found", public_read=False)
+    )

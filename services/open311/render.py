@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi.responses import Response
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+PREFIX = "/open311/"
+# Characters XML 1.0 cannot carry at all (C0 controls but tab, newline and carriage
+# return; lone surrogates; U+FFFE and U+FFFF): one such character in a description makes
+# the whole feed unreadable to every client (``PCDATA invalid Char value 7``).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML cannot carry."""
+    return NOT_XML.sub("", value)
 
 
 def _fill(parent: Element, value: Any) -> None:
@@ -22,7 +33,7 @@ def _fill(parent: Element, value: Any) -> None:
     elif isinstance(value, bool):
         parent.text = "true" if value else "false"
     else:
-        parent.text = str(value)
+        parent.text = xml_text(str(value))
 
 
 def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
@@ -62,7 +73,7 @@ def respond_object(fmt: str, root: str, body: dict[str, Any]) -> Response:
                         if isinstance(inner, list):
                             formats = SubElement(node, inner_key)
                             for entry in inner:
-                                SubElement(formats, inner_key.rstrip("s")).text = str(entry)
+                                _fill(SubElement(formats, inner_key.rstrip("s")), entry)
                         else:
                             _fill(SubElement(node, inner_key), inner)
             else:
@@ -82,6 +93,15 @@ class Open311Error(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+def error_format(path: str, status: int, description: str) -> tuple[str, bytes]:
+    """An error met before or outside an Open311 route (no such path, wrong method, a
+    body too large, too many requests) in the format its path asks for: XML for a path
+    ending ``.xml``, else JSON."""
+    fmt = "xml" if path.endswith(".xml") else "json"
+    response = error_response(fmt, Open311Error(status, description))
+    return FORMATS[fmt], bytes(response.body)
 
 
 def error_response(fmt: str, error: Open311Error) -> Response:

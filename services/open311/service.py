@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from services.requests.models import ServiceRequest
+from services.requests.models import RequestStatusChange, ServiceRequest
 
+# GeoReport v2 lets a server answer up to 1,000 requests a query; clients that follow the
+# specification ask without page_size, so that is also the default (see discovery).
 MAX_RESULTS = 1000
 
 
@@ -24,7 +26,7 @@ class RequestQuery:
     service_codes: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     page: int = 1
-    size: int = 100
+    size: int = MAX_RESULTS
 
 
 def find_requests(session: Session, query: RequestQuery) -> list[ServiceRequest]:
@@ -50,6 +52,43 @@ def find_requests(session: Session, query: RequestQuery) -> list[ServiceRequest]
         .limit(query.size)
     )
     return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class UpdateQuery:
+    """The filters of mySociety's servicerequestupdates: changes at or after ``start``
+    and at or before ``end``; a page of ``size``, oldest first."""
+
+    start: datetime
+    end: datetime
+    page: int = 1
+    size: int = MAX_RESULTS
+
+
+def find_updates(
+    session: Session, query: UpdateQuery
+) -> list[tuple[RequestStatusChange, ServiceRequest]]:
+    """Status changes of requests in the period, oldest first, each with its request;
+    a request's first entry (its filing) is not an update."""
+    first = aliased(RequestStatusChange)
+    filing = (
+        select(func.min(first.id))
+        .where(first.request_id == RequestStatusChange.request_id)
+        .scalar_subquery()
+    )
+    statement = (
+        select(RequestStatusChange, ServiceRequest)
+        .join(ServiceRequest, ServiceRequest.id == RequestStatusChange.request_id)
+        .where(
+            RequestStatusChange.changed_at >= query.start.astimezone(UTC),
+            RequestStatusChange.changed_at <= query.end.astimezone(UTC),
+            RequestStatusChange.id != filing,
+        )
+        .order_by(RequestStatusChange.changed_at, RequestStatusChange.id)
+        .offset((query.page - 1) * query.size)
+        .limit(query.size)
+    )
+    return [(change, request) for change, request in session.execute(statement).tuples()]
 
 
 def request_by_token(session: Session, token: str) -> ServiceRequest | None:

@@ -1,4 +1,5 @@
-"""Structured JSON logs with a request id, access logging, body limits and metrics.
+"""Structured JSON logs with a request id, access logging, body limits, the answer to
+unexpected errors, and metrics.
 
 Log lines carry ids, route templates, statuses and timings: never request bodies,
 query strings, numbers, names, emails, addresses or tokens.
@@ -12,13 +13,15 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.routing import Mount, Route
+
+from services.platform.errors import TITLES, UNEXPECTED, ErrorFormat, error_body
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -121,7 +124,9 @@ def _endpoint_templates(app: Any) -> dict[int, str]:
 
 
 class RequestContextMiddleware:
-    """Assigns a request id, limits body sizes, and logs and counts every request."""
+    """Assigns a request id, limits body sizes, answers unexpected errors, and logs and
+    counts every request. It sits inside the security headers, so its own answers (413,
+    500) carry them like any other."""
 
     def __init__(
         self,
@@ -131,8 +136,10 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         max_webhook_body_bytes: int,
         access_log: Any = None,
+        error_formats: Sequence[ErrorFormat] = (),
     ) -> None:
         self.app = app
+        self.error_formats = tuple(error_formats)
         self.access_log = access_log
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
@@ -155,23 +162,33 @@ class RequestContextMiddleware:
         )
         started = time.perf_counter()
         status_holder = {"status": 500}
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("ascii")))
                 message["headers"] = headers
             await send(message)
 
+        too_large = f"The body may be at most {limit} bytes."
         try:
             declared = _declared_length(scope)
             if declared is not None and declared > limit:
-                await _send_too_large(send_with_id, request_id, limit)
+                await self._send_error(scope, send_with_id, request_id, 413, too_large)
                 return
             await self.app(scope, _limited(receive, limit), send_with_id)
         except BodyTooLarge:
-            await _send_too_large(send_with_id, request_id, limit)
+            await self._send_error(scope, send_with_id, request_id, 413, too_large)
+        except Exception as exc:
+            # The exception text may hold data; log only its type, with the request id.
+            self.log.error("unhandled error", extra={"error_type": type(exc).__name__})
+            if not response_started:
+                await self._send_error(scope, send_with_id, request_id, 500, UNEXPECTED)
+            raise  # the server (or a test client) sees it too; the answer has gone
         finally:
             elapsed = time.perf_counter() - started
             if self._templates is None:  # the routes are all in place by the first request
@@ -199,6 +216,29 @@ class RequestContextMiddleware:
                     client_host=client[0] if client else None,
                 )
             request_id_var.reset(token)
+
+    async def _send_error(
+        self, scope: Scope, send: Send, request_id: str, status: int, detail: str
+    ) -> None:
+        media_type, body = error_body(
+            self.error_formats,
+            scope["path"],
+            status,
+            TITLES[status],
+            detail,
+            request_id=request_id,
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", media_type.encode("latin-1")),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLarge(Exception):
@@ -228,26 +268,3 @@ def _limited(receive: Receive, limit: int) -> Receive:
         return message
 
     return wrapped
-
-
-async def _send_too_large(send: Send, request_id: str, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"The body may be at most {limit} bytes.",
-            "request_id": request_id,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

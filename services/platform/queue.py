@@ -26,6 +26,8 @@ from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 from huey.exceptions import RateLimitExceeded, RetryTask
 
+from storage.db import create_private_file
+
 log = logging.getLogger("switchboard.jobs")
 
 JobHandler = Callable[[Any, dict[str, Any]], None]
@@ -58,7 +60,7 @@ def make_huey(queue_url: str | None, data_dir: Path, *, name: str = "switchboard
         raise ValueError("QUEUE_URL must start with redis://, rediss://, unix:// or sqlite:///")
     else:
         filename = data_dir / "queue.db"
-    filename.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(filename)  # queued jobs name people's requests and texts
     return SqliteHuey(name=name, filename=str(filename), results=False, utc=True)
 
 

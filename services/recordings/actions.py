@@ -97,6 +97,7 @@ class Playback:
     total: int
     partial: bool  # a Range was asked for and is answered
     content_type: str
+    etag: str  # the audio's validator, for If-Range
 
 
 def play_recording(
@@ -105,10 +106,13 @@ def play_recording(
     recording_sid: str,
     *,
     range_header: str | None,
+    if_range: str | None = None,
     download: bool = False,
 ) -> Playback:
     """Allow one playback (or download) of a recording's audio, or the single byte range
-    ``range_header`` asks for. The playback is audited before a byte is streamed.
+    ``range_header`` asks for; a range under an ``if_range`` that no longer names this
+    audio is ignored, and the whole file sent. The playback is audited before a byte is
+    streamed.
 
     NotFound for no such recording; 409 when it has no audio yet; 416 (with the
     Content-Range the client needs) for a range outside the audio."""
@@ -124,6 +128,9 @@ def play_recording(
                 "Not playable yet",
                 f"The recording is {recording.state}; there is no audio to play.",
             )
+        etag = recordings.audio_etag(recording)
+        if not recordings.range_still_valid(if_range, etag):
+            range_header = None
         try:
             wanted = recordings.byte_range(range_header, total)
         except ValueError:
@@ -142,6 +149,7 @@ def play_recording(
             total=total,
             partial=wanted is not None,
             content_type=recording.content_type or "audio/ogg",
+            etag=etag,
         )
 
 

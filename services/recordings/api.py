@@ -68,10 +68,12 @@ def play_recording(
         staff.actor,
         recording_sid,
         range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
         download=download,
     )
     headers = {
         "Accept-Ranges": "bytes",
+        "ETag": playback.etag,
         "Content-Length": str(playback.end - playback.start + 1),
     }
     if playback.partial:

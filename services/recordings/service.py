@@ -368,6 +368,19 @@ def byte_range(header: str | None, total: int) -> tuple[int, int] | None:
     return start, min(end, total - 1)
 
 
+def audio_etag(recording: Recording) -> str:
+    """A strong validator of a recording's stored audio: the hash of its encrypted copy,
+    so it changes whenever the bytes a Range refers to could have."""
+    return f'"{recording.blob_sha256 or recording.blob_key or recording.recording_sid}"'
+
+
+def range_still_valid(if_range: str | None, etag: str) -> bool:
+    """Whether a Range may be answered under ``If-Range`` (RFC 9110, 13.1.5): with no
+    If-Range, yes; with an entity tag, only one strongly equal to ``etag``; with a date,
+    never, as the audio carries no Last-Modified to compare it with."""
+    return if_range is None or if_range.strip() == etag
+
+
 class NotPlayable(Exception):
     """The recording has no stored audio (not yet processed, failed, or destroyed)."""
 

@@ -229,6 +229,7 @@ def add_service(context: AppContext, actor: Actor, body: ServiceIn) -> ServiceOu
         service = ServiceType(
             **body.model_dump(exclude={"keywords"}), keywords=",".join(body.keywords)
         )
+        service.changed_at = work.now
         work.session.add(service)
         work.session.flush()
         return ServiceOut.model_validate(service)
@@ -245,5 +246,6 @@ def change_service(context: AppContext, actor: Actor, code: str, body: ServiceCh
             changes["keywords"] = ",".join(changes["keywords"])
         for name, value in changes.items():
             setattr(service, name, value)
+        service.changed_at = work.now
         work.note(fields=sorted(changes))
         return ServiceOut.model_validate(service)

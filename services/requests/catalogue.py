@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -143,6 +144,11 @@ def list_services(session: Session, *, include_inactive: bool = False) -> list[S
     if not include_inactive:
         query = query.where(ServiceType.active.is_(True))
     return list(session.scalars(query))
+
+
+def last_changed(session: Session) -> datetime | None:
+    """When staff last added, edited or retired a service (None: never, as seeded)."""
+    return session.scalar(select(func.max(ServiceType.changed_at)))
 
 
 def get_service(session: Session, code: str) -> ServiceType | None:

@@ -23,6 +23,8 @@ class ServiceType(Base):
     group: Mapped[str] = mapped_column(String(80))
     keywords: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When staff last added or changed it (None: as first seeded): Open311's changeset.
+    changed_at: Mapped[datetime | None]
 
 
 class ServiceRequest(Base):
@@ -60,6 +62,10 @@ class ServiceRequest(Base):
     closed_at: Mapped[datetime | None]
     possible_duplicates: Mapped[list[str]] = mapped_column(default=list)
     open311_token: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # What a civic app sent with the request (Open311): a link to a photo or the like,
+    # and the location's id in the city's address repository.
+    media_url: Mapped[str | None] = mapped_column(String(2048))
+    address_id: Mapped[str | None] = mapped_column(String(64))
 
     contact: Mapped[RequestContact | None] = relationship(
         back_populates="request", cascade="all, delete-orphan", uselist=False

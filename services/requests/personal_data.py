@@ -160,6 +160,7 @@ PERSONAL_DATA = PersonalData(
         FreeText(ServiceRequest.address_key, personal=True, typed=False),  # of address
         FreeText(ServiceRequest.status_notes, personal=True),
         FreeText(ServiceRequest.public_description, personal=True),
+        FreeText(ServiceRequest.media_url, personal=True),  # the public's link, published
         FreeText(RequestStatusChange.note, personal=True),
         FreeText(ServiceRequest.possible_duplicates, personal=False, typed=False),  # ids
         FreeText(ServiceType.name, personal=False),

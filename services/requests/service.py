@@ -71,6 +71,9 @@ class NewRequest:
     channel: str = "phone"
     # The civic app's receipt for an Open311 submission (GET /open311/v2/tokens/...).
     open311_token: str | None = None
+    # Open311's optional media link and address-repository id.
+    media_url: str | None = None
+    address_id: str | None = None
 
 
 PUBLIC_TEXT_MODES = ("none", "filtered", "reviewed")
@@ -329,6 +332,8 @@ def create_request(
         channel=new.channel,
         anonymous=new.anonymous,
         open311_token=new.open311_token,
+        media_url=new.media_url,
+        address_id=new.address_id,
         created_by_id=filed_by,
         created_at=now,
         updated_at=now,
@@ -385,7 +390,10 @@ def change_status(
         raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
     text = _clean_text("note", note, public=False) or None
     if request.anonymous:
-        now = now.replace(minute=0, second=0, microsecond=0)
+        # Hour-coarse like its filing time, but the hour after the change, not the one
+        # it fell in: the request's updated time then always moves forward, so a client
+        # polling for changes since its last poll still finds it (docs/open311.md).
+        now = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         changed_by = None
         # An anonymous request keeps nothing that identifies the caller, notes included.
         text = scrub(text, region, names=True) if text else None

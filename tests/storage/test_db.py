@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from pathlib import Path
 
@@ -53,3 +55,22 @@ def test_a_read_session_opens_while_the_same_thread_writes(tmp_path: Path) -> No
             # Sees the last committed state, not the open write, and does not block.
             assert reader.execute(sa.text("SELECT count(*) FROM t")).scalar_one() == 0
     engine.dispose()
+
+
+def test_database_files_are_created_for_their_owner_only(tmp_path: Path) -> None:
+    """The database and its write-ahead log hold personal data (sealed or not): like the
+    master key, only the service's own account may read them."""
+    previous = os.umask(0o022)  # a usual umask, which would leave them world-readable
+    try:
+        path = tmp_path / "var" / "switchboard.db"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        for file in files:
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+        assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+        engine.dispose()
+    finally:
+        os.umask(previous)

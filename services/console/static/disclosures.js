@@ -44,6 +44,36 @@
     load(false);
   };
 
+  // The export writes a disclosure, so it is a POST (with the session's CSRF token);
+  // the file it answers is handed to the browser as a download.
+  async function exportRecords(v) {
+    const token = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content");
+    const headers = { "Content-Type": "application/json" };
+    if (token) headers["X-CSRF-Token"] = token;
+    const response = await fetch("/api/disclosures/public-records", {
+      method: "POST",
+      headers,
+      credentials: "same-origin",
+      body: JSON.stringify(v),
+    });
+    if (!response.ok) {
+      const problem = await response.json().catch(() => ({ detail: "The export failed." }));
+      SB.showProblem(exportForm, problem);
+      return;
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const named = /filename="([^"]+)"/.exec(disposition);
+    const link = SB.el("a", {
+      href: URL.createObjectURL(await response.blob()),
+      download: named ? named[1] : `public-records.${v.format || "json"}`,
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    load(false);
+  }
+
   const exportForm = document.getElementById("public-records");
   exportForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -53,8 +83,7 @@
       return;
     }
     SB.clearErrors(exportForm);
-    window.location.assign("/api/disclosures/public-records" + SB.query(v));
-    setTimeout(() => load(false), 1500);
+    exportRecords(v);
   });
   more.addEventListener("click", () => load(true));
   load(false);

@@ -338,6 +338,14 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
     assert "Choose a start on or before the end" in backwards.text
 
 
+def test_the_dashboard_refuses_dates_no_record_can_have(app_client: TestClient) -> None:
+    account(app_client.app.state.context, "sam", Role.SUPERVISOR)
+    supervisor = signed_in(app_client.app, "sam")
+    for params in ({"end": "0001-01-01"}, {"start": "9999-12-31"}, {"end": "9999-12-31"}):
+        page = supervisor.get("/console/dashboard", params=params)
+        assert page.status_code == 422, (params, page.status_code)
+
+
 def test_the_catalogue_page_lists_retired_services_so_they_can_be_offered_again(
     app_client: TestClient, console_context: AppContext
 ) -> None:

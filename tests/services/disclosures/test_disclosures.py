@@ -152,9 +152,9 @@ def test_only_the_privacy_officer_may_see_or_write_the_log(
         headers = staff.headers(role)
         assert client.get("/api/disclosures", headers=headers).status_code == 403
         assert disclose(client, headers).status_code == 403
-        export = client.get(
+        export = client.post(
             "/api/disclosures/public-records",
-            params={"start": "2026-11-18", "end": "2026-11-18"},
+            json={"start": "2026-11-18", "end": "2026-11-18"},
             headers=headers,
         )
         assert export.status_code == 403
@@ -210,9 +210,9 @@ def test_the_public_records_export_leaves_people_out_and_logs_itself(
     clock.advance(timedelta(days=3))  # the day after, outside the range
     client.post("/api/requests", json={"service_code": "pothole"}, headers=agent)
 
-    as_csv = client.get(
+    as_csv = client.post(
         "/api/disclosures/public-records",
-        params={
+        json={
             "start": "2026-11-18",
             "end": "2026-11-18",
             "format": "csv",
@@ -221,9 +221,9 @@ def test_the_public_records_export_leaves_people_out_and_logs_itself(
         headers=officer,
     )
     assert as_csv.status_code == 200, as_csv.text
-    as_json = client.get(
+    as_json = client.post(
         "/api/disclosures/public-records",
-        params={"start": "2026-11-18", "end": "2026-11-18"},
+        json={"start": "2026-11-18", "end": "2026-11-18"},
         headers=officer,
     )
     assert as_json.status_code == 200
@@ -297,19 +297,34 @@ def test_a_large_export_streams_in_batches(
         client.post(
             "/api/requests", json={"service_code": "pothole", "address": f"{n} Elm"}, headers=agent
         )
-    response = client.get(
+    response = client.post(
         "/api/disclosures/public-records",
-        params={"start": "2026-11-18", "end": "2026-11-18", "format": "csv"},
+        json={"start": "2026-11-18", "end": "2026-11-18", "format": "csv"},
         headers=officer,
     )
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 5 and len({row["id"] for row in rows}) == 5
 
 
-def test_export_ranges_are_checked(client: TestClient, officer: dict[str, str]) -> None:
+def test_a_get_of_the_export_records_nothing(
+    client: TestClient, officer: dict[str, str], context: AppContext
+) -> None:
+    """A GET may be prefetched, reloaded or crawled: it must not write a disclosure."""
     response = client.get(
         "/api/disclosures/public-records",
-        params={"start": "2025-01-01", "end": "2026-11-18"},
+        params={"start": "2026-11-18", "end": "2026-11-18"},
+        headers=officer,
+    )
+    assert 400 <= response.status_code < 500  # 405, or no disclosure has that id
+    with context.db() as session:
+        assert session.scalar(sa.select(sa.func.count(Disclosure.id))) == 0
+    assert audit_actions(context, "disclosure.public_records") == []
+
+
+def test_export_ranges_are_checked(client: TestClient, officer: dict[str, str]) -> None:
+    response = client.post(
+        "/api/disclosures/public-records",
+        json={"start": "2025-01-01", "end": "2026-11-18"},
         headers=officer,
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "end"
@@ -320,9 +335,9 @@ def test_refused_disclosures_and_exports_are_audited_without_their_text(
 ) -> None:
     refused = disclose(client, officer, description="gave SSN 219-09-9999 to the court")
     assert refused.status_code == 422
-    too_long = client.get(
+    too_long = client.post(
         "/api/disclosures/public-records",
-        params={"start": "2025-01-01", "end": "2026-11-18"},
+        json={"start": "2025-01-01", "end": "2026-11-18"},
         headers=officer,
     )
     assert too_long.status_code == 422

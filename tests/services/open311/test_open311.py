@@ -72,8 +72,8 @@ def test_errors_come_in_the_specifications_format(client: TestClient, api_key: s
         client, "xml", api_key=api_key, service_code="unicorn", address_string="1 Main St"
     )
     root = ET.fromstring(bad_service.content)
-    assert bad_service.status_code == 400 and root.tag == "errors"
-    assert root.findtext("error/code") == "400"
+    assert bad_service.status_code == 404 and root.tag == "errors"
+    assert root.findtext("error/code") == "404"
     assert client.get(f"{BASE}/services/unicorn.json").json()[0]["code"] == 404
     assert client.get(f"{BASE}/requests.yaml").status_code == 404
     assert (
@@ -198,10 +198,8 @@ def test_a_submission_is_audited_with_the_apps_key_as_actor(
     filed = submit(client, api_key=api_key, service_code="pothole", address_string="1 Main St")
     assert filed.status_code == 201
     refused = submit(client, api_key=api_key, service_code="unicorn", address_string="1 Main St")
-    assert refused.status_code == 400
-    assert refused.json() == [
-        {"code": 400, "description": "service_code is not a service in the catalogue"}
-    ]
+    assert refused.status_code == 404
+    assert refused.json() == [{"code": 404, "description": "service_code not found"}]
     trail = audit_entries(context, AuditEntry.action == "request.create")
     assert [(entry.actor_name, entry.outcome) for entry in trail] == [
         (f"open311-key-{row.id}", "ok"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -89,3 +91,18 @@ def test_a_name_is_registered_once(jobs: Jobs) -> None:
 def test_a_queue_url_of_another_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="QUEUE_URL"):
         make_huey("amqp://localhost", tmp_path)
+
+
+def test_the_embedded_queue_file_is_its_owners_only(tmp_path: Path) -> None:
+    """Queued jobs name requests and texts: the file is created 0600, like the master key."""
+    previous = os.umask(0o022)
+    try:
+        huey = make_huey(None, tmp_path / "var")
+        huey.enqueue(huey.task(name="noop")(lambda: None).s())
+        for name in ("queue.db", "queue.db-wal", "queue.db-shm", "queue.db-journal"):
+            file = tmp_path / "var" / name
+            if file.exists():
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, name
+        assert (tmp_path / "var" / "queue.db").exists()
+    finally:
+        os.umask(previous)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import StaffFactory
+from services.app.factory import create_app
+from services.platform.context import AppContext
+from tests.support import PUBLIC_URL, StaffFactory
 
 
 @pytest.mark.parametrize(
@@ -25,3 +28,47 @@ def test_headers_on_every_response(path: str, client: TestClient, staff: StaffFa
 def test_no_interactive_docs_from_a_cdn(client: TestClient) -> None:
     assert client.get("/docs").status_code == 404
     assert client.get("/openapi.json").status_code == 200
+
+
+def _assert_security_headers(response: httpx.Response) -> None:
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["cache-control"] == "no-store"
+    assert headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("path", ["/api/requests", "/twilio/voice/status"])
+def test_a_body_too_large_is_refused_with_the_headers(path: str, client: TestClient) -> None:
+    response = client.post(
+        path, content=b"x" * 3_000_000, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Request body too large"
+    _assert_security_headers(response)
+
+
+def test_an_unexpected_error_is_answered_with_the_headers_and_no_detail(
+    context: AppContext,
+) -> None:
+    app = create_app(context)
+
+    def broken() -> None:
+        raise RuntimeError("José Álvarez, (302) 555-0133")
+
+    app.add_api_route("/api/broken", broken)
+    with TestClient(app, base_url=PUBLIC_URL, raise_server_exceptions=False) as client:
+        response = client.get("/api/broken", headers={"X-Request-Id": "req-0123456789"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "Something went wrong; the request id names it.",
+        "request_id": "req-0123456789",
+    }
+    assert response.headers["x-request-id"] == "req-0123456789"
+    _assert_security_headers(response)

@@ -267,6 +267,28 @@ def test_playback_seeks_with_ranges_and_is_audited(
     assert miss == [("recording.play", "not_found")]
 
 
+def test_a_range_under_if_range_is_served_only_for_the_same_audio(
+    twilio: TwilioClient, context: AppContext, fake_twilio: FakeTwilio, staff: StaffFactory
+) -> None:
+    """A player resuming a download sends If-Range with the validator it saw: the range
+    is served only if the audio is still that one; otherwise the whole file comes back."""
+    rsid, _ = completed(twilio, fake_twilio)
+    run_job(context, rsid)
+    headers = staff.headers("supervisor", "sam")
+    url = f"/api/recordings/{rsid}/audio"
+    full = twilio.client.get(url, headers=headers)
+    etag = full.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    same = twilio.client.get(url, headers={**headers, "Range": "bytes=0-9", "If-Range": etag})
+    assert same.status_code == 206 and same.content == full.content[:10]
+    for stale in ('"not-this-audio"', f"W/{etag}", "Wed, 18 Nov 2026 15:00:00 GMT"):
+        answer = twilio.client.get(
+            url, headers={**headers, "Range": "bytes=0-9", "If-Range": stale}
+        )
+        assert answer.status_code == 200, stale
+        assert answer.content == full.content and "content-range" not in answer.headers
+
+
 def test_agents_pause_and_resume_recording_on_a_live_call(
     twilio: TwilioClient, fake_twilio: FakeTwilio, staff: StaffFactory
 ) -> None:
