@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.messaging_response import MessagingResponse
 
+from services.contacts import service as contacts
 from services.messaging import service as texts
 from services.messaging.carrier import SendFailed, SendRefused, Sent
 from services.messaging.templates import render
@@ -48,7 +49,7 @@ async def incoming_text(request: Request) -> Response:
     body = (form.get("Body") or "")[:1600]
     keyword = texts.keyword_of(body)
     now = context.clock.now()
-    keyring = context.keyring
+    keyring, tz = context.keyring, context.city_tz
 
     def work(session: Session) -> None:
         if keyword in texts.OPT_OUT:
@@ -64,6 +65,8 @@ async def incoming_text(request: Request) -> Response:
             keyword=keyword,
             now=now,
         )
+        if keyword is None:  # a message for staff: today's conversation with this number
+            contacts.sms_conversation(session, keyring, sender=sender, now=now, tz=tz)
 
     await context.ingest.run(work)
     context.metrics.webhooks.labels("sms", keyword or "message").inc()

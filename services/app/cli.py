@@ -90,7 +90,13 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     else:
         password = None  # an account that signs in with API tokens only
     try:
-        new = NewStaff(username=args.name, role=Role(args.role), password=password)
+        new = NewStaff(
+            username=args.name,
+            role=Role(args.role),
+            password=password,
+            destination=args.destination,
+            department=args.department,
+        )
     except ValidationError as error:
         return _refused(error)
     user = staff_actions.create_staff(_context(settings), audit.SYSTEM, new, via="cli")
@@ -264,6 +270,10 @@ def _add_staff_commands(commands: Any) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--destination", help="where the person's calls ring: +E.164, sip:URI or client:NAME"
+    )
+    add.add_argument("--department", help="the IVR menu key whose calls they take")
     add.set_defaults(handler=cmd_users_add)
     tokens = _group(commands, "tokens", "API bearer tokens")
     issue = tokens.add_parser("issue", help="print a new bearer token, alone, on stdout")

@@ -23,6 +23,7 @@ from services.recordings.service import RecordingPolicy
 from services.reports.service import Publication
 from services.requests.service import DuplicatePolicy
 from services.retention.purge import PurgePolicy
+from services.staff.service import PresencePolicy
 from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
 from telephony.recordings import TwilioRecordingSource
 from telephony.sms import TwilioTextGateway
@@ -87,7 +88,9 @@ def policies(settings: Settings) -> list[object]:
             tz=tz,
             dial_timeout_seconds=settings.dial_timeout_seconds,
             voicemail_max_seconds=settings.voicemail_max_seconds,
+            agent_offers=settings.agent_offers_per_call,
         ),
+        PresencePolicy(wrap_up_limit=timedelta(seconds=settings.wrap_up_limit_seconds)),
         DuplicatePolicy(
             window=timedelta(hours=settings.duplicate_window_hours),
             radius_meters=settings.duplicate_radius_meters,

@@ -40,7 +40,11 @@ PERSONAL_DATA = PersonalData(
     sealed=(
         Sealed(StaffUser.totp_secret_sealed, "staff_users", "totp", cast(StaffUser.id, String)),
     ),
-    free_text=(FreeText(StaffUser.password_hash, personal=False),),
+    free_text=(
+        FreeText(StaffUser.password_hash, personal=False),
+        # Where a staff member's calls ring: the city's own lines and identities.
+        FreeText(StaffUser.destination, personal=False),
+    ),
     record_classes=(
         RecordClass(
             "sessions", "ended console sessions and sign-in failures", "the end", 30, "days"

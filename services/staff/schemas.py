@@ -64,6 +64,11 @@ class StaffOut(BaseModel):
     locked_until: datetime | None
     created_at: datetime
     extension: str | None = None
+    destination: str | None = Field(
+        default=None, description="Where this person's calls ring: E.164, sip: URI or client:NAME"
+    )
+    department: str | None = Field(default=None, description="The menu key whose calls they take")
+    presence: str = "away"
 
     @classmethod
     def of(cls, user: StaffUser, tz: ZoneInfo) -> StaffOut:
@@ -76,6 +81,9 @@ class StaffOut(BaseModel):
             locked_until=None if user.locked_until is None else user.locked_until.astimezone(tz),
             created_at=user.created_at.astimezone(tz),
             extension=user.extension,
+            destination=user.destination,
+            department=user.department,
+            presence=user.presence,
         )
 
 
@@ -89,6 +97,15 @@ class NewStaff(BaseModel):
     username: str = Field(min_length=2, max_length=63)
     role: Role
     password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    destination: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Where this person's calls ring: an E.164 number, a sip: URI or client:NAME",
+    )
+    department: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,8}$", description="The menu key whose calls they take"
+    )
 
 
 class StaffChange(BaseModel):
@@ -101,6 +118,32 @@ class StaffChange(BaseModel):
         pattern=r"^[0-9]{0,8}$",
         description="Directory digits whose calls pop on this person's screen; empty clears",
     )
+    destination: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where this person's calls ring (E.164, sip: URI, client:NAME); empty clears",
+    )
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{0,8}$",
+        description="The menu key whose calls are offered to this person; empty clears",
+    )
+
+
+PresenceState = Literal["available", "busy", "wrap_up", "away"]
+
+
+class PresenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: PresenceState
+
+
+class PresenceOut(BaseModel):
+    state: PresenceState
+    since: datetime | None = Field(description="When this state began (idle time counts from it)")
+    destination: str | None
+    department: str | None
 
 
 class NewPassword(BaseModel):
