@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from services.calls.models import Call
 from services.calls.progress import answered_time
 from services.contacts.models import Contact, ContactRequest, ContactTopic
+from services.directory.models import CallOffer
 from services.platform import ssn
 from services.platform.errors import InvalidField
 from services.platform.public_ids import public_id
@@ -398,6 +399,16 @@ def record_agent_leg(
         direction="outbound" if leg.direction == "outbound-api" else "inbound",
     )
     if leg.ended_at is not None:
+        if leg.parent_call_sid is not None:  # the offer is over even if the dial's end is late
+            session.execute(
+                update(CallOffer)
+                .where(
+                    CallOffer.call_sid == leg.parent_call_sid,
+                    CallOffer.user_id == person.id,
+                    CallOffer.ended_at.is_(None),
+                )
+                .values(ended_at=leg.ended_at, outcome="completed")
+            )
         if contact.ended_at is None:
             contact.ended_at = leg.ended_at
             contact.updated_at = now

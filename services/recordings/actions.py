@@ -34,6 +34,7 @@ from services.recordings.schemas import (
 )
 from services.recordings.source import MediaUnavailable
 from services.staff import service as accounts
+from services.staff.models import StaffUser
 
 STREAM_PIECE = 256 * 1024
 
@@ -225,6 +226,23 @@ def _evaluation_out(session: Session, evaluation: QaEvaluation) -> EvaluationOut
     )
 
 
+def _agent_evaluated(session: Session, recording: Recording, named: str | None) -> StaffUser:
+    """The agent a recording is of: the one who answered its call, when known (naming
+    someone else is refused), else the one named."""
+    if recording.agent_id is not None:
+        known = accounts.get_user(session, recording.agent_id)
+        assert known is not None  # a foreign key
+        if named is not None and named.strip().lower() != known.username:
+            raise InvalidField("agent", "is not the agent who answered this call")
+        return known
+    if named is None:
+        raise InvalidField("agent", "is required: the call does not say who answered it")
+    agent = qa.staff_named(session, named)
+    if agent is None:
+        raise InvalidField("agent", "is not a staff account")
+    return agent
+
+
 def evaluate_recording(
     context: AppContext, actor: Actor, recording_sid: str, body: EvaluationIn
 ) -> EvaluationOut:
@@ -236,9 +254,7 @@ def evaluate_recording(
         form = work.session.get(QaForm, body.form_id)
         if form is None:
             raise InvalidField("form_id", "is not a QA form")
-        agent = qa.staff_named(work.session, body.agent)
-        if agent is None:
-            raise InvalidField("agent", "is not a staff account")
+        agent = _agent_evaluated(work.session, recording, body.agent)
         evaluation, result = qa.evaluate(
             work.session,
             recording=recording,

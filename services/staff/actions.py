@@ -222,10 +222,21 @@ def confirm_totp(
 
 
 def agent_extension(context: AppContext, user_id: int) -> str | None:
-    """The extension whose ringing calls pop on this person's screen, if one is set."""
+    """The extension whose ringing calls pop on this person's screen, if one is set (for
+    a person with a destination of their own: their department)."""
     with context.db() as session:
         user = accounts.get_user(session, user_id)
-        return None if user is None else user.extension
+        if user is None:
+            return None
+        return user.department if user.destination else user.extension
+
+
+def rings_personally(context: AppContext, user_id: int) -> bool:
+    """True when calls are offered to this person at their own destination: their
+    screen pops only with the calls offered to them."""
+    with context.db() as session:
+        user = accounts.get_user(session, user_id)
+        return user is not None and user.destination is not None
 
 
 # -- presence --------------------------------------------------------------------------
