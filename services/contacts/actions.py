@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from services.calls import service as calls
+from services.calls.progress import NO_SEQUENCE
 from services.contacts import service as contacts
+from services.contacts.callbacks import CallbackFailed, CallbackPolicy, PlacedCall
 from services.contacts.models import Contact
 from services.contacts.schemas import (
+    CallbackIn,
+    CallbackOut,
     ContactIn,
     ContactList,
     ContactOut,
@@ -25,6 +30,7 @@ from services.platform.context import AppContext
 from services.platform.errors import InvalidField, Problem, existing
 from services.platform.roles import Role
 from services.requests import service as service_requests
+from services.staff.models import StaffUser
 
 
 def _out(context: AppContext, session: Session, contact: Contact) -> ContactOut:
@@ -160,3 +166,108 @@ def wrap_up_contact(
             corrected=not first,
         )
         return _out(context, work.session, contact)
+
+
+# -- callbacks -------------------------------------------------------------------------
+
+
+def _callback_target(
+    context: AppContext, actor: Actor, body: CallbackIn
+) -> tuple[contacts.CallbackTarget, list[str]]:
+    """Read (not write) what the callback needs: the agent's destination and the
+    caller's number from the sealed record. Problem for what refuses it."""
+    with context.db() as session:
+        user = session.get(StaffUser, actor.user_id or 0)
+        if user is None or user.destination is None:
+            raise InvalidField(
+                "agent", "you have no destination for calls to ring; ask an administrator"
+            )
+        if body.request_id is not None:
+            request, number = contacts.callback_number_for_request(
+                session, context.keyring, body.request_id
+            )
+            return contacts.CallbackTarget(user.destination, number, (request.id,)), []
+        assert body.contact_id is not None
+        contact = existing(contacts.get_contact(session, body.contact_id), "contact")
+        number = contacts.callback_number_for_contact(session, context.keyring, contact)
+        linked = tuple(link.request_id for link in contact.requests)
+        return (
+            contacts.CallbackTarget(user.destination, number, linked, contact.department),
+            [contact.public_id],
+        )
+
+
+def place_callback(context: AppContext, actor: Actor, body: CallbackIn) -> CallbackOut:
+    """Call a caller back: Twilio rings the agent, then the caller with the 311 number
+    as caller ID. Logged as an outbound call and a phone contact, and audited (refusals
+    too: an anonymous request 409, no number on record 422, Twilio's failure 502).
+    Twilio is asked outside any transaction, so webhooks never wait on it."""
+    policy = context.part(CallbackPolicy)
+    object_type, object_id = (
+        ("service_request", body.request_id)
+        if body.request_id is not None
+        else ("contact", body.contact_id)
+    )
+    refusal: Problem | None = None
+    placed: PlacedCall | None = None
+    target: contacts.CallbackTarget | None = None
+    about: list[str] = []
+    try:
+        if policy.dialer is None or not policy.caller_id:
+            raise Problem(
+                503,
+                "Callbacks unavailable",
+                "Callbacks need Twilio credentials and the 311 number.",
+            )
+        target, about = _callback_target(context, actor, body)
+        placed = policy.dialer.place(
+            agent_destination=target.agent_destination,
+            caller=target.caller,
+            caller_id=policy.caller_id,
+            status_callback=policy.status_callback,
+        )
+    except Problem as problem:
+        refusal = problem
+    except CallbackFailed as failed:
+        refusal = Problem(502, "Callback not placed", str(failed))
+    with unit_of_work(
+        context, actor, "callback.place", object_type=object_type, object_id=object_id
+    ) as work:
+        if refusal is not None:
+            raise refusal
+        assert placed is not None and target is not None
+        calls.record_call_event(
+            work.session,
+            context.keyring,
+            calls.VoiceEvent(
+                call_sid=placed.call_sid,
+                source="callback",
+                status="queued",
+                sequence=NO_SEQUENCE,
+                occurred_at=work.now,
+                received_at=work.now,
+                direction="outbound-api",
+                from_raw=policy.caller_id,
+                to_raw=target.agent_destination,
+            ),
+            region=context.region,
+        )
+        contact = contacts.log_contact(
+            work.session,
+            context.keyring,
+            contacts.NewContact(
+                channel="phone",
+                direction="outbound",
+                agent=actor.username,
+                call_sid=placed.call_sid,
+                started_at=work.now,
+                department=target.department,
+                request_ids=target.request_row_ids,
+                phone=target.caller,
+            ),
+            now=work.now,
+        )
+        work.note(call_sid=placed.call_sid, contact_id=contact.public_id, after_contacts=about)
+        return CallbackOut(
+            call_sid=placed.call_sid, contact_id=contact.public_id, status=placed.status
+        )

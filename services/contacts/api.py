@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends
 
 from services.contacts import actions
 from services.contacts.schemas import (
+    CallbackIn,
+    CallbackOut,
     ContactId,
     ContactIn,
     ContactList,
@@ -49,3 +51,14 @@ def wrap_up(
 ) -> ContactOut:
     """Wrap the contact up: topics, resolution, requests filed, transfer, notes."""
     return actions.wrap_up_contact(context, staff.actor, contact_id, body)
+
+
+callbacks_router = APIRouter(prefix="/api/callbacks", tags=["contacts"])
+Caller = Annotated[Staff, Depends(require(Permission.CALLBACKS))]
+
+
+@callbacks_router.post("", status_code=201, response_model=CallbackOut)
+def place_callback(body: CallbackIn, staff: Caller, context: ContextDep) -> CallbackOut:
+    """Call a caller back about a request or after a contact: your destination rings
+    first, then the caller's number on record (never sent), shown the 311 number."""
+    return actions.place_callback(context, staff.actor, body)

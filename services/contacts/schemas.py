@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contacts.models import Contact
 from services.platform.params import CALL_SID_PATTERN, AwareDatetime
@@ -119,3 +119,25 @@ class WrapUpIn(BaseModel):
         default=None, max_length=120, description="Where the caller was transferred or referred"
     )
     notes: str | None = Field(default=None, max_length=4000, description="Sealed; never published")
+
+
+class CallbackIn(BaseModel):
+    """Call a caller back about a request or after a contact (exactly one). The number
+    comes from the record, so none is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str | None = Field(default=None, pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
+    contact_id: str | None = Field(default=None, pattern=r"^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$")
+
+    @model_validator(mode="after")
+    def _one(self) -> CallbackIn:
+        if (self.request_id is None) == (self.contact_id is None):
+            raise ValueError("give exactly one of request_id and contact_id")
+        return self
+
+
+class CallbackOut(BaseModel):
+    call_sid: str = Field(description="The call that rings the agent, then bridges the caller")
+    contact_id: str
+    status: str

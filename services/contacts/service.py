@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.calls.models import Call
 from services.calls.progress import answered_time
+from services.calls.service import party_number
 from services.contacts.models import Contact, ContactRequest, ContactTopic
 from services.directory.models import CallOffer
 from services.platform import ssn
-from services.platform.errors import InvalidField
+from services.platform.errors import InvalidField, NotFound, Problem
 from services.platform.public_ids import public_id
 from services.platform.queries import in_period
 from services.recordings.models import Recording
 from services.requests.models import ServiceRequest
+from services.requests.service import contact_view
 from services.staff.models import StaffUser
 from services.staff.service import staff_at
 from storage.crypto import FieldContext, Keyring
@@ -417,3 +419,66 @@ def record_agent_leg(
     elif person.presence in ("available", "wrap_up") and contact.wrapped_up_at is None:
         person.presence, person.presence_since, person.updated_at = "busy", now, now
     return name
+
+
+# -- callbacks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackTarget:
+    """Whom a callback rings (the agent's destination) and reaches (the caller's number,
+    from the sealed record), and what it concerns."""
+
+    agent_destination: str
+    caller: str
+    request_row_ids: tuple[int, ...] = ()
+    department: str | None = None
+
+
+def _request_number(keyring: Keyring, request: ServiceRequest) -> str | None:
+    view = contact_view(keyring, request)
+    return None if view is None else view.phone
+
+
+def callback_number_for_request(
+    session: Session, keyring: Keyring, request_id: str
+) -> tuple[ServiceRequest, str]:
+    """The number to call back about a request: its contact's. NotFound for no such
+    request; a conflict for an anonymous one (the city promised not to make contact);
+    InvalidField when no number was given."""
+    request = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == request_id))
+    if request is None:
+        raise NotFound("service request")
+    if request.anonymous:
+        raise Problem(409, "Conflict", "An anonymous request keeps no way to reach the caller.")
+    number = _request_number(keyring, request)
+    if number is None:
+        raise InvalidField("request_id", "has no phone number on record")
+    return request, number
+
+
+def callback_number_for_contact(session: Session, keyring: Keyring, contact: Contact) -> str:
+    """The number to call back after a contact: its conversation's, else the caller's on
+    its call, else that of a request filed on it. A conflict when the caller withheld
+    their number; InvalidField when there is none."""
+    number = phone_of(keyring, contact)
+    if number is not None:
+        return number
+    if contact.call_sid is not None:
+        leg = session.scalar(select(Call).where(Call.call_sid == contact.call_sid))
+        caller_leg = leg
+        if leg is not None and leg.parent_call_sid is not None:
+            caller_leg = session.scalar(select(Call).where(Call.call_sid == leg.parent_call_sid))
+        if caller_leg is not None and contact.direction == "inbound":
+            if caller_leg.caller_withheld:
+                raise Problem(409, "Conflict", "The caller withheld their number.")
+            number = party_number(keyring, caller_leg, "from")
+            if number is not None:
+                return number
+    for link in contact.requests:
+        request = session.get(ServiceRequest, link.request_id)
+        if request is not None and not request.anonymous:
+            number = _request_number(keyring, request)
+            if number is not None:
+                return number
+    raise InvalidField("contact_id", "has no phone number on record")
