@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from services.calls.service import get_call
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.auth import Permission, allows
@@ -227,14 +228,16 @@ def _evaluation_out(session: Session, evaluation: QaEvaluation) -> EvaluationOut
 
 
 def _agent_evaluated(session: Session, recording: Recording, named: str | None) -> StaffUser:
-    """The agent a recording is of: the one who answered its call, when known (naming
-    someone else is refused), else the one named."""
-    if recording.agent_id is not None:
-        known = accounts.get_user(session, recording.agent_id)
-        assert known is not None  # a foreign key
-        if named is not None and named.strip().lower() != known.username:
+    """The agent a recording is of: the one who answered its call, when the call says
+    (naming someone else is refused), else the one named."""
+    call = get_call(session, recording.call_sid)
+    answered_by = (
+        None if call is None or call.agent is None else qa.staff_named(session, call.agent)
+    )
+    if answered_by is not None:
+        if named is not None and named.strip().lower() != answered_by.username:
             raise InvalidField("agent", "is not the agent who answered this call")
-        return known
+        return answered_by
     if named is None:
         raise InvalidField("agent", "is required: the call does not say who answered it")
     agent = qa.staff_named(session, named)

@@ -429,3 +429,56 @@ def test_contacts_follow_their_own_schedule_unless_held(
     assert report.counts.get("contacts") == 2
     with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
+
+
+def test_recordings_and_qa_know_the_agent_who_answered(
+    client: TestClient,
+    twilio: TwilioClient,
+    staff: StaffFactory,
+    clock: ManualClock,
+    supervisor: dict[str, str],
+    context: AppContext,
+) -> None:
+    from services.recordings.models import Recording
+    from tests.services.recordings.test_qa import FORM
+
+    admin = staff.headers("admin", "root")
+    make_agent(client, staff, admin, "ana", "client:ana")
+    make_agent(client, staff, admin, "bob", "client:bob", department="2")
+    sid = twilio.ring(From=CALLER)
+    twilio.press(sid, "1", From=CALLER)
+    recording_sid = "RE" + "c" * 32
+    with context.db.begin() as session:
+        session.add(
+            Recording(
+                recording_sid=recording_sid,
+                call_sid=sid,
+                kind="call",
+                twilio_status="completed",
+                channels=2,
+                twilio_duration_seconds=60,
+                duration_seconds=60.0,
+                started_at=clock.now(),
+                state="done",
+                attempts=1,
+                activity={},
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
+    leg_event(twilio, sid, call_sid(), "in-progress", "client:ana", clock.now(), 2)
+    listed = client.get("/api/recordings", headers=supervisor).json()["items"]
+    assert [(r["recording_sid"], r["agent"]) for r in listed] == [(recording_sid, "ana")]
+    # The call log shows who answered, on the caller's leg and the agent's.
+    logged = client.get("/api/calls", headers=supervisor).json()["items"]
+    assert [c["agent"] for c in logged] == ["ana", "ana"]
+    form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
+    answers = {"greeting": "yes", "notice": "na", "accuracy": 4, "no_ssn": "yes"}
+    url = f"/api/recordings/{recording_sid}/evaluations"
+    wrong = client.post(
+        url, json={"form_id": form["id"], "agent": "bob", "answers": answers}, headers=supervisor
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "agent"
+    scored = client.post(url, json={"form_id": form["id"], "answers": answers}, headers=supervisor)
+    assert scored.status_code == 201, scored.text
+    assert scored.json()["agent"] == "ana"
