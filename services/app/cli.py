@@ -231,6 +231,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         region=settings.default_region,
         report_path=args.report,
+        texts=args.texts,
     )
     print(summary.describe())
     return 0 if summary.failures == 0 else 1
@@ -258,6 +259,7 @@ def _add_service_commands(commands: Any) -> None:
     simulate.add_argument("--calls", type=int, default=20)
     simulate.add_argument("--seed", type=int, default=None)
     simulate.add_argument("--concurrency", type=int, default=8)
+    simulate.add_argument("--texts", type=int, default=0, help="text conversations to play as well")
     simulate.add_argument(
         "--report", default=None, help="write each call's expected record as JSON"
     )
