@@ -161,11 +161,17 @@ def wrap_up_contact(
         work.note(
             resolution=body.resolution,
             topics=len(result.topics),
-            linked_requests=result.linked,
+            linked_requests=len(result.linked),
             anonymous_requests=result.anonymous,
             corrected=not first,
         )
-        return _out(context, work.session, contact)
+        return ContactOut.of(
+            contact,
+            request_ids=result.linked,
+            notes=body.notes.strip() if body.notes and body.notes.strip() else None,
+            tz=context.city_tz,
+            topics=result.topics,
+        )
 
 
 # -- callbacks -------------------------------------------------------------------------

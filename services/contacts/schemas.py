@@ -56,6 +56,7 @@ class ContactOut(BaseModel):
         request_ids: list[str],
         notes: str | None,
         tz: ZoneInfo,
+        topics: list[str] | None = None,
     ) -> ContactOut:
         def local(instant: datetime | None) -> datetime | None:
             return None if instant is None else instant.astimezone(tz)
@@ -72,7 +73,7 @@ class ContactOut(BaseModel):
             department=contact.department,
             started_at=contact.started_at.astimezone(tz),
             ended_at=local(contact.ended_at),
-            topics=[topic.code for topic in contact.topics],
+            topics=topics if topics is not None else [topic.code for topic in contact.topics],
             resolution=contact.resolution,
             request_ids=request_ids,
             anonymous_requests=contact.anonymous_requests,

@@ -77,11 +77,7 @@ def known_topics(session: Session, codes: Sequence[str]) -> set[str]:
 
 
 def get_contact(session: Session, contact_id: str) -> Contact | None:
-    return session.scalar(
-        select(Contact)
-        .where(Contact.public_id == contact_id)
-        .options(selectinload(Contact.requests), selectinload(Contact.topics))
-    )
+    return session.scalar(select(Contact).where(Contact.public_id == contact_id))
 
 
 def contact_of_call(session: Session, call_sid: str) -> Contact | None:
@@ -218,13 +214,15 @@ class WrapUp:
 
 @dataclass
 class WrapUpResult:
-    linked: int = 0
+    linked: list[str] = field(default_factory=list)  # public ids of the named requests
     anonymous: int = 0
     topics: list[str] = field(default_factory=list)
 
 
 def _filed_requests(session: Session, public_ids: Sequence[str]) -> list[ServiceRequest]:
     wanted = list(dict.fromkeys(public_ids))
+    if not wanted:
+        return []
     found = {
         request.public_id: request
         for request in session.scalars(
@@ -274,11 +272,12 @@ def wrap_up(
     )
     if contact.wrapped_up_at is None:
         contact.wrapped_up_at = now
+    else:  # a correction replaces what the first wrap-up recorded
+        session.execute(delete(ContactRequest).where(ContactRequest.contact_id == contact.id))
+        session.execute(delete(ContactTopic).where(ContactTopic.contact_id == contact.id))
     if contact.ended_at is None and contact.channel not in ("phone",):
         contact.ended_at = now
     contact.updated_at = now
-    session.execute(delete(ContactRequest).where(ContactRequest.contact_id == contact.id))
-    session.execute(delete(ContactTopic).where(ContactTopic.contact_id == contact.id))
     kind = kind_of(wrap.resolution)
     session.add_all(
         [ContactRequest(contact_id=contact.id, request_id=request.id) for request in named]
@@ -288,8 +287,9 @@ def wrap_up(
         ]
     )
     session.flush()
-    session.expire(contact, ["requests", "topics"])
-    return WrapUpResult(linked=len(named), anonymous=anonymous, topics=codes)
+    return WrapUpResult(
+        linked=[request.public_id for request in named], anonymous=anonymous, topics=codes
+    )
 
 
 def end_wrap_up(session: Session, *, agent: str | None, now: datetime) -> None:
