@@ -99,6 +99,9 @@ class CallFilters(BaseModel):
         ]
         | None
     ) = None
+    agent: str | None = Field(
+        default=None, min_length=2, max_length=64, description="Who answered (username)"
+    )
     before_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     limit: int = Field(default=50, ge=1, le=200)
 

@@ -329,6 +329,7 @@ class CallFilter:
     until: datetime | None = None
     extension: str | None = None
     status: str | None = None
+    agent: str | None = None
     before_id: int | None = None
     limit: int = 50
 
@@ -340,6 +341,8 @@ def list_calls(session: Session, query: CallFilter) -> list[Call]:
         statement = statement.where(Call.extension == query.extension)
     if query.status is not None:
         statement = statement.where(Call.status == query.status)
+    if query.agent is not None:
+        statement = statement.where(Call.agent == query.agent.strip().lower())
     if query.before_id is not None:
         statement = statement.where(Call.id < query.before_id)
     return list(session.scalars(statement.order_by(Call.id.desc()).limit(query.limit)))

@@ -472,6 +472,10 @@ def test_recordings_and_qa_know_the_agent_who_answered(
     # The call log shows who answered, on the caller's leg and the agent's.
     logged = client.get("/api/calls", headers=supervisor).json()["items"]
     assert [c["agent"] for c in logged] == ["ana", "ana"]
+    by_bob = client.get("/api/calls", params={"agent": "bob"}, headers=supervisor).json()
+    assert by_bob["items"] == []
+    by_ana = client.get("/api/calls", params={"agent": "ana"}, headers=supervisor).json()
+    assert len(by_ana["items"]) == 2
     form = client.post("/api/qa/forms", json=FORM, headers=supervisor).json()
     answers = {"greeting": "yes", "notice": "na", "accuracy": 4, "no_ssn": "yes"}
     url = f"/api/recordings/{recording_sid}/evaluations"
