@@ -1,8 +1,13 @@
-"""``switchboard simulate``: realistic, correctly signed Twilio voice webhooks at a server.
+"""``switchboard simulate``: realistic, correctly signed Twilio webhooks at a server.
 
 Each simulated call follows the TwiML the server answers with (the Gather, Dial and
-Record action URLs it names), as Twilio would. Call progress callbacks are sent the way
-Twilio sends them: as separate requests, some shuffled out of order, some repeated.
+Record action URLs it names), as Twilio would: the leg it dials rings whatever the Dial
+names (an agent's Client, Number or Sip, or the department's), and when that leg is not
+answered the next Dial the server answers with is followed, until an agent answers or
+the call reaches voicemail. Some callers hang up while it rings (in the queue); some
+calls are answered and then transferred to another department. Call progress callbacks
+are sent the way Twilio sends them: as separate requests, some shuffled out of order,
+some repeated. Some callers text the city instead: a conversation of a few texts.
 The report lists what every call's record should end up as.
 """
 
@@ -22,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from services.platform.phones import read_caller_id
+from services.platform.phones import CallerId, read_caller_id
 from telephony.signature import sign
 from telephony.webhooks import SIGNED_FOR_ANOTHER_URL
 
@@ -30,11 +35,16 @@ API_VERSION = "2010-04-01"
 CITY_NUMBER = "+12025550100"
 WITHHELD_FORMS = ("anonymous", "+266696687", "Restricted", "")
 KINDS = (
-    ("answered", 0.62),
-    ("no-answer", 0.1),
+    ("answered", 0.5),
+    ("answered-by-the-next", 0.08),
+    ("transferred", 0.06),
+    ("no-answer", 0.08),
     ("abandoned-in-menu", 0.14),
     ("abandoned-while-ringing", 0.14),
 )
+# Where a transferred call goes: the operator's group (menu key 0 by default).
+TRANSFER_DESTINATION = "client:operator"
+MAX_OFFERS = 6
 
 
 class SimulationStopped(Exception):
@@ -61,6 +71,26 @@ class ExpectedLeg:
     extension: str | None
     status: str
     duration_seconds: int | None
+    # Where the leg rang (an agent's destination, a department's), for dialled legs.
+    to: str | None = None
+    answered_seconds: int | None = None  # after the call started, when answered
+
+
+@dataclass(frozen=True)
+class LegPlan:
+    """One dialled leg: where it rings, from how long after the call began, how it ends."""
+
+    call_sid: str
+    to: str
+    offset: int
+    final: str
+    talk: int | None
+
+
+@dataclass
+class SimulatedConversation:
+    sender: str
+    texts: int
 
 
 @dataclass
@@ -80,6 +110,7 @@ class SimulatedCall:
 @dataclass
 class Summary:
     calls: int = 0
+    conversations: int = 0
     requests: int = 0
     failures: int = 0
     seconds: float = 0.0
@@ -90,7 +121,8 @@ class Summary:
         rate = self.requests / self.seconds if self.seconds else 0.0
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.kinds.items()))
         line = (
-            f"simulated {self.calls} calls ({kinds}) with {self.requests} signed webhooks "
+            f"simulated {self.calls} calls ({kinds}) and {self.conversations} text "
+            f"conversations with {self.requests} signed webhooks "
             f"in {self.seconds:.1f} s ({rate:.0f}/s); {self.failures} failed"
         )
         return line + "".join(f"\n  {example}" for example in self.failure_examples)
@@ -109,6 +141,17 @@ def _caller(rng: random.Random, line_numbers: Collection[str]) -> str:
         # The city's own line never calls itself: searching it would find every call.
         if number not in line_numbers:
             return number
+
+
+def plan_conversations(count: int, *, seed: int | None) -> list[SimulatedConversation]:
+    """Decide every text conversation up front (a seed replays them)."""
+    rng = random.Random(None if seed is None else seed + 1)  # noqa: S311
+    return [
+        SimulatedConversation(
+            sender=f"+1302555{rng.randint(200, 299):04d}", texts=rng.randint(1, 3)
+        )
+        for _ in range(count)
+    ]
 
 
 def plan(
@@ -135,6 +178,39 @@ def plan(
             )
         )
     return planned
+
+
+SMS_BODIES = (
+    "Is the bulk pickup still on for Thursday?",
+    "The streetlight on our block is out again",
+    "Thanks, the crew came today",
+    "What time does the transfer station close?",
+)
+
+
+def _outcome(call: SimulatedCall, offer: int) -> tuple[str, int | None]:
+    """How the ``offer``-th dialled leg of the call ends, and its talk time."""
+    if call.kind == "abandoned-while-ringing":
+        return "canceled", None  # the caller hangs up in the queue
+    if call.kind in ("answered", "transferred") or (
+        call.kind == "answered-by-the-next" and offer > 0
+    ):
+        return "completed", call.talk_seconds
+    return "no-answer", None
+
+
+def _dialled(body: str) -> tuple[str, str | None] | None:
+    """Where a Dial rings, as a leg's To ("client:NAME", a number or a sip: URI), and
+    the leg's status callback; None when the TwiML holds no Dial."""
+    if not body:
+        return None
+    root = ET.fromstring(body)  # noqa: S314 - TwiML from the server under test
+    for dial in root.iter("Dial"):
+        for noun in dial:
+            text = (noun.text or "").strip()
+            to = f"client:{text}" if noun.tag == "Client" else text
+            return to, noun.get("statusCallback")
+    return None
 
 
 def _twiml_attr(body: str, tag: str, attribute: str) -> str | None:
@@ -205,41 +281,41 @@ class Player:
         start = datetime.now(UTC).replace(microsecond=0)
         caller_id = read_caller_id(call.caller, region)
         menu = await self.post(f"{self.base_url}/twilio/voice", self._base(call, "ringing"))
-        extension: str | None = None
         if call.kind == "abandoned-in-menu" or not menu:
             await self._parent_completed(call, start, 9)
             call.legs.append(self._parent_leg(call, caller_id.e164, caller_id.withheld, None, 9))
             return
-        action = _twiml_attr(menu, "Gather", "action")
-        if action and call.spanish:
-            spanish = await self.post(action, {**self._base(call, "in-progress"), "Digits": "9"})
-            action = _twiml_attr(spanish, "Gather", "action") or action
+        dial = await self._choose(call, menu)
         assert call.digits is not None
-        dial = await self.post(
-            action or "", {**self._base(call, "in-progress"), "Digits": call.digits}
-        )
         extension = call.digits
-        child_sid = call.child_sid
-        child_status, talk = {
-            "answered": ("completed", call.talk_seconds),
-            "no-answer": ("no-answer", None),
-            "abandoned-while-ringing": ("canceled", None),
-        }[call.kind]
-        callback = _twiml_attr(dial, "Client", "statusCallback") or _twiml_attr(
-            dial, "Number", "statusCallback"
-        )
-        events = self._child_events(call, child_sid, start, child_status, talk)
-        if call.shuffle:
-            random.Random(call.call_sid).shuffle(events)  # noqa: S311
-        if call.duplicate:
-            events += events[: max(1, len(events) // 2)]
-        for params in events:
-            await self.post(callback or f"{self.base_url}/twilio/voice/status", params)
-        dial_action = _twiml_attr(dial, "Dial", "action")
-        ringing = 7 if call.kind != "abandoned-while-ringing" else 4
-        total = 12 + ringing + (talk or 0)
-        if call.kind != "abandoned-while-ringing" and dial_action:
-            outcome = await self.post(
+        elapsed = 12  # greeting and menu
+        leg_rng = random.Random(call.call_sid)  # noqa: S311 - simulation
+        for offer in range(MAX_OFFERS):
+            target = _dialled(dial)
+            if target is None:
+                break
+            to, callback = target
+            child_sid = call.child_sid if offer == 0 else _sid(leg_rng, "CA")
+            child_status, talk = _outcome(call, offer)
+            leg = LegPlan(child_sid, to, elapsed, child_status, talk)
+            await self._leg(call, leg, start, callback)
+            call.legs.append(self._expected(call, caller_id, extension, leg))
+            ringing = 7 if child_status != "canceled" else 4
+            elapsed += ringing + (talk or 0)
+            if child_status == "canceled":
+                break  # the caller hung up while it rang: Twilio asks nothing more
+            if call.kind == "transferred":
+                more = leg_rng.randint(30, 180)
+                transfer = LegPlan(
+                    _sid(leg_rng, "CA"), TRANSFER_DESTINATION, elapsed, "completed", more
+                )
+                await self._leg(call, transfer, start, callback)
+                call.legs.append(self._expected(call, caller_id, extension, transfer))
+                elapsed += 7 + more
+            dial_action = _twiml_attr(dial, "Dial", "action")
+            if not dial_action:
+                break
+            dial = await self.post(
                 dial_action,
                 {
                     **self._base(call, "in-progress"),
@@ -248,45 +324,96 @@ class Player:
                     "DialCallDuration": str(talk or 0),
                 },
             )
-            record_action = _twiml_attr(outcome, "Record", "action")
-            if record_action:
-                total += 20
-                await self.post(record_action, {**self._base(call, "in-progress"), "Digits": "#"})
-        await self._parent_completed(call, start, total)
-        call.legs.append(
-            self._parent_leg(call, caller_id.e164, caller_id.withheld, extension, total)
-        )
-        call.legs.append(
-            ExpectedLeg(
-                call_sid=child_sid,
-                parent_call_sid=call.call_sid,
-                from_number=caller_id.e164,
-                caller_withheld=caller_id.withheld,
-                extension=extension,
-                status=child_status,
-                duration_seconds=talk if child_status == "completed" else 0,
-            )
+            if child_status == "completed":
+                break
+        record_action = _twiml_attr(dial, "Record", "action") if dial else None
+        if record_action:
+            elapsed += 20
+            await self.post(record_action, {**self._base(call, "in-progress"), "Digits": "#"})
+        await self._parent_completed(call, start, elapsed)
+        call.legs.insert(
+            0, self._parent_leg(call, caller_id.e164, caller_id.withheld, extension, elapsed)
         )
 
+    async def _choose(self, call: SimulatedCall, menu: str) -> str:
+        """Press the call's keys (Spanish first, when it asks) and return the TwiML."""
+        action = _twiml_attr(menu, "Gather", "action")
+        if action and call.spanish:
+            spanish = await self.post(action, {**self._base(call, "in-progress"), "Digits": "9"})
+            action = _twiml_attr(spanish, "Gather", "action") or action
+        return await self.post(
+            action or "", {**self._base(call, "in-progress"), "Digits": call.digits or ""}
+        )
+
+    async def _leg(
+        self, call: SimulatedCall, leg: LegPlan, start: datetime, callback: str | None
+    ) -> None:
+        """The progress callbacks of one dialled leg, as Twilio sends them."""
+        events = self._child_events(call, leg, start)
+        if call.shuffle:
+            random.Random(leg.call_sid).shuffle(events)  # noqa: S311
+        if call.duplicate:
+            events += events[: max(1, len(events) // 2)]
+        for params in events:
+            await self.post(callback or f"{self.base_url}/twilio/voice/status", params)
+
+    @staticmethod
+    def _expected(
+        call: SimulatedCall, caller_id: CallerId, extension: str, leg: LegPlan
+    ) -> ExpectedLeg:
+        answered = leg.final == "completed"
+        return ExpectedLeg(
+            call_sid=leg.call_sid,
+            parent_call_sid=call.call_sid,
+            from_number=caller_id.e164,
+            caller_withheld=caller_id.withheld,
+            extension=extension,
+            status=leg.final,
+            duration_seconds=leg.talk if answered else 0,
+            to=leg.to,
+            answered_seconds=leg.offset + 7 if answered else None,
+        )
+
+    async def converse(self, conversation: SimulatedConversation, index: int) -> None:
+        """A caller texting the city: a few messages, one conversation."""
+        rng = random.Random(f"{conversation.sender}{index}")  # noqa: S311
+        for _ in range(conversation.texts):
+            await self.post(
+                f"{self.base_url}/twilio/sms",
+                {
+                    "AccountSid": self.account_sid,
+                    "ApiVersion": API_VERSION,
+                    "MessageSid": _sid(rng, "SM"),
+                    "SmsSid": "",
+                    "From": conversation.sender,
+                    "To": CITY_NUMBER,
+                    "Body": rng.choice(SMS_BODIES),
+                    "NumMedia": "0",
+                },
+            )
+
     def _child_events(
-        self, call: SimulatedCall, child_sid: str, start: datetime, final: str, talk: int | None
+        self, call: SimulatedCall, leg: LegPlan, start: datetime
     ) -> list[dict[str, str]]:
-        steps = [("initiated", 12), ("ringing", 13)]
-        if final == "completed":
-            steps.append(("in-progress", 19))
-        steps.append((final, 19 + (talk or 0) if final == "completed" else 20))
+        offset, talk = leg.offset, leg.talk
+        steps = [("initiated", offset), ("ringing", offset + 1)]
+        if leg.final == "completed":
+            steps.append(("in-progress", offset + 7))
+        steps.append(
+            (leg.final, offset + 7 + (talk or 0) if leg.final == "completed" else offset + 8)
+        )
         events = []
-        for sequence, (status, offset) in enumerate(steps):
+        for sequence, (status, at) in enumerate(steps):
             params = {
                 **self._base(call, status),
-                "CallSid": child_sid,
+                "CallSid": leg.call_sid,
                 "ParentCallSid": call.call_sid,
                 "Direction": "outbound-dial",
-                "To": "client:agent",
-                "Called": "client:agent",
+                "To": leg.to,
+                "Called": leg.to,
                 "SequenceNumber": str(sequence),
                 "CallbackSource": "call-progress-events",
-                "Timestamp": format_datetime(start + timedelta(seconds=offset)),
+                "Timestamp": format_datetime(start + timedelta(seconds=at)),
             }
             if status in ("completed", "no-answer", "canceled"):
                 params["CallDuration"] = str(talk or 0)
@@ -340,6 +467,7 @@ async def _run(
     auth_token: str,
     account_sid: str,
     planned: list[SimulatedCall],
+    conversations: list[SimulatedConversation],
     concurrency: int,
     region: str,
     progress: Callable[[int, int], None] | None,
@@ -359,12 +487,18 @@ async def _run(
             if progress is not None:
                 progress(done, len(planned))
 
+        async def texts(index: int, conversation: SimulatedConversation) -> None:
+            async with gate:
+                await player.converse(conversation, index)
+
         started = time.perf_counter()
         # A task group: the first refusal (SimulationStopped) cancels every other call.
         try:
             async with asyncio.TaskGroup() as group:
                 for call in planned:
                     group.create_task(one(call))
+                for index, talk in enumerate(conversations):
+                    group.create_task(texts(index, talk))
         except* SimulationStopped as stopped:
             raise stopped.exceptions[0] from None
         player.summary.seconds = time.perf_counter() - started
@@ -383,26 +517,31 @@ def run_simulation(
     report_path: str | None,
     line_numbers: Collection[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    texts: int = 0,
 ) -> Summary:
-    """Play ``calls`` calls at ``url`` (the server's PUBLIC_URL) and summarise; no caller
-    uses one of ``line_numbers``; ``progress(done, total)`` after each call.
+    """Play ``calls`` calls and ``texts`` text conversations at ``url`` (the server's
+    PUBLIC_URL) and summarise; no caller uses one of ``line_numbers``;
+    ``progress(done, total)`` after each call.
 
     Raises ``SimulationStopped`` when no server answers or it refuses the signatures.
     """
     account = account_sid or "AC" + "0" * 32
     planned = plan(calls, seed=seed, line_numbers=line_numbers)
+    conversations = plan_conversations(texts, seed=seed)
     summary = asyncio.run(
         _run(
             url=url,
             auth_token=auth_token,
             account_sid=account,
             planned=planned,
+            conversations=conversations,
             concurrency=max(1, concurrency),
             region=region,
             progress=progress,
         )
     )
     summary.calls = len(planned)
+    summary.conversations = len(conversations)
     for call in planned:
         summary.kinds[call.kind] = summary.kinds.get(call.kind, 0) + 1
     if report_path:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.messaging_response import MessagingResponse
 
+from services.contacts import service as contacts
 from services.messaging import service as texts
 from services.messaging.carrier import SendFailed, SendRefused, Sent
 from services.messaging.sending import Outbound
@@ -50,7 +51,7 @@ async def incoming_text(request: Request) -> Response:
     body = (form.get("Body") or "")[:1600]
     keyword = texts.keyword_of(body)
     now = context.clock.now()
-    keyring = context.keyring
+    keyring, tz = context.keyring, context.city_tz
     # STOP and START act in the order Twilio received them, not the order their webhooks
     # arrive (a retried or replayed old STOP must not undo a newer START): Twilio's own
     # record of the text says when. Without it (no carrier, Twilio unreachable) the
@@ -81,6 +82,8 @@ async def incoming_text(request: Request) -> Response:
                 received_at=received_at,
                 now=now,
             )
+        if fresh and keyword is None:  # a message for staff: today's conversation
+            contacts.sms_conversation(session, keyring, sender=sender, now=now, tz=tz)
         return fresh
 
     fresh = await context.ingest.run(work)

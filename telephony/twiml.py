@@ -82,7 +82,7 @@ def dial(entry: MenuEntry, *, base_url: str, language: str, timeout: int) -> str
         else {"record": "do-not-record"}
     )
     connect = Dial(
-        action=_url(base_url, "/twilio/voice/dial-complete", lang=language),
+        action=_url(base_url, "/twilio/voice/dial-complete", lang=language, ext=entry.digits),
         method="POST",
         timeout=timeout,
         answer_on_bridge=True,

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from services.calls import service as calls
 from services.calls.progress import NO_SEQUENCE, normalise_status
+from services.contacts import service as contacts
 from services.directory import ivr
 from services.directory import service as directory
 from services.directory.service import MenuEntry
 from services.platform.context import AppContext
 from services.platform.errors import Problem
 from services.platform.params import ACCOUNT_SID, CALL_SID
+from services.staff.service import PresencePolicy
 from telephony import twiml
 from telephony.webhooks import TwilioForm, TwilioRoute, app_context, twilio_form
 
@@ -89,12 +91,13 @@ def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session
 
 def _menu_choice(
     context: AppContext, event: calls.VoiceEvent, digits: str, language: str, attempt: int
-) -> Callable[[Session], ivr.MenuOutcome]:
+) -> Callable[[Session], tuple[ivr.MenuOutcome, ivr.Offer | None]]:
     region, policy = context.region, context.part(ivr.IvrPolicy)
+    presence = context.part(PresencePolicy)
 
-    def work(session: Session) -> ivr.MenuOutcome:
+    def work(session: Session) -> tuple[ivr.MenuOutcome, ivr.Offer | None]:
         calls.record_call_event(session, context.keyring, event, region=region)
-        return ivr.choose(
+        outcome = ivr.choose(
             session,
             policy,
             call_sid=event.call_sid,
@@ -103,8 +106,30 @@ def _menu_choice(
             attempt=attempt,
             now=event.received_at,
         )
+        if outcome.connect is None:
+            return outcome, None
+        offer = ivr.next_offer(
+            session,
+            policy,
+            presence,
+            call_sid=event.call_sid,
+            entry=outcome.connect,
+            now=event.received_at,
+        )
+        return outcome, offer
 
     return work
+
+
+def _dial(context: AppContext, offer: ivr.Offer, language: str) -> Response:
+    return _twiml(
+        twiml.dial(
+            offer.dial_entry,
+            base_url=context.city.public_url,
+            language=language,
+            timeout=context.part(ivr.IvrPolicy).dial_timeout_seconds,
+        )
+    )
 
 
 async def _record(context: AppContext, event: calls.VoiceEvent) -> bool:
@@ -151,15 +176,16 @@ async def menu_choice(request: Request) -> Response:
     policy, base_url = context.part(ivr.IvrPolicy), context.city.public_url
     event = _voice_event(form, source="gather", received_at=context.clock.now())
     digits = (form.get("Digits") or "").strip()
-    outcome = await context.ingest.run(_menu_choice(context, event, digits, lang, attempt))
+    outcome, offer = await context.ingest.run(_menu_choice(context, event, digits, lang, attempt))
     context.metrics.webhooks.labels("gather", "stored").inc()
-    if outcome.connect is not None:
+    if offer is not None:
+        return _dial(context, offer, outcome.language)
+    if outcome.connect is not None:  # a repeated choice, after every offer was made
         return _twiml(
-            twiml.dial(
-                outcome.connect,
+            twiml.voicemail(
                 base_url=base_url,
                 language=outcome.language,
-                timeout=policy.dial_timeout_seconds,
+                max_seconds=policy.voicemail_max_seconds,
             )
         )
     return _twiml(
@@ -175,26 +201,74 @@ async def menu_choice(request: Request) -> Response:
     )
 
 
+def _agent_leg(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session], str | None]:
+    region = context.region
+
+    def work(session: Session) -> str | None:
+        return contacts.record_agent_leg(
+            session,
+            leg_sid=event.call_sid,
+            to_raw=event.to_raw,
+            region=region,
+            now=event.received_at,
+        )
+
+    return work
+
+
 @router.post("/status", status_code=204)
 async def call_progress(request: Request) -> Response:
-    """A call progress event; duplicates and late arrivals are harmless."""
+    """A call progress event; duplicates and late arrivals are harmless. A dialled leg
+    answered at a staff member's destination is theirs: it opens their contact and makes
+    them busy; when it ends they are in wrap-up."""
     form, context = twilio_form(request), app_context(request)
     event = _voice_event(form, source="status", received_at=context.clock.now())
     fresh = await _record(context, event)
+    agent_leg = event.parent_call_sid is not None or event.direction == "outbound-api"
+    if agent_leg and event.status in ("in-progress", "completed"):
+        await context.ingest.run(_agent_leg(context, event))
     context.metrics.webhooks.labels("status", "stored" if fresh else "duplicate").inc()
     return Response(status_code=204)
 
 
+def _dial_ended(
+    context: AppContext, event: calls.VoiceEvent, extension: str | None, dial_status: str
+) -> Callable[[Session], ivr.Offer | None]:
+    region, policy = context.region, context.part(ivr.IvrPolicy)
+    presence = context.part(PresencePolicy)
+
+    def work(session: Session) -> ivr.Offer | None:
+        calls.record_call_event(session, context.keyring, event, region=region)
+        return ivr.dial_outcome(
+            session,
+            policy,
+            presence,
+            call_sid=event.call_sid,
+            extension=extension,
+            dial_status=dial_status,
+            now=event.received_at,
+        )
+
+    return work
+
+
 @router.post("/dial-complete")
 async def dial_complete(request: Request) -> Response:
-    """The dialled department hung up or never answered: end, or take a voicemail."""
+    """The dialled agent or department hung up or never answered: end, offer the call to
+    the next agent or the department, or take a voicemail."""
     form, context = twilio_form(request), app_context(request)
     lang = _language(request.query_params.get("lang"))
+    extension = request.query_params.get("ext") or None
+    if extension is not None and not (extension.isdigit() and len(extension) <= 8):
+        extension = None
     event = _voice_event(form, source="dial", received_at=context.clock.now())
-    await _record(context, event)
+    dial_status = (form.get("DialCallStatus") or "").lower()
+    offer = await context.ingest.run(_dial_ended(context, event, extension, dial_status))
     context.metrics.webhooks.labels("dial-complete", "stored").inc()
-    if (form.get("DialCallStatus") or "").lower() in ("completed", "answered"):
+    if dial_status in ("completed", "answered", "canceled"):
         return _twiml(twiml.hangup())
+    if offer is not None:
+        return _dial(context, offer, lang)
     return _twiml(
         twiml.voicemail(
             base_url=context.city.public_url,

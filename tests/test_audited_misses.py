@@ -31,6 +31,7 @@ MISSING = {
     "appointment_id": "AP-ZZZZZ-ZZZZZ",
     "hold_id": "LH-ZZZZZZZZ",
     "kind": "acknowledgement",
+    "contact_id": "CT-ZZZZZ-ZZZZZ",
 }
 PUBLIC_IDS = {
     "/api/requests/": "SR-ZZZZZ-ZZZZZ",
@@ -56,6 +57,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "ends_at": "2026-11-20T11:00:00-05:00",
     },
     ("POST", "/api/appointments/{appointment_id}/cancel"): {},
+    ("POST", "/api/contacts/{contact_id}/wrap-up"): {"resolution": "information_provided"},
     ("POST", "/api/holds/{hold_id}/release"): {"reason": "the matter is closed"},
     ("POST", "/api/privacy/requests/{public_id}/acknowledge"): {},
     ("POST", "/api/privacy/requests/{public_id}/decide"): {"decision": "granted"},

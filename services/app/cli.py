@@ -133,7 +133,13 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
     else:
         password = None  # an account that signs in with API tokens only
     try:
-        new = NewStaff(username=args.name, role=Role(args.role), password=password)
+        new = NewStaff(
+            username=args.name,
+            role=Role(args.role),
+            password=password,
+            destination=args.destination,
+            department=args.department,
+        )
     except ValidationError as error:
         return _refused(error)
     # The operator on the server: direct (and audited), no second person.
@@ -290,6 +296,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
             report_path=args.report,
             line_numbers=[n for n in (CITY_NUMBER, settings.twilio_from_number) if n],
             progress=progress,
+            texts=args.texts,
         )
     except SimulationStopped as stopped:
         if progress is not None:
@@ -324,6 +331,7 @@ def _add_service_commands(commands: Any) -> None:
     simulate.add_argument("--calls", type=int, default=20)
     simulate.add_argument("--seed", type=int, default=None)
     simulate.add_argument("--concurrency", type=int, default=8)
+    simulate.add_argument("--texts", type=int, default=0, help="text conversations to play as well")
     simulate.add_argument(
         "--report", default=None, help="write each call's expected record as JSON"
     )
@@ -339,6 +347,10 @@ def _add_staff_commands(commands: Any) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--destination", help="where the person's calls ring: +E.164, sip:URI or client:NAME"
+    )
+    add.add_argument("--department", help="the IVR menu key whose calls they take")
     add.set_defaults(handler=cmd_users_add)
     tokens = _group(commands, "tokens", "API bearer tokens")
     issue = tokens.add_parser("issue", help="print a new bearer token, alone, on stdout")

@@ -15,6 +15,8 @@ from services.appointments.api import router as appointments_router
 from services.audit.api import router as audit_router
 from services.calls.api import router as calls_router
 from services.console import pages as console
+from services.contacts.api import callbacks_router
+from services.contacts.api import router as contacts_router
 from services.directory import service as directory
 from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
@@ -238,6 +240,8 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(audit_router)
     app.include_router(calls_router)
+    app.include_router(contacts_router)
+    app.include_router(callbacks_router)
     app.include_router(requests_router)
     app.include_router(open311_router)
     app.include_router(recordings_router)

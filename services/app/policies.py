@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from services.appointments.service import TextPolicy
 from services.console.pages import ConsolePolicy
+from services.contacts.callbacks import CallbackPolicy
 from services.directory.hours import BusinessHours
 from services.directory.ivr import IvrPolicy
 from services.messaging.carrier import ConsoleGateway, SmsGateway
@@ -23,7 +24,9 @@ from services.recordings.service import RecordingPolicy
 from services.reports.service import Publication
 from services.requests.service import DuplicatePolicy, PublicText
 from services.retention.purge import PurgePolicy
+from services.staff.service import PresencePolicy
 from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
+from telephony.calls import TwilioCallbackDialer
 from telephony.recordings import TwilioRecordingSource
 from telephony.sms import TwilioTextGateway
 
@@ -63,6 +66,23 @@ def recording_source(settings: Settings) -> TwilioRecordingSource | None:
     )
 
 
+def callback_policy(settings: Settings) -> CallbackPolicy:
+    """Callbacks ring through Twilio with credentials; without, they are refused."""
+    dialer = None
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        dialer = TwilioCallbackDialer(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            api_base_url=settings.twilio_api_base_url,
+            timeout=settings.twilio_timeout_seconds,
+        )
+    return CallbackPolicy(
+        dialer=dialer,
+        caller_id=settings.callback_caller_id or settings.twilio_from_number,
+        status_callback=f"{settings.public_url}/twilio/voice/status",
+    )
+
+
 def session_policy(settings: Settings) -> SessionPolicy:
     return SessionPolicy(
         idle=timedelta(minutes=settings.session_idle_minutes),
@@ -87,7 +107,9 @@ def policies(settings: Settings) -> list[object]:
             tz=tz,
             dial_timeout_seconds=settings.dial_timeout_seconds,
             voicemail_max_seconds=settings.voicemail_max_seconds,
+            agent_offers=settings.agent_offers_per_call,
         ),
+        PresencePolicy(wrap_up_limit=timedelta(seconds=settings.wrap_up_limit_seconds)),
         DuplicatePolicy(
             window=timedelta(hours=settings.duplicate_window_hours),
             radius_meters=settings.duplicate_radius_meters,
@@ -114,6 +136,7 @@ def policies(settings: Settings) -> list[object]:
             max_attempts=settings.recording_max_attempts,
         ),
         session_policy(settings),
+        callback_policy(settings),
         BusinessCalendar.from_settings(
             settings.us_federal_holidays, settings.holidays, settings.holiday_state
         ),

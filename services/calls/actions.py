@@ -72,12 +72,18 @@ def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:
         return _out(context, call)
 
 
-def ringing_call_sids(context: AppContext, *, extension: str) -> list[str]:
-    """The CallSids of callers' legs ringing on ``extension`` now, oldest first. Only
-    identifiers: each screen pop that shows a call's caller is its own audited act."""
+def ringing_call_sids(
+    context: AppContext, *, extension: str | None, offered_to: int | None = None
+) -> list[str]:
+    """The CallSids of callers' legs ringing now, oldest first: those offered to the
+    staff member ``offered_to`` (who has a destination of their own), or else those
+    ringing the department on ``extension``. Only identifiers: each screen pop that
+    shows a call's caller is its own audited act."""
     with context.db() as session:
         since = context.clock.now() - RINGING_WINDOW
         return [
             call.call_sid
-            for call in service.ringing_calls(session, extension=extension, since=since)
+            for call in service.ringing_calls(
+                session, extension=extension, since=since, offered_to=offered_to
+            )
         ]

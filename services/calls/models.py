@@ -24,6 +24,7 @@ class Call(Base):
         Index("ix_calls_to_index", "to_index"),
         Index("ix_calls_started_at", "started_at"),
         Index("ix_calls_parent_call_sid", "parent_call_sid"),
+        Index("ix_calls_agent_started_at", "agent", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -48,6 +49,9 @@ class Call(Base):
     status_at: Mapped[datetime]
     extension: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
+    # The username of the staff member who answered: set on the dialled leg whose To is
+    # their destination, and on the caller's leg it belongs to; null until answered.
+    agent: Mapped[str | None] = mapped_column(String(64))
 
     started_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]

@@ -28,6 +28,9 @@ class CallOut(BaseModel):
     direction: str | None
     status: str
     extension: str | None
+    agent: str | None = Field(
+        default=None, description="Username of the staff member who answered; null until then"
+    )
     started_at: datetime
     answered_at: datetime | None
     ended_at: datetime | None
@@ -49,6 +52,7 @@ class CallOut(BaseModel):
             direction=call.direction,
             status=call.status,
             extension=call.extension,
+            agent=call.agent,
             started_at=call.started_at.astimezone(tz),
             answered_at=local(
                 answered_time(call.answered_at, call.ended_at, call.status, call.duration_seconds)
@@ -95,6 +99,9 @@ class CallFilters(BaseModel):
         ]
         | None
     ) = None
+    agent: str | None = Field(
+        default=None, min_length=2, max_length=64, description="Who answered (username)"
+    )
     before_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     limit: int = Field(default=50, ge=1, le=200)
 

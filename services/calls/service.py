@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.calls.models import Call, CallEvent
 from services.calls.progress import TERMINAL_STATUSES, CallProgress, ProgressEvent
+from services.directory.models import CallOffer
 from services.platform.phones import CallerId, read_caller_id
 from services.platform.queries import in_period
 from storage.crypto import FieldContext, Keyring
@@ -328,6 +329,7 @@ class CallFilter:
     until: datetime | None = None
     extension: str | None = None
     status: str | None = None
+    agent: str | None = None
     before_id: int | None = None
     limit: int = 50
 
@@ -339,30 +341,42 @@ def list_calls(session: Session, query: CallFilter) -> list[Call]:
         statement = statement.where(Call.extension == query.extension)
     if query.status is not None:
         statement = statement.where(Call.status == query.status)
+    if query.agent is not None:
+        statement = statement.where(Call.agent == query.agent.strip().lower())
     if query.before_id is not None:
         statement = statement.where(Call.id < query.before_id)
     return list(session.scalars(statement.order_by(Call.id.desc()).limit(query.limit)))
 
 
 def ringing_calls(
-    session: Session, *, extension: str, since: datetime, limit: int = 10
+    session: Session,
+    *,
+    extension: str | None,
+    since: datetime,
+    offered_to: int | None = None,
+    limit: int = 10,
 ) -> list[Call]:
-    """Callers' legs on ``extension`` that started after ``since`` and have not ended:
-    the calls a screen pop shows. Read from the database, so any web process finds them."""
-    return list(
-        session.scalars(
-            select(Call)
-            .where(
-                Call.extension == extension,
-                Call.parent_call_sid.is_(None),
-                Call.ended_at.is_(None),
-                Call.status.not_in(TERMINAL_STATUSES),
-                Call.started_at >= since,
-            )
-            .order_by(Call.started_at, Call.id)
-            .limit(limit)
-        )
+    """Callers' legs that started after ``since`` and have not ended: the calls a screen
+    pop shows. With ``offered_to`` (a staff id), those offered to that person; else those
+    on ``extension`` that ring the department rather than one agent. Read from the
+    database, so any web process finds them."""
+    open_offers = select(CallOffer.call_sid).where(
+        CallOffer.ended_at.is_(None), CallOffer.offered_at >= since
     )
+    query = select(Call).where(
+        Call.parent_call_sid.is_(None),
+        Call.ended_at.is_(None),
+        Call.status.not_in(TERMINAL_STATUSES),
+        Call.started_at >= since,
+    )
+    if offered_to is not None:
+        query = query.where(Call.call_sid.in_(open_offers.where(CallOffer.user_id == offered_to)))
+    else:
+        query = query.where(
+            Call.extension == extension,
+            Call.call_sid.not_in(open_offers.where(CallOffer.user_id.is_not(None))),
+        )
+    return list(session.scalars(query.order_by(Call.started_at, Call.id).limit(limit)))
 
 
 def party_number(keyring: Keyring, call: Call, column: str) -> str | None:

@@ -408,7 +408,10 @@ def _ringing(
 ) -> list[dict[str, Any]]:
     """New ringing calls on the extension with their screen pops (each audited as the
     API audits it), and an ``ended`` marker for shown calls that are no longer ringing."""
-    live = call_actions.ringing_call_sids(context, extension=extension)
+    personal = staff_actions.rings_personally(context, staff.user_id)
+    live = call_actions.ringing_call_sids(
+        context, extension=extension, offered_to=staff.user_id if personal else None
+    )
     events: list[dict[str, Any]] = [
         {"event": "ended", "call_sid": call_sid} for call_sid in sorted(shown - set(live))
     ]

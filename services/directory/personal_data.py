@@ -1,16 +1,43 @@
-"""The extension directory holds no personal data: departments and where they ring."""
+"""The extension directory holds no personal data: departments and where they ring.
+Call offers say where a caller's call rang (an agent or the department), never who
+called; they go with the calls they belong to."""
 
 from __future__ import annotations
 
-from services.directory.models import Extension
-from services.platform.personal_data import FreeText, PersonalData
+from sqlalchemy import select
+
+from services.directory.models import CallOffer, Extension
+from services.platform.personal_data import (
+    CALLS,
+    FreeText,
+    PersonalData,
+    PurgeStep,
+    Sweep,
+    delete_rows,
+)
+
+
+def _purge_offers(sweep: Sweep) -> None:
+    sweep.walk(
+        "call_offers",
+        select(CallOffer.id, CallOffer.call_sid).where(
+            CallOffer.offered_at < sweep.cutoff("calls")
+        ),
+        CallOffer.id,
+        delete_rows(CallOffer, CallOffer.id),
+        keep=lambda row: row[1] in sweep.held[CALLS],
+        counted=False,
+    )
+
 
 PERSONAL_DATA = PersonalData(
     feature="directory",
     free_text=(
         FreeText(Extension.destination, personal=False, typed=False),
+        FreeText(CallOffer.destination, personal=False, typed=False),
         # Short, but typed by staff: the storage guard screens them too.
         FreeText(Extension.name_en, personal=False),
         FreeText(Extension.name_es, personal=False),
     ),
+    purge=(PurgeStep("calls", 79, _purge_offers),),
 )

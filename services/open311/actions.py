@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from services.contacts import actions as contact_actions
 from services.open311 import api_keys as keys
 from services.open311 import service as open311
 from services.open311.render import FORMATS
@@ -210,6 +211,7 @@ def submit_request(context: AppContext, app: Actor, new: NewRequest) -> dict[str
     filed = request_actions.file_request(
         context, app, replace(new, channel="open311", open311_token=token)
     )
+    contact_actions.log_web_contact(context, app, filed.id)
     return {
         "service_request_id": filed.id,
         "token": token,

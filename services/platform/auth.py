@@ -59,6 +59,12 @@ class Permission(StrEnum):
     STAFF_MANAGE = "staff.manage"
     STAFF_APPROVE = "staff.approve"  # the second person for accounts with data access
     CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
+    PRESENCE_SET = "presence.set"  # one's own presence: available, busy, wrap-up, away
+    CONTACTS_CREATE = "contacts.create"  # log a contact by hand
+    CONTACTS_READ = "contacts.read"  # contacts, their topics and outcomes (notes included)
+    CONTACTS_WRAP_UP = "contacts.wrap_up"  # one's own contacts (supervisors: anyone's)
+    CALLBACKS = "callbacks.place"  # ring a caller back from a request or contact
+    REPORTS_AGENTS = "reports.agents"  # handle and after-contact work time per agent
 
 
 # Need to know, by position. Administrators run accounts and configuration and read no
@@ -74,6 +80,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MESSAGES_READ,
             Permission.RECORDING_CONTROL,
             Permission.QA_OWN_READ,
+            Permission.PRESENCE_SET,
+            Permission.CONTACTS_CREATE,
+            Permission.CONTACTS_READ,
+            Permission.CONTACTS_WRAP_UP,
+            Permission.CALLBACKS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -91,6 +102,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_OWN_READ,
             Permission.QA_FORMS_MANAGE,
             Permission.REPORTS_READ,
+            Permission.PRESENCE_SET,
+            Permission.CONTACTS_CREATE,
+            Permission.CONTACTS_READ,
+            Permission.CONTACTS_WRAP_UP,
+            Permission.CALLBACKS,
+            Permission.REPORTS_AGENTS,
         }
     ),
     Role.PRIVACY_OFFICER: frozenset(
@@ -106,6 +123,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISCLOSURES,
             Permission.AUDIT_READ,
             Permission.STAFF_APPROVE,
+            Permission.CONTACTS_READ,
         }
     ),
     Role.ADMIN: frozenset(

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     business_hours: str = "mon-fri 08:00-18:00"
     dial_timeout_seconds: int = Field(default=25, ge=5, le=120)
     voicemail_max_seconds: int = Field(default=120, ge=10, le=600)
+    # After an agent's call ends they are in wrap-up (offered no calls) until they wrap the
+    # contact up, or at most this long.
+    wrap_up_limit_seconds: int = Field(default=120, ge=0, le=3600)
+    # A department's call is offered to at most this many available agents, each ringing
+    # for the dial timeout, before the department's own destination rings.
+    agent_offers_per_call: int = Field(default=2, ge=0, le=10)
+    # Callbacks show this number as caller ID (default: TWILIO_FROM_NUMBER, the 311 number).
+    callback_caller_id: str | None = None
     # A JSON file with the IVR menu used to seed the extension directory on first start.
     ivr_menu_file: Path | None = None
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from services.calls.service import get_call
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.auth import Permission, allows
@@ -34,6 +35,7 @@ from services.recordings.schemas import (
 )
 from services.recordings.source import MediaUnavailable
 from services.staff import service as accounts
+from services.staff.models import StaffUser
 
 STREAM_PIECE = 256 * 1024
 
@@ -233,6 +235,25 @@ def _evaluation_out(session: Session, evaluation: QaEvaluation) -> EvaluationOut
     )
 
 
+def _agent_evaluated(session: Session, recording: Recording, named: str | None) -> StaffUser:
+    """The agent a recording is of: the one who answered its call, when the call says
+    (naming someone else is refused), else the one named."""
+    call = get_call(session, recording.call_sid)
+    answered_by = (
+        None if call is None or call.agent is None else qa.staff_named(session, call.agent)
+    )
+    if answered_by is not None:
+        if named is not None and named.strip().lower() != answered_by.username:
+            raise InvalidField("agent", "is not the agent who answered this call")
+        return answered_by
+    if named is None:
+        raise InvalidField("agent", "is required: the call does not say who answered it")
+    agent = qa.staff_named(session, named)
+    if agent is None:
+        raise InvalidField("agent", "is not a staff account")
+    return agent
+
+
 def evaluate_recording(
     context: AppContext, actor: Actor, recording_sid: str, body: EvaluationIn
 ) -> EvaluationOut:
@@ -244,9 +265,7 @@ def evaluate_recording(
         form = work.session.get(QaForm, body.form_id)
         if form is None:
             raise InvalidField("form_id", "is not a QA form")
-        agent = qa.staff_named(work.session, body.agent)
-        if agent is None:
-            raise InvalidField("agent", "is not a staff account")
+        agent = _agent_evaluated(work.session, recording, body.agent)
         evaluation, result = qa.evaluate(
             work.session,
             recording=recording,

@@ -154,8 +154,11 @@ class EvaluationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     form_id: int = Field(ge=1, le=MAX_ROW_ID)
-    agent: str = Field(
-        min_length=2, max_length=64, description="The username of the agent evaluated"
+    agent: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=64,
+        description="The agent evaluated; known from the call when an agent answered it",
     )
     answers: dict[str, Literal["yes", "no", "na"] | int]
     comments: list[CommentIn] = Field(default_factory=list, max_length=100)

@@ -67,6 +67,12 @@ def record_recording_event(session: Session, event: RecordingEvent) -> bool:
     Duplicates change nothing, and a late "in-progress" never undoes a final status.
     """
     call = get_call(session, event.call_sid)
+    # The agent who answered, when the call already knows (else they are set on answer).
+    agent_id = (
+        session.scalar(select(StaffUser.id).where(StaffUser.username == call.agent))
+        if call is not None and call.agent is not None
+        else None
+    )
     created = insert_ignoring_conflicts(
         session,
         Recording,
@@ -82,6 +88,7 @@ def record_recording_event(session: Session, event: RecordingEvent) -> bool:
             "media_url": event.media_url,
             "started_at": event.started_at,
             "extension": call.extension if call is not None else None,
+            "agent_id": agent_id,
             "state": _state_for(event.status),
             "attempts": 0,
             "activity": {},

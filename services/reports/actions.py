@@ -9,9 +9,16 @@ from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.reports import service as reports
 from services.reports.schemas import (
+    AgentReport,
+    AgentReportQuery,
+    AgentRowOut,
     CallReport,
     CallReportQuery,
     CallRowOut,
+    ContactReport,
+    CountOut,
+    InquiriesOut,
+    MonthTopOut,
     ReportQuery,
     RequestReport,
     RequestRowOut,
@@ -86,3 +93,53 @@ def call_dashboard(
     with unit_of_work(context, actor, "reports.calls", object_type="report") as work:
         work.note(by=by, start=period.start.isoformat(), end=period.end.isoformat())
         return reports.call_report(work.session, period, by=by, tz=context.city_tz)
+
+
+def contact_report(context: AppContext, actor: Actor, query: ReportQuery) -> ContactReport:
+    """Contacts by topic, resolution, channel and department, inquiries versus requests
+    for service, and the top inquiries per month, for the local dates asked for.
+    InvalidField for a bad range; published reports withhold small counts."""
+    with unit_of_work(
+        context, actor, "report.read", object_type="report", object_id="contacts"
+    ) as work:
+        period, threshold = _asked(context, work, query)
+        found = reports.contact_report(
+            work.session, period, tz=context.city_tz, suppress_below=threshold
+        )
+
+        def counts(tallies: list[reports.Tally]) -> list[CountOut]:
+            return [CountOut(key=tally.key, count=tally.count) for tally in tallies]
+
+        return ContactReport(
+            start=query.start,
+            end=query.end,
+            published=query.published,
+            suppressed_below=threshold,
+            by_topic=counts(found.by_topic),
+            by_resolution=counts(found.by_resolution),
+            by_channel=counts(found.by_channel),
+            by_department=counts(found.by_department),
+            inquiries_and_requests=InquiriesOut(
+                inquiries=found.inquiries,
+                requests_for_service=found.requests_for_service,
+                neither=found.neither,
+            ),
+            top_inquiries=[
+                MonthTopOut(month=month.month, items=counts(month.items))
+                for month in found.top_inquiries
+            ],
+        )
+
+
+def agent_report(context: AppContext, actor: Actor, query: AgentReportQuery) -> AgentReport:
+    """Average talk, after-contact work and handle time per agent (supervisors)."""
+    with unit_of_work(
+        context, actor, "report.read", object_type="report", object_id="agents"
+    ) as work:
+        work.note(start=query.start.isoformat(), end=query.end.isoformat(), format=query.format)
+        period = reports.DateRange.checked(query.start, query.end)
+        rows = reports.agent_report(work.session, period, tz=context.city_tz)
+        work.note(rows=len(rows))
+        return AgentReport(
+            start=query.start, end=query.end, rows=[AgentRowOut(**vars(row)) for row in rows]
+        )

@@ -16,9 +16,13 @@ from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
 from services.reports import actions
 from services.reports.schemas import (
+    AgentReport,
+    AgentReportQuery,
+    AgentRowOut,
     CallReport,
     CallReportQuery,
     CallRowOut,
+    ContactReport,
     ReportQuery,
     RequestReport,
     RequestRowOut,
@@ -68,4 +72,55 @@ def requests_report(
     if query.format == "csv":
         name = f"requests-{query.start}-{query.end}"
         return _csv(name, list(RequestRowOut.model_fields), report.rows)
+    return report
+
+
+@router.get("/contacts", response_model=ContactReport, responses=CSV_RESPONSE)
+def contacts_report(
+    staff: Reader, context: ContextDep, query: Annotated[ReportQuery, Query()]
+) -> Any:
+    """Contacts started on local dates ``start`` to ``end``: by topic, resolution, channel
+    and department, inquiries versus requests for service, top inquiries per month. The
+    CSV has one row per figure: section, key, count."""
+    report = actions.contact_report(context, staff.actor, query)
+    if query.format == "csv":
+        rows: list[BaseModel] = []
+        for section in ("by_topic", "by_resolution", "by_channel", "by_department"):
+            rows += [
+                _Figure(section=section, key=c.key, count=c.count) for c in getattr(report, section)
+            ]
+        split = report.inquiries_and_requests
+        rows += [
+            _Figure(section="inquiries_and_requests", key=key, count=getattr(split, key))
+            for key in ("inquiries", "requests_for_service", "neither")
+        ]
+        for month in report.top_inquiries:
+            rows += [
+                _Figure(section=f"top_inquiries {month.month}", key=c.key, count=c.count)
+                for c in month.items
+            ]
+        return _csv(f"contacts-{query.start}-{query.end}", ["section", "key", "count"], rows)
+    return report
+
+
+class _Figure(BaseModel):
+    section: str
+    key: str
+    count: int | None
+
+
+AgentsReader = Annotated[Staff, Depends(require(Permission.REPORTS_AGENTS))]
+
+
+@router.get("/contacts/agents", response_model=AgentReport, responses=CSV_RESPONSE)
+def agents_report(
+    staff: AgentsReader, context: ContextDep, query: Annotated[AgentReportQuery, Query()]
+) -> Any:
+    """Per agent: phone contacts, average talk time, after-contact work and handle time
+    (supervisors only: it names staff)."""
+    report = actions.agent_report(context, staff.actor, query)
+    if query.format == "csv":
+        return _csv(
+            f"agents-{query.start}-{query.end}", list(AgentRowOut.model_fields), report.rows
+        )
     return report

@@ -55,3 +55,54 @@ class RequestReport(BaseModel):
     published: bool
     suppressed_below: int | None
     rows: list[RequestRowOut]
+
+
+class CountOut(BaseModel):
+    key: str
+    count: int | None = Field(description="Withheld (null) when small in a published report")
+
+
+class MonthTopOut(BaseModel):
+    month: str = Field(description="YYYY-MM in the city's calendar")
+    items: list[CountOut]
+
+
+class InquiriesOut(BaseModel):
+    inquiries: int | None = Field(description="Information given, referred or transferred")
+    requests_for_service: int | None = Field(description="Ended with a request filed")
+    neither: int | None = Field(description="Hung up or a wrong number")
+
+
+class ContactReport(BaseModel):
+    start: date
+    end: date
+    published: bool
+    suppressed_below: int | None
+    by_topic: list[CountOut]
+    by_resolution: list[CountOut] = Field(description='"open" for contacts not wrapped up')
+    by_channel: list[CountOut]
+    by_department: list[CountOut]
+    inquiries_and_requests: InquiriesOut
+    top_inquiries: list[MonthTopOut] = Field(description="Top 10 inquiry topics per month")
+
+
+class AgentReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date
+    format: Literal["json", "csv"] = "json"
+
+
+class AgentRowOut(BaseModel):
+    agent: str
+    contacts: int
+    avg_talk_seconds: float | None
+    avg_after_contact_seconds: float | None
+    avg_handle_seconds: float | None
+
+
+class AgentReport(BaseModel):
+    start: date
+    end: date
+    rows: list[AgentRowOut]

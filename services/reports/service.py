@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from services.calls.models import Call
 from services.calls.progress import TERMINAL_STATUSES
+from services.contacts.models import Contact, ContactTopic
+from services.contacts.service import INQUIRY, REQUEST_FOR_SERVICE
 from services.platform.errors import InvalidField
 from services.requests.models import ServiceRequest, ServiceType
 
@@ -296,3 +298,177 @@ def request_report(
         )
         for code, name, status, number in session.execute(query)
     ]
+
+
+# -- contacts --------------------------------------------------------------------------
+
+NONE_KEY = "none"
+TOP_INQUIRIES = 10
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class MonthTop:
+    month: str  # YYYY-MM, the city's calendar
+    items: list[Tally]
+
+
+@dataclass(frozen=True)
+class ContactFigures:
+    by_topic: list[Tally]
+    by_resolution: list[Tally]
+    by_channel: list[Tally]
+    by_department: list[Tally]
+    inquiries: int | None
+    requests_for_service: int | None
+    neither: int | None
+    top_inquiries: list[MonthTop]
+
+
+def _tallies(rows: Any, suppress_below: int | None) -> list[Tally]:
+    found = [Tally(str(key), int(count)) for key, count in rows]
+    found.sort(key=lambda tally: (-(tally.count or 0), tally.key))
+    if suppress_below is None:
+        return found
+    return [Tally(tally.key, _suppressed(tally.count, suppress_below)) for tally in found]
+
+
+def months_of(period: DateRange) -> list[date]:
+    """The first day of every calendar month the range touches."""
+    first = period.start.replace(day=1)
+    months = []
+    while first <= period.end:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def top_inquiries(
+    session: Session,
+    period: DateRange,
+    *,
+    tz: ZoneInfo,
+    suppress_below: int | None = None,
+    limit: int = TOP_INQUIRIES,
+) -> list[MonthTop]:
+    """The ``limit`` topics most asked about in inquiries (information given, a referral
+    or a transfer), per calendar month of the range (its ends clipped to the range). One
+    index range scan per month over ``contact_topics``."""
+    start, end = period.utc_bounds(tz)
+    found = []
+    for first in months_of(period):
+        after = (first + timedelta(days=32)).replace(day=1)
+        low = max(start, local_midnight(first, tz))
+        high = min(end, local_midnight(after, tz))
+        count = func.count().label("n")
+        rows = session.execute(
+            select(ContactTopic.code, count)
+            .where(
+                ContactTopic.started_at >= low,
+                ContactTopic.started_at < high,
+                ContactTopic.kind == "inquiry",
+            )
+            .group_by(ContactTopic.code)
+            .order_by(count.desc(), ContactTopic.code)
+            .limit(limit)
+        )
+        found.append(MonthTop(first.strftime("%Y-%m"), _tallies(rows, suppress_below)))
+    return found
+
+
+def contact_report(
+    session: Session, period: DateRange, *, tz: ZoneInfo, suppress_below: int | None = None
+) -> ContactFigures:
+    """Contacts started in the range by topic, resolution ("open" until wrapped up),
+    channel and department; inquiries versus requests for service; the top inquiries per
+    month. With ``suppress_below`` (published), small counts are withheld as None."""
+    start, end = period.utc_bounds(tz)
+    in_range = (Contact.started_at >= start, Contact.started_at < end)
+
+    def grouped(column: Any) -> list[Tally]:
+        key = func.coalesce(column, NONE_KEY)
+        rows = session.execute(select(key, func.count()).where(*in_range).group_by(key))
+        return _tallies(rows, suppress_below)
+
+    resolution = func.coalesce(Contact.resolution, "open")
+    by_resolution = _tallies(
+        session.execute(select(resolution, func.count()).where(*in_range).group_by(resolution)),
+        suppress_below,
+    )
+    topics = session.execute(
+        select(ContactTopic.code, func.count())
+        .where(ContactTopic.started_at >= start, ContactTopic.started_at < end)
+        .group_by(ContactTopic.code)
+    )
+    kinds = {
+        str(kind): int(count)
+        for kind, count in session.execute(
+            select(
+                case(
+                    (Contact.resolution.in_(sorted(INQUIRY)), "inquiry"),
+                    (Contact.resolution.in_(sorted(REQUEST_FOR_SERVICE)), "request"),
+                    else_="other",
+                ).label("kind"),
+                func.count(),
+            )
+            .where(*in_range, Contact.resolution.is_not(None))
+            .group_by("kind")
+        )
+    }
+
+    def shown(count: int) -> int | None:
+        return count if suppress_below is None else _suppressed(count, suppress_below)
+
+    return ContactFigures(
+        by_topic=_tallies(topics, suppress_below),
+        by_resolution=by_resolution,
+        by_channel=grouped(Contact.channel),
+        by_department=grouped(Contact.department),
+        inquiries=shown(kinds.get("inquiry", 0)),
+        requests_for_service=shown(kinds.get("request", 0)),
+        neither=shown(kinds.get("other", 0)),
+        top_inquiries=top_inquiries(session, period, tz=tz, suppress_below=suppress_below),
+    )
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent: str
+    contacts: int
+    avg_talk_seconds: float | None
+    avg_after_contact_seconds: float | None
+    avg_handle_seconds: float | None
+
+
+def agent_report(session: Session, period: DateRange, *, tz: ZoneInfo) -> list[AgentRow]:
+    """Per agent, their phone contacts that ended in the range: average talk time,
+    after-contact work (end to wrap-up, of those wrapped up) and handle time (the two
+    together). Internal figures: they name staff."""
+    dialect = session.get_bind().dialect.name
+    start, end = period.utc_bounds(tz)
+    talk = _seconds_between(Contact.started_at, Contact.ended_at, dialect)
+    after = _seconds_between(Contact.ended_at, Contact.wrapped_up_at, dialect)
+    rows = session.execute(
+        select(Contact.agent, func.count(), func.avg(talk), func.avg(after))
+        .where(
+            Contact.channel == "phone",
+            Contact.agent.is_not(None),
+            Contact.ended_at.is_not(None),
+            Contact.started_at >= start,
+            Contact.started_at < end,
+        )
+        .group_by(Contact.agent)
+        .order_by(Contact.agent)
+    )
+    found = []
+    for agent, count, talk_avg, after_avg in rows:
+        talk_s = None if talk_avg is None else round(float(talk_avg), 1)
+        after_s = None if after_avg is None else round(float(after_avg), 1)
+        handle = None if talk_s is None else round(talk_s + (after_s or 0.0), 1)
+        found.append(AgentRow(str(agent), int(count), talk_s, after_s, handle))
+    return found

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services.platform.actions import unit_of_work
+from services.directory import service as directory
+from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.auth import Refusal, needs_second_person
 from services.platform.context import AppContext
@@ -25,6 +26,7 @@ from services.staff.schemas import (
     AwaitingOut,
     IssuedToken,
     NewStaff,
+    PresenceOut,
     SessionOut,
     SessionStarted,
     SignIn,
@@ -238,10 +240,67 @@ def confirm_totp(
 
 
 def agent_extension(context: AppContext, user_id: int) -> str | None:
-    """The extension whose ringing calls pop on this person's screen, if one is set."""
+    """The extension whose ringing calls pop on this person's screen, if one is set (for
+    a person with a destination of their own: their department)."""
     with context.db() as session:
         user = accounts.get_user(session, user_id)
-        return None if user is None else user.extension
+        if user is None:
+            return None
+        return user.department if user.destination else user.extension
+
+
+def rings_personally(context: AppContext, user_id: int) -> bool:
+    """True when calls are offered to this person at their own destination: their
+    screen pops only with the calls offered to them."""
+    with context.db() as session:
+        user = accounts.get_user(session, user_id)
+        return user is not None and user.destination is not None
+
+
+# -- presence --------------------------------------------------------------------------
+
+
+def _presence_out(context: AppContext, user: StaffUser, now: datetime) -> PresenceOut:
+    state, since = accounts.effective_presence(
+        user, now=now, policy=context.part(accounts.PresencePolicy)
+    )
+    return PresenceOut(
+        state=state,
+        since=None if since is None else since.astimezone(context.city_tz),
+        destination=user.destination,
+        department=user.department,
+    )
+
+
+def read_presence(context: AppContext, actor: Actor) -> PresenceOut:
+    """The signed-in person's presence as routing sees it (a wrap-up past its limit is
+    available again)."""
+    with unit_of_work(
+        context, actor, "presence.view", object_type="staff_user", object_id=str(actor.user_id)
+    ) as work:
+        user = _account(work.session, actor.user_id or 0)
+        return _presence_out(context, user, work.now)
+
+
+def set_presence(context: AppContext, actor: Actor, state: str) -> PresenceOut:
+    """Set the signed-in person's presence. Only ``available`` people of a department
+    are offered its calls; staying in a state keeps its since-time (idle time)."""
+    with unit_of_work(
+        context, actor, "presence.set", object_type="staff_user", object_id=str(actor.user_id)
+    ) as work:
+        user = _account(work.session, actor.user_id or 0)
+        current, since = accounts.effective_presence(
+            user, now=work.now, policy=context.part(accounts.PresencePolicy)
+        )
+        work.note(state={"from": current, "to": state})
+        try:
+            if current == state and since is not None:
+                accounts.set_presence(work.session, user=user, state=state, now=since)
+            else:
+                accounts.set_presence(work.session, user=user, state=state, now=work.now)
+        except accounts.StaffError as exc:
+            raise InvalidField("state", str(exc)) from exc
+        return _presence_out(context, user, work.now)
 
 
 # -- administrators: accounts ----------------------------------------------------------
@@ -294,7 +353,39 @@ def create_staff(
             raise InvalidField("username", str(exc)) from exc
         work.object_id = str(user.id)
         work.note(role=user.role, approval="awaiting" if held else "not_needed")
+        _place(context, work, user, destination=new.destination, department=new.department)
         return _out(context, user)
+
+
+def _place(
+    context: AppContext,
+    work: Work,
+    user: StaffUser,
+    *,
+    destination: str | None,
+    department: str | None,
+) -> None:
+    """Set where the person's calls ring and whose calls they take (None: unchanged,
+    empty: cleared). A malformed or taken destination, or a department the menu does not
+    have, is refused (422)."""
+    if destination is not None and (destination.strip() or None) != user.destination:
+        try:
+            accounts.set_destination(
+                work.session,
+                user=user,
+                destination=destination.strip() or None,
+                region=context.region,
+                now=work.now,
+            )
+        except accounts.StaffError as exc:
+            raise InvalidField("destination", str(exc)) from exc
+        work.note(destination_set=user.destination is not None)
+    if department is not None and (department or None) != user.department:
+        if department and directory.get_extension(work.session, department) is None:
+            raise InvalidField("department", "is not a key of the IVR menu")
+        user.department = department or None
+        user.updated_at = work.now
+        work.note(department=user.department)
 
 
 def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffChange) -> StaffOut:
@@ -340,6 +431,7 @@ def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffC
         if change.extension is not None and extension != user.extension:
             work.note(extension=extension)
             accounts.set_extension(work.session, user=user, extension=extension, now=work.now)
+        _place(context, work, user, destination=change.destination, department=change.department)
         return _out(context, user)
 
 

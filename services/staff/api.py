@@ -28,6 +28,8 @@ from services.staff.schemas import (
     AwaitingList,
     NewPassword,
     NewStaff,
+    PresenceIn,
+    PresenceOut,
     SessionOut,
     SignIn,
     StaffChange,
@@ -132,6 +134,23 @@ def confirm_totp(body: TotpCode, staff: ConsoleSession, context: ContextDep) -> 
         code=body.code,
     )
     return Response(status_code=204)
+
+
+# -- presence --------------------------------------------------------------------------
+
+PresenceHolder = Annotated[Staff, Depends(require(Permission.PRESENCE_SET))]
+
+
+@router.get("/api/me/presence", response_model=PresenceOut)
+def read_presence(staff: PresenceHolder, context: ContextDep) -> PresenceOut:
+    """Your presence: available, busy, wrap_up or away, and since when."""
+    return actions.read_presence(context, staff.actor)
+
+
+@router.put("/api/me/presence", response_model=PresenceOut)
+def set_presence(body: PresenceIn, staff: PresenceHolder, context: ContextDep) -> PresenceOut:
+    """Set your presence; only available agents of a department are offered its calls."""
+    return actions.set_presence(context, staff.actor, body.state)
 
 
 # -- administrators: accounts and tokens ------------------------------------------------

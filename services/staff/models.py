@@ -12,6 +12,9 @@ from storage.base import Base
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
+    __table_args__ = (
+        Index("ix_staff_users_department_presence", "department", "presence", "presence_since"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -40,6 +43,13 @@ class StaffUser(Base):
     pending_role: Mapped[str | None] = mapped_column(String(32))
     requested_by_id: Mapped[int | None] = mapped_column(Integer)
     requested_at: Mapped[datetime | None]
+    # Where this person's calls ring (E.164, sip: URI or client:NAME, normalised), and the
+    # department (menu key) whose calls are offered to them while they are available.
+    destination: Mapped[str | None] = mapped_column(String(255), unique=True)
+    department: Mapped[str | None] = mapped_column(String(8))
+    # available, busy, wrap_up or away, and since when: the longest idle is offered first.
+    presence: Mapped[str] = mapped_column(String(16), default="away")
+    presence_since: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

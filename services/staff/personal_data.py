@@ -53,7 +53,11 @@ PERSONAL_DATA = PersonalData(
             cast(StaffUser.id, String),
         ),
     ),
-    free_text=(FreeText(StaffUser.password_hash, personal=False, typed=False),),
+    free_text=(
+        FreeText(StaffUser.password_hash, personal=False, typed=False),
+        # Where a staff member's calls ring: the city's own lines and identities.
+        FreeText(StaffUser.destination, personal=False, typed=False),
+    ),
     record_classes=(
         RecordClass(
             "sessions", "ended console sessions and sign-in failures", "the end", 30, "days"

@@ -80,6 +80,11 @@ class StaffOut(BaseModel):
     pending_role: Role | None = Field(
         default=None, description="A change of role waiting for a second person"
     )
+    destination: str | None = Field(
+        default=None, description="Where this person's calls ring: E.164, sip: URI or client:NAME"
+    )
+    department: str | None = Field(default=None, description="The menu key whose calls they take")
+    presence: str = "away"
 
     @classmethod
     def of(cls, user: StaffUser, tz: ZoneInfo) -> StaffOut:
@@ -94,6 +99,9 @@ class StaffOut(BaseModel):
             extension=user.extension,
             approved=user.approved_at is not None,
             pending_role=Role(user.pending_role) if user.pending_role else None,
+            destination=user.destination,
+            department=user.department,
+            presence=user.presence,
         )
 
 
@@ -132,6 +140,15 @@ class NewStaff(BaseModel):
     username: str = Field(min_length=2, max_length=63)
     role: Role
     password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    destination: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Where this person's calls ring: an E.164 number, a sip: URI or client:NAME",
+    )
+    department: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,8}$", description="The menu key whose calls they take"
+    )
 
 
 class StaffChange(BaseModel):
@@ -144,6 +161,32 @@ class StaffChange(BaseModel):
         pattern=r"^[0-9]{0,8}$",
         description="Directory digits whose calls pop on this person's screen; empty clears",
     )
+    destination: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where this person's calls ring (E.164, sip: URI, client:NAME); empty clears",
+    )
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{0,8}$",
+        description="The menu key whose calls are offered to this person; empty clears",
+    )
+
+
+PresenceState = Literal["available", "busy", "wrap_up", "away"]
+
+
+class PresenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: PresenceState
+
+
+class PresenceOut(BaseModel):
+    state: PresenceState
+    since: datetime | None = Field(description="When this state began (idle time counts from it)")
+    destination: str | None
+    department: str | None
 
 
 class NewPassword(BaseModel):

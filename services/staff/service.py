@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.platform.phones import InvalidPhoneNumber, normalise
 from services.platform.roles import Role
 from services.staff.models import ApiToken, StaffSession, StaffUser
 
@@ -352,3 +353,89 @@ def list_awaiting(session: Session) -> list[StaffUser]:
             .order_by(StaffUser.requested_at, StaffUser.id)
         )
     )
+
+
+# -- where calls ring, and presence ----------------------------------------------------
+
+PRESENCE_STATES = ("available", "busy", "wrap_up", "away")
+_CLIENT = re.compile(r"^client:([A-Za-z0-9_.@-]{1,120})$")
+_SIP = re.compile(r"^sips?:[^\s@;]+@[^\s;]+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PresencePolicy:
+    """How long an agent stays in wrap-up after a call when they do not wrap it up."""
+
+    wrap_up_limit: timedelta = timedelta(seconds=120)
+
+
+def destination_key(raw: str | None, region: str) -> str | None:
+    """A destination as stored and matched: ``client:NAME``, a ``sip:`` URI without its
+    parameters (scheme and host lower-cased), or an E.164 number; None for anything else.
+    The same reading serves what staff type and a dialled leg's ``To``."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if text.lower().startswith("client:"):
+        match = _CLIENT.match("client:" + text[len("client:") :])
+        return None if match is None else f"client:{match.group(1)}"
+    if text.lower().startswith(("sip:", "sips:")):
+        uri = text.split(";", 1)[0]
+        if not _SIP.match(uri):
+            return None
+        scheme, rest = uri.split(":", 1)
+        user, host = rest.rsplit("@", 1)
+        return f"{scheme.lower()}:{user}@{host.lower()}"
+    try:
+        return normalise(text, region)
+    except InvalidPhoneNumber:
+        return None
+
+
+def set_destination(
+    session: Session, *, user: StaffUser, destination: str | None, region: str, now: datetime
+) -> None:
+    """Where this person's calls ring (None: nowhere). StaffError for a destination that
+    is neither a number, a ``sip:`` URI nor ``client:NAME``, or that is someone else's."""
+    key = None
+    if destination is not None:
+        key = destination_key(destination, region)
+        if key is None:
+            raise StaffError("a destination is an E.164 number, a sip: URI or client:NAME")
+        taken = session.scalar(
+            select(StaffUser.id).where(StaffUser.destination == key, StaffUser.id != user.id)
+        )
+        if taken is not None:
+            raise StaffError("that destination rings another staff member")
+    user.destination = key
+    user.updated_at = now
+
+
+def staff_at(session: Session, destination: str | None, region: str) -> StaffUser | None:
+    """The staff member whose calls ring at ``destination`` (a dialled leg's To)."""
+    key = destination_key(destination, region)
+    if key is None:
+        return None
+    return session.scalar(select(StaffUser).where(StaffUser.destination == key))
+
+
+def effective_presence(
+    user: StaffUser, *, now: datetime, policy: PresencePolicy
+) -> tuple[str, datetime | None]:
+    """The state and since-when that count now: wrap-up past its limit is available
+    again, idle since the limit passed."""
+    since = user.presence_since
+    if user.presence == "wrap_up" and since is not None and now - since >= policy.wrap_up_limit:
+        return "available", since + policy.wrap_up_limit
+    return user.presence, since
+
+
+def set_presence(session: Session, *, user: StaffUser, state: str, now: datetime) -> None:
+    """Change presence (StaffError for an unknown state); the since-time moves only when
+    the state changes, so idle time is kept across repeated "available"."""
+    if state not in PRESENCE_STATES:
+        raise StaffError(f"presence is one of {', '.join(PRESENCE_STATES)}")
+    if user.presence != state or user.presence_since is None:
+        user.presence = state
+        user.presence_since = now
+        user.updated_at = now

@@ -75,11 +75,13 @@ class FakeTwilio:
             return await call_next(request)
 
         self.app.include_router(accounts_router(self))
+        from tests.fakes.twilio_calls import calls_router
         from tests.fakes.twilio_messages import messages_router
         from tests.fakes.twilio_recordings import recordings_router
 
         self.app.include_router(recordings_router(self))
         self.app.include_router(messages_router(self))
+        self.app.include_router(calls_router(self))
 
     def reset(self) -> None:
         self.requests.clear()

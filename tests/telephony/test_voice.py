@@ -74,7 +74,7 @@ def test_choosing_a_department_sets_the_extension_and_dials_with_dual_channel_re
     assert dial is not None
     assert dial.get("record") == "record-from-answer-dual"
     assert dial.get("recordingStatusCallback") == "https://311.example.gov/twilio/recordings"
-    assert dial.get("action") == "https://311.example.gov/twilio/voice/dial-complete?lang=en"
+    assert dial.get("action") == "https://311.example.gov/twilio/voice/dial-complete?lang=en&ext=3"
     client = dial.find("Client")
     assert client is not None and client.text == "water"
     assert client.get("statusCallback") == "https://311.example.gov/twilio/voice/status"

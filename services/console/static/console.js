@@ -312,9 +312,27 @@ const SB = (() => {
     load(false);
   }
 
+  // The agent's presence, in the navigation: only "available" agents are offered calls.
+  async function setupPresence() {
+    const select = document.querySelector("[data-presence]");
+    if (!select) return;
+    const since = document.querySelector("[data-presence-since]");
+    const show = (data) => {
+      select.value = data.state;
+      since.textContent = data.since ? `since ${when(data.since)}` : "";
+    };
+    const current = await api("GET", "/api/me/presence");
+    if (current.ok) show(current.data);
+    select.addEventListener("change", async () => {
+      const changed = await api("PUT", "/api/me/presence", { state: select.value });
+      if (changed.ok) show(changed.data);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     setupReauth();
     setupForms();
+    setupPresence();
   });
 
   return {

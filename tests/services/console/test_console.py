@@ -363,3 +363,22 @@ def test_the_catalogue_page_lists_retired_services_so_they_can_be_offered_again(
     account(console_context, "ana", Role.AGENT)
     new_request = signed_in(app_client.app, "ana").get("/console/requests/new").text
     assert 'value="pothole"' not in new_request  # nobody files against a retired service
+
+
+def test_agents_set_their_presence_from_the_navigation_and_administrators_have_none(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "cleo", Role.AGENT)
+    account(console_context, "root", Role.ADMIN)
+    agent = signed_in(app_client.app, "cleo")
+    page = agent.get("/console/live").text
+    assert "data-presence" in page and 'value="available"' in page
+    changed = agent.put(
+        "/api/me/presence", json={"state": "available"}, headers={"X-CSRF-Token": csrf_of(page)}
+    )
+    assert changed.status_code == 200 and changed.json()["state"] == "available"
+    unsigned = agent.put("/api/me/presence", json={"state": "away"})
+    assert unsigned.status_code == 403  # the console session needs its CSRF token
+    assert agent.get("/api/me/presence").json()["state"] == "available"
+    admin = signed_in(app_client.app, "root")
+    assert "data-presence" not in admin.get("/console/admin/staff").text

@@ -1,0 +1,64 @@
+"""Staff API for contacts: routes that parse, call one action, and return its answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from services.contacts import actions
+from services.contacts.schemas import (
+    CallbackIn,
+    CallbackOut,
+    ContactId,
+    ContactIn,
+    ContactList,
+    ContactOut,
+    ContactSearch,
+    WrapUpIn,
+)
+from services.platform.auth import Permission, Staff, require
+from services.platform.context import ContextDep
+
+router = APIRouter(prefix="/api/contacts", tags=["contacts"])
+Creator = Annotated[Staff, Depends(require(Permission.CONTACTS_CREATE))]
+Reader = Annotated[Staff, Depends(require(Permission.CONTACTS_READ))]
+WrapperUp = Annotated[Staff, Depends(require(Permission.CONTACTS_WRAP_UP))]
+
+
+@router.post("", status_code=201, response_model=ContactOut)
+def log_contact(body: ContactIn, staff: Creator, context: ContextDep) -> ContactOut:
+    """Log a contact by hand (email, walk-in, ...); calls, texts and Open311 submissions
+    log their own."""
+    return actions.log_contact(context, staff.actor, body)
+
+
+@router.post("/search", response_model=ContactList)
+def search_contacts(body: ContactSearch, staff: Reader, context: ContextDep) -> ContactList:
+    """Contacts newest first, by ``call_sid``, ``agent``, ``since`` and ``until``."""
+    return actions.search_contacts(context, staff.actor, body)
+
+
+@router.get("/{contact_id}", response_model=ContactOut)
+def read_contact(contact_id: ContactId, staff: Reader, context: ContextDep) -> ContactOut:
+    """One contact."""
+    return actions.read_contact(context, staff.actor, contact_id)
+
+
+@router.post("/{contact_id}/wrap-up", response_model=ContactOut)
+def wrap_up(
+    contact_id: ContactId, body: WrapUpIn, staff: WrapperUp, context: ContextDep
+) -> ContactOut:
+    """Wrap the contact up: topics, resolution, requests filed, transfer, notes."""
+    return actions.wrap_up_contact(context, staff.actor, contact_id, body)
+
+
+callbacks_router = APIRouter(prefix="/api/callbacks", tags=["contacts"])
+Caller = Annotated[Staff, Depends(require(Permission.CALLBACKS))]
+
+
+@callbacks_router.post("", status_code=201, response_model=CallbackOut)
+def place_callback(body: CallbackIn, staff: Caller, context: ContextDep) -> CallbackOut:
+    """Call a caller back about a request or after a contact: your destination rings
+    first, then the caller's number on record (never sent), shown the 311 number."""
+    return actions.place_callback(context, staff.actor, body)
