@@ -57,6 +57,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
     CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
+    KB_READ = "kb.read"  # knowledge-base articles and their history
+    KB_EDIT = "kb.edit"  # write, change and retire knowledge-base articles
 
 
 # Need to know, by position. Administrators run accounts and configuration and read no
@@ -72,6 +74,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MESSAGES_READ,
             Permission.RECORDING_CONTROL,
             Permission.QA_OWN_READ,
+            Permission.KB_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -89,6 +92,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_OWN_READ,
             Permission.QA_FORMS_MANAGE,
             Permission.REPORTS_READ,
+            Permission.KB_READ,
         }
     ),
     Role.PRIVACY_OFFICER: frozenset(
@@ -112,6 +116,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORTS_READ,
         }
     ),
+    # Content, not accounts: editors keep the answers call takers read and see no calls,
+    # requests or callers; administrators manage accounts and do not edit answers.
+    Role.KNOWLEDGE_EDITOR: frozenset({Permission.KB_READ, Permission.KB_EDIT}),
 }
 
 
