@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.knowledge import text as words
@@ -130,10 +129,12 @@ def _sqlite(session: Session, groups: list[list[str]], every: bool, limit: int) 
 
 def _postgres(session: Session, groups: list[list[str]], every: bool, limit: int) -> list[Hit]:
     # The vector is written out as the index defines it (migration 0012), so the index serves.
+    # Cover density ranks words found close together (a title, a keyword) above the same
+    # words scattered through a body; normalised by the text's length.
     statement = text(
-        "SELECT t.id, t.article_id, t.language, ts_rank("
+        "SELECT t.id, t.article_id, t.language, ts_rank_cd("
         "setweight(to_tsvector('simple'::regconfig, t.search_head), 'A') || "
-        "setweight(to_tsvector('simple'::regconfig, t.search_body), 'D'), q.query) AS score "
+        "setweight(to_tsvector('simple'::regconfig, t.search_body), 'D'), q.query, 1) AS score "
         "FROM kb_article_texts t JOIN kb_articles a ON a.id = t.article_id, "
         "to_tsquery('simple'::regconfig, :query) AS q(query) "
         "WHERE (setweight(to_tsvector('simple'::regconfig, t.search_head), 'A') || "
@@ -170,15 +171,20 @@ def learn(session: Session, texts: Sequence[str]) -> None:
     missing = sorted(new - known)
     if not missing:
         return
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Two editors may add the same new word at once: the second insert is a no-op.
-    for start in range(0, len(missing), 500):
-        chunk = missing[start : start + 500]
-        session.execute(
-            make(SearchTerm).on_conflict_do_nothing(), [{"term": term} for term in chunk]
-        )
-        session.execute(
-            make(TermTrigram).on_conflict_do_nothing(),
-            [{"trigram": gram, "term": term} for term in chunk for gram in words.trigrams(term)],
-        )
+    # Two editors may add the same new word at once: the second insert is a no-op. Plain
+    # driver inserts: a catalogue brings tens of thousands of trigrams, and building each
+    # row's parameters through SQLAlchemy costs more than writing it.
+    qmark = session.get_bind().dialect.paramstyle == "qmark"
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "INSERT INTO kb_terms (term) VALUES (?) ON CONFLICT DO NOTHING"
+        if qmark
+        else "INSERT INTO kb_terms (term) VALUES (%s) ON CONFLICT DO NOTHING",
+        [(term,) for term in missing],
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO kb_term_trigrams (trigram, term) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        if qmark
+        else "INSERT INTO kb_term_trigrams (trigram, term) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        [(gram, term) for term in missing for gram in sorted(words.trigrams(term))],
+    )

@@ -137,11 +137,18 @@ def _keywords(keywords: Iterable[str]) -> list[str]:
 
 
 def save(
-    session: Session, change: ArticleChange, *, by: int | None, via: str, now: datetime
+    session: Session,
+    change: ArticleChange,
+    *,
+    by: int | None,
+    via: str,
+    now: datetime,
+    learn: bool = True,
 ) -> Saved:
     """Create the article or bring it to ``change``. A change that changes something
     becomes a new version; one that changes nothing leaves no trace. InvalidField for a
-    bad field, Problem 409 when ``base_version`` is no longer the article's version."""
+    bad field, Problem 409 when ``base_version`` is no longer the article's version.
+    ``learn=False`` leaves adding its words to the search vocabulary to the caller."""
     _checked(session, change)
     article = get_article(session, change.code, for_update=True)
     created = article is None
@@ -194,9 +201,15 @@ def save(
             changed_at=now,
         )
     )
-    search.learn(session, [text.search_head + " " + text.search_body for text in article.texts])
+    if learn:
+        search.learn(session, searchable(article))
     session.flush()
     return Saved(article, created=created, changed=changed)
+
+
+def searchable(article: Article) -> list[str]:
+    """The article's folded text in every language: what search learns words from."""
+    return [text.search_head + " " + text.search_body for text in article.texts]
 
 
 def history(session: Session, article: Article) -> list[ArticleVersion]:
@@ -271,8 +284,9 @@ def import_catalogue(
     """Bring every article of a catalogue to what it says: new codes are created, changed
     ones get a new version, the rest are left alone (importing twice changes nothing)."""
     result = Imported()
+    learnt: list[str] = []
     for change in changes:
-        saved = save(session, change, by=by, via="import", now=now)
+        saved = save(session, change, by=by, via="import", now=now, learn=False)
         if saved.created:
             result.created += 1
         elif saved.changed:
@@ -281,6 +295,9 @@ def import_catalogue(
             result.unchanged += 1
             continue
         result.codes.append(change.code)
+        learnt += searchable(saved.article)
+    search.learn(session, learnt)  # once for the whole catalogue
+    session.flush()
     return result
 
 
