@@ -27,6 +27,11 @@ Reader = Annotated[Staff, Depends(require(Permission.KB_READ))]
 Editor = Annotated[Staff, Depends(require(Permission.KB_EDIT))]
 
 
+def _via(staff: Staff) -> str:
+    """Where a change came from, for the history: the console (a session) or the API."""
+    return "console" if staff.via == "session" else "api"
+
+
 @router.get("/articles", response_model=ArticleList)
 def search_articles(
     _staff: Reader, context: ContextDep, query: Annotated[ArticleQuery, Query()]
@@ -40,7 +45,7 @@ def search_articles(
 @router.post("/articles", status_code=201, response_model=ArticleOut)
 def create_article(body: ArticleIn, staff: Editor, context: ContextDep) -> ArticleOut:
     """A new article in one language (add the other with PUT). 409 when the code is taken."""
-    return actions.create_article(context, staff.actor, body, via="api")
+    return actions.create_article(context, staff.actor, body, via=_via(staff))
 
 
 @router.get("/articles/{code}", response_model=ArticleOut)
@@ -58,7 +63,7 @@ def update_article(
     """Change an article's text in one language (or add that language), its department,
     service and retirement; a new version when anything changed. Send the ``version``
     you edited to be refused (409) rather than overwrite someone else's change."""
-    return actions.update_article(context, staff.actor, code, body, via="api")
+    return actions.update_article(context, staff.actor, code, body, via=_via(staff))
 
 
 @router.get("/articles/{code}/history", response_model=HistoryOut)
