@@ -34,7 +34,8 @@ class Article(Base):
 class ArticleText(Base):
     """An article in one language. ``search_head`` and ``search_body`` are the title with
     the keywords, and the body, case- and accent-folded: what the full-text index reads
-    (SQLite FTS5 through triggers; a PostgreSQL GIN expression index)."""
+    (SQLite FTS5 through triggers; on PostgreSQL a generated ``fts_vector`` column with a
+    GIN index, both made by migration 0012, not by this model)."""
 
     __tablename__ = "kb_article_texts"
     __table_args__ = (UniqueConstraint("article_id", "language"),)

@@ -1,7 +1,7 @@
 """Full-text search of the knowledge base: one interface, the database's own engine.
 
 SQLite (the embedded default) answers from an FTS5 table kept by triggers; PostgreSQL
-from a GIN index over weighted ``tsvector`` expressions. Both read the same folded
+from a stored, GIN-indexed weighted ``tsvector`` column. Both read the same folded
 columns (``text.fold``), both match each query word as a prefix (the call taker is still
 typing), both rank with the title and keywords above the body. A query word found in no
 article is corrected towards the known words sharing the most trigrams with it, within
@@ -42,14 +42,27 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)
 
 
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"  # what text.fold leaves, in order
+
+
+def _after_prefix(word: str) -> str | None:
+    """The first string after every word that starts with ``word``, in the alphabet of
+    folded words ("pothp" for "potho", "bv" for "buzz"); None if there is none. Digits
+    and lower-case letters sort alike in every collation, punctuation does not, so the
+    bound is itself a folded word."""
+    stem = word.rstrip(ALPHABET[-1])
+    if not stem:
+        return None
+    return stem[:-1] + ALPHABET[ALPHABET.index(stem[-1]) + 1]
+
+
 def _is_known_prefix(session: Session, word: str) -> bool:
-    # A range on the primary key: the folded words are [a-z0-9], so "word" up to "word~".
-    found = session.scalar(
-        select(SearchTerm.term)
-        .where(SearchTerm.term >= word, SearchTerm.term < word + "~")
-        .limit(1)
-    )
-    return found is not None
+    # A range on the primary key: every known word that starts with ``word``.
+    query = select(SearchTerm.term).where(SearchTerm.term >= word)
+    bound = _after_prefix(word)
+    if bound is not None:
+        query = query.where(SearchTerm.term < bound)
+    return session.scalar(query.limit(1)) is not None
 
 
 def corrections(session: Session, word: str, *, whole: bool) -> list[str]:
@@ -128,18 +141,15 @@ def _sqlite(session: Session, groups: list[list[str]], every: bool, limit: int) 
 
 
 def _postgres(session: Session, groups: list[list[str]], every: bool, limit: int) -> list[Hit]:
-    # The vector is written out as the index defines it (migration 0012), so the index serves.
-    # Cover density ranks words found close together (a title, a keyword) above the same
-    # words scattered through a body; normalised by the text's length.
+    # fts_vector: the title and keywords (weight A) and the body (D), stored and indexed
+    # (migration 0012). Cover density ranks words found close together (a title, a
+    # keyword) above the same words scattered through a body; normalised by length.
     statement = text(
-        "SELECT t.id, t.article_id, t.language, ts_rank_cd("
-        "setweight(to_tsvector('simple'::regconfig, t.search_head), 'A') || "
-        "setweight(to_tsvector('simple'::regconfig, t.search_body), 'D'), q.query, 1) AS score "
+        "SELECT t.id, t.article_id, t.language, ts_rank_cd(t.fts_vector, q.query, 1) AS score "
         "FROM kb_article_texts t JOIN kb_articles a ON a.id = t.article_id, "
         "to_tsquery('simple'::regconfig, :query) AS q(query) "
-        "WHERE (setweight(to_tsvector('simple'::regconfig, t.search_head), 'A') || "
-        "setweight(to_tsvector('simple'::regconfig, t.search_body), 'D')) @@ q.query "
-        "AND NOT a.retired ORDER BY score DESC, t.id LIMIT :limit"
+        "WHERE t.fts_vector @@ q.query AND NOT a.retired "
+        "ORDER BY score DESC, t.id LIMIT :limit"
     )
     return [
         Hit(row.id, row.article_id, row.language, float(row.score))

@@ -18,12 +18,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The full-text index lives outside the models (storage.migrate.outside_models): an FTS5
-# table kept by triggers on SQLite, a GIN expression index on PostgreSQL. Queries in
-# services/knowledge/search.py repeat the PostgreSQL expression exactly.
+# table kept by triggers on SQLite; on PostgreSQL a stored generated tsvector column (so
+# neither matching nor ranking parses a text again) with a GIN index.
 FTS = "fts_kb_article_texts"
 PG_VECTOR = (
+    "ALTER TABLE kb_article_texts ADD COLUMN fts_vector tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('simple'::regconfig, search_head), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, search_body), 'D')"
+    "setweight(to_tsvector('simple'::regconfig, search_body), 'D')) STORED"
 )
 SQLITE_INDEX = (
     "CREATE VIRTUAL TABLE fts_kb_article_texts USING fts5(search_head, search_body, "
@@ -126,7 +127,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("trigram", "term", name=op.f("pk_kb_term_trigrams")),
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE INDEX " + FTS + " ON kb_article_texts USING gin ((" + PG_VECTOR + "))")
+        op.execute(PG_VECTOR)
+        op.execute("CREATE INDEX " + FTS + " ON kb_article_texts USING gin (fts_vector)")
     else:
         for statement in SQLITE_INDEX:
             op.execute(statement)
@@ -135,6 +137,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS " + FTS)
+        op.execute("ALTER TABLE kb_article_texts DROP COLUMN IF EXISTS fts_vector")
     else:
         for trigger in ("ai", "ad", "au"):
             op.execute("DROP TRIGGER IF EXISTS " + FTS + "_" + trigger)
