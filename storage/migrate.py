@@ -8,6 +8,17 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Full-text indexes are made by hand in their migrations (an FTS5 table and its shadow
+# tables on SQLite, a generated tsvector column and its index on PostgreSQL); no model
+# describes them, and their names say so.
+OUTSIDE_MODELS_PREFIX = "fts_"
+
+
+def outside_models(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Alembic's ``include_name``: False for the objects no model describes."""
+    return not (
+        type_ in ("table", "column", "index") and (name or "").startswith(OUTSIDE_MODELS_PREFIX)
+    )
 
 
 def alembic_config(database_url: str) -> Config:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.app.factory import create_app
-from services.platform.auth import PERMISSIONS
+from services.platform.auth import PERMISSIONS, Permission
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
@@ -77,3 +77,16 @@ def test_every_route_follows_the_matrix_and_every_denial_is_audited(
             assert {entry.detail["permission"] for entry in audited} == {permission.value}
             seen_denials += denials
     assert seen_denials > len(guarded)
+
+
+def test_knowledge_editors_keep_answers_and_nothing_else() -> None:
+    """Editors change the knowledge base and see no calls, requests or callers; call
+    takers and supervisors read it; administrators manage accounts, not content."""
+    editor = PERMISSIONS[Role.KNOWLEDGE_EDITOR]
+    assert editor == {Permission.KB_READ, Permission.KB_EDIT}
+    for role in (Role.AGENT, Role.SUPERVISOR):
+        assert Permission.KB_READ in PERMISSIONS[role]
+    assert [role for role in Role if Permission.KB_EDIT in PERMISSIONS[role]] == [
+        Role.KNOWLEDGE_EDITOR
+    ]
+    assert Permission.KB_READ not in PERMISSIONS[Role.ADMIN]

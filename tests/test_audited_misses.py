@@ -61,6 +61,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/holds/{hold_id}/release"): {"reason": "the matter is closed"},
     ("POST", "/api/privacy/requests/{public_id}/acknowledge"): {},
     ("POST", "/api/privacy/requests/{public_id}/decide"): {"decision": "granted"},
+    ("PUT", "/api/kb/articles/{code}"): {
+        "language": "en",
+        "title": "Bulk pickup",
+        "body": "Large items are collected by appointment.",
+        "department": "Sanitation",
+    },
     ("POST", "/api/privacy/requests/{public_id}/corrections"): {
         "request_id": "SR-ZZZZZ-ZZZZZ",
         "name": "Pat Example",

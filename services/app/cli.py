@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
+import json
 import logging
 import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.app.factory import bootstrap, build_context, create_app
+from services.knowledge import actions as knowledge_actions
+from services.knowledge.schemas import ArticleIn
+from services.knowledge.service import STARTER_SET
 from services.open311 import actions as open311_actions
 from services.platform import audit, key_rotation
 from services.platform.context import AppContext
@@ -309,6 +314,28 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if summary.failures == 0 else 1
 
 
+def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    path = STARTER_SET if args.starter else args.file
+    if path is None:
+        print(
+            "error: name a FILE, or --starter for the articles that ship with Switchboard",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        print(f"error: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    try:
+        rows = TypeAdapter(list[ArticleIn]).validate_python(document)
+    except ValidationError as error:
+        return _refused(error)
+    result = knowledge_actions.import_articles(_context(settings), audit.SYSTEM, rows)
+    print(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
 def _group(commands: Any, name: str, help_text: str) -> Any:
     """A command with subcommands, e.g. ``switchboard tokens …``."""
     return commands.add_parser(name, help=help_text).add_subparsers(
@@ -410,6 +437,18 @@ def _add_integration_commands(commands: Any) -> None:
     revoke_key.set_defaults(handler=cmd_open311_revoke)
 
 
+def _add_knowledge_commands(commands: Any) -> None:
+    kb = _group(commands, "kb", "the knowledge base")
+    load = kb.add_parser(
+        "import", help="load articles from a JSON list (by code: new, changed or left alone)"
+    )
+    load.add_argument("file", nargs="?", default=None, help="a JSON list of articles")
+    load.add_argument(
+        "--starter", action="store_true", help="the starter articles that ship with Switchboard"
+    )
+    load.set_defaults(handler=cmd_kb_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard 311")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -417,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_staff_commands(commands)
     _add_privacy_commands(commands)
     _add_integration_commands(commands)
+    _add_knowledge_commands(commands)
     return parser
 
 

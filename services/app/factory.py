@@ -20,6 +20,7 @@ from services.contacts.api import router as contacts_router
 from services.directory import service as directory
 from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
+from services.knowledge.api import router as knowledge_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
 from services.open311 import render as open311_render
@@ -252,5 +253,6 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(privacy_router)
     app.include_router(reports_router)
     app.include_router(disclosures_router)
+    app.include_router(knowledge_router)
     console.install(app)
     return app

@@ -24,6 +24,7 @@ class Page:
 LIVE = Page("/console/live", "Screen pop", Permission.REQUESTS_CREATE, "Calls")
 NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_CREATE, "Calls")
 SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
+KNOWLEDGE = Page("/console/knowledge", "Knowledge base", Permission.KB_READ, "Answers")
 APPOINTMENTS = Page(
     "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
 )
@@ -56,6 +57,7 @@ PAGES: tuple[Page, ...] = (
     LIVE,
     NEW_REQUEST,
     SEARCH,
+    KNOWLEDGE,
     APPOINTMENTS,
     MESSAGES,
     CALLS,

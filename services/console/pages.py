@@ -292,9 +292,17 @@ def _all_services(context: AppContext) -> dict[str, Any]:
     return {"services": request_actions.list_services(context, include_inactive=True)}
 
 
+def _service_choices(context: AppContext) -> dict[str, Any]:
+    services = request_actions.list_services(context)
+    return {
+        "services": [(service.code, f"{service.name} ({service.code})") for service in services]
+    }
+
+
 _simple_page(
     navigation.NEW_REQUEST, "request_form.html", "request-form.js", values=_active_services
 )
+_simple_page(navigation.KNOWLEDGE, "knowledge.html", "knowledge.js", values=_service_choices)
 _simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
 _simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
 _simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)

@@ -65,6 +65,8 @@ class Permission(StrEnum):
     CONTACTS_WRAP_UP = "contacts.wrap_up"  # one's own contacts (supervisors: anyone's)
     CALLBACKS = "callbacks.place"  # ring a caller back from a request or contact
     REPORTS_AGENTS = "reports.agents"  # handle and after-contact work time per agent
+    KB_READ = "kb.read"  # knowledge-base articles and their history
+    KB_EDIT = "kb.edit"  # write, change and retire knowledge-base articles
 
 
 # Need to know, by position. Administrators run accounts and configuration and read no
@@ -85,6 +87,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONTACTS_READ,
             Permission.CONTACTS_WRAP_UP,
             Permission.CALLBACKS,
+            Permission.KB_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -108,6 +111,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONTACTS_WRAP_UP,
             Permission.CALLBACKS,
             Permission.REPORTS_AGENTS,
+            Permission.KB_READ,
         }
     ),
     Role.PRIVACY_OFFICER: frozenset(
@@ -134,6 +138,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORTS_READ,
         }
     ),
+    # Content, not accounts: editors keep the answers call takers read and see no calls,
+    # requests or callers; administrators manage accounts and do not edit answers.
+    Role.KNOWLEDGE_EDITOR: frozenset({Permission.KB_READ, Permission.KB_EDIT}),
 }
 
 

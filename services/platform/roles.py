@@ -10,3 +10,4 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     PRIVACY_OFFICER = "privacy_officer"
     ADMIN = "admin"
+    KNOWLEDGE_EDITOR = "knowledge_editor"

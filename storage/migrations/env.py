@@ -9,6 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 
 from storage.base import Base
 from storage.db import make_engine
+from storage.migrate import outside_models
 from storage.types import UTCDateTime
 
 config = context.config
@@ -44,6 +45,7 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             render_item=render_item,
+            include_name=outside_models,
         )
         with context.begin_transaction():
             context.run_migrations()

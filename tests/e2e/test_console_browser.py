@@ -91,11 +91,13 @@ def console(
         ("sam", "supervisor"),
         ("pia", "privacy_officer"),
         ("ada", "admin"),
+        ("kim", "knowledge_editor"),
     ):
         added = switchboard(
             env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
         )
         assert added.returncode == 0, added.stderr
+    assert switchboard(env, "kb", "import", "--starter").returncode == 0
     tokens = {}
     for name in ("ana", "sam"):
         issued = switchboard(env, "tokens", "issue", name, "--days", "1")
@@ -464,6 +466,40 @@ def test_an_ended_session_keeps_the_draft_and_signs_in_again_in_place(
     dialog.get_by_label("Password", exact=True).fill(PASSWORD)
     dialog.get_by_role("button", name="Sign in").click()
     sync_api.expect(page.locator("#filed")).to_contain_text("Filed")
+
+
+def test_an_agent_finds_an_answer_as_they_type_and_reads_it_in_spanish(page: Any) -> None:
+    sign_in(page, "ana")
+    page.goto("/console/knowledge")
+    page.get_by_label("Search answers").press_sequentially("potohle", delay=30)
+    answer = page.get_by_role("button", name="Reporting a pothole")
+    answer.wait_for()
+    assert "“pothole”" in page.locator("#kb-status").inner_text()  # the misspelling, corrected
+    answer.click()
+    article = page.locator("#kb-article")
+    assert "three business days" in article.inner_text()
+    assert "file a request for pothole" in article.inner_text()
+    page.get_by_label("Read the answer in").select_option("es")
+    page.get_by_role("heading", name="Cómo reportar un bache").wait_for()
+    assert page.locator("#kb-editor").count() == 0
+
+
+def test_a_knowledge_editor_changes_an_answer_and_the_history_names_them(page: Any) -> None:
+    sign_in(page, "kim", lands_on="/console/knowledge")
+    page.get_by_label("Search answers").fill("bulk item")
+    page.get_by_role("button", name="Bulk item pickup").click()
+    editor = page.locator("#kb-editor")
+    assert editor.get_by_label("Title").input_value() == "Bulk item pickup"
+    body = editor.get_by_label("Answer")
+    body.fill(body.input_value() + " Crews also collect on the last Saturday of the month.")
+    editor.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved as version 2.").wait_for()
+    assert "last Saturday" in page.locator("#kb-article-body").inner_text()
+    page.get_by_role("button", name="Show the history").click()
+    history = page.locator("#kb-history")
+    history.get_by_text("Version 2").wait_for()
+    assert "by kim (console)" in history.inner_text()
+    assert "en.body" in history.inner_text()
 
 
 def test_the_console_fits_a_tablet(page: Any) -> None:

@@ -13,7 +13,9 @@ from storage.base import Base
 def test_migrations_match_the_models(database_url: str) -> None:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": migrate.outside_models}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

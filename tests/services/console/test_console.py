@@ -382,3 +382,34 @@ def test_agents_set_their_presence_from_the_navigation_and_administrators_have_n
     assert agent.get("/api/me/presence").json()["state"] == "available"
     admin = signed_in(app_client.app, "root")
     assert "data-presence" not in admin.get("/console/admin/staff").text
+
+
+def test_the_knowledge_page_searches_for_everyone_and_edits_for_editors(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    account(console_context, "kim", Role.KNOWLEDGE_EDITOR)
+    account(console_context, "ada", Role.ADMIN)
+    editor = signed_in(app_client.app, "kim")
+    home = editor.get("/console/", follow_redirects=False)
+    assert home.headers["location"] == "/console/knowledge"
+    page = editor.get("/console/knowledge").text
+    assert nav_links(page) == ["/console/knowledge"]  # answers, and nothing about callers
+    assert 'id="kb-editor"' in page and 'src="/static/knowledge.js"' in page
+    assert '<option value="pothole">' in page  # the service to file, from the catalogue
+    ids = set(re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', page))
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    assert (
+        ids
+        and ids <= labelled
+        and len(ids) == len(re.findall(r'<(?:input|select|textarea)[^>]* id="', page))
+    )
+
+    agent = signed_in(app_client.app, "ana")
+    read_only = agent.get("/console/knowledge")
+    assert read_only.status_code == 200
+    assert "/console/knowledge" in nav_links(read_only.text)
+    assert 'id="kb-search"' in read_only.text and 'id="kb-editor"' not in read_only.text
+    admin = signed_in(app_client.app, "ada")
+    assert admin.get("/console/knowledge").status_code == 403
+    assert app_client.get("/static/knowledge.js").status_code == 200
