@@ -221,6 +221,7 @@ PUBLIC_PREFIXES = {
     "/twilio/": "Twilio webhooks, checked by signature (telephony.webhooks.TwilioRoute)",
     "/open311/": "Open311 GeoReport: public data, API keys for submissions",
     "/static/": "the console's own scripts and styles",
+    "/public/": "the public's own pages: alert sign-up and confirmation, one-click unsubscribe",
 }
 
 

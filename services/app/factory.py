@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.alerts import jobs as alert_jobs
+from services.alerts.api import router as alerts_router
 from services.app import ops
 from services.app.features import load_models, personal_data_registry
 from services.app.policies import city_of, policies
@@ -18,6 +20,8 @@ from services.console import pages as console
 from services.directory import service as directory
 from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
+from services.email import jobs as email_jobs
+from services.email.api import router as email_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
 from services.open311.api import router as open311_router
@@ -42,6 +46,8 @@ from services.retention.api import router as retention_router
 from services.retention.jobs import retention_job
 from services.staff import sign_in
 from services.staff.api import router as staff_router
+from services.updates import jobs as update_jobs
+from services.updates.api import router as updates_router
 from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
 from storage.db import make_engine, make_session_factory
@@ -116,6 +122,26 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
         retry_backoff=2,
     )
     jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
+    jobs.register(
+        "email.send",
+        email_jobs.send_one,
+        retries=settings.email_max_attempts,
+        retry_delay=10,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("email.due", email_jobs.send_due, minute="*")
+    jobs.register("updates.tell", update_jobs.tell)
+    jobs.register_periodic("updates.due", update_jobs.tell, minute="*")
+    jobs.register(
+        "alerts.confirmation",
+        alert_jobs.confirmation,
+        retries=settings.email_max_attempts,
+        retry_delay=10,
+        retry_backoff=2,
+    )
+    # One long job per alert; a crash is resumed by the sweep, not by the queue's retries.
+    jobs.register("alerts.send", alert_jobs.send, retries=0)
+    jobs.register_periodic("alerts.resume", alert_jobs.resume, minute="*")
     jobs.register_periodic("retention.nightly", retention_job, minute="30", hour="7")
 
 
@@ -204,6 +230,9 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(appointments_router)
     app.include_router(messaging_router)
+    app.include_router(email_router)
+    app.include_router(updates_router)
+    app.include_router(alerts_router)
     app.include_router(retention_router)
     app.include_router(privacy_router)
     app.include_router(reports_router)

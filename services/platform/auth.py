@@ -57,6 +57,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
     CONFIG_MANAGE = "config.manage"  # IVR menu, service catalogue, retention schedules
+    ALERTS_MANAGE = "alerts.manage"  # write, preview and send news alerts; their counts
+    EMAIL_SUPPRESS = "email.suppress"  # record a hard bounce or a complaint
 
 
 # Need to know, by position. Administrators run accounts and configuration and read no
@@ -103,6 +105,15 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEGAL_HOLDS,
             Permission.DISCLOSURES,
             Permission.AUDIT_READ,
+            Permission.EMAIL_SUPPRESS,
+        }
+    ),
+    # News alerts go to subscribers' addresses, which the role never sees: it writes,
+    # previews and sends, and reads only counts.
+    Role.COMMUNICATIONS: frozenset(
+        {
+            Permission.ALERTS_MANAGE,
+            Permission.EMAIL_SUPPRESS,
         }
     ),
     Role.ADMIN: frozenset(

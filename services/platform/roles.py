@@ -10,3 +10,4 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     PRIVACY_OFFICER = "privacy_officer"
     ADMIN = "admin"
+    COMMUNICATIONS = "communications"

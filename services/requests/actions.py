@@ -6,7 +6,7 @@ these; none of them opens a transaction or writes an audit entry for a request i
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from services.calls.service import get_call, party_number
 from services.platform.actions import Work, unit_of_work
@@ -26,20 +26,30 @@ from services.requests.schemas import (
     ServiceOut,
 )
 from services.requests.service import ContactDetails, NewRequest, ScreenPop, SearchKey
+from services.updates import actions as update_actions
+from services.updates.schemas import UpdatesIn
 
 CONTACT_FIELDS = ("name", "phone", "email", "address")
 
 
 def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
-    return RequestOut.of(request, context.keyring, context.city_tz)
+    out = RequestOut.of(request, context.keyring, context.city_tz)
+    session = object_session(request)
+    if session is not None and not request.anonymous:
+        out.updates = update_actions.consents_of(context, session, request.id)
+    return out
 
 
 def _found(session: Session, public_id: str) -> ServiceRequest:
     return existing(service_requests.get_request(session, public_id), "service request")
 
 
-def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestOut:
-    """File a request, with or without contact details, or anonymously."""
+def file_request(
+    context: AppContext, actor: Actor, new: NewRequest, updates: UpdatesIn | None = None
+) -> RequestOut:
+    """File a request, with or without contact details, or anonymously; with
+    ``updates``, the caller's consent to be told of changes (InvalidField when the
+    contact lacks the number or address a channel needs, or the request is anonymous)."""
     with unit_of_work(context, actor, "request.create", object_type="service_request") as work:
         request = service_requests.create_request(
             work.session,
@@ -52,9 +62,17 @@ def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestO
         )
         # Naming an anonymous request here would tie it to this agent at this minute.
         work.object_id = None if request.anonymous else request.public_id
+        consented = 0
+        if updates is not None and (updates.sms or updates.email):
+            if request.anonymous:
+                raise InvalidField("updates", "an anonymous request cannot be followed")
+            consented = update_actions.consent_at_filing(
+                context, work.session, actor, request, updates, call_sid=new.call_sid, now=work.now
+            )
         work.note(
             anonymous=request.anonymous,
             with_contact=request.contact is not None,
+            update_channels=consented,
             possible_duplicates=len(request.possible_duplicates),
             channel=request.channel,
         )
@@ -96,6 +114,7 @@ def change_status(
         context, actor, "request.status", object_type="service_request", object_id=public_id
     ) as work:
         request = _found(work.session, public_id)
+        before = request.status
         service_requests.change_status(
             work.session,
             request,
@@ -106,7 +125,11 @@ def change_status(
             now=work.now,
         )
         work.note(status=status, public_note=public and bool(note))
-        return _out(context, request)
+        if status != before or (public and note):
+            work.note(updates_due=update_actions.note_change(context, work.session, request))
+        result = _out(context, request)
+    update_actions.after_change(context)
+    return result
 
 
 def correct_contact(
