@@ -24,7 +24,7 @@ class MailSink:
     delay: float = 0.0
     refuse: set[str] = field(default_factory=set)  # recipients refused for good
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if self.mode == "refuse" or address in self.refuse:
@@ -34,7 +34,7 @@ class MailSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.mode == "slow":
             await asyncio.sleep(self.delay)
         if self.mode == "drop":

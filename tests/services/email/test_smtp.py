@@ -15,7 +15,7 @@ from services.email.compose import Letter, Mailer, build
 from services.email.gateway import MailFailed, SmtpGateway, SmtpServer
 from services.email.models import EmailSuppression, OutgoingEmail
 from services.platform.context import AppContext
-from tests.fakes.smtp_server import MailSink, smtp_server
+from tests.fakes.smtp_server import MailSink
 from tests.support import PUBLIC_URL
 
 AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -96,9 +96,9 @@ def test_a_slow_server_is_given_up_on_and_the_send_is_ambiguous(
 def test_no_server_listening_is_a_failure_to_retry() -> None:
     from tests.fakes.smtp_server import free_port
 
-    with pytest.raises(MailFailed) as failed:
-        with mailer(f"smtp://127.0.0.1:{free_port()}").gateway.connect():
-            pass
+    gateway = mailer(f"smtp://127.0.0.1:{free_port()}").gateway
+    with pytest.raises(MailFailed) as failed, gateway.connect():
+        pass
     assert not failed.value.ambiguous
 
 
