@@ -36,6 +36,7 @@ PUBLIC_IDS = {
     "/api/requests/": "SR-ZZZZZ-ZZZZZ",
     "/api/privacy/requests/": "PR-ZZZZZZZZ",
     "/api/disclosures/": "DC-ZZZZZ-ZZZZZ",
+    "/api/alerts/": "AL-ZZZZZ-ZZZZZ",
 }
 # A body each route with one accepts, so that only the missing object can refuse it.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -43,6 +44,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/staff/{user_id}/password"): {"password": "a long enough passphrase"},
     ("POST", "/api/requests/{public_id}/status"): {"status": "closed"},
     ("PATCH", "/api/requests/{public_id}/contact"): {"name": "Pat Example"},
+    ("POST", "/api/requests/{public_id}/updates"): {"email": "pat@example.org"},
     ("PATCH", "/api/services/{code}"): {"name": "Renamed"},
     ("PATCH", "/api/extensions/{digits}"): {"enabled": True},
     ("POST", "/api/recordings/{recording_sid}/evaluations"): {

@@ -193,6 +193,8 @@ def check_draft(draft: Draft) -> None:
         if value is None:
             continue
         ssn.refuse(name, value)
+        if name.startswith("subject") and any(ord(char) < 0x20 or char == "\x7f" for char in value):
+            raise InvalidField(name, "must be one line of text, without control characters")
         if "http://" in value.lower() or "https://" in value.lower() or "www." in value.lower():
             raise InvalidField(
                 name, "may not carry links: an alert's only link is its unsubscribe link"

@@ -152,6 +152,11 @@ def test_an_alert_goes_once_to_each_confirmed_subscriber_with_only_the_unsubscri
         "/api/alerts", json={**ALERT, "body": "See https://x.example/pay"}, headers=headers
     )
     assert linked.status_code == 422
+    # A line break in the subject would write headers of its own: refused, nothing sent.
+    injected = {**ALERT, "subject": "Hello\r\nBcc: everyone@example.org"}
+    for path in ("/api/alerts/preview", "/api/alerts"):
+        refused = api.post(path, json=injected, headers=headers)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "subject"
 
 
 def test_one_click_unsubscribe_without_a_session_is_final(
