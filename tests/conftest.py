@@ -23,6 +23,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.settings import Settings
 from storage import migrate
+from tests.fakes.smtp_server import MailSink, smtp_server
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import (
     OPEN_HOURS,
@@ -252,3 +253,10 @@ def s3_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailSink, str]]:
+    """A real SMTP server (aiosmtpd) on a free port, and its smtp:// URL."""
+    with smtp_server() as running_server:
+        yield running_server

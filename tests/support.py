@@ -59,6 +59,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         # worker (those say embedded_worker=True); and no test waits on the sender's limit.
         "embedded_worker": False,
         "sms_rate_per_second": 1000,
+        "email_rate_per_second": 1000,
         "twilio_from_number": "+13025550100",
     }
     values.update(overrides)
@@ -222,6 +223,7 @@ PUBLIC_PREFIXES = {
     "/twilio/": "Twilio webhooks, checked by signature (telephony.webhooks.TwilioRoute)",
     "/open311/": "Open311 GeoReport: public data, API keys for submissions",
     "/static/": "the console's own scripts and styles",
+    "/public/": "the public's own pages: alert sign-up and confirmation, one-click unsubscribe",
 }
 
 

@@ -37,6 +37,7 @@ PUBLIC_IDS = {
     "/api/requests/": "SR-ZZZZZ-ZZZZZ",
     "/api/privacy/requests/": "PR-ZZZZZZZZ",
     "/api/disclosures/": "DC-ZZZZZ-ZZZZZ",
+    "/api/alerts/": "AL-ZZZZZ-ZZZZZ",
 }
 # A body each route with one accepts, so that only the missing object can refuse it.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -45,6 +46,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/requests/{public_id}/status"): {"status": "closed"},
     ("PATCH", "/api/requests/{public_id}/contact"): {"name": "Pat Example"},
     ("PUT", "/api/requests/{public_id}/public-description"): {"text": "Pothole"},
+    ("POST", "/api/requests/{public_id}/updates"): {"email": "pat@example.org"},
     ("PATCH", "/api/services/{code}"): {"name": "Renamed"},
     ("PATCH", "/api/extensions/{digits}"): {"enabled": True},
     ("POST", "/api/recordings/{recording_sid}/evaluations"): {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,23 @@ def test_the_tree_keeps_every_import_rule() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_every_feature_folder_is_under_every_rule() -> None:
+    """A feature the contracts do not name escapes them silently: each contract lists
+    every folder services.app.features finds."""
+    from services.app.features import feature_names
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    features = {f"services.{name}" for name in feature_names()}
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    feature_layer = next(layer for layer in layers if "services.requests" in layer)
+    assert {name.strip() for name in feature_layer.split(":")} == features
+    for contract in contracts:
+        if contract["type"] == "forbidden" and "services.requests" in contract["source_modules"]:
+            missing = features - set(contract["source_modules"])
+            assert not missing, f"{contract['name']}: {sorted(missing)}"
 
 
 @pytest.mark.parametrize(

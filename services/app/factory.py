@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.alerts import jobs as alert_jobs
+from services.alerts.api import router as alerts_router
 from services.app import ops
 from services.app.features import load_models, personal_data_registry
 from services.app.policies import city_of, policies
@@ -20,6 +22,8 @@ from services.contacts.api import router as contacts_router
 from services.directory import service as directory
 from services.directory.api import router as directory_router
 from services.disclosures.api import router as disclosures_router
+from services.email import jobs as email_jobs
+from services.email.api import router as email_router
 from services.knowledge.api import router as knowledge_router
 from services.messaging import jobs as text_jobs
 from services.messaging.api import router as messaging_router
@@ -46,6 +50,8 @@ from services.retention.api import router as retention_router
 from services.retention.jobs import retention_job
 from services.staff import sign_in
 from services.staff.api import router as staff_router
+from services.updates import jobs as update_jobs
+from services.updates.api import router as updates_router
 from storage.blobs import open_blob_store
 from storage.crypto import Keyring, MasterKey, load_or_create_master_key
 from storage.db import make_engine, make_session_factory, reading
@@ -125,6 +131,26 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
         retry_backoff=2,
     )
     jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
+    jobs.register(
+        "email.send",
+        email_jobs.send_one,
+        retries=settings.email_max_attempts,
+        retry_delay=10,
+        retry_backoff=2,
+    )
+    jobs.register_periodic("email.due", email_jobs.send_due, minute="*")
+    jobs.register("updates.tell", update_jobs.tell)
+    jobs.register_periodic("updates.due", update_jobs.tell, minute="*")
+    jobs.register(
+        "alerts.confirmation",
+        alert_jobs.confirmation,
+        retries=settings.email_max_attempts,
+        retry_delay=10,
+        retry_backoff=2,
+    )
+    # One long job per alert; a crash is resumed by the sweep, not by the queue's retries.
+    jobs.register("alerts.send", alert_jobs.send, retries=0)
+    jobs.register_periodic("alerts.resume", alert_jobs.resume, minute="*")
     jobs.register_periodic("retention.nightly", retention_job, minute="30", hour="7")
 
 
@@ -234,25 +260,31 @@ def create_app(context: AppContext) -> FastAPI:
         error_formats=error_formats,
     )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.served_over_https)
-    app.include_router(ops.router)
-    app.include_router(voice.router)
-    app.include_router(recording_webhooks.router)
-    app.include_router(sms_webhooks.router)
-    app.include_router(staff_router)
-    app.include_router(audit_router)
-    app.include_router(calls_router)
-    app.include_router(contacts_router)
-    app.include_router(callbacks_router)
-    app.include_router(requests_router)
-    app.include_router(open311_router)
-    app.include_router(recordings_router)
-    app.include_router(directory_router)
-    app.include_router(appointments_router)
-    app.include_router(messaging_router)
-    app.include_router(retention_router)
-    app.include_router(privacy_router)
-    app.include_router(reports_router)
-    app.include_router(disclosures_router)
-    app.include_router(knowledge_router)
+    for router in (
+        ops.router,
+        voice.router,
+        recording_webhooks.router,
+        sms_webhooks.router,
+        staff_router,
+        audit_router,
+        calls_router,
+        contacts_router,
+        callbacks_router,
+        requests_router,
+        open311_router,
+        recordings_router,
+        directory_router,
+        appointments_router,
+        messaging_router,
+        email_router,
+        updates_router,
+        alerts_router,
+        retention_router,
+        privacy_router,
+        reports_router,
+        disclosures_router,
+        knowledge_router,
+    ):
+        app.include_router(router)
     console.install(app)
     return app

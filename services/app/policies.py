@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.alerts.service import AlertPolicy
 from services.appointments.service import TextPolicy
 from services.console.pages import ConsolePolicy
 from services.contacts.callbacks import CallbackPolicy
 from services.directory.hours import BusinessHours
 from services.directory.ivr import IvrPolicy
+from services.email.compose import Mailer
+from services.email.gateway import ConsoleEmail, EmailGateway, SmtpGateway, SmtpServer
 from services.messaging.carrier import ConsoleGateway, SmsGateway
 from services.messaging.sending import Outbound
 from services.messaging.service import QuietHours
@@ -26,6 +29,7 @@ from services.requests.service import DuplicatePolicy, PublicText
 from services.retention.purge import PurgePolicy
 from services.staff.service import PresencePolicy
 from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
+from services.updates.service import UpdatePolicy
 from telephony.calls import TwilioCallbackDialer
 from telephony.recordings import TwilioRecordingSource
 from telephony.sms import TwilioTextGateway
@@ -52,6 +56,29 @@ def text_carrier(settings: Settings) -> SmsGateway:
         messaging_service_sid=settings.twilio_messaging_service_sid,
         lookups=settings.twilio_lookup,
         timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def mail_gateway(settings: Settings) -> EmailGateway:
+    """SMTP when chosen (SMTP_URL required), the console outbox otherwise."""
+    if settings.email_gateway == "console":
+        return ConsoleEmail()
+    if settings.smtp_url is None:
+        raise ValueError("EMAIL_GATEWAY=smtp needs SMTP_URL")
+    return SmtpGateway(
+        SmtpServer.parse(settings.smtp_url.get_secret_value()),
+        require_tls=settings.smtp_require_tls,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+
+def mailer(settings: Settings) -> Mailer:
+    return Mailer(
+        gateway=mail_gateway(settings),
+        sender=settings.email_from,
+        public_url=settings.public_url,
+        rate_per_second=settings.email_rate_per_second,
+        max_attempts=settings.email_max_attempts,
     )
 
 
@@ -146,4 +173,16 @@ def policies(settings: Settings) -> list[object]:
         ),
         Publication(min_cell=settings.report_min_cell),
         ConsolePolicy(stream_seconds=settings.console_stream_seconds),
+        mailer(settings),
+        UpdatePolicy(
+            city=settings.city_name,
+            quiet=QuietHours.parse(settings.sms_quiet_hours, tz),
+            public_url=settings.public_url,
+        ),
+        AlertPolicy(
+            city=settings.city_name,
+            public_url=settings.public_url,
+            confirm_within=timedelta(hours=settings.alert_confirm_hours),
+            tracking=settings.alert_tracking,
+        ),
     ]

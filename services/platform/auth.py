@@ -67,6 +67,8 @@ class Permission(StrEnum):
     REPORTS_AGENTS = "reports.agents"  # handle and after-contact work time per agent
     KB_READ = "kb.read"  # knowledge-base articles and their history
     KB_EDIT = "kb.edit"  # write, change and retire knowledge-base articles
+    ALERTS_MANAGE = "alerts.manage"  # write, preview and send news alerts; their counts
+    EMAIL_SUPPRESS = "email.suppress"  # record a hard bounce or a complaint
 
 
 # Need to know, by position. Administrators run accounts and configuration and read no
@@ -128,6 +130,15 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.STAFF_APPROVE,
             Permission.CONTACTS_READ,
+            Permission.EMAIL_SUPPRESS,
+        }
+    ),
+    # News alerts go to subscribers' addresses, which the role never sees: it writes,
+    # previews and sends, and reads only counts.
+    Role.COMMUNICATIONS: frozenset(
+        {
+            Permission.ALERTS_MANAGE,
+            Permission.EMAIL_SUPPRESS,
         }
     ),
     Role.ADMIN: frozenset(

@@ -11,3 +11,4 @@ class Role(StrEnum):
     PRIVACY_OFFICER = "privacy_officer"
     ADMIN = "admin"
     KNOWLEDGE_EDITOR = "knowledge_editor"
+    COMMUNICATIONS = "communications"

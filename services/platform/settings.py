@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     # When on, Twilio Lookup's line type decides whether a number can take texts.
     twilio_lookup: bool = False
 
+    # Email: "console" keeps mail in an outbox staff can read; "smtp" sends through SMTP_URL
+    # (smtp://user:pass@host:587 with STARTTLS when offered, smtps://… TLS from the start).
+    email_gateway: Literal["console", "smtp"] = "console"
+    smtp_url: SecretStr | None = None
+    # Refuse a smtp:// server that does not offer STARTTLS instead of sending in the clear.
+    smtp_require_tls: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    email_from: str = "311 <no-reply@localhost>"
+    email_rate_per_second: int = Field(default=20, ge=1, le=10_000)
+    email_max_attempts: int = Field(default=8, ge=1, le=50)
+    # A sign-up for news alerts must be confirmed within this many hours.
+    alert_confirm_hours: int = Field(default=48, ge=1, le=24 * 14)
+    # Open and click counts for news alerts (aggregate, per alert); off unless turned on.
+    alert_tracking: bool = False
+
     # A new request is flagged as a possible duplicate of open requests for the same
     # service this close (same address, or within the radius) filed within the window.
     duplicate_window_hours: int = Field(default=72, ge=1)
@@ -118,6 +133,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+        return value
 
     @field_validator("holidays")
     @classmethod

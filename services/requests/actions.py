@@ -6,6 +6,8 @@ these; none of them opens a transaction or writes an audit entry for a request i
 
 from __future__ import annotations
 
+from sqlalchemy.orm import object_session
+
 from services.calls.service import get_call, party_number
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
@@ -24,12 +26,18 @@ from services.requests.schemas import (
     ServiceOut,
 )
 from services.requests.service import ContactDetails, NewRequest, ScreenPop, SearchKey
+from services.updates import actions as update_actions
+from services.updates.schemas import UpdatesIn
 
 CONTACT_FIELDS = ("name", "phone", "email", "address")
 
 
 def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
-    return RequestOut.of(request, context.keyring, context.city_tz)
+    out = RequestOut.of(request, context.keyring, context.city_tz)
+    session = object_session(request)
+    if session is not None and not request.anonymous:
+        out.updates = update_actions.consents_of(context, session, request.id)
+    return out
 
 
 def _found(work: Work, public_id: str) -> ServiceRequest:
@@ -43,8 +51,12 @@ def _found(work: Work, public_id: str) -> ServiceRequest:
     return request
 
 
-def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestOut:
-    """File a request, with or without contact details, or anonymously."""
+def file_request(
+    context: AppContext, actor: Actor, new: NewRequest, updates: UpdatesIn | None = None
+) -> RequestOut:
+    """File a request, with or without contact details, or anonymously; with
+    ``updates``, the caller's consent to be told of changes (InvalidField when the
+    contact lacks the number or address a channel needs, or the request is anonymous)."""
     with unit_of_work(context, actor, "request.create", object_type="service_request") as work:
         request = service_requests.create_request(
             work.session,
@@ -57,9 +69,17 @@ def file_request(context: AppContext, actor: Actor, new: NewRequest) -> RequestO
         )
         # Naming an anonymous request here would tie it to this agent at this minute.
         work.object_id = None if request.anonymous else request.public_id
+        consented = 0
+        if updates is not None and (updates.sms or updates.email):
+            if request.anonymous:
+                raise InvalidField("updates", "an anonymous request cannot be followed")
+            consented = update_actions.consent_at_filing(
+                context, work.session, actor, request, updates, call_sid=new.call_sid, now=work.now
+            )
         work.note(
             anonymous=request.anonymous,
             with_contact=request.contact is not None,
+            update_channels=consented,
             possible_duplicates=len(request.possible_duplicates),
             channel=request.channel,
         )
@@ -101,6 +121,7 @@ def change_status(
         context, actor, "request.status", object_type="service_request", object_id=public_id
     ) as work:
         request = _found(work, public_id)
+        before = request.status
         service_requests.change_status(
             work.session,
             request,
@@ -113,7 +134,11 @@ def change_status(
         )
         if not request.anonymous:  # its history shows the status by the hour only
             work.note(status=status, public_note=public and bool(note))
-        return _out(context, request)
+            if status != before or (public and note):
+                work.note(updates_due=update_actions.note_change(context, work.session, request))
+        result = _out(context, request)
+    update_actions.after_change(context)
+    return result
 
 
 def review_description(

@@ -52,7 +52,7 @@ def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestO
         contact=contact,
         channel="phone",
     )
-    return actions.file_request(context, staff.actor, new)
+    return actions.file_request(context, staff.actor, new, body.updates)
 
 
 @router.get("/api/requests/{public_id}", response_model=RequestOut)

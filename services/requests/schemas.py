@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.platform.params import CALL_SID_PATTERN
 from services.requests.models import ServiceRequest
 from services.requests.service import ContactView, contact_view
+from services.updates.schemas import UpdateConsentOut, UpdatesIn
 from storage.crypto import Keyring
 
 OPTIONAL = "Optional: the caller may decline to give it."
@@ -56,6 +57,13 @@ class RequestIn(BaseModel):
         ),
     )
     contact: ContactIn | None = Field(default=None, description=OPTIONAL)
+    updates: UpdatesIn | None = Field(
+        default=None,
+        description=(
+            "Optional: the caller's consent to be told of changes, by text to the "
+            "contact's mobile and by email to the contact's email."
+        ),
+    )
 
 
 class ContactOut(BaseModel):
@@ -97,6 +105,9 @@ class RequestOut(BaseModel):
     calls: list[str]
     history: list[StatusChangeOut]
     possible_duplicates: list[str]
+    updates: list[UpdateConsentOut] = Field(
+        default_factory=list, description="The caller's consent to updates, per channel"
+    )
 
     @classmethod
     def of(cls, request: ServiceRequest, keyring: Keyring, tz: ZoneInfo) -> RequestOut:

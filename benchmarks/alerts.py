@@ -1,0 +1,263 @@
+"""A news alert to many confirmed subscribers through a local SMTP sink.
+
+Measures messages per second of the alert sender (the real job code: lease, windows of
+progress committed before and after, sealed addresses opened, MIME built with headers
+and both parts) against smtplib alone sending equivalent messages over one connection
+to the same sink in the same run (target: at least 0.5). Then sends a second alert,
+kills the worker (SIGKILL) part-way, resumes it, and counts duplicates at the sink
+(must be 0) and the subscribers left uncertain by the kill (at most one window).
+Peak memory is the worker process's maximum resident set.
+
+    python -m benchmarks.alerts [--subscribers 100000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import re
+import resource
+import signal
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import insert, select
+
+MESSAGE_ID = re.compile(rb"^Message-ID: <(AL-[0-9A-Z-]+)\.(\d+)@", re.MULTILINE | re.IGNORECASE)
+KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+class CountingSink:
+    """Counts each (alert, subscriber) it receives, from the Message-ID."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, int]] = Counter()
+        self.total = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.total += 1
+        found = MESSAGE_ID.search(envelope.original_content)
+        if found:
+            self.counts[(found[1].decode(), int(found[2]))] += 1
+        return "250 OK"
+
+    def of(self, alert: str) -> Counter[int]:
+        return Counter({sub: n for (name, sub), n in self.counts.items() if name == alert})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def settings_for(data: Path, smtp_url: str) -> Any:
+    from services.platform.settings import Settings
+
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite:///{data / 'switchboard.db'}",
+        data_dir=data,
+        master_key=KEY,
+        email_gateway="smtp",
+        smtp_url=smtp_url,
+        email_from="Bench 311 <311@bench.example.gov>",
+        email_rate_per_second=10_000,
+        embedded_worker=False,
+        public_url="https://311.bench.example.gov",
+    )
+
+
+class OffsetClock:
+    """The system clock moved on (a resumed worker need not wait out the dead one's lease)."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def worker(data: Path, smtp_url: str, alert_id: int, offset_seconds: float) -> None:
+    """The sending worker, in its own process (so it can be killed)."""
+    from services.alerts.jobs import run_for
+    from services.alerts.sending import Pace, send_alert
+    from services.app.factory import build_context
+
+    context = build_context(
+        settings_for(data, smtp_url), clock=OffsetClock(timedelta(seconds=offset_seconds))
+    )
+    started = time.perf_counter()
+    state = send_alert(run_for(context), alert_id, Pace(10_000_000))
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{state} {elapsed:.3f} {peak_kb}", flush=True)
+
+
+def seed(data: Path, smtp_url: str, count: int) -> None:
+    from services.alerts import service as alerts
+    from services.alerts.models import AlertSubscriber
+    from services.app.factory import bootstrap, build_context
+    from storage import migrate
+
+    settings = settings_for(data, smtp_url)
+    migrate.upgrade(settings.database_url)
+    context = build_context(settings)
+    bootstrap(context)
+    now = datetime.now(UTC)
+    keyring = context.keyring
+    for start in range(0, count, 5000):
+        rows = []
+        for n in range(start, min(count, start + 5000)):
+            address = f"subscriber{n}@example.org"
+            rows.append(
+                {
+                    "id": n + 1,
+                    "email_sealed": keyring.seal(address, alerts.subscriber_place(n + 1)),
+                    "email_index": keyring.blind_index("email", address),
+                    "language": "es" if n % 5 == 0 else "en",
+                    "signed_up_at": now,
+                    "confirmed_at": now,
+                }
+            )
+        with context.db.begin() as session:
+            session.execute(insert(AlertSubscriber), rows)
+    context.engine.dispose()
+
+
+def new_alert(data: Path, smtp_url: str) -> tuple[int, str]:
+    from services.alerts import service as alerts
+    from services.app.factory import build_context
+
+    context = build_context(settings_for(data, smtp_url))
+    with context.db.begin() as session:
+        alert = alerts.create_alert(
+            session,
+            alerts.Draft(
+                "Leaf collection starts Monday",
+                "Put leaves at the curb by 7 am.\n\nBags must be paper.",
+                "La recogida de hojas empieza el lunes",
+                "Deje las hojas en la acera antes de las 7.",
+            ),
+            created_by=None,
+            tracking=False,
+            now=datetime.now(UTC),
+        )
+        found = (alert.id, alert.public_id)
+    context.engine.dispose()
+    return found
+
+
+def counts_of(data: Path, smtp_url: str, alert_id: int) -> dict[str, int]:
+    from services.alerts.models import Alert
+    from services.app.factory import build_context
+
+    context = build_context(settings_for(data, smtp_url))
+    with context.db() as session:
+        alert = session.scalars(select(Alert).where(Alert.id == alert_id)).one()
+        found = {"sent": alert.sent, "uncertain": alert.uncertain, "failed": alert.failed}
+    context.engine.dispose()
+    return found
+
+
+def baseline(port: int, count: int) -> float:
+    """smtplib alone: equivalent messages (text and HTML parts) over one connection."""
+    client = smtplib.SMTP("127.0.0.1", port)
+    started = time.perf_counter()
+    for n in range(count):
+        message = EmailMessage()
+        message["From"] = "311@bench.example.gov"
+        message["To"] = f"subscriber{n}@example.org"
+        message["Subject"] = "Leaf collection starts Monday"
+        message["Message-ID"] = f"<BASE-{n}@bench.example.gov>"
+        message.set_content("Put leaves at the curb by 7 am.\n\nBags must be paper.\n")
+        message.add_alternative("<p>Put leaves at the curb by 7 am.</p>", subtype="html")
+        client.send_message(message)
+    elapsed = time.perf_counter() - started
+    client.quit()
+    return count / elapsed
+
+
+def spawn(data: Path, smtp_url: str, alert_id: int, offset: float = 0.0) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.alerts",
+            "--worker",
+            str(data),
+            smtp_url,
+            str(alert_id),
+            str(offset),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="5,000 subscribers")
+    parser.add_argument("--worker", nargs=4, metavar=("DATA", "SMTP", "ALERT", "OFFSET"))
+    args = parser.parse_args()
+    if args.worker:
+        data, smtp_url, alert_id, offset = args.worker
+        worker(Path(data), smtp_url, int(alert_id), float(offset))
+        return
+    count = 5_000 if args.quick else args.subscribers
+    sink = CountingSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp_url = f"smtp://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        print(f"seeding {count} confirmed subscribers ...", flush=True)
+        seed(data, smtp_url, count)
+
+        base_rate = baseline(port, count)
+
+        first_id, first_public = new_alert(data, smtp_url)
+        run = spawn(data, smtp_url, first_id)
+        out, _ = run.communicate()
+        state, elapsed, peak_kb = out.split()
+        ours = len(sink.of(first_public)) / float(elapsed)
+
+        second_id, second_public = new_alert(data, smtp_url)
+        victim = spawn(data, smtp_url, second_id)
+        while len(sink.of(second_public)) < count // 3 and victim.poll() is None:
+            time.sleep(0.01)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        at_kill = len(sink.of(second_public))
+        resumed = spawn(data, smtp_url, second_id, offset=600)
+        resumed.communicate()
+        received = sink.of(second_public)
+        duplicates = sum(n - 1 for n in received.values() if n > 1)
+        counts = counts_of(data, smtp_url, second_id)
+    controller.stop()
+    print(f"subscribers                 {count}")
+    print(f"smtplib alone               {base_rate:8.0f} msgs/s")
+    ratio = ours / base_rate
+    print(f"alert sender ({state})        {ours:8.0f} msgs/s   ratio {ratio:.2f} (target >= 0.5)")
+    print(f"worker peak memory          {int(peak_kb) / 1024:8.1f} MiB")
+    print(f"killed after                {at_kill} messages; resumed to {len(received)} recipients")
+    print(f"duplicates                  {duplicates}")
+    print(f"uncertain (not resent)      {counts['uncertain']}   sent {counts['sent']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""News alerts: double opt-in sign-up, one-click unsubscribe, resumable sending."""

@@ -1,0 +1,132 @@
+"""What news alerts hold about people: confirmed subscribers' addresses (sealed and
+blind-indexed) with their consent record, and for a sign-up not yet confirmed only a
+keyed hash of the address. Alerts themselves are the city's words, counted in total."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import Session
+
+from services.alerts.models import Alert, AlertSignup, AlertSubscriber
+from services.email.personal_data import EMAILS, email_indexes
+from services.platform.personal_data import (
+    ExportSection,
+    Found,
+    FreeText,
+    Indexed,
+    PersonalData,
+    PersonKey,
+    PurgeStep,
+    RecordClass,
+    Sealed,
+    Sweep,
+    delete_rows,
+    local_time,
+)
+from storage.crypto import Keyring
+
+
+def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
+    found.add(EMAILS, email_indexes(keyring, keys))
+
+
+def _subscription(
+    session: Session, _keyring: Keyring, found: Found, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    rows = found.rows(session, EMAILS, AlertSubscriber.email_index, AlertSubscriber.id)
+    return [
+        {
+            "language": row.language,
+            "signed_up_at": local_time(row.signed_up_at, tz),
+            "confirmed_at": local_time(row.confirmed_at, tz),
+        }
+        for row in rows
+    ]
+
+
+def _purge(sweep: Sweep) -> None:
+    # Unconfirmed sign-ups go once expired; subscribers when their consent is this old
+    # (they may sign up again); alerts' texts and counts with the service logs.
+    sweep.walk(
+        "alert_signups",
+        select(AlertSignup.id).where(AlertSignup.expires_at < sweep.cutoff("alert_signups")),
+        AlertSignup.id,
+        delete_rows(AlertSignup, AlertSignup.id),
+    )
+    sweep.walk(
+        "alert_subscribers",
+        select(AlertSubscriber.id, AlertSubscriber.email_index).where(
+            AlertSubscriber.confirmed_at < sweep.cutoff("alert_subscribers")
+        ),
+        AlertSubscriber.id,
+        delete_rows(AlertSubscriber, AlertSubscriber.id),
+        keep=lambda row: row[1] in sweep.held[EMAILS],
+    )
+    sweep.walk(
+        "alert_counts",
+        select(Alert.id).where(
+            Alert.created_at < sweep.cutoff("alert_counts"), Alert.state == "sent"
+        ),
+        Alert.id,
+        delete_rows(Alert, Alert.id),
+    )
+
+
+PERSONAL_DATA = PersonalData(
+    feature="alerts",
+    sealed=(
+        Sealed(
+            AlertSubscriber.email_sealed,
+            "alert_subscribers",
+            "email",
+            cast(AlertSubscriber.id, String),
+        ),
+    ),
+    indexes=(
+        Indexed(AlertSubscriber.email_index, "email"),
+        Indexed(AlertSignup.email_index, "email"),
+    ),
+    free_text=(
+        FreeText(Alert.subject, personal=False),
+        FreeText(Alert.body, personal=False),
+        FreeText(Alert.subject_es, personal=False),
+        FreeText(Alert.body_es, personal=False),
+    ),
+    record_classes=(
+        RecordClass("alert_signups", "unconfirmed alert sign-ups", "the link's expiry", 1, "days"),
+        RecordClass(
+            "alert_subscribers", "news-alert subscriptions", "the confirmation", 5, "years"
+        ),
+        RecordClass(
+            "alert_counts",
+            "news alerts and their open counts (service logs)",
+            "the alert",
+            1,
+            "months",
+            longest=(1, "months"),
+        ),
+    ),
+    purge=(
+        PurgeStep("alert_signups", 64, _purge),
+        PurgeStep("alert_subscribers", 65, lambda sweep: None),
+        PurgeStep("alert_counts", 66, lambda sweep: None),
+    ),
+    find=_find,
+    export=(
+        ExportSection(
+            "alert_subscription",
+            "News alerts",
+            64,
+            _subscription,
+            columns=(
+                ("signed_up_at", "Signed up"),
+                ("confirmed_at", "Confirmed"),
+                ("language", "Language"),
+            ),
+        ),
+    ),
+)

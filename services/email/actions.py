@@ -1,0 +1,44 @@
+"""Email, one function per use case: reading the outbox, recording a bounce or a
+complaint (each audited), and handing queued mail to the sender once committed."""
+
+from __future__ import annotations
+
+from services.email import service as mail
+from services.email.schemas import EmailOut, EmailOutbox, SuppressionIn, SuppressionOut
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
+
+
+def read_outbox(
+    context: AppContext, actor: Actor, *, before_id: int | None = None, limit: int = 50
+) -> EmailOutbox:
+    """Emails sent or waiting, newest first: with the console gateway, this is where they go."""
+    with unit_of_work(context, actor, "email.outbox", object_type="email") as work:
+        found = mail.outbox(work.session, before_id=before_id, limit=limit)
+        work.note(results=len(found))
+        items = [EmailOut.of(message, context.keyring, context.city_tz) for message in found]
+    return EmailOutbox(items=items, next_before_id=items[-1].id if len(items) == limit else None)
+
+
+def record_suppression(context: AppContext, actor: Actor, body: SuppressionIn) -> SuppressionOut:
+    """A hard bounce or a complaint: no more mail of any kind to that address.
+    InvalidField for a value that is not an email address. The audit entry holds a
+    keyed hash of the address, never the address."""
+    with unit_of_work(context, actor, "email.suppress", object_type="email_address") as work:
+        address = mail.email_address(body.email)
+        work.note(
+            reason=body.reason,
+            address_hash=context.keyring.keyed_hash("audit-search", address),
+        )
+        new = mail.suppress(
+            work.session, context.keyring, address, reason=body.reason, now=work.now
+        )
+        work.note(new=new)
+        return SuppressionOut(reason=body.reason, new=new)
+
+
+def send_queued(context: AppContext, message_ids: list[int]) -> None:
+    """Hand emails queued by a committed transaction to the sender."""
+    for message_id in message_ids:
+        context.jobs.enqueue("email.send", {"message_id": message_id})

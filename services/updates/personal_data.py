@@ -1,0 +1,103 @@
+"""What updates hold about people: the number or address each consent names (sealed,
+blind-indexed), with when and by whom the consent was taken. A consent goes with its
+request: purged when the request is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import Session
+
+from services.email.personal_data import EMAILS, email_indexes
+from services.platform.personal_data import (
+    PHONES,
+    ExportSection,
+    Found,
+    Indexed,
+    PersonalData,
+    PersonKey,
+    Sealed,
+    local_time,
+    phone_indexes,
+)
+from services.requests.models import ServiceRequest
+from services.updates.models import UpdateSubscription
+from storage.crypto import Keyring
+
+UPDATE_SUBSCRIPTIONS = "update_subscriptions"  # UpdateSubscription ids
+
+
+def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
+    indexes = [*phone_indexes(keyring, keys), *email_indexes(keyring, keys)]
+    if indexes:
+        found.add(
+            UPDATE_SUBSCRIPTIONS,
+            session.scalars(
+                select(UpdateSubscription.id).where(UpdateSubscription.to_index.in_(indexes))
+            ),
+        )
+
+
+def _export(
+    session: Session, _keyring: Keyring, found: Found, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    rows = found.rows(session, UPDATE_SUBSCRIPTIONS, UpdateSubscription.id, UpdateSubscription.id)
+    numbers = (
+        dict(
+            session.execute(
+                select(ServiceRequest.id, ServiceRequest.public_id).where(
+                    ServiceRequest.id.in_({row.request_id for row in rows})
+                )
+            ).tuples()
+        )
+        if rows
+        else {}
+    )
+    return [
+        {
+            "request": numbers.get(row.request_id),
+            "channel": row.channel,
+            "language": row.language,
+            "consent_at": local_time(row.consent_at, tz),
+            "withdrawn_at": local_time(row.withdrawn_at, tz),
+            "messages": row.messages,
+        }
+        for row in rows
+    ]
+
+
+PERSONAL_DATA = PersonalData(
+    feature="updates",
+    sealed=(
+        Sealed(
+            UpdateSubscription.to_sealed,
+            "update_subscriptions",
+            "to",
+            cast(UpdateSubscription.id, String),
+        ),
+    ),
+    indexes=(
+        # Phone numbers (E.164) for texts and email addresses for email, by channel.
+        Indexed(UpdateSubscription.to_index, "phone or email"),
+    ),
+    find=_find,
+    export=(
+        ExportSection(
+            "request_updates",
+            "Updates on requests you asked for",
+            45,
+            _export,
+            columns=(
+                ("request", "Request"),
+                ("channel", "By"),
+                ("consent_at", "Agreed"),
+                ("withdrawn_at", "Stopped"),
+            ),
+        ),
+    ),
+)
+
+__all__ = ["EMAILS", "PERSONAL_DATA", "PHONES"]
