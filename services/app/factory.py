@@ -27,7 +27,7 @@ from services.platform.clock import Clock, SystemClock
 from services.platform.context import AppContext
 from services.platform.errors import install_problem_handlers
 from services.platform.observability import RequestContextMiddleware
-from services.platform.queue import Jobs, make_huey
+from services.platform.queue import JobLedger, Jobs, make_huey
 from services.platform.ratelimit import RateLimiter
 from services.platform.security_headers import SecurityHeadersMiddleware
 from services.platform.settings import Settings
@@ -72,6 +72,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     jobs = Jobs(
         make_huey(settings.queue_url, settings.data_dir),
         embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
+        ledger=JobLedger(db, lease_seconds=settings.job_lease_seconds),
     )
     keyring = Keyring(MasterKey(raw_key), db)
     context = AppContext(
