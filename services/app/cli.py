@@ -263,6 +263,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         region=settings.default_region,
         report_path=args.report,
+        retries=args.retries,
     )
     print(summary.describe())
     return 0 if summary.failures == 0 else 1
@@ -298,6 +299,12 @@ def _add_service_commands(commands: Any) -> None:
     simulate.add_argument("--concurrency", type=int, default=8)
     simulate.add_argument(
         "--report", default=None, help="write each call's expected record as JSON"
+    )
+    simulate.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        help="send a webhook again after a 5xx or a broken connection, as Twilio does",
     )
     simulate.set_defaults(handler=cmd_simulate)
 
