@@ -8,6 +8,9 @@ TEST_STAMP := $(VENV)/.test-installed
 PYTEST_WORKERS ?= 2
 # The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM := /usr/bin/chromium
+# The deploy tests load deploy/ with Debian's nginx and promtool (the prometheus package).
+NGINX := /usr/sbin/nginx
+PROMTOOL := /usr/bin/promtool
 
 .PHONY: install run try test lint format bench bench-quick clean
 
@@ -37,7 +40,15 @@ $(CHROMIUM):
 	apt-get update -qq >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
-test: $(TEST_STAMP) lint $(CHROMIUM)
+$(NGINX):
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+
+$(PROMTOOL):
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+
+test: $(TEST_STAMP) lint $(CHROMIUM) $(NGINX) $(PROMTOOL)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(TEST_STAMP)

@@ -197,6 +197,12 @@ class Keyring:
             self._active_id, self._active_loaded_at = key_id, now
         return self._active_id
 
+    def check_open(self) -> None:
+        """Unwrap the active data key and the index root (cached once they open): raises
+        when the master key in force is not the one that wrapped them."""
+        self._data_key(self.active_data_key_id())
+        self._root()
+
     def seal(self, plaintext: str, context: FieldContext, *, screened: bool = True) -> bytes:
         """Encrypt ``plaintext`` for the place ``context`` names, after ``screen`` passed
         it (``screened=False``: a value already stored, re-sealed under a new key)."""

@@ -53,15 +53,19 @@ async def recording_status(request: Request) -> Response:
     )
 
     def work(session: Session) -> bool:
-        return record_recording_event(session, event)
+        newly_completed = record_recording_event(session, event)
+        if newly_completed:
+            # Owed with the event (the outbox): a queue that loses the push loses nothing.
+            context.jobs.record(session, "recordings.process", {"recording_sid": recording_sid})
+        return newly_completed
 
     newly_completed = await context.ingest.run(work)
     context.metrics.webhooks.labels("recordings", status).inc()
     if newly_completed:
         try:
             context.jobs.enqueue("recordings.process", {"recording_sid": recording_sid})
-        except Exception:  # noqa: BLE001 - stored already; the sweep picks it up
-            log.warning("could not queue a recording; the periodic sweep will")
+        except Exception:  # noqa: BLE001 - owed in the database; the job sweep pushes it
+            log.warning("could not queue a recording; the job sweep will")
     return Response(status_code=204)
 
 

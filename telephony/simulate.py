@@ -113,6 +113,8 @@ class Summary:
     conversations: int = 0
     requests: int = 0
     failures: int = 0
+    # Requests sent again after a 5xx or a broken connection, as Twilio does.
+    retries: int = 0
     seconds: float = 0.0
     kinds: dict[str, int] = field(default_factory=dict)
     failure_examples: list[str] = field(default_factory=list)
@@ -124,6 +126,7 @@ class Summary:
             f"simulated {self.calls} calls ({kinds}) and {self.conversations} text "
             f"conversations with {self.requests} signed webhooks "
             f"in {self.seconds:.1f} s ({rate:.0f}/s); {self.failures} failed"
+            + (f" ({self.retries} retried)" if self.retries else "")
         )
         return line + "".join(f"\n  {example}" for example in self.failure_examples)
 
@@ -235,29 +238,50 @@ def _title(response: httpx.Response) -> str | None:
 
 
 class Player:
-    def __init__(self, client: httpx.AsyncClient, base_url: str, auth_token: str, account_sid: str):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        auth_token: str,
+        account_sid: str,
+        *,
+        retries: int = 0,
+    ):
         self.client = client
         self.base_url = base_url
         self.auth_token = auth_token
         self.account_sid = account_sid
+        self.retries = retries
         self.summary = Summary()
 
     async def post(self, url: str, params: dict[str, str]) -> str:
+        """Post one signed webhook; like Twilio, send it again after a 5xx or a broken
+        connection, up to ``retries`` times (the server must count it once)."""
         signature = sign(self.auth_token, url, params)
         self.summary.requests += 1
-        try:
-            response = await self.client.post(
-                url, data=params, headers={"X-Twilio-Signature": signature}
-            )
-        except httpx.HTTPError as exc:
-            self._fail(f"{url.removeprefix(self.base_url)}: {type(exc).__name__}")
-            return ""
-        if response.status_code == 403:
-            raise SimulationStopped(refused_signature_message(self.base_url, _title(response)))
-        if response.status_code >= 300:
-            self._fail(f"{url.removeprefix(self.base_url)}: HTTP {response.status_code}")
-            return ""
-        return response.text
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.summary.retries += 1
+                await asyncio.sleep(min(5.0, 0.25 * 2**attempt))
+            try:
+                response = await self.client.post(
+                    url, data=params, headers={"X-Twilio-Signature": signature}
+                )
+            except httpx.HTTPError as exc:
+                problem = f"{url.removeprefix(self.base_url)}: {type(exc).__name__}"
+                continue
+            if response.status_code == 403:
+                raise SimulationStopped(refused_signature_message(self.base_url, _title(response)))
+            if response.status_code >= 500:
+                problem = f"{url.removeprefix(self.base_url)}: HTTP {response.status_code}"
+                continue
+            if response.status_code >= 300:
+                self._fail(f"{url.removeprefix(self.base_url)}: HTTP {response.status_code}")
+                return ""
+            return response.text
+        self._fail(problem)
+        return ""
 
     def _fail(self, message: str) -> None:
         self.summary.failures += 1
@@ -471,11 +495,12 @@ async def _run(
     concurrency: int,
     region: str,
     progress: Callable[[int, int], None] | None,
+    retries: int = 0,
 ) -> Summary:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         await _check_server(client, url)
-        player = Player(client, url, auth_token, account_sid)
+        player = Player(client, url, auth_token, account_sid, retries=retries)
         gate = asyncio.Semaphore(concurrency)
         done = 0
 
@@ -518,6 +543,7 @@ def run_simulation(
     line_numbers: Collection[str] = (),
     progress: Callable[[int, int], None] | None = None,
     texts: int = 0,
+    retries: int = 0,
 ) -> Summary:
     """Play ``calls`` calls and ``texts`` text conversations at ``url`` (the server's
     PUBLIC_URL) and summarise; no caller uses one of ``line_numbers``;
@@ -538,6 +564,7 @@ def run_simulation(
             concurrency=max(1, concurrency),
             region=region,
             progress=progress,
+            retries=max(0, retries),
         )
     )
     summary.calls = len(planned)

@@ -33,6 +33,7 @@ from services.retention import actions as retention_actions
 from services.staff import actions as staff_actions
 from services.staff.schemas import NewStaff
 from storage import migrate
+from storage.backup import BackupError, backup_database, restore_database
 from storage.crypto import ACTIVE_KEY_REFRESH_SECONDS, CryptoError, MasterKey, decode_master_key
 from storage.db import reading
 from telephony.simulate import CITY_NUMBER, ProgressBar, SimulationStopped, run_simulation
@@ -249,6 +250,42 @@ def cmd_audit_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    destination = Path(
+        args.output or datetime.now(UTC).strftime("switchboard-%Y%m%dT%H%M%SZ.backup")
+    )
+    context = _context(settings)
+    # The backup is recorded in the trail it copies, so a restored trail shows it.
+    with context.db.begin() as session:
+        audit.record(
+            session,
+            actor=audit.SYSTEM,
+            action="database.backup",
+            at=context.clock.now(),
+            object_type="database",
+            detail={"via": "cli"},
+        )
+    context.engine.dispose()
+    try:
+        backup_database(settings.database_url, destination)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {destination} ({destination.stat().st_size} bytes)")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        restore_database(settings.database_url, Path(args.input))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    migrate.upgrade(settings.database_url)  # a backup of an older release catches up
+    print("restored; now run `switchboard audit verify`")
+    return 0
+
+
 def _instant(text: str) -> datetime:
     """An ISO date or date-time; a date means its midnight, a naive time means UTC."""
     try:
@@ -302,6 +339,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
             line_numbers=[n for n in (CITY_NUMBER, settings.twilio_from_number) if n],
             progress=progress,
             texts=args.texts,
+            retries=args.retries,
         )
     except SimulationStopped as stopped:
         if progress is not None:
@@ -353,6 +391,12 @@ def _add_service_commands(commands: Any) -> None:
     worker.set_defaults(handler=cmd_worker)
     db = _group(commands, "db", "database migrations")
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(handler=cmd_db_upgrade)
+    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("--output", default=None, help="a new file (default: timestamped here)")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("--input", required=True, help="a file `switchboard backup` wrote")
+    restore.set_defaults(handler=cmd_restore)
     simulate = commands.add_parser("simulate", help="play signed Twilio webhooks at a server")
     simulate.add_argument("--url", default=None, help="the server's PUBLIC_URL")
     simulate.add_argument("--calls", type=int, default=20)
@@ -364,6 +408,12 @@ def _add_service_commands(commands: Any) -> None:
     )
     simulate.add_argument(
         "--verbose", action="store_true", help="log every webhook request as it is sent"
+    )
+    simulate.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        help="send a webhook again after a 5xx or a broken connection, as Twilio does",
     )
     simulate.set_defaults(handler=cmd_simulate)
 

@@ -35,7 +35,7 @@ from services.platform.clock import Clock, SystemClock
 from services.platform.context import AppContext
 from services.platform.errors import ErrorFormat, install_problem_handlers
 from services.platform.observability import RequestContextMiddleware
-from services.platform.queue import Jobs, make_huey
+from services.platform.queue import JobLedger, Jobs, make_huey
 from services.platform.ratelimit import RateLimiter
 from services.platform.security_headers import SecurityHeadersMiddleware
 from services.platform.settings import Settings
@@ -82,6 +82,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     jobs = Jobs(
         make_huey(settings.queue_url, settings.data_dir),
         embedded=not (settings.queue_url or "").startswith(("redis", "unix")),
+        ledger=JobLedger(db, lease_seconds=settings.job_lease_seconds),
     )
     keyring = Keyring(MasterKey(raw_key), db)
     audit.attach_chain_keys(db, keyring)

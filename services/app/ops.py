@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from services.platform.context import ContextDep
+from services.platform import audit
+from services.platform.context import AppContext, ContextDep
 from services.platform.settings import Settings
 from services.recordings.audio import ffmpeg_problem
+from services.recordings.models import Recording
+
+RECORDING_STATES = ("pending", "verified", "done", "absent", "failed")
 
 router = APIRouter(tags=["operations"])
 
@@ -37,7 +45,7 @@ def readyz(context: ContextDep) -> JSONResponse:
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         checks["database"] = "unavailable"
     try:
-        context.keyring.active_data_key_id()
+        context.keyring.check_open()
         checks["keys"] = "ok"
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         checks["keys"] = "unavailable"
@@ -54,4 +62,32 @@ def readyz(context: ContextDep) -> JSONResponse:
 @router.get("/metrics")
 def metrics(context: ContextDep) -> Response:
     """Prometheus metrics. Labels are route templates and statuses, never personal data."""
+    _read_figures(context)
     return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _read_figures(context: AppContext) -> None:
+    """The figures the alert rules watch (deploy/prometheus/alerts.yml), from the database."""
+    figures = context.metrics
+    settings = context.part(Settings)
+    # No DATA_DIR on this host: node_exporter watches the disks.
+    with contextlib.suppress(OSError):
+        figures.data_dir_free.set(shutil.disk_usage(settings.data_dir).free)
+    now = context.clock.now()
+    try:
+        if context.jobs.ledger is not None:
+            owed, oldest = context.jobs.ledger.owed()
+            figures.jobs_owed.set(owed)
+            age = 0.0 if oldest is None else (context.jobs.ledger.now() - oldest).total_seconds()
+            figures.jobs_oldest_age.set(max(0.0, age))
+        with context.db() as session:
+            counts = dict(
+                session.execute(
+                    select(Recording.state, func.count()).group_by(Recording.state)
+                ).all()
+            )
+            for state in RECORDING_STATES:
+                figures.recordings.labels(state).set(counts.get(state, 0))
+            figures.audit_seal_overdue.set(audit.seal_overdue(session, now=now))
+    except SQLAlchemyError:
+        figures.scrape_errors.inc()

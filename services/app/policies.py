@@ -149,6 +149,7 @@ def policies(settings: Settings) -> list[object]:
             ),
             max_attempts=settings.sms_max_attempts,
             rate_per_second=settings.sms_rate_per_second,
+            uncertain_after=timedelta(seconds=settings.sms_uncertain_after_seconds),
         ),
         TextPolicy(
             city=settings.city_name,

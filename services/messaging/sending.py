@@ -34,6 +34,8 @@ class Outbound:
     status_callback: str | None
     max_attempts: int
     rate_per_second: int
+    # A send whose answer was lost is checked with the carrier, then retried, after this.
+    uncertain_after: timedelta = STALE_SENDING
 
 
 @dataclass(frozen=True)

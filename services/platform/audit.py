@@ -284,6 +284,23 @@ def seal_months(session: Session, *, now: datetime) -> list[str]:
         sealed.append(month)
 
 
+def seal_overdue(session: Session, *, now: datetime) -> float:
+    """Seconds since the first complete month with unsealed entries ended (0 when every
+    complete month is sealed): what the "audit seal overdue" alert watches."""
+    last = session.scalars(select(AuditSeal).order_by(AuditSeal.month.desc()).limit(1)).first()
+    after_seq = last.last_seq if last else 0
+    first = session.scalars(
+        select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq).limit(1)
+    ).first()
+    if first is None:
+        return 0.0
+    month = month_of(first.occurred_at)
+    if last is not None and month <= last.month:
+        month = _next_month(last.month)
+    ended = _month_start(_next_month(month))
+    return max(0.0, (now - ended).total_seconds())
+
+
 def purge_sealed_months(session: Session, *, before: str, now: datetime) -> int:
     """Delete the entries of sealed months earlier than ``before`` ("YYYY-MM"), keeping
     their seals; returns how many entries went. Months not yet sealed are left alone."""

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -167,4 +168,17 @@ def install_problem_handlers(app: FastAPI, formats: Sequence[ErrorFormat] = ()) 
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         return problem_response(
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_away(request: Request, exc: OperationalError) -> Response:
+        # The database is unreachable (restarting, failing over): say so at once, so that
+        # Twilio retries the webhook and a load balancer reads /readyz.
+        log.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "The database cannot be reached; try again shortly.",
+            headers={"Retry-After": "5"},
         )

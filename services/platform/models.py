@@ -1,4 +1,5 @@
-"""The platform's own tables: the hash-chained audit trail and the minimal access log."""
+"""The platform's own tables: the hash-chained audit trail, the minimal access log and
+the jobs the queue owes."""
 
 from __future__ import annotations
 
@@ -86,3 +87,31 @@ class AccessLogEntry(Base):
     status: Mapped[int] = mapped_column(Integer)
     duration_ms: Mapped[int] = mapped_column(Integer)
     client: Mapped[str] = mapped_column(String(64))
+
+
+class QueuedJob(Base):
+    """A job the queue owes: written with the state change that calls for it (the outbox),
+    leased by the worker that runs it, deleted when it finishes.
+
+    The queue (Redis or the SQLite file) only carries a job's id; this row is what
+    survives a worker killed mid-job (its lease runs out and the job is queued again)
+    and a queue that lost its contents (the row names the queue epoch it was pushed
+    under, and a new epoch means the push is gone). ``payload`` holds ids and flags only.
+    """
+
+    __tablename__ = "queued_jobs"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # The job's name and canonical payload: the same job queued twice is one row.
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    # Not to be run before this; a retry's backoff moves it on.
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    # The queue epoch it was last pushed under; None when the push failed.
+    epoch: Mapped[str | None] = mapped_column(String(32))
+    # Held by one worker until then, renewed while the job runs.
+    lease_until: Mapped[datetime | None] = mapped_column(index=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.routing import Mount, Route
 
 from services.platform.errors import TITLES, UNEXPECTED, ErrorFormat, error_body
@@ -93,6 +93,38 @@ class Metrics:
             "switchboard_twilio_webhooks_total",
             "Twilio webhooks by kind and outcome.",
             ["kind", "outcome"],
+            registry=self.registry,
+        )
+        # Read from the database at each scrape (any web process answers for all).
+        self.jobs_owed = Gauge(
+            "switchboard_jobs_owed",
+            "Jobs queued, running or waiting for a retry.",
+            registry=self.registry,
+        )
+        self.jobs_oldest_age = Gauge(
+            "switchboard_jobs_oldest_due_seconds",
+            "How long the longest-owed job has been due (0 when none).",
+            registry=self.registry,
+        )
+        self.recordings = Gauge(
+            "switchboard_recordings",
+            "Recordings by pipeline state.",
+            ["state"],
+            registry=self.registry,
+        )
+        self.audit_seal_overdue = Gauge(
+            "switchboard_audit_seal_overdue_seconds",
+            "Seconds since the first complete month with unsealed audit entries ended.",
+            registry=self.registry,
+        )
+        self.data_dir_free = Gauge(
+            "switchboard_data_dir_free_bytes",
+            "Free space on the file system of DATA_DIR.",
+            registry=self.registry,
+        )
+        self.scrape_errors = Counter(
+            "switchboard_metrics_scrape_errors_total",
+            "Scrapes whose database figures could not be read.",
             registry=self.registry,
         )
 

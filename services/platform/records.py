@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.platform import audit
-from services.platform.models import AccessLogEntry, AuditEntry
+from services.platform.models import AccessLogEntry, AuditEntry, QueuedJob
 from services.platform.personal_data import (
     FreeText,
     PersonalData,
@@ -54,6 +54,9 @@ PERSONAL_DATA = PersonalData(
     free_text=(
         FreeText(AccessLogEntry.route, personal=False, typed=False),
         FreeText(AuditEntry.detail, personal=False, typed=False),
+        # Jobs carry ids and flags only (payloads are refused past a few ids' length).
+        FreeText(QueuedJob.dedupe_key, personal=False, typed=False),
+        FreeText(QueuedJob.payload, personal=False, typed=False),
     ),
     record_classes=(
         RecordClass(

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     queue_url: str | None = None
     # With the embedded SQLite queue, `serve` runs the job worker in-process.
     embedded_worker: bool = True
+    # A job a worker took and did not finish (the worker died) runs again within this long.
+    job_lease_seconds: float = Field(default=60.0, gt=0, le=300)
     blob_url: str = "file://./var/blobs"
     s3_endpoint_url: str | None = None
     master_key: SecretStr | None = None

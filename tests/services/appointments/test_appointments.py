@@ -406,6 +406,35 @@ def test_a_lost_answer_is_checked_before_sending_again(
     )
 
 
+@pytest.mark.parametrize("uncertain_after", [None, 30.0])
+def test_a_job_that_finds_its_text_mid_send_comes_back_when_that_attempt_is_stale(
+    context_with: Callable[..., AppContext],
+    fake_twilio: FakeTwilio,
+    clock: ManualClock,
+    uncertain_after: float | None,
+) -> None:
+    """A worker killed mid-send leaves the text "sending"; the job run again after its
+    lease must not end there (nothing would send it until a sweep), nor send it blind."""
+    overrides = {} if uncertain_after is None else {"sms_uncertain_after_seconds": uncertain_after}
+    context = context_with(
+        sms_gateway="twilio",
+        twilio_api_base_url=fake_twilio.url,
+        twilio_timeout_seconds=1.0,
+        **overrides,
+    )
+    fake_twilio.state["sms_next"] = ["accept-then-hang"]
+    message_id = queue(context, "+13025550123")
+    with pytest.raises(SendFailed):
+        text_jobs.send_one(context, {"message_id": message_id})
+    with pytest.raises(RetryLater) as later:
+        text_jobs.send_one(context, {"message_id": message_id})
+    assert later.value.delay == (uncertain_after or 120.0)
+    clock.advance(timedelta(seconds=later.value.delay + 1))
+    text_jobs.send_one(context, {"message_id": message_id})
+    assert state_of(context, message_id).state == "sent"
+    assert len(fake_twilio.state["messages"]) == 1
+
+
 @pytest.mark.parametrize(
     ("number", "code"),
     [("+15005550001", "21211"), ("+15005550009", "21614"), ("+15005550004", "21610")],

@@ -3,6 +3,7 @@ encryption at rest, Range playback, pausing and per-extension settings."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -360,6 +361,42 @@ def test_from_callback_to_playable_through_the_job_queue(
         while recording(context, rsid).state != "done" and time.monotonic() < deadline:
             time.sleep(0.1)
     assert recording(context, rsid).state == "done"
+
+
+def test_a_completed_recording_is_owed_with_its_callback_when_the_queue_is_down(
+    context_with: Callable[..., AppContext], fake_twilio: FakeTwilio
+) -> None:
+    """The job is written in the callback's own transaction (the outbox): with Redis
+    unreachable the callback is still acknowledged, and a worker that comes up later
+    finds the job in the database and stores the recording once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = context_with(
+        twilio_api_base_url=fake_twilio.url, queue_url=f"redis://127.0.0.1:{closed}/0"
+    )
+    with served(down) as client:
+        rsid, _ = completed(TwilioClient(client), fake_twilio)
+        # Twilio's retry of the same callback owes nothing more.
+        retry = callback(TwilioClient(client), rsid, recording(down, rsid).call_sid, "completed")
+        assert retry.status_code == 204
+    assert down.jobs.ledger is not None
+    assert down.jobs.ledger.owed()[0] == 1
+    up = context_with(twilio_api_base_url=fake_twilio.url, job_lease_seconds=1.0)
+    assert up.jobs.ledger is not None
+    deadline = time.monotonic() + 10
+    while up.jobs.sweep() == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    up.jobs.start_consumer()
+    try:
+        deadline = time.monotonic() + 30
+        while recording(up, rsid).state != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        up.jobs.stop_consumer()
+    assert recording(up, rsid).state == "done"
+    assert up.jobs.ledger.owed()[0] == 0
+    assert fake_twilio.state["deleted"].count(rsid) == 1
 
 
 def test_a_missing_ffmpeg_is_reported_at_start(
