@@ -53,7 +53,7 @@ def main() -> None:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         migrate.upgrade(url)
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=url,
             data_dir=Path(folder),
             master_key=base64.b64encode(os.urandom(32)).decode(),
