@@ -43,6 +43,7 @@ PUBLIC_IDS = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/staff/{user_id}"): {"disabled": False},
     ("PUT", "/api/staff/{user_id}/password"): {"password": "a long enough passphrase"},
+    ("POST", "/api/staff/{user_id}/approve"): {"role": "agent"},
     ("POST", "/api/requests/{public_id}/status"): {"status": "closed"},
     ("PATCH", "/api/requests/{public_id}/contact"): {"name": "Pat Example"},
     ("PUT", "/api/requests/{public_id}/public-description"): {"text": "Pothole"},

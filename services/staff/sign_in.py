@@ -24,6 +24,7 @@ from services.platform.roles import Role
 from services.staff import service as accounts
 from services.staff.models import SignInFailure, SignInLock, StaffSession, StaffUser
 from storage.crypto import FieldContext, Keyring
+from storage.upsert import insert_ignoring_conflicts
 
 SESSION_TOKEN_BYTES = 32
 LAST_SEEN_GRANULARITY = timedelta(seconds=30)
@@ -146,9 +147,13 @@ def record_failure(
         return False
     until = now + policy.lockout
     session.execute(delete(SignInLock).where(SignInLock.locked_until <= now))
-    if session.get(SignInLock, name_hash) is None:
-        session.add(SignInLock(account_hash=name_hash, locked_until=until))
-    else:
+    fresh = insert_ignoring_conflicts(
+        session,
+        SignInLock,
+        {"account_hash": name_hash, "locked_until": until},
+        conflict_columns=["account_hash"],
+    )
+    if not fresh:  # locked already (by this name's earlier failures, or another process)
         session.execute(
             update(SignInLock)
             .where(SignInLock.account_hash == name_hash)

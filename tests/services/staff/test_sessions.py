@@ -168,6 +168,17 @@ def test_disabling_or_changing_role_ends_every_session(
         csrf = sign_in(client, "root").json()["csrf_token"]
         changed = client.patch(f"/api/staff/{ana_id}", json=change, headers={"X-CSRF-Token": csrf})
         assert changed.status_code == 200
+        if "role" in change:  # a new role is in force once a second person approves it
+            assert ana.get("/api/session").status_code == 200
+            add_user(context, "pat", Role.PRIVACY_OFFICER)
+            with TestClient(client.app, base_url=PUBLIC_URL) as pat:
+                pat_csrf = sign_in(pat, "pat").json()["csrf_token"]
+                approved = pat.post(
+                    f"/api/staff/{ana_id}/approve",
+                    json=change,
+                    headers={"X-CSRF-Token": pat_csrf},
+                )
+                assert approved.status_code == 200, approved.text
         assert ana.get("/api/session").status_code == 401
 
 
