@@ -30,8 +30,13 @@ def test_a_typed_column_written_past_every_feature_check_is_refused(
 
 def test_strings_inside_json_and_changed_rows_are_screened(context: AppContext) -> None:
     definition = {"sections": [{"title": "Opening", "questions": [{"text": "387 61 4529"}]}]}
+    now = context.clock.now()
+    with context.db.begin() as session:  # a complete row: only the number can refuse it
+        session.add(QaForm(name="Calls", version=1, active=True, definition={}, created_at=now))
     with pytest.raises(InvalidField), context.db.begin() as session:
-        session.add(QaForm(name="Calls", version=1, active=True, definition=definition))
+        session.add(
+            QaForm(name="Calls", version=2, active=True, definition=definition, created_at=now)
+        )
     with context.db.begin() as session:
         pothole = session.scalar(sa.select(ServiceType).where(ServiceType.code == "pothole"))
         assert pothole is not None
