@@ -24,6 +24,7 @@ class Page:
 LIVE = Page("/console/live", "Screen pop", Permission.REQUESTS_CREATE, "Calls")
 NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_CREATE, "Calls")
 SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
+REVIEW = Page("/console/requests/review", "Public feed review", Permission.REQUESTS_UPDATE, "Calls")
 KNOWLEDGE = Page("/console/knowledge", "Knowledge base", Permission.KB_READ, "Answers")
 APPOINTMENTS = Page(
     "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
@@ -57,6 +58,7 @@ PAGES: tuple[Page, ...] = (
     LIVE,
     NEW_REQUEST,
     SEARCH,
+    REVIEW,
     KNOWLEDGE,
     APPOINTMENTS,
     MESSAGES,

@@ -5,9 +5,10 @@ two-digit group 01-99, four-digit serial 0001-9999. The parts are written togeth
 ("123456789") or apart, with any mix of dashes (hyphen, en and em dash, minus), dots,
 slashes, underscores and whitespace (space, no-break space, tab) between them, one to
 three characters each; digits of any script count. A number glued to letters or
-punctuation ("SSN-123-45-6789", "123.45.6789-") is found; one that is part of a longer
-run of digits ("19801-1234", "2025550142") is not, and neither is a five-then-four
-group like a ZIP+4 code.
+punctuation ("SSN-123-45-6789", "123.45.6789-") is found, and so is one beside other
+numbers with a space between ("302-555-0133 123-45-6789"); one that is part of a longer
+run of digits ("19801-1234", "2025550142", "2024-123-45-6789") is not, and neither is
+a five-then-four group like a ZIP+4 code.
 
 Every place that stores free text relies on this one module: staff input that holds
 an SSN-like number is refused with a message naming the field (``refuse``), text from
@@ -28,10 +29,13 @@ MESSAGE = "looks like a Social Security number; the city does not record them"
 
 # Separators people and keyboards put between the parts.
 _SEPARATOR = r"[\s\-\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d._/\\\u00b7\u2219\u30fb,:]"
+# What joins the parts of a longer number ("2024-123-45-6789"); not whitespace, which
+# only sits between numbers ("302-555-0133 123-45-6789" holds an SSN).
+_JOINER = r"[\-\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d._/\\\u00b7\u2219\u30fb]"
 _CANDIDATE = re.compile(
-    rf"(?<!\d)(?<!\d{_SEPARATOR})"
+    rf"(?<!\d)(?<!\d{_JOINER})"
     rf"(\d{{3}})({_SEPARATOR}{{0,3}})(\d{{2}})({_SEPARATOR}{{0,3}})(\d{{4}})"
-    rf"(?!\d)(?!{_SEPARATOR}\d)"
+    rf"(?!\d)(?!{_JOINER}\d)"
 )
 
 

@@ -19,6 +19,7 @@ from services.requests.models import ServiceRequest, ServiceType
 from services.requests.schemas import (
     RequestList,
     RequestOut,
+    ReviewQueue,
     RingingCallOut,
     ScreenPopOut,
     ServiceChange,
@@ -153,6 +154,15 @@ def review_description(
         service_requests.review_description(work.session, request, text=text, now=work.now)
         work.note(published=text is not None and bool(text.strip()))
         return _out(context, request)
+
+
+def unreviewed(context: AppContext, actor: Actor, *, limit: int) -> ReviewQueue:
+    """Descriptions waiting to be reviewed for the public feed (PUBLIC_TEXT=reviewed),
+    newest first. Audited with the count only: no request is named."""
+    with unit_of_work(context, actor, "requests.unreviewed", object_type="service_request") as work:
+        found = service_requests.unreviewed(work.session, limit=limit)
+        work.note(results=len(found))
+        return ReviewQueue(items=[_out(context, request) for request in found])
 
 
 def correct_contact(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
@@ -18,6 +18,7 @@ from services.requests.schemas import (
     RequestList,
     RequestOut,
     RequestSearch,
+    ReviewQueue,
     ScreenPopOut,
     ServiceChange,
     ServiceIn,
@@ -53,6 +54,15 @@ def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestO
         channel="phone",
     )
     return actions.file_request(context, staff.actor, new, body.updates)
+
+
+@router.get("/api/requests/unreviewed", response_model=ReviewQueue)
+def unreviewed(
+    staff: Editor, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> ReviewQueue:
+    """Descriptions nobody has reviewed for the public feed yet, newest first (declared
+    before ``/api/requests/{public_id}``, which would take the word for a number)."""
+    return actions.unreviewed(context, staff.actor, limit=limit)
 
 
 @router.get("/api/requests/{public_id}", response_model=RequestOut)

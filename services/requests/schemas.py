@@ -195,6 +195,13 @@ class DescriptionReview(BaseModel):
     text: str | None = Field(max_length=4000)
 
 
+class ReviewQueue(BaseModel):
+    """Requests whose description waits for review before the public feed may show it."""
+
+    items: list[RequestOut]
+    next_cursor: None = Field(default=None, description="Always null: one page, newest first")
+
+
 class ContactCorrection(BaseModel):
     """Corrections to a contact: given fields replace the stored ones; ``clear`` erases."""
 

@@ -581,6 +581,24 @@ def review_description(
     session.flush()
 
 
+def unreviewed(session: Session, *, limit: int) -> list[ServiceRequest]:
+    """Requests whose description nobody has reviewed for the public feed yet, newest
+    first (anonymous ones too: they are the ones civic apps file)."""
+    return list(
+        session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.description != "", ServiceRequest.public_description.is_(None))
+            .options(
+                selectinload(ServiceRequest.contact),
+                selectinload(ServiceRequest.calls),
+                selectinload(ServiceRequest.history),
+            )
+            .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def public_filter(keyring: Keyring, request: ServiceRequest, text: str, region: str) -> str:
     """``text`` fit for a public feed: without numbers, emails, SSN-like numbers, the
     contact's own name and home address numbers, names found by their cues, and house

@@ -104,7 +104,8 @@ def canonical_address(text: str) -> str:
 # removed]]") and a detector never matches the words of a marker.
 
 _WORD = r"[^\W\d_](?:[\w'\u2019-]*[^\W\d_])?"
-_NAMES_AFTER = rf"[ \t]*[,:]?[ \t]+(?P<names>{_WORD}(?:[ \t]+{_WORD}){{0,2}})"
+# In a lookahead: the words after one cue may hold the next cue ("... my name is").
+_NAMES_AFTER = rf"[ \t]*[,:]?[ \t]+(?=(?P<names>{_WORD}(?:[ \t]+{_WORD}){{0,2}}))"
 # After these, the next words are a name whatever their case.
 _STRONG_CUE = re.compile(
     r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|me\s+llamo|mi\s+nombre\s+es|nombre\s*:"
@@ -167,6 +168,21 @@ _UNIT = re.compile(
     r"(?:\b(?:apt|apartment|unit|suite|ste|flat|floor|fl|rm|room|piso|depto|departamento"
     r"|dept|bldg|building|no\.|n[ºo°])\.?[ \t]*#?[ \t]*|#[ \t]*)[\w-]*\d[\w-]*",
     re.IGNORECASE,
+)
+
+
+_MARKERS = re.compile(
+    "|".join(
+        re.escape(marker)
+        for marker in (
+            ssn.REDACTED,
+            NUMBER_REMOVED,
+            EMAIL_REMOVED,
+            NAME_REMOVED,
+            HOUSE_NUMBER_REMOVED,
+            UNIT_REMOVED,
+        )
+    )
 )
 
 
@@ -255,6 +271,11 @@ def scrub(
         found += [(start, end, NAME_REMOVED) for start, end in name_spans(text)]
     if addresses:
         found += address_spans(text)
+    # Markers already in the text (it was filtered when stored) are left as they are.
+    kept = [match.span() for match in _MARKERS.finditer(text)]
+    found = [
+        span for span in found if not any(span[0] < end and start < span[1] for start, end in kept)
+    ]
     return _replace(text, found)
 
 

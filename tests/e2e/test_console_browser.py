@@ -293,7 +293,7 @@ def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, consol
     assert request["status_notes"] == "Crew booked for Tuesday"
 
     # So is publishing the description, after reading it.
-    page.get_by_label(f"Public description of {found}").fill("Pothole, reviewed")
+    page.get_by_label(f"Public description of {found}", exact=True).fill("Pothole, reviewed")
     page.get_by_role("button", name=f"Publish the public description of {found}").click()
     sync_api.expect(page.locator("#results")).to_contain_text("Published.")
     request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()

@@ -281,6 +281,40 @@ const SB = (() => {
     };
   }
 
+  /* What the public feed may show of the description: nothing until someone has read
+     it and published it (PUBLIC_TEXT=reviewed); the feed still filters what is published. */
+  function publicDescription(item) {
+    const id = `public-${item.id}`;
+    const text = el("textarea", {
+      id, rows: 2, cols: 24, "aria-label": `Public description of ${item.id}`,
+      placeholder: "Not published",
+    });
+    text.value = item.public_description ?? "";
+    const said = el("span", { class: "row-note", role: "status" });
+    const send = async (value) => {
+      const result = await api("PUT", `/api/requests/${item.id}/public-description`, { text: value });
+      said.classList.toggle("error", !result.ok);
+      said.textContent = result.ok
+        ? (value ? "Published." : "Withdrawn.")
+        : (result.data.errors?.[0]?.message || result.data.detail || "Not saved.");
+      if (result.ok) text.value = result.data.public_description ?? "";
+    };
+    const copy = el("button", {
+      type: "button", class: "secondary small", text: "Start from description",
+      onclick: () => { text.value = item.description; text.focus(); },
+    });
+    const publish = el("button", {
+      type: "button", class: "small", text: "Publish", "aria-label": `Publish the public description of ${item.id}`,
+      onclick: () => send(text.value.trim() || null),
+    });
+    const withdraw = el("button", {
+      type: "button", class: "secondary small", text: "Withdraw", "aria-label": `Withdraw the public description of ${item.id}`,
+      onclick: () => send(null),
+    });
+    return el("span", { class: "keep" },
+      el("small", { text: "Anyone can read what you publish here." }), text, copy, publish, withdraw, said);
+  }
+
   /* A list read page by page, newest first: the form's filters (``filters`` turns its
      fields into the query), the table ``id`` with its status line "<id>-status", and the
      #more button that asks for the page before the last one shown, passing the page's
@@ -338,5 +372,6 @@ const SB = (() => {
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
     cityMidnight, when, seconds, fillTable, query, clearDraft, dateRange, pagedList,
+    publicDescription,
   };
 })();

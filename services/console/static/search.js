@@ -52,40 +52,6 @@
     return SB.el("span", { class: "keep" }, choice, note, publishLabel, save, said);
   }
 
-  /* What the public feed may show of the description: nothing until someone has read
-     it and published it (PUBLIC_TEXT=reviewed); the feed still filters what is published. */
-  function publicDescription(item) {
-    const id = `public-${item.id}`;
-    const text = SB.el("textarea", {
-      id, rows: 2, cols: 24, "aria-label": `Public description of ${item.id}`,
-      placeholder: "Not published",
-    });
-    text.value = item.public_description ?? "";
-    const said = SB.el("span", { class: "row-note", role: "status" });
-    const send = async (value) => {
-      const result = await SB.api("PUT", `/api/requests/${item.id}/public-description`, { text: value });
-      said.classList.toggle("error", !result.ok);
-      said.textContent = result.ok
-        ? (value ? "Published." : "Withdrawn.")
-        : (result.data.errors?.[0]?.message || result.data.detail || "Not saved.");
-      if (result.ok) text.value = result.data.public_description ?? "";
-    };
-    const copy = SB.el("button", {
-      type: "button", class: "secondary small", text: "Start from description",
-      onclick: () => { text.value = item.description; text.focus(); },
-    });
-    const publish = SB.el("button", {
-      type: "button", class: "small", text: "Publish", "aria-label": `Publish the public description of ${item.id}`,
-      onclick: () => send(text.value.trim() || null),
-    });
-    const withdraw = SB.el("button", {
-      type: "button", class: "secondary small", text: "Withdraw", "aria-label": `Withdraw the public description of ${item.id}`,
-      onclick: () => send(null),
-    });
-    return SB.el("span", { class: "keep" },
-      SB.el("small", { text: "Anyone can read what you publish here." }), text, copy, publish, withdraw, said);
-  }
-
   SB.renderers["search-form"] = (data) => {
     SB.fillTable(table, status, data.items, (item) => [
       SB.el("span", { class: "nowrap", text: item.id }),
@@ -93,7 +59,7 @@
       statusControl(item),
       SB.when(item.created_at),
       item.address || "–",
-      publicDescription(item),
+      SB.publicDescription(item),
       item.contact
         ? [item.contact.name, item.contact.phone, item.contact.email].filter(Boolean).join(" · ")
         : item.anonymous ? "anonymous" : "–",

@@ -18,7 +18,7 @@ from tests.support import StaffFactory, served
 
 BASE = "/open311/v2"
 # Everything a careless note could say about the caller.
-CALLER = ("Bartholomew", "Ngata", "302-555-0147", "bart@example.org", "1234", "3B")
+CALLER = ("Bartholomew", "Ngata", "302-555-0147", "bart@example.org", "1234 Oak", "Apt 3B")
 NOTE = (
     "Spoke to Bartholomew Ngata, 302-555-0147, bart@example.org, "
     "he lives at 1234 Oak St Apt 3B. Crew sent."
@@ -220,3 +220,30 @@ def test_open311_submissions_keep_no_personal_data_in_the_clear(
     assert stored.startswith("Tagging on the wall")
     for secret in ("Bartholomew", "555-0147", "bärt", "exämple"):
         assert secret not in stored
+
+
+def test_descriptions_waiting_for_review_are_listed_anonymous_ones_too(
+    client: TestClient, agent: dict[str, str], context: AppContext
+) -> None:
+    anonymous = file(client, agent, anonymous=True, description="Streetlight out")
+    named = file(client, agent, description="Graffiti", contact={"name": "Ann Lee"})
+    file(client, agent)  # nothing to review: no description
+    queue = client.get("/api/requests/unreviewed", headers=agent)
+    assert queue.status_code == 200
+    assert [item["id"] for item in queue.json()["items"]] == [named, anonymous]
+    client.put(
+        f"/api/requests/{anonymous}/public-description",
+        json={"text": "Streetlight out"},
+        headers=agent,
+    )
+    queue = client.get("/api/requests/unreviewed", headers=agent).json()
+    assert [item["id"] for item in queue["items"]] == [named]
+    assert only(client, anonymous)["description"] == "Streetlight out"
+    page = client.get("/console/requests/review", headers=agent)
+    assert page.status_code == 200 and "Anyone can read what you" in page.text
+    # Listed without naming any request in the trail.
+    with context.db() as session:
+        details = session.scalars(
+            sa.text("SELECT object_id FROM audit_log WHERE action = 'requests.unreviewed'")
+        ).all()
+    assert details == [None, None]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.requests.text import (
     canonical_address,
@@ -103,3 +107,33 @@ def test_a_contacts_home_address_numbers_are_removed() -> None:
         scrub("Call at my place, 12 North Oak, flat 3", "US", numbers_of=["12", "3"])
         == "Call at my place, [house number removed] North Oak, flat [house number removed]"
     )
+
+
+FRAGMENTS = [
+    "my name is Ana Lopez",
+    "neighbor Mrs. Kim",
+    "302-555-0133",
+    "ana@example.org",
+    "josé@correo.es",
+    "219-09-9999",
+    "1234 Oak St",
+    "Apt 3B",
+    "#12",
+    "Number",
+    "Removed",
+    "[name removed]",
+    "pothole",
+    ", ",
+    " ",
+]
+
+
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=12),
+    st.lists(st.sampled_from(["Ana", "Number", "Removed", "Name"]), max_size=3),
+)
+def test_the_filter_is_stable_and_its_markers_never_nest(parts: list[str], also: list[str]) -> None:
+    once = scrub(" ".join(parts), "US", also=also, names=True, addresses=True)
+    assert scrub(once, "US", also=also, names=True, addresses=True) == once
+    assert "removed]]" not in once and "[[" not in once
+    assert not re.search(r"\[[^\]]*\[", once)
