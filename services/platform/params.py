@@ -37,3 +37,18 @@ def _aware(value: datetime) -> datetime:
 # An instant a client sends: without an offset it could be any of the city's or UTC's
 # readings of the clock, so it is refused (naming the form wanted) rather than guessed.
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+# C0 control characters but tab, line feed and carriage return, and DEL. PostgreSQL cannot
+# store NUL in a text column at all (the insert fails); none belongs in typed text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("holds a control character (such as NUL); remove it")
+    return value
+
+
+# Text a person typed: refused, naming the field, if it holds control characters.
+PlainText = Annotated[str, AfterValidator(_plain)]

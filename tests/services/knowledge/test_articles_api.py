@@ -141,6 +141,10 @@ def test_bad_input_is_refused_by_field_and_changes_nothing(
         ({**BULK_EN, "code": "Bulk Pickup!"}, "code"),
         ({**BULK_EN, "title": ""}, "title"),
         ({**BULK_EN, "keywords": ["x"] * 21}, "keywords"),
+        ({**BULK_EN, "keywords": ["y" * 61]}, "keywords.0"),
+        # PostgreSQL cannot store NUL: refused by field, on SQLite too, rather than a 500.
+        ({**BULK_EN, "title": "Bulk\x00pickup"}, "title"),
+        ({**BULK_EN, "department": "Sanitation\x07"}, "department"),
     ]
     for body, field in cases:
         response = client.post("/api/kb/articles", json=body, headers=editor)
@@ -170,3 +174,13 @@ def test_a_missing_article_is_404_and_audited(
     }
     assert {("kb.view", "not_found"), ("kb.update", "not_found")} <= outcomes
     assert count(context, Article) == 0
+
+
+def test_a_search_with_a_control_character_is_refused(
+    client: TestClient, agent: dict[str, str]
+) -> None:
+    refused = client.get("/api/kb/articles", params={"q": "pot\x00hole"}, headers=agent)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "q"
+    fine = client.get("/api/kb/articles", params={"q": "pothole"}, headers=agent)
+    assert fine.status_code == 200 and fine.json()["items"] == []
