@@ -7,8 +7,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.knowledge import actions
 from services.knowledge.models import Article, ArticleVersion
+from services.knowledge.schemas import ArticleIn
+from services.platform import audit
 from services.platform.context import AppContext
+from services.platform.errors import Problem
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from tests.support import StaffFactory, audit_entries
@@ -184,3 +188,26 @@ def test_a_search_with_a_control_character_is_refused(
     assert refused.json()["errors"][0]["field"] == "q"
     fine = client.get("/api/kb/articles", params={"q": "pothole"}, headers=agent)
     assert fine.status_code == 200 and fine.json()["items"] == []
+
+
+def test_an_import_whose_languages_disagree_is_refused_whole(
+    context: AppContext, editor: dict[str, str]
+) -> None:
+    rows = [
+        ArticleIn.model_validate({**BULK_EN, "code": "leaf-collection"}),
+        ArticleIn.model_validate(
+            {**BULK_EN, **BULK_ES, "code": "leaf-collection", "department": "Parks"}
+        ),
+    ]
+    try:
+        actions.import_articles(context, audit.SYSTEM, rows)
+    except Problem as refused:
+        assert refused.status == 422
+        assert refused.errors == [
+            {"field": "department", "message": "differs between the languages of leaf-collection"}
+        ]
+    else:
+        raise AssertionError("an import with disagreeing languages was accepted")
+    assert count(context, Article) == 0
+    [entry] = audit_entries(context, AuditEntry.action == "kb.import")
+    assert entry.outcome == "invalid"
