@@ -187,7 +187,11 @@ def learn(session: Session, texts: Sequence[str]) -> None:
     new = words.vocabulary(texts)
     if not new:
         return
-    known = set(session.scalars(select(SearchTerm.term).where(SearchTerm.term.in_(sorted(new)))))
+    candidates = sorted(new)
+    known: set[str] = set()
+    for start in range(0, len(candidates), 500):  # within every database's parameter limit
+        chunk = candidates[start : start + 500]
+        known.update(session.scalars(select(SearchTerm.term).where(SearchTerm.term.in_(chunk))))
     missing = sorted(new - known)
     if not missing:
         return
