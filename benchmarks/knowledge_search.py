@@ -82,7 +82,7 @@ def synthetic(rows: list[dict[str, object]], count: int, seed: int) -> list[dict
 
 
 def load(context: AppContext, count: int) -> list[dict[str, object]]:
-    rows = json.loads(knowledge.STARTER_SET.read_text("utf-8"))
+    rows: list[dict[str, object]] = json.loads(knowledge.STARTER_SET.read_text("utf-8"))
     everything = rows + synthetic(rows, max(0, count - len(rows) // 2), seed=11)
     for first in range(0, len(everything), BATCH * 2):
         changes = knowledge.group_rows(everything[first : first + BATCH * 2])
@@ -138,16 +138,23 @@ def queries(rows: list[dict[str, object]], count: int) -> dict[str, list[tuple[s
 
 def measure(
     fn: Callable[[str, str], int], cases: list[tuple[str, str]]
-) -> tuple[float, float, int]:
-    latencies, found = [], 0
+) -> tuple[float, float, float, int]:
+    """p50 and p95 of wall time, p95 of this thread's CPU time (ms), and what was found.
+    On a shared machine the wall clock includes waiting for a CPU; the CPU time of the
+    app's own thread does not (on SQLite it is all the work; PostgreSQL's is elsewhere)."""
+    latencies, cpu, found = [], [], 0
     for text, language in cases:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         found += fn(text, language)
         latencies.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - started_cpu)
     latencies.sort()
+    cpu.sort()
+    at95 = int(0.95 * (len(latencies) - 1))
     return (
         statistics.median(latencies) * 1000,
-        latencies[int(0.95 * (len(latencies) - 1))] * 1000,
+        latencies[at95] * 1000,
+        cpu[at95] * 1000,
         found,
     )
 
@@ -177,7 +184,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
     lookups = [(rng.choice(codes), "en") for _ in range(args.queries)]
 
     def search(text: str, language: str) -> int:
-        query = ArticleQuery(q=text, language=language)  # type: ignore[arg-type]
+        query = ArticleQuery(q=text, language=language)
         return len(actions.search_articles(context, query).items)
 
     def by_code(code: str, _language: str) -> int:
@@ -185,17 +192,17 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
             return 1 if knowledge.get_article(session, code) is not None else 0
 
     measure(by_code, lookups[:30])  # warm caches
-    b50, b95, found = measure(by_code, lookups)
+    b50, b95, bcpu, found = measure(by_code, lookups)
     assert found == len(lookups)
-    heads = ("p50 ms", "p95 ms", "ratio p50", "ratio p95", "found/q")
-    print(f"  {'primary key':<12} {b50:10.2f} {b95:10.2f}   (the baseline)")
+    heads = ("p50 ms", "p95 ms", "cpu p95", "ratio p50", "ratio p95", "found/q")
     print(f"  {'query':<12} " + " ".join(f"{head:>10}" for head in heads))
+    print(f"  {'primary key':<12} {b50:10.2f} {b95:10.2f} {bcpu:10.2f}   (the baseline)")
     worst = 0.0
     for kind, typed in cases.items():
         measure(search, typed[:20])
-        p50, p95, hits = measure(search, typed)
+        p50, p95, cpu95, hits = measure(search, typed)
         worst = max(worst, p95)
-        values = (p50, p95, p50 / b50, p95 / b95, hits / len(typed))
+        values = (p50, p95, cpu95, p50 / b50, p95 / b95, hits / len(typed))
         print(f"  {kind:<12} " + " ".join(f"{value:10.2f}" for value in values))
     verdict = "meets" if worst < 15 else "MISSES"
     print(f"  worst p95 {worst:.2f} ms: {verdict} the 15 ms target", flush=True)

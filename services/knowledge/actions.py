@@ -27,7 +27,10 @@ from services.staff import service as accounts
 ARTICLE = "kb_article"
 
 
-def _out(context: AppContext, article: Article, language: str | None) -> ArticleOut:
+def _out(
+    context: AppContext, found: Article | knowledge.ArticleView, language: str | None
+) -> ArticleOut:
+    article = knowledge.view(found) if isinstance(found, Article) else found
     text = knowledge.text_in(article, language)
     return ArticleOut(
         code=article.code,

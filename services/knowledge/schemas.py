@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.knowledge.service import CODE_PATTERN, MAX_RESULTS
+from services.platform.params import PlainText
 
 Language = Literal["en", "es"]
+Keyword = Annotated[PlainText, StringConstraints(min_length=1, max_length=60)]
 
 
 class ArticleFields(BaseModel):
@@ -18,15 +20,15 @@ class ArticleFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     language: Language
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=8000)
-    department: str = Field(min_length=1, max_length=120)
+    title: PlainText = Field(min_length=1, max_length=200)
+    body: PlainText = Field(min_length=1, max_length=8000)
+    department: PlainText = Field(min_length=1, max_length=120)
     service_code: str | None = Field(
         default=None,
         max_length=64,
         description="The catalogue's service when the answer is to file a request.",
     )
-    keywords: list[str] = Field(
+    keywords: list[Keyword] = Field(
         default_factory=list,
         max_length=20,
         description="Words a call taker may type for this answer (synonyms, common names).",
@@ -54,7 +56,9 @@ class ArticleUpdate(ArticleFields):
 class ArticleQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(default=None, max_length=200, description="What the call taker typed.")
+    q: PlainText | None = Field(
+        default=None, max_length=200, description="What the call taker typed."
+    )
     language: Language | None = Field(
         default=None, description="Answer in this language; found in either."
     )

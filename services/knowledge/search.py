@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from services.knowledge import text as words
@@ -56,13 +56,17 @@ def _after_prefix(word: str) -> str | None:
     return stem[:-1] + ALPHABET[ALPHABET.index(stem[-1]) + 1]
 
 
-def _is_known_prefix(session: Session, word: str) -> bool:
-    # A range on the primary key: every known word that starts with ``word``.
-    query = select(SearchTerm.term).where(SearchTerm.term >= word)
-    bound = _after_prefix(word)
-    if bound is not None:
-        query = query.where(SearchTerm.term < bound)
-    return session.scalar(query.limit(1)) is not None
+def _known_prefixes(session: Session, found: Sequence[str]) -> list[bool]:
+    """For each word, whether some known word starts with it: one statement, a range on
+    the primary key per word (Core: this runs at every keystroke)."""
+    terms = SearchTerm.__table__.c.term
+    checks = []
+    for word in found:
+        bound = _after_prefix(word)
+        within = terms >= word if bound is None else and_(terms >= word, terms < bound)
+        checks.append(exists().where(within))
+    row = session.connection().execute(select(*checks)).one()
+    return [bool(value) for value in row]
 
 
 def corrections(session: Session, word: str, *, whole: bool) -> list[str]:
@@ -73,14 +77,19 @@ def corrections(session: Session, word: str, *, whole: bool) -> list[str]:
         return []
     grams = words.trigrams(word, whole=whole)
     shared = func.count().label("shared")
-    rows = session.execute(
-        select(TermTrigram.term, shared)
-        .where(TermTrigram.trigram.in_(sorted(grams)))
-        .group_by(TermTrigram.term)
-        .having(func.count() >= max(1, len(grams) // 3))
-        .order_by(shared.desc(), TermTrigram.term)
-        .limit(CANDIDATES)
-    ).all()
+    table = TermTrigram.__table__
+    rows = (
+        session.connection()
+        .execute(
+            select(table.c.term, shared)
+            .where(table.c.trigram.in_(sorted(grams)))
+            .group_by(table.c.term)
+            .having(func.count() >= max(1, len(grams) // 3))
+            .order_by(shared.desc(), table.c.term)
+            .limit(CANDIDATES)
+        )
+        .all()
+    )
     scored = []
     for term, count in rows:
         distance = words.typed_distance(word, term, whole=whole)
@@ -95,9 +104,10 @@ def parse(session: Session, typed: str) -> Query:
     query = Query()
     found = words.query_terms(typed)
     unfinished = typed[-1:].isalnum()
+    known = _known_prefixes(session, found) if found else []
     for position, word in enumerate(found):
         whole = not (unfinished and position == len(found) - 1)
-        if _is_known_prefix(session, word):
+        if known[position]:
             query.groups.append([word])
             continue
         nearest = corrections(session, word, whole=whole)
@@ -177,7 +187,11 @@ def learn(session: Session, texts: Sequence[str]) -> None:
     new = words.vocabulary(texts)
     if not new:
         return
-    known = set(session.scalars(select(SearchTerm.term).where(SearchTerm.term.in_(sorted(new)))))
+    candidates = sorted(new)
+    known: set[str] = set()
+    for start in range(0, len(candidates), 500):  # within every database's parameter limit
+        chunk = candidates[start : start + 500]
+        known.update(session.scalars(select(SearchTerm.term).where(SearchTerm.term.in_(chunk))))
     missing = sorted(new - known)
     if not missing:
         return

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.knowledge import search
@@ -58,11 +58,47 @@ class Saved:
     changed: list[str]  # fields that changed ("department", "es.body", ...); [] if none
 
 
+@dataclass(frozen=True)
+class TextView:
+    language: str
+    title: str
+    body: str
+    keywords: list[str]
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article as read: its shared fields and its texts, detached from the session."""
+
+    code: str
+    department: str
+    service_code: str | None
+    retired: bool
+    version: int
+    updated_at: datetime
+    texts: tuple[TextView, ...]
+
+
+def view(article: Article) -> ArticleView:
+    return ArticleView(
+        article.code,
+        article.department,
+        article.service_code,
+        article.retired,
+        article.version,
+        article.updated_at,
+        tuple(
+            TextView(text.language, text.title, text.body, list(text.keywords))
+            for text in sorted(article.texts, key=lambda text: text.language)
+        ),
+    )
+
+
 @dataclass
 class Found:
     """Articles that a search found, best first, with the words it corrected."""
 
-    articles: list[Article] = field(default_factory=list)
+    articles: list[ArticleView] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
 
 
@@ -73,7 +109,7 @@ def get_article(session: Session, code: str, *, for_update: bool = False) -> Art
     return session.scalar(query)
 
 
-def text_in(article: Article, language: str | None) -> ArticleText:
+def text_in(article: ArticleView, language: str | None) -> TextView:
     """The article's text in ``language``; in the other language when it has none yet."""
     by_language = {text.language: text for text in article.texts}
     if language in by_language:
@@ -223,14 +259,57 @@ def history(session: Session, article: Article) -> list[ArticleVersion]:
     )
 
 
-def _by_ids(session: Session, ids: Sequence[int]) -> list[Article]:
-    found = {
-        article.id: article
-        for article in session.scalars(
-            select(Article).where(Article.id.in_(ids)).options(selectinload(Article.texts))
+def _views_statement() -> Select[Any]:
+    articles, texts = Article.__table__, ArticleText.__table__
+    return (
+        select(
+            articles.c.id,
+            articles.c.code,
+            articles.c.department,
+            articles.c.service_code,
+            articles.c.retired,
+            articles.c.version,
+            articles.c.updated_at,
+            texts.c.language,
+            texts.c.title,
+            texts.c.body,
+            texts.c.keywords,
         )
-    }
-    return [found[article_id] for article_id in ids if article_id in found]
+        .join(texts, texts.c.article_id == articles.c.id)
+        .where(articles.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(articles.c.id, texts.c.language)
+    )
+
+
+_VIEWS = _views_statement()  # built once: it runs at every keystroke
+
+
+def _views(session: Session, ids: Sequence[int]) -> list[ArticleView]:
+    """The articles ``ids`` in that order, in one read of both tables (search results are
+    read at every keystroke; loading them as ORM objects would cost more than finding them)."""
+    if not ids:
+        return []
+    rows = session.connection().execute(_VIEWS, {"ids": list(ids)})
+    heads: dict[int, Any] = {}
+    by_article: dict[int, list[TextView]] = {}
+    for row in rows:
+        heads.setdefault(row.id, row)
+        by_article.setdefault(row.id, []).append(
+            TextView(row.language, row.title, row.body, list(row.keywords))
+        )
+    return [
+        ArticleView(
+            heads[article_id].code,
+            heads[article_id].department,
+            heads[article_id].service_code,
+            bool(heads[article_id].retired),
+            heads[article_id].version,
+            heads[article_id].updated_at,
+            tuple(by_article[article_id]),
+        )
+        for article_id in ids
+        if article_id in heads
+    ]
 
 
 def find(session: Session, typed: str, *, limit: int = 10) -> Found:
@@ -242,7 +321,7 @@ def find(session: Session, typed: str, *, limit: int = 10) -> Found:
     for hit in hits:  # best first; an article's second language adds nothing new
         if hit.article_id not in ranked:
             ranked.append(hit.article_id)
-    return Found(_by_ids(session, ranked[:limit]), query.corrections)
+    return Found(_views(session, ranked[:limit]), query.corrections)
 
 
 def list_articles(

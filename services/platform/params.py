@@ -70,3 +70,18 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware), AfterValidator(withi
 CityDatetime = Annotated[datetime, AfterValidator(within_range)]
 # A date of the city's calendar.
 CityDate = Annotated[date, AfterValidator(within_range)]
+
+
+# C0 control characters but tab, line feed and carriage return, and DEL. PostgreSQL cannot
+# store NUL in a text column at all (the insert fails); none belongs in typed text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("holds a control character (such as NUL); remove it")
+    return value
+
+
+# Text a person typed: refused, naming the field, if it holds control characters.
+PlainText = Annotated[str, AfterValidator(_plain)]

@@ -7,8 +7,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.knowledge import actions
 from services.knowledge.models import Article, ArticleVersion
+from services.knowledge.schemas import ArticleIn
+from services.platform import audit
 from services.platform.context import AppContext
+from services.platform.errors import Problem
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from tests.support import StaffFactory, audit_entries
@@ -141,6 +145,10 @@ def test_bad_input_is_refused_by_field_and_changes_nothing(
         ({**BULK_EN, "code": "Bulk Pickup!"}, "code"),
         ({**BULK_EN, "title": ""}, "title"),
         ({**BULK_EN, "keywords": ["x"] * 21}, "keywords"),
+        ({**BULK_EN, "keywords": ["y" * 61]}, "keywords.0"),
+        # PostgreSQL cannot store NUL: refused by field, on SQLite too, rather than a 500.
+        ({**BULK_EN, "title": "Bulk\x00pickup"}, "title"),
+        ({**BULK_EN, "department": "Sanitation\x07"}, "department"),
     ]
     for body, field in cases:
         response = client.post("/api/kb/articles", json=body, headers=editor)
@@ -170,3 +178,36 @@ def test_a_missing_article_is_404_and_audited(
     }
     assert {("kb.view", "not_found"), ("kb.update", "not_found")} <= outcomes
     assert count(context, Article) == 0
+
+
+def test_a_search_with_a_control_character_is_refused(
+    client: TestClient, agent: dict[str, str]
+) -> None:
+    refused = client.get("/api/kb/articles", params={"q": "pot\x00hole"}, headers=agent)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "q"
+    fine = client.get("/api/kb/articles", params={"q": "pothole"}, headers=agent)
+    assert fine.status_code == 200 and fine.json()["items"] == []
+
+
+def test_an_import_whose_languages_disagree_is_refused_whole(
+    context: AppContext, editor: dict[str, str]
+) -> None:
+    rows = [
+        ArticleIn.model_validate({**BULK_EN, "code": "leaf-collection"}),
+        ArticleIn.model_validate(
+            {**BULK_EN, **BULK_ES, "code": "leaf-collection", "department": "Parks"}
+        ),
+    ]
+    try:
+        actions.import_articles(context, audit.SYSTEM, rows)
+    except Problem as refused:
+        assert refused.status == 422
+        assert refused.errors == [
+            {"field": "department", "message": "differs between the languages of leaf-collection"}
+        ]
+    else:
+        raise AssertionError("an import with disagreeing languages was accepted")
+    assert count(context, Article) == 0
+    [entry] = audit_entries(context, AuditEntry.action == "kb.import")
+    assert entry.outcome == "invalid"
