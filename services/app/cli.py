@@ -16,6 +16,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from services.app.factory import bootstrap, build_context, create_app
+from services.app.trial import run_trial
 from services.open311 import actions as open311_actions
 from services.platform import audit, key_rotation
 from services.platform.context import AppContext
@@ -287,6 +288,10 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if summary.failures == 0 else 1
 
 
+def cmd_try(_settings: Settings, args: argparse.Namespace) -> int:
+    return run_trial(port=args.port, calls=args.calls)
+
+
 def _group(commands: Any, name: str, help_text: str) -> Any:
     """A command with subcommands, e.g. ``switchboard tokens …``."""
     return commands.add_parser(name, help=help_text).add_subparsers(
@@ -316,6 +321,12 @@ def _add_service_commands(commands: Any) -> None:
         "--verbose", action="store_true", help="log every webhook request as it is sent"
     )
     simulate.set_defaults(handler=cmd_simulate)
+    trial = commands.add_parser(
+        "try", help="a throwaway server with simulated calls and a staff account, until Ctrl-C"
+    )
+    trial.add_argument("--port", type=int, default=8000)
+    trial.add_argument("--calls", type=int, default=50)
+    trial.set_defaults(handler=cmd_try)
 
 
 def _add_staff_commands(commands: Any) -> None:
