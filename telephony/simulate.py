@@ -206,18 +206,25 @@ class Player:
         caller_id = read_caller_id(call.caller, region)
         menu = await self.post(f"{self.base_url}/twilio/voice", self._base(call, "ringing"))
         extension: str | None = None
-        if call.kind == "abandoned-in-menu" or not menu:
-            await self._parent_completed(call, start, 9)
-            call.legs.append(self._parent_leg(call, caller_id.e164, caller_id.withheld, None, 9))
-            return
         action = _twiml_attr(menu, "Gather", "action")
-        if action and call.spanish:
+        if call.kind == "abandoned-in-menu" or not action:
+            seconds = 9
+            # No menu (after business hours): the caller hears the notice and leaves a
+            # message where the server offers to record one.
+            voicemail = _twiml_attr(menu, "Record", "action") if menu else None
+            if call.kind != "abandoned-in-menu" and voicemail:
+                seconds += 20
+                await self.post(voicemail, {**self._base(call, "in-progress"), "Digits": "#"})
+            await self._parent_completed(call, start, seconds)
+            call.legs.append(
+                self._parent_leg(call, caller_id.e164, caller_id.withheld, None, seconds)
+            )
+            return
+        if call.spanish:
             spanish = await self.post(action, {**self._base(call, "in-progress"), "Digits": "9"})
             action = _twiml_attr(spanish, "Gather", "action") or action
         assert call.digits is not None
-        dial = await self.post(
-            action or "", {**self._base(call, "in-progress"), "Digits": call.digits}
-        )
+        dial = await self.post(action, {**self._base(call, "in-progress"), "Digits": call.digits})
         extension = call.digits
         child_sid = call.child_sid
         child_status, talk = {
