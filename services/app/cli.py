@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from pydantic import ValidationError
@@ -63,6 +64,23 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def public_url_mismatch(public_url: str, port: int) -> str | None:
+    """A warning when PUBLIC_URL names this machine but another port than the one served:
+    every webhook signed for the address actually used would then be refused. (Behind a
+    proxy PUBLIC_URL differs from the listening address on purpose; that is not this.)"""
+    parsed = urlsplit(public_url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    named = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if named == port:
+        return None
+    return (
+        f"warning: SWITCHBOARD_PUBLIC_URL is {public_url} but this server listens on port "
+        f"{port}, so webhooks sent here will fail their signature check: set "
+        f"SWITCHBOARD_PUBLIC_URL={parsed.scheme}://{parsed.hostname}:{port}"
+    )
+
+
 class ServeRefused(Exception):
     """``serve`` cannot start; the message says why and what to do."""
 
@@ -73,6 +91,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except ServeRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
+    mismatch = public_url_mismatch(settings.public_url, args.port)
+    if mismatch:
+        print(mismatch, file=sys.stderr)
     if settings.is_embedded_database:
         migrate.upgrade(settings.database_url)
     context = _context(settings)

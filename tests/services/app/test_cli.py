@@ -100,3 +100,24 @@ def test_serve_says_so_when_another_program_holds_the_port(tmp_path: Path) -> No
         "on another port with --port (and set SWITCHBOARD_PUBLIC_URL to match)"
     )
     assert not (tmp_path / "sb.db").exists()  # refused before it touched anything
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port", "warned"),
+    [
+        ("http://127.0.0.1:8000", 8001, True),  # the default PUBLIC_URL, another --port
+        ("http://localhost:8000", 8000, False),
+        ("http://127.0.0.1:8000/", 8000, False),
+        ("http://127.0.0.1", 80, False),
+        ("https://311.example.gov", 8000, False),  # behind a proxy: differs on purpose
+    ],
+)
+def test_serve_warns_when_a_local_public_url_names_another_port(
+    public_url: str, port: int, warned: bool
+) -> None:
+    from services.app.cli import public_url_mismatch
+
+    warning = public_url_mismatch(public_url, port)
+    assert (warning is not None) == warned
+    if warning:
+        assert f"SWITCHBOARD_PUBLIC_URL=http://127.0.0.1:{port}" in warning
