@@ -70,11 +70,11 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.retention_purge
 
 bench-quick: $(TEST_STAMP)
-	$(BIN)/python -m benchmarks.webhook_ingest --requests 500 --connections 8
-	$(BIN)/python -m benchmarks.request_search --requests 3000 --calls 10000 --queries 30
+	$(BIN)/python -m benchmarks.webhook_ingest --requests 300 --connections 8
+	$(BIN)/python -m benchmarks.request_search --requests 2000 --calls 5000 --queries 20
 	$(BIN)/python -m benchmarks.recording_processing --minutes 1 --runs 1
-	$(BIN)/python -m benchmarks.sms_throughput --appointments 60
-	$(BIN)/python -m benchmarks.retention_purge --rows 10000 --recordings 200 --baseline-requests 300
+	$(BIN)/python -m benchmarks.sms_throughput --appointments 40
+	$(BIN)/python -m benchmarks.retention_purge --rows 4000 --recordings 100 --baseline-requests 200
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -305,9 +305,19 @@ class Player:
         start = datetime.now(UTC).replace(microsecond=0)
         caller_id = read_caller_id(call.caller, region)
         menu = await self.post(f"{self.base_url}/twilio/voice", self._base(call, "ringing"))
-        if call.kind == "abandoned-in-menu" or not menu:
-            await self._parent_completed(call, start, 9)
-            call.legs.append(self._parent_leg(call, caller_id.e164, caller_id.withheld, None, 9))
+        action = _twiml_attr(menu, "Gather", "action") if menu else None
+        if call.kind == "abandoned-in-menu" or not action:
+            seconds = 9
+            # No menu (after business hours): the caller hears the notice and leaves a
+            # message where the server offers to record one.
+            voicemail = _twiml_attr(menu, "Record", "action") if menu else None
+            if call.kind != "abandoned-in-menu" and voicemail:
+                seconds += 20
+                await self.post(voicemail, {**self._base(call, "in-progress"), "Digits": "#"})
+            await self._parent_completed(call, start, seconds)
+            call.legs.append(
+                self._parent_leg(call, caller_id.e164, caller_id.withheld, None, seconds)
+            )
             return
         dial = await self._choose(call, menu)
         assert call.digits is not None

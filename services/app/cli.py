@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from pydantic import TypeAdapter, ValidationError
 
 from services.app.factory import bootstrap, build_context, create_app
+from services.app.trial import run_trial
 from services.knowledge import actions as knowledge_actions
 from services.knowledge.schemas import ArticleIn
 from services.knowledge.service import STARTER_SET
@@ -70,6 +72,23 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def public_url_mismatch(public_url: str, port: int) -> str | None:
+    """A warning when PUBLIC_URL names this machine but another port than the one served:
+    every webhook signed for the address actually used would then be refused. (Behind a
+    proxy PUBLIC_URL differs from the listening address on purpose; that is not this.)"""
+    parsed = urlsplit(public_url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    named = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if named == port:
+        return None
+    return (
+        f"warning: SWITCHBOARD_PUBLIC_URL is {public_url} but this server listens on port "
+        f"{port}, so webhooks sent here will fail their signature check: set "
+        f"SWITCHBOARD_PUBLIC_URL={parsed.scheme}://{parsed.hostname}:{port}"
+    )
+
+
 class ServeRefused(Exception):
     """``serve`` cannot start; the message says why and what to do."""
 
@@ -80,6 +99,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except ServeRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
+    mismatch = public_url_mismatch(settings.public_url, args.port)
+    if mismatch:
+        print(mismatch, file=sys.stderr)
     if settings.is_embedded_database:
         migrate.upgrade(settings.database_url)
     context = _context(settings)
@@ -374,6 +396,10 @@ def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_try(_settings: Settings, args: argparse.Namespace) -> int:
+    return run_trial(port=args.port, calls=args.calls)
+
+
 def _group(commands: Any, name: str, help_text: str) -> Any:
     """A command with subcommands, e.g. ``switchboard tokens …``."""
     return commands.add_parser(name, help=help_text).add_subparsers(
@@ -416,6 +442,12 @@ def _add_service_commands(commands: Any) -> None:
         help="send a webhook again after a 5xx or a broken connection, as Twilio does",
     )
     simulate.set_defaults(handler=cmd_simulate)
+    trial = commands.add_parser(
+        "try", help="a throwaway server with simulated calls and a staff account, until Ctrl-C"
+    )
+    trial.add_argument("--port", type=int, default=8000)
+    trial.add_argument("--calls", type=int, default=50)
+    trial.set_defaults(handler=cmd_try)
 
 
 def _add_staff_commands(commands: Any) -> None:

@@ -124,3 +124,24 @@ def test_audit_verify_finds_the_newest_entries_cut_off_after_a_checkpoint(
     cut = switchboard(env, "audit", "verify")
     assert cut.returncode == 1
     assert "broken at entry 2" in cut.stdout and "checkpoint" in cut.stdout
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port", "warned"),
+    [
+        ("http://127.0.0.1:8000", 8001, True),  # the default PUBLIC_URL, another --port
+        ("http://localhost:8000", 8000, False),
+        ("http://127.0.0.1:8000/", 8000, False),
+        ("http://127.0.0.1", 80, False),
+        ("https://311.example.gov", 8000, False),  # behind a proxy: differs on purpose
+    ],
+)
+def test_serve_warns_when_a_local_public_url_names_another_port(
+    public_url: str, port: int, warned: bool
+) -> None:
+    from services.app.cli import public_url_mismatch
+
+    warning = public_url_mismatch(public_url, port)
+    assert (warning is not None) == warned
+    if warning:
+        assert f"SWITCHBOARD_PUBLIC_URL=http://127.0.0.1:{port}" in warning

@@ -1,0 +1,50 @@
+"""Simulated callers after business hours hear the notice and leave a message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server
+from tests.support import switchboard
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    # Open one minute a week, early on Sunday: closed whenever this test runs.
+    return {"SWITCHBOARD_BUSINESS_HOURS": "sun 03:00-03:01"}
+
+
+def test_after_hours_every_simulated_call_is_logged_without_a_failure(
+    server: Server, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    result = switchboard(
+        server.env,
+        "simulate",
+        "--url",
+        server.url,
+        "--calls",
+        "12",
+        "--seed",
+        "5",
+        "--report",
+        str(report),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed" in result.stdout
+    legs = json.loads(report.read_text())
+    assert len(legs) == 12 and all(leg["extension"] is None for leg in legs)
+    headers = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, headers=headers) as api:
+        for leg in legs:
+            got = api.get(f"/api/calls/{leg['call_sid']}").json()
+            assert (got["status"], got["duration_seconds"]) == (
+                "completed",
+                leg["duration_seconds"],
+            )
