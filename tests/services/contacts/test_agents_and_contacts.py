@@ -414,6 +414,13 @@ def test_texts_from_a_number_are_one_sms_contact_per_day(
     newest, first = sms
     assert first["ended_at"] > first["started_at"]
     assert newest["started_at"][:10] != first["started_at"][:10]
+    assert first["agent"] is None
+    answered = client.post(
+        f"/api/contacts/{first['id']}/wrap-up",
+        json={"resolution": "information_provided", "topics": ["bulk-pickup"]},
+        headers=agent,
+    )
+    assert answered.status_code == 200 and answered.json()["agent"] == "ana"
 
 
 def test_contacts_follow_their_own_schedule_unless_held(
