@@ -24,6 +24,7 @@ class Page:
 LIVE = Page("/console/live", "Screen pop", Permission.REQUESTS_CREATE, "Calls")
 NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_CREATE, "Calls")
 SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
+WRAP_UP = Page("/console/contacts", "Wrap up contacts", Permission.CONTACTS_WRAP_UP, "Calls")
 APPOINTMENTS = Page(
     "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
 )
@@ -53,6 +54,7 @@ PAGES: tuple[Page, ...] = (
     LIVE,
     NEW_REQUEST,
     SEARCH,
+    WRAP_UP,
     APPOINTMENTS,
     MESSAGES,
     CALLS,
