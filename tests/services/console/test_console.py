@@ -369,7 +369,9 @@ def test_agents_set_their_presence_from_the_navigation_and_administrators_have_n
     assert unsigned.status_code == 403  # the console session needs its CSRF token
     assert agent.get("/api/me/presence").json()["state"] == "available"
     admin = signed_in(app_client.app, "root")
-    assert "data-presence" not in admin.get("/console/admin/staff").text
+    staff_page = admin.get("/console/admin/staff").text
+    assert "data-presence" not in staff_page
+    assert 'name="destination"' in staff_page and 'name="department"' in staff_page
 
 
 def test_an_agent_wraps_up_from_the_console_and_the_report_counts_it(
