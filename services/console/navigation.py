@@ -26,6 +26,7 @@ NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_C
 SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
 REVIEW = Page("/console/requests/review", "Public feed review", Permission.REQUESTS_UPDATE, "Calls")
 KNOWLEDGE = Page("/console/knowledge", "Knowledge base", Permission.KB_READ, "Answers")
+WRAP_UP = Page("/console/contacts", "Wrap up contacts", Permission.CONTACTS_WRAP_UP, "Calls")
 APPOINTMENTS = Page(
     "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
 )
@@ -60,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     SEARCH,
     REVIEW,
     KNOWLEDGE,
+    WRAP_UP,
     APPOINTMENTS,
     MESSAGES,
     CALLS,

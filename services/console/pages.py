@@ -267,6 +267,7 @@ def _simple_page(
 _simple_page(navigation.LIVE, "live.html", "live.js")
 _simple_page(navigation.SEARCH, "search.html", "search.js")
 _simple_page(navigation.REVIEW, "review.html", "review.js")
+_simple_page(navigation.WRAP_UP, "contacts.html", "contacts.js")
 _simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
 _simple_page(navigation.MESSAGES, "messages.html", "messages.js")
 _simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")

@@ -143,6 +143,8 @@ def wrap_up_contact(
         if not own and actor.role != Role.SUPERVISOR.value:
             raise Problem(403, "Forbidden", "Only its agent or a supervisor wraps a contact up.")
         first = contact.wrapped_up_at is None
+        if contact.agent is None and actor.username is not None:
+            contact.agent = actor.username  # a text or web contact: whoever answers it
         result = contacts.wrap_up(
             work.session,
             context.keyring,

@@ -358,7 +358,7 @@ def top_inquiries(
 ) -> list[MonthTop]:
     """The ``limit`` topics most asked about in inquiries (information given, a referral
     or a transfer), per calendar month of the range (its ends clipped to the range). One
-    index range scan per month over ``contact_topics``."""
+    index range scan per month over ``contact_topics`` (kind, then start)."""
     start, end = period.utc_bounds(tz)
     found = []
     for first in months_of(period):

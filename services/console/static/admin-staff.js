@@ -1,4 +1,5 @@
-/* Staff accounts: add one; change a role, extension or disable one, row by row. */
+/* Staff accounts: add one; change a role, extension, destination and department, or
+   disable one, row by row. */
 "use strict";
 
 (() => {
@@ -14,6 +15,14 @@
       id: `${id}-ext`, value: user.extension || "", inputmode: "numeric", pattern: "[0-9]{0,8}",
       size: 6, "aria-label": `Extension of ${user.username}`,
     });
+    const destination = SB.el("input", {
+      id: `${id}-dest`, value: user.destination || "", size: 16,
+      "aria-label": `Where calls to ${user.username} ring`,
+    });
+    const department = SB.el("input", {
+      id: `${id}-dept`, value: user.department || "", inputmode: "numeric", pattern: "[0-9]{0,8}",
+      size: 3, "aria-label": `Department of ${user.username}`,
+    });
     const disabled = SB.el("input", {
       type: "checkbox", id: `${id}-off`, checked: user.disabled, "aria-label": `${user.username} disabled`,
     });
@@ -24,14 +33,16 @@
       onclick: async () => {
         const result = await SB.api("PATCH", `/api/staff/${user.id}`, {
           role: role.value, extension: extension.value.trim(), disabled: disabled.checked,
+          destination: destination.value.trim(), department: department.value.trim(),
         });
-        note.textContent = !result.ok ? (result.data.detail || "Not saved.")
+        note.textContent = !result.ok
+          ? result.data.errors?.[0]?.message || result.data.detail || "Not saved."
           : result.data.pending_role || !result.data.approved ? "Saved; a second person must approve the role." : "Saved.";
       },
     });
     const approval = !user.approved ? "account awaits approval"
       : user.pending_role ? `role ${user.pending_role.replace("_", " ")} awaits approval` : "in force";
-    return [user.username, role, extension, disabled, user.second_factor ? "yes" : "no", approval,
+    return [user.username, role, extension, destination, department, disabled, user.second_factor ? "yes" : "no", approval,
       SB.el("span", {}, save, " ", note)];
   }
 

@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("contact_id", "code", name=op.f("uq_contact_topics_contact_id_code")),
     )
     op.create_index(
-        "ix_contact_topics_started_kind_code", "contact_topics", ["started_at", "kind", "code"]
+        "ix_contact_topics_kind_started_code", "contact_topics", ["kind", "started_at", "code"]
     )
 
 

@@ -381,7 +381,9 @@ def test_agents_set_their_presence_from_the_navigation_and_administrators_have_n
     assert unsigned.status_code == 403  # the console session needs its CSRF token
     assert agent.get("/api/me/presence").json()["state"] == "available"
     admin = signed_in(app_client.app, "root")
-    assert "data-presence" not in admin.get("/console/admin/staff").text
+    staff_page = admin.get("/console/admin/staff").text
+    assert "data-presence" not in staff_page
+    assert 'name="destination"' in staff_page and 'name="department"' in staff_page
 
 
 def test_the_knowledge_page_searches_for_everyone_and_edits_for_editors(
@@ -413,3 +415,34 @@ def test_the_knowledge_page_searches_for_everyone_and_edits_for_editors(
     admin = signed_in(app_client.app, "ada")
     assert admin.get("/console/knowledge").status_code == 403
     assert app_client.get("/static/knowledge.js").status_code == 200
+
+
+def test_an_agent_wraps_up_from_the_console_and_the_report_counts_it(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "cleo", Role.AGENT)
+    account(console_context, "sam", Role.SUPERVISOR)
+    account(console_context, "pia", Role.PRIVACY_OFFICER)
+    agent = signed_in(app_client.app, "cleo")
+    page = agent.get("/console/contacts")
+    assert page.status_code == 200 and 'id="wrap-up-form"' in page.text
+    assert "/console/contacts" in nav_links(page.text)
+    assert 'data-agent="cleo"' in page.text and "contacts.js" in page.text
+    officer = signed_in(app_client.app, "pia")
+    assert officer.get("/console/contacts").status_code == 403
+    csrf = {"X-CSRF-Token": csrf_of(page.text)}
+    made = agent.post("/api/contacts", json={"channel": "walk_in"}, headers=csrf)
+    assert made.status_code == 201, made.text
+    # What contacts.js sends for the form: topics and requests split at commas.
+    wrapped = agent.post(
+        f"/api/contacts/{made.json()['id']}/wrap-up",
+        json={"resolution": "information_provided", "topics": ["snow-removal"], "request_ids": []},
+        headers=csrf,
+    )
+    assert wrapped.status_code == 200, wrapped.text
+    supervisor = signed_in(app_client.app, "sam")
+    report = supervisor.get(
+        "/api/reports/contacts", params={"start": "2026-11-18", "end": "2026-11-18"}
+    ).json()
+    assert report["by_topic"] == [{"key": "snow-removal", "count": 1}]
+    assert report["inquiries_and_requests"]["inquiries"] == 1

@@ -414,21 +414,50 @@ def test_texts_from_a_number_are_one_sms_contact_per_day(
     newest, first = sms
     assert first["ended_at"] > first["started_at"]
     assert newest["started_at"][:10] != first["started_at"][:10]
+    assert first["agent"] is None
+    answered = client.post(
+        f"/api/contacts/{first['id']}/wrap-up",
+        json={"resolution": "information_provided", "topics": ["bulk-pickup"]},
+        headers=agent,
+    )
+    assert answered.status_code == 200 and answered.json()["agent"] == "ana"
 
 
 def test_contacts_follow_their_own_schedule_unless_held(
-    client: TestClient, agent: dict[str, str], officer: dict[str, str], context: AppContext
+    client: TestClient,
+    twilio: TwilioClient,
+    agent: dict[str, str],
+    officer: dict[str, str],
+    context: AppContext,
 ) -> None:
     for _ in range(2):
         made = client.post("/api/contacts", json={"channel": "email"}, headers=agent)
         assert made.status_code == 201
+    texted = twilio.post(
+        "/twilio/sms",
+        {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "MessageSid": "SM" + call_sid()[2:],
+            "From": CALLER,
+            "To": "+13025550100",
+            "Body": "Is the crew still coming?",
+        },
+    )
+    assert texted.status_code == 200
+    hold = client.post(
+        "/api/holds",
+        json={"target_type": "person", "person": {"phone": CALLER}, "reason": "Claim 2026-7"},
+        headers=officer,
+    )
+    assert hold.status_code == 201, hold.text
     now = context.clock.now()
     kept = run_retention(context, audit.SYSTEM, as_of=now + timedelta(days=365))
     assert kept.counts.get("contacts", 0) == 0
     report = run_retention(context, audit.SYSTEM, as_of=now + timedelta(days=3 * 366))
-    assert report.counts.get("contacts") == 2
+    assert report.counts.get("contacts") == 2 and report.held.get("contacts") == 1
     with context.db() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
+        left = session.scalars(sa.select(Contact.channel)).all()
+    assert left == ["sms"]
 
 
 def test_recordings_and_qa_know_the_agent_who_answered(
