@@ -214,6 +214,10 @@ def test_a_submission_as_clients_send_it(
             "json", api_key=api_key, service_code="pothole", address_id="A1", media_url=bad
         )
         assert refused.status_code == 400 and "media_url" in body[0]["description"]
+    too_long, body = open311.post(
+        "json", api_key=api_key, service_code="pothole", address_string="Elm St " * 40
+    )
+    assert too_long.status_code == 400 and "address" in body[0]["description"]
     nowhere, body = open311.post("json", api_key=api_key, service_code="pothole")
     assert nowhere.status_code == 400 and "address_id" in body[0]["description"]
 
