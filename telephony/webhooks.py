@@ -136,9 +136,7 @@ async def verified_form(request: Request) -> TwilioForm:
         limit = FIELD_LIMITS.get(name)
         if limit is not None and len(value) > limit:
             context.metrics.webhooks.labels(kind, "malformed").inc()
-            raise Problem(
-                400, "Malformed webhook", f"{name} is longer than {limit} characters."
-            )
+            raise Problem(400, "Malformed webhook", f"{name} is longer than {limit} characters.")
     return TwilioForm(tuple(pairs))
 
 
