@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from services.directory.service import MenuEntry
+from services.platform.xml_text import xml_text
 from telephony.prompts import SPANISH_CHOICE, prompts_for
 
 CHILD_LEG_EVENTS = "initiated ringing answered completed"
@@ -25,7 +26,8 @@ def _url(base: str, path: str, **query: str | int) -> str:
 
 def _say(target: VoiceResponse | Gather, text: str, language: str) -> None:
     prompts = prompts_for(language)
-    target.say(text, voice=prompts.voice, language=prompts.language)
+    # Menu names are typed by staff; a control character in one would break the TwiML.
+    target.say(xml_text(text), voice=prompts.voice, language=prompts.language)
 
 
 def menu(

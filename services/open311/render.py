@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi.responses import Response
 
+from services.platform.xml_text import xml_text
+
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 PREFIX = "/open311/"
-# Characters XML 1.0 cannot carry at all (C0 controls but tab, newline and carriage
-# return; lone surrogates; U+FFFE and U+FFFF): one such character in a description makes
-# the whole feed unreadable to every client (``PCDATA invalid Char value 7``).
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(value: str) -> str:
-    """``value`` without the characters XML cannot carry."""
-    return NOT_XML.sub("", value)
 
 
 def _fill(parent: Element, value: Any) -> None:

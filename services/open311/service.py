@@ -88,7 +88,7 @@ def find_updates(
         .offset((query.page - 1) * query.size)
         .limit(query.size)
     )
-    return [(change, request) for change, request in session.execute(statement).tuples()]
+    return [(change, request) for change, request in session.execute(statement)]
 
 
 def request_by_token(session: Session, token: str) -> ServiceRequest | None:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 UNEXPECTED = "Something went wrong; the request id names it."
 TITLES = {
+    400: "Bad request",
     401: "Authentication required",
     403: "Forbidden",
     404: "Not found",

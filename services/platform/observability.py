@@ -212,9 +212,16 @@ class RequestContextMiddleware:
             if declared is not None and declared > limit:
                 await self._send_error(scope, send_with_id, request_id, 413, too_large)
                 return
-            await self.app(scope, _limited(receive, limit), send_with_id)
+            if _NUL_IN_QUERY in scope.get("query_string", b""):
+                raise NulCharacter
+            nul = _nul_spellings(scope)
+            body = await _checked_text_body(receive, limit, nul) if nul else None
+            await self.app(scope, body or _limited(receive, limit), send_with_id)
         except BodyTooLarge:
             await self._send_error(scope, send_with_id, request_id, 413, too_large)
+        except NulCharacter:
+            if not response_started:
+                await self._send_error(scope, send_with_id, request_id, 400, NUL_MESSAGE)
         except Exception as exc:
             # The exception text may hold data; log only its type, with the request id.
             self.log.error("unhandled error", extra={"error_type": type(exc).__name__})
@@ -222,32 +229,34 @@ class RequestContextMiddleware:
                 await self._send_error(scope, send_with_id, request_id, 500, UNEXPECTED)
             raise  # the server (or a test client) sees it too; the answer has gone
         finally:
-            elapsed = time.perf_counter() - started
-            if self._templates is None:  # the routes are all in place by the first request
-                self._templates = _endpoint_templates(scope.get("app"))
-            route = _route_template(scope, self._templates)
-            status = status_holder["status"]
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(route).observe(elapsed)
-            self.log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            if self.access_log is not None:
-                client = scope.get("client")
-                self.access_log.add(
-                    method=scope["method"],
-                    route=route,
-                    status=status,
-                    duration_ms=elapsed * 1000,
-                    client_host=client[0] if client else None,
-                )
+            self._record(scope, status_holder["status"], time.perf_counter() - started)
             request_id_var.reset(token)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        """Count, time and log one answered request (route template, never its query)."""
+        if self._templates is None:  # the routes are all in place by the first request
+            self._templates = _endpoint_templates(scope.get("app"))
+        route = _route_template(scope, self._templates)
+        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(route).observe(elapsed)
+        self.log.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        if self.access_log is not None:
+            client = scope.get("client")
+            self.access_log.add(
+                method=scope["method"],
+                route=route,
+                status=status,
+                duration_ms=elapsed * 1000,
+                client_host=client[0] if client else None,
+            )
 
     async def _send_error(
         self, scope: Scope, send: Send, request_id: str, status: int, detail: str
@@ -287,6 +296,28 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+class NulCharacter(Exception):
+    """A NUL character in text from outside: no field may hold one (PostgreSQL's text
+    types cannot store it at all, so it would fail mid-transaction)."""
+
+
+NUL_MESSAGE = "Text may not contain NUL characters."
+# How a NUL arrives in each kind of body we read as text, and in a query string.
+_NUL_SPELLINGS = {
+    "application/json": (b"\\u0000",),
+    "application/x-www-form-urlencoded": (b"%00",),
+}
+_NUL_IN_QUERY = b"%00"
+
+
+def _nul_spellings(scope: Scope) -> tuple[bytes, ...]:
+    content_type = b""
+    for name, value in scope.get("headers") or []:
+        if name == b"content-type":
+            content_type = value.split(b";")[0].strip().lower()
+    return _NUL_SPELLINGS.get(content_type.decode("latin-1"), ())
+
+
 def _limited(receive: Receive, limit: int) -> Receive:
     seen = 0
 
@@ -300,3 +331,34 @@ def _limited(receive: Receive, limit: int) -> Receive:
         return message
 
     return wrapped
+
+
+async def _checked_text_body(receive: Receive, limit: int, nul: tuple[bytes, ...]) -> Receive:
+    """A body read as text (JSON, a form), read whole first (it is at most ``limit``
+    bytes): BodyTooLarge past the limit, NulCharacter when it spells a NUL in one of the
+    ``nul`` ways; else a ``receive`` that hands the app the same body."""
+    chunks, seen = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away; the app will hear so from receive()
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    if any(spelling in body.lower() for spelling in nul):
+        raise NulCharacter
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

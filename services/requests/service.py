@@ -41,6 +41,7 @@ from storage.crypto import FieldContext, Keyring
 
 STATUSES = ("open", "in_progress", "closed")
 MAX_DESCRIPTION = 4000
+MAX_ADDRESS = 255
 MAX_SEARCH_RESULTS = 100
 EARTH_RADIUS_METERS = 6_371_000
 
@@ -297,6 +298,9 @@ def create_request(
         raise InvalidField("call_sid", "must be left out of an anonymous request")
     description = _clean_text("description", new.description, public=public)
     address = _clean_text("address", new.address, public=public) or None
+    if address is not None and len(address) > MAX_ADDRESS:
+        # The column's size: PostgreSQL would refuse a longer one mid-transaction.
+        raise InvalidField("address", f"may be at most {MAX_ADDRESS} characters")
     contact = None
     if new.contact is not None and not new.contact.is_empty():
         contact = normalise_contact(new.contact, region=region, public=public)

@@ -17,7 +17,7 @@ from services.calls.models import Call, CallEvent
 from services.calls.progress import NO_SEQUENCE
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
-from tests.support import OPEN_HOURS, TwilioClient, call_sid, rfc2822
+from tests.support import OPEN_HOURS, StaffFactory, TwilioClient, call_sid, rfc2822
 
 
 def twiml(text: str) -> ET.Element:
@@ -62,6 +62,21 @@ def test_incoming_call_is_logged_and_greeted_with_the_recording_notice(
     assert call["status"] == "ringing"
     assert call["caller_withheld"] is False
     assert call["started_at"] == "2026-11-18T10:00:00-05:00"  # shown in the city's time zone
+
+
+def test_a_control_character_in_a_menu_name_leaves_the_twiml_readable(
+    twilio: TwilioClient, staff: StaffFactory
+) -> None:
+    """Menu names are typed by staff; one BEL in one made every greeting unreadable XML,
+    so Twilio could answer no call."""
+    admin = staff.headers("admin", "root")
+    changed = twilio.client.patch(
+        "/api/extensions/3", json={"name_en": "water\x07 and sewer"}, headers=admin
+    )
+    assert changed.status_code == 200, changed.text
+    response = twilio.post("/twilio/voice", twilio.call_params(call_sid(), "ringing"))
+    speech = said(twiml(response.text))
+    assert any("For water and sewer, press 3" in line for line in speech)
 
 
 def test_choosing_a_department_sets_the_extension_and_dials_with_dual_channel_recording(

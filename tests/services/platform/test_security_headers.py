@@ -72,3 +72,23 @@ def test_an_unexpected_error_is_answered_with_the_headers_and_no_detail(
     }
     assert response.headers["x-request-id"] == "req-0123456789"
     _assert_security_headers(response)
+
+
+def test_a_nul_character_anywhere_in_text_is_refused(
+    client: TestClient, staff: StaffFactory
+) -> None:
+    """No field may hold a NUL (PostgreSQL's text types cannot): JSON bodies, forms and
+    query strings that carry one are refused with 400 before any route runs."""
+    agent = staff.headers("agent", "ana")
+    body = client.post(
+        "/api/requests",
+        json={"service_code": "pothole", "description": "hole\u0000here"},
+        headers=agent,
+    )
+    assert body.status_code == 400 and body.json()["detail"] == (
+        "Text may not contain NUL characters."
+    )
+    assert client.get("/api/calls", params={"extension": "\x00"}, headers=agent).status_code == 400
+    listed = client.post("/api/requests/search", json={"name": "a\u0000"}, headers=agent)
+    assert listed.status_code == 400
+    _assert_security_headers(body)
