@@ -32,6 +32,7 @@ from services.contacts import actions as contact_actions
 from services.contacts.models import Contact, ContactTopic
 from services.contacts.schemas import WrapUpIn
 from services.contacts.service import kind_of
+from services.knowledge import service as knowledge
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -197,6 +198,20 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
     )  # type: ignore[call-arg]
     context = build_context(settings)
     bootstrap(context)
+    with context.db.begin() as session:  # wrap-up topics are knowledge-base codes
+        for code in TOPICS:
+            knowledge.save(
+                session,
+                knowledge.ArticleChange(
+                    code=code,
+                    department="Public Works",
+                    service_code=None,
+                    translations=(knowledge.Translation("en", code, "Answer."),),
+                ),
+                by=None,
+                via="import",
+                now=context.clock.now(),
+            )
     loaded = time.perf_counter()
     load(context, 0, args.baseline, seed=1)
     base = run_size(context, args, f"{args.baseline:,}")

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.app.factory import bootstrap, build_context, create_app
+from services.knowledge import service as knowledge
 from services.platform.clock import Clock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
@@ -279,3 +280,23 @@ def audit_entry(context: AppContext, *where: Any) -> AuditEntry:
     entries = audit_entries(context, *where)
     assert len(entries) == 1, [(entry.action, entry.outcome) for entry in entries]
     return entries[0]
+
+
+def knowledge_topics(context: AppContext, *codes: str) -> None:
+    """Knowledge-base articles in service for ``codes``: a wrap-up's topics are their codes."""
+    with context.db.begin() as session:
+        for code in codes:
+            knowledge.save(
+                session,
+                knowledge.ArticleChange(
+                    code=code,
+                    department="Public Works",
+                    service_code=None,
+                    translations=(
+                        knowledge.Translation("en", code.replace("-", " ").title(), "Answer."),
+                    ),
+                ),
+                by=None,
+                via="import",
+                now=context.clock.now(),
+            )

@@ -23,6 +23,7 @@ from services.calls.progress import answered_time
 from services.calls.service import party_number
 from services.contacts.models import Contact, ContactRequest, ContactTopic
 from services.directory.models import CallOffer
+from services.knowledge import service as knowledge
 from services.platform import ssn
 from services.platform.errors import InvalidField, NotFound, Problem
 from services.platform.public_ids import public_id
@@ -71,9 +72,9 @@ def _place(column: str, contact: Contact) -> FieldContext:
 
 
 def known_topics(session: Session, codes: Sequence[str]) -> set[str]:
-    """The codes among ``codes`` that name a topic. For now a topic is any well-formed
-    knowledge-base code; the knowledge base's own codes take over this check."""
-    return {code for code in codes if TOPIC_CODE.match(code)}
+    """The codes among ``codes`` that name a topic: a knowledge-base article in service
+    (a retired article's code is not taken for new wrap-ups)."""
+    return knowledge.known_codes(session, [code for code in codes if TOPIC_CODE.match(code)])
 
 
 def get_contact(session: Session, contact_id: str) -> Contact | None:

@@ -27,6 +27,7 @@ from tests.support import (
     TwilioClient,
     audit_entries,
     call_sid,
+    knowledge_topics,
     make_settings,
     running,
     served,
@@ -420,6 +421,7 @@ def test_the_knowledge_page_searches_for_everyone_and_edits_for_editors(
 def test_an_agent_wraps_up_from_the_console_and_the_report_counts_it(
     app_client: TestClient, console_context: AppContext
 ) -> None:
+    knowledge_topics(console_context, "snow-removal")
     account(console_context, "cleo", Role.AGENT)
     account(console_context, "sam", Role.SUPERVISOR)
     account(console_context, "pia", Role.PRIVACY_OFFICER)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.contacts.models import Contact
+from services.knowledge import service as knowledge
 from services.platform import audit
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
@@ -25,6 +26,7 @@ from tests.support import (
     TwilioClient,
     audit_entries,
     call_sid,
+    knowledge_topics,
     rfc2822,
 )
 
@@ -195,7 +197,9 @@ def test_the_answered_leg_names_the_agent_opens_the_contact_and_moves_presence(
     staff: StaffFactory,
     clock: ManualClock,
     supervisor: dict[str, str],
+    context: AppContext,
 ) -> None:
+    knowledge_topics(context, "trash-pickup-day")
     admin = staff.headers("admin", "root")
     ana = make_agent(client, staff, admin, "ana", "client:ana")
     bob = make_agent(client, staff, admin, "bob", "client:bob")
@@ -285,6 +289,11 @@ def test_wrap_up_past_the_limit_makes_the_agent_available_again(
 def test_bad_wrap_ups_are_refused_and_change_nothing(
     client: TestClient, agent: dict[str, str], context: AppContext
 ) -> None:
+    knowledge_topics(context, "covid-testing")
+    with context.db.begin() as session:
+        retired = knowledge.get_article(session, "covid-testing")
+        assert retired is not None
+        retired.retired = True
     made = client.post("/api/contacts", json={"channel": "walk_in"}, headers=agent)
     assert made.status_code == 201, made.text
     contact_id = made.json()["id"]
@@ -295,6 +304,9 @@ def test_bad_wrap_ups_are_refused_and_change_nothing(
         ({"resolution": "request_filed"}, "request_ids"),
         ({"resolution": "request_filed", "request_ids": ["SR-ZZZZZ-ZZZZZ"]}, "request_ids.0"),
         ({"resolution": "information_provided", "topics": ["Not A Code!"]}, "topics.0"),
+        # Well-formed, but no article in the knowledge base has it (or it is retired).
+        ({"resolution": "information_provided", "topics": ["no-such-answer"]}, "topics.0"),
+        ({"resolution": "information_provided", "topics": ["covid-testing"]}, "topics.0"),
         ({"resolution": "whatever"}, "resolution"),
     ]
     for body, field in refusals:
@@ -316,6 +328,7 @@ def test_an_anonymous_request_filed_on_a_contact_cannot_be_reached_from_the_call
     officer: dict[str, str],
     context: AppContext,
 ) -> None:
+    knowledge_topics(context, "pothole")
     admin = staff.headers("admin", "root")
     ana = make_agent(client, staff, admin, "ana", "client:ana")
     sid = twilio.ring(From=CALLER)
@@ -386,8 +399,14 @@ def test_an_anonymous_request_filed_on_a_contact_cannot_be_reached_from_the_call
 
 
 def test_texts_from_a_number_are_one_sms_contact_per_day(
-    client: TestClient, twilio: TwilioClient, agent: dict[str, str], clock: ManualClock
+    client: TestClient,
+    twilio: TwilioClient,
+    agent: dict[str, str],
+    clock: ManualClock,
+    context: AppContext,
 ) -> None:
+    knowledge_topics(context, "bulk-pickup")
+
     def text(body: str) -> None:
         response = twilio.post(
             "/twilio/sms",

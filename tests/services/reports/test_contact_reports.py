@@ -10,6 +10,8 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from tests.support import knowledge_topics
 
 DAY = {"start": "2026-11-18", "end": "2026-11-18"}
 
@@ -31,8 +33,13 @@ def counts(items: list[dict[str, object]]) -> dict[object, object]:
 
 
 def test_wrap_ups_change_the_contact_report(
-    client: TestClient, agent: dict[str, str], supervisor: dict[str, str], clock: ManualClock
+    client: TestClient,
+    agent: dict[str, str],
+    supervisor: dict[str, str],
+    clock: ManualClock,
+    context: AppContext,
 ) -> None:
+    knowledge_topics(context, "bulk-pickup", "noise")
     now = clock.now()
     talk = {
         "started_at": (now - timedelta(minutes=6)).isoformat(),
@@ -94,7 +101,9 @@ def test_handle_time_per_agent_is_for_supervisors(
     supervisor: dict[str, str],
     officer: dict[str, str],
     clock: ManualClock,
+    context: AppContext,
 ) -> None:
+    knowledge_topics(context, "noise")
     now = clock.now()
     contact_id = log(
         client,
