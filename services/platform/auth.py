@@ -168,6 +168,7 @@ PERSONAL_DATA_PERMISSIONS = frozenset(
         Permission.PRIVACY_REQUESTS,
         Permission.DISCLOSURES,
         Permission.AUDIT_READ,
+        Permission.CONTACTS_READ,
     }
 )
 GRANTING_PERMISSIONS = frozenset({Permission.STAFF_MANAGE, Permission.STAFF_APPROVE})
