@@ -181,16 +181,16 @@ def topology(tmp_path: Path, fake_twilio: FakeTwilio) -> Iterator[Topology]:
     _postgres_or_skip()
     from moto.server import ThreadedMotoServer
 
-    # PostgreSQL: a database of this test's own, reached through a relay it can cut.
+    # PostgreSQL: a schema of this test's own, reached through a relay it can cut.
     name = f"sb_topology_{secrets.token_hex(4)}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = sa.make_url(POSTGRES_URL)
-    direct_url = base.set(database=name).render_as_string(hide_password=False)
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    base = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    direct_url = base.render_as_string(hide_password=False)
     database = TcpProxy((base.host or "127.0.0.1", base.port or 5432))
     database.start()
-    proxied_url = (base.set(database=name, host="127.0.0.1", port=database.port)).render_as_string(
+    proxied_url = base.set(host="127.0.0.1", port=database.port).render_as_string(
         hide_password=False
     )
 
@@ -299,8 +299,8 @@ def topology(tmp_path: Path, fake_twilio: FakeTwilio) -> Iterator[Topology]:
         moto.stop()
         stamp.write(f"moto {time.monotonic()}\n")
         redis.stop()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
         stamp.write(f"database {time.monotonic()}\n")
         stamp.close()
