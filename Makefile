@@ -54,12 +54,15 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format telephony services storage tests benchmarks
 	$(BIN)/ruff check --fix telephony services storage tests benchmarks
 
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) $(NGINX)
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.request_search
 	$(BIN)/python -m benchmarks.recording_processing
 	$(BIN)/python -m benchmarks.sms_throughput
 	$(BIN)/python -m benchmarks.retention_purge
+	$(BIN)/python -m benchmarks.topology
+	# The topology test's long version: more calls through the same faults.
+	CI=true SWITCHBOARD_TOPOLOGY_CALLS=300 $(BIN)/pytest -q -n 0 -m topology tests/e2e/test_topology.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
