@@ -284,26 +284,19 @@ def topology(tmp_path: Path, fake_twilio: FakeTwilio) -> Iterator[Topology]:
             topology.wait_web(index)
         yield topology
     finally:
-        stamp = (tmp_path / "teardown.log").open("a")
-        stamp.write(f"start {time.monotonic()}\n")
         for process in [*topology.webs.values(), *topology.workers.values()]:
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=30)
-        stamp.write(f"processes {time.monotonic()}\n")
         proxy.terminate()
         proxy.wait(timeout=30)
-        stamp.write(f"nginx {time.monotonic()}\n")
         database.cut()
         s3.cut()
         moto.stop()
-        stamp.write(f"moto {time.monotonic()}\n")
         redis.stop()
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
-        stamp.write(f"database {time.monotonic()}\n")
-        stamp.close()
 
 
 def replay_with(topology: Topology, seed: int, fault: Callable[[], None]) -> list[dict[str, Any]]:
