@@ -255,6 +255,7 @@ def recording_pipeline(shape: Shape, recordings: int) -> None:
         **shape.env,
         "SWITCHBOARD_TWILIO_API_BASE_URL": fake.url,
         "SWITCHBOARD_TWILIO_ACCOUNT_SID": ACCOUNT,
+        "SWITCHBOARD_SMS_GATEWAY": "console",
     }
     url = env["SWITCHBOARD_DATABASE_URL"]
     try:
@@ -318,6 +319,9 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=40)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="1 minute at 1x, fewer requests")
+    parser.add_argument(
+        "--parts", default="replay,ingest,recordings", help="which measurements, comma-separated"
+    )
     args = parser.parse_args()
     if args.quick:
         args.minutes, args.speed, args.requests, args.recordings = 1.0, 1.0, 2000, 12
@@ -356,9 +360,13 @@ def main() -> None:
                   str(work / "nginx" / "error.log")], env, work / "nginx.log"):  # fmt: skip
         try:
             print(f"on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-            replay(shape, args.minutes, args.speed, args.connections)
-            ingest_ratio(shape, args.requests, args.connections)
-            recording_pipeline(shape, args.recordings)
+            parts = set(args.parts.split(","))
+            if "replay" in parts:
+                replay(shape, args.minutes, args.speed, args.connections)
+            if "ingest" in parts:
+                ingest_ratio(shape, args.requests, args.connections)
+            if "recordings" in parts:
+                recording_pipeline(shape, args.recordings)
         finally:
             redis.stop()
             with admin.begin() as connection:
