@@ -271,7 +271,7 @@ def recording_pipeline(shape: Shape, recordings: int) -> None:
                 for log in logs:
                     stack.enter_context(
                         process([python(), "-m", "services.app.cli", "worker", "--workers", "2"],
-                                env, log)
+                                {**env, "SWITCHBOARD_LOG_LEVEL": "INFO"}, log)
                     )  # fmt: skip
                 # Timed from when every worker is up: start-up is not throughput.
                 deadline = time.monotonic() + 180
