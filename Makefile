@@ -62,12 +62,15 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix telephony services storage tests benchmarks
 
 # The full scale takes hours (README, "Benchmarks"); bench-quick runs the same code small.
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) $(NGINX)
 	$(BIN)/python -m benchmarks.webhook_ingest
 	$(BIN)/python -m benchmarks.request_search
 	$(BIN)/python -m benchmarks.recording_processing
 	$(BIN)/python -m benchmarks.sms_throughput
 	$(BIN)/python -m benchmarks.retention_purge
+	$(BIN)/python -m benchmarks.topology
+	# The topology test's long version: more calls through the same faults.
+	CI=true SWITCHBOARD_TOPOLOGY_CALLS=300 $(BIN)/pytest -q -n 0 -m topology tests/e2e/test_topology.py
 
 bench-quick: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.webhook_ingest --requests 300 --connections 8

@@ -7,7 +7,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 from services.platform.models import QueuedJob
 from services.platform.queue import JobLedger, Jobs, make_huey
 from storage.db import make_engine, make_session_factory
+from tests.deploy_support import PrivateRedis
 
 
 def wait_for(condition: Any, seconds: float = 30.0) -> None:
@@ -200,51 +200,6 @@ def test_a_payload_is_ids_and_flags_not_text(jobs: Jobs) -> None:
     with pytest.raises(ValueError, match="too large"):
         jobs.enqueue("test.big", {"body": "x" * 400})
     assert owed(jobs) == 0
-
-
-# --- A real Redis server of our own, stopped and started empty. ---------------------------
-
-
-class PrivateRedis:
-    """redis-server on a free port with no persistence: a restart comes back empty."""
-
-    def __init__(self, workdir: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        import redis
-
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis.from_url(self.url)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        wait_for(answers, seconds=10)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture
