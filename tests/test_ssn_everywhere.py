@@ -16,6 +16,7 @@ of the OpenAPI document must be walked here, or listed with the reason it is not
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class World:
 
     def __init__(self, client: TestClient, context: AppContext) -> None:
         staff = StaffFactory(context)
-        self.client = client
+        self.client, self.context = client, context
         self.agent = staff.headers("agent", "ana")
         self.supervisor = staff.headers("supervisor", "sam")
         self.officer = staff.headers("privacy_officer", "olga")
@@ -394,6 +395,75 @@ class World:
                 ),
                 "trash and recycling",
             )
+        yield from self.second_round_fields()
+
+    def second_round_fields(self) -> Iterator[Field]:
+        """Contacts, the knowledge base, updates to callers, email and news alerts."""
+        post, agent, rid = self.client.post, self.agent, self.request_id
+        staff = StaffFactory(self.context)
+        editor = staff.headers("knowledge_editor", "kim")
+        communications = staff.headers("communications", "cora")
+        contact = self.ok("POST", "/api/contacts", agent, {"channel": "walk_in"})["id"]
+        for key, extra in (("notes", {}), ("transferred_to", {})):
+            yield Field(
+                f"POST /api/contacts/{{contact_id}}/wrap-up {key}",
+                lambda t, key=key, extra=extra: post(
+                    f"/api/contacts/{contact}/wrap-up",
+                    json={"resolution": "referred", "transferred_to": "Police", key: t, **extra},
+                    headers=agent,
+                ),
+            )
+        codes = itertools.count()
+        article = {"language": "en", "title": "Bulk pickup", "body": "Twice a year."}
+        article["department"] = "Public Works"
+        for key in ("title", "body", "department"):
+            yield Field(
+                f"POST /api/kb/articles {key}",
+                lambda t, key=key: post(
+                    "/api/kb/articles",
+                    json={**article, "code": f"kb-{next(codes)}", key: t},
+                    headers=editor,
+                ),
+            )
+            yield Field(
+                f"PUT /api/kb/articles/{{code}} {key}",
+                lambda t, key=key: self.client.put(
+                    "/api/kb/articles/walked", json={**article, key: t}, headers=editor
+                ),
+            )
+        self.ok("POST", "/api/kb/articles", editor, {**article, "code": "walked"})
+        for method, path in (("POST", "/api/kb/articles"), ("PUT", "/api/kb/articles/{code}")):
+            yield Field(
+                f"{method} {path} keywords[]",
+                lambda t, method=method: self.client.request(
+                    method,
+                    "/api/kb/articles" if method == "POST" else "/api/kb/articles/walked",
+                    json={**article, "keywords": [t]}
+                    | ({"code": f"kw-{next(codes)}"} if method == "POST" else {}),
+                    headers=editor,
+                ),
+                "mattress",
+            )
+        yield Field(
+            "POST /api/requests/{public_id}/updates email",
+            lambda t: post(f"/api/requests/{rid}/updates", json={"email": t}, headers=agent),
+            "ana@example.org",
+        )
+        alert = {
+            "subject": "Snow plan",
+            "body": "Plows run tonight.",
+            "subject_es": "Plan de nieve",
+            "body_es": "Las quitanieves salen esta noche.",
+        }
+        for path in ("/api/alerts", "/api/alerts/preview"):
+            for key in ("subject", "body", "subject_es", "body_es"):
+                yield Field(
+                    f"POST {path} {key}",
+                    lambda t, path=path, key=key: post(
+                        path, json={**alert, key: t}, headers=communications
+                    ),
+                    "Snow plan for tonight",
+                )
 
 
 def _form(**changes: str) -> dict[str, Any]:
@@ -425,6 +495,15 @@ NOT_FREE_TEXT = {
     "POST /api/recordings/{recording_sid}/evaluations agent": "must name a staff account",
     "POST /api/disclosures approved_by": "must name a staff account",
     "PATCH /api/extensions/{digits} destination": "an E.164 number, sip: URI or client name",
+    "POST /api/staff destination": "an E.164 number, sip: URI or client name",
+    "PATCH /api/staff/{user_id} destination": "an E.164 number, sip: URI or client name",
+    "POST /api/contacts/search agent": "a search by account name: never stored",
+    "POST /api/contacts/{contact_id}/wrap-up topics[]": "must be knowledge-base codes",
+    "POST /api/contacts/{contact_id}/wrap-up request_ids[]": "must name requests that exist",
+    "POST /api/kb/articles service_code": "must name a service of the catalogue",
+    "PUT /api/kb/articles/{code} service_code": "must name a service of the catalogue",
+    "POST /api/requests/{public_id}/updates phone": "parsed as a mobile number",
+    "POST /api/email/suppressions email": "kept only as a keyed hash: no more mail to it",
 }
 
 

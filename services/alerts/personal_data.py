@@ -84,6 +84,7 @@ PERSONAL_DATA = PersonalData(
             "alert_subscribers",
             "email",
             cast(AlertSubscriber.id, String),
+            typed=True,  # the address a person typed to sign up
         ),
     ),
     indexes=(

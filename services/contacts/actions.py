@@ -18,9 +18,9 @@ from services.contacts.models import Contact
 from services.contacts.schemas import (
     CallbackIn,
     CallbackOut,
-    ContactIn,
     ContactList,
-    ContactOut,
+    ContactLogIn,
+    ContactRecord,
     ContactSearch,
     WrapUpIn,
 )
@@ -33,9 +33,9 @@ from services.requests import service as service_requests
 from services.staff.models import StaffUser
 
 
-def _out(context: AppContext, session: Session, contact: Contact) -> ContactOut:
+def _out(context: AppContext, session: Session, contact: Contact) -> ContactRecord:
     filed = contacts.request_public_ids(session, [contact])
-    return ContactOut.of(
+    return ContactRecord.of(
         contact,
         request_ids=filed.get(contact.id, []),
         notes=contacts.notes_of(context.keyring, contact),
@@ -47,7 +47,7 @@ def _found(session: Session, contact_id: str) -> Contact:
     return existing(contacts.get_contact(session, contact_id), "contact")
 
 
-def log_contact(context: AppContext, actor: Actor, body: ContactIn) -> ContactOut:
+def log_contact(context: AppContext, actor: Actor, body: ContactLogIn) -> ContactRecord:
     """Log a contact by hand (an email answered, a walk-in), handled by whoever logs it."""
     with unit_of_work(context, actor, "contact.create", object_type="contact") as work:
         started = body.started_at or work.now
@@ -93,7 +93,7 @@ def log_web_contact(context: AppContext, actor: Actor, request_id: str) -> None:
         work.note(channel="web", linked=0 if anonymous else 1, anonymous=int(anonymous))
 
 
-def read_contact(context: AppContext, actor: Actor, contact_id: str) -> ContactOut:
+def read_contact(context: AppContext, actor: Actor, contact_id: str) -> ContactRecord:
     """One contact with its topics, outcome, requests and notes."""
     with unit_of_work(
         context, actor, "contact.view", object_type="contact", object_id=contact_id
@@ -118,7 +118,7 @@ def search_contacts(context: AppContext, actor: Actor, search: ContactSearch) ->
         filed = contacts.request_public_ids(work.session, found)
         return ContactList(
             items=[
-                ContactOut.of(
+                ContactRecord.of(
                     contact,
                     request_ids=filed.get(contact.id, []),
                     notes=contacts.notes_of(context.keyring, contact),
@@ -131,7 +131,7 @@ def search_contacts(context: AppContext, actor: Actor, search: ContactSearch) ->
 
 def wrap_up_contact(
     context: AppContext, actor: Actor, contact_id: str, body: WrapUpIn
-) -> ContactOut:
+) -> ContactRecord:
     """Record the contact's topics, resolution, requests filed, transfer and notes. The
     agent who handled it wraps it up (a supervisor may for anyone: 403 for others); the
     agent is then out of wrap-up. A second wrap-up corrects the first."""
@@ -167,7 +167,7 @@ def wrap_up_contact(
             anonymous_requests=result.anonymous,
             corrected=not first,
         )
-        return ContactOut.of(
+        return ContactRecord.of(
             contact,
             request_ids=result.linked,
             notes=body.notes.strip() if body.notes and body.notes.strip() else None,

@@ -11,9 +11,9 @@ from services.contacts.schemas import (
     CallbackIn,
     CallbackOut,
     ContactId,
-    ContactIn,
     ContactList,
-    ContactOut,
+    ContactLogIn,
+    ContactRecord,
     ContactSearch,
     WrapUpIn,
 )
@@ -26,8 +26,8 @@ Reader = Annotated[Staff, Depends(require(Permission.CONTACTS_READ))]
 WrapperUp = Annotated[Staff, Depends(require(Permission.CONTACTS_WRAP_UP))]
 
 
-@router.post("", status_code=201, response_model=ContactOut)
-def log_contact(body: ContactIn, staff: Creator, context: ContextDep) -> ContactOut:
+@router.post("", status_code=201, response_model=ContactRecord)
+def log_contact(body: ContactLogIn, staff: Creator, context: ContextDep) -> ContactRecord:
     """Log a contact by hand (email, walk-in, ...); calls, texts and Open311 submissions
     log their own."""
     return actions.log_contact(context, staff.actor, body)
@@ -39,16 +39,16 @@ def search_contacts(body: ContactSearch, staff: Reader, context: ContextDep) -> 
     return actions.search_contacts(context, staff.actor, body)
 
 
-@router.get("/{contact_id}", response_model=ContactOut)
-def read_contact(contact_id: ContactId, staff: Reader, context: ContextDep) -> ContactOut:
+@router.get("/{contact_id}", response_model=ContactRecord)
+def read_contact(contact_id: ContactId, staff: Reader, context: ContextDep) -> ContactRecord:
     """One contact."""
     return actions.read_contact(context, staff.actor, contact_id)
 
 
-@router.post("/{contact_id}/wrap-up", response_model=ContactOut)
+@router.post("/{contact_id}/wrap-up", response_model=ContactRecord)
 def wrap_up(
     contact_id: ContactId, body: WrapUpIn, staff: WrapperUp, context: ContextDep
-) -> ContactOut:
+) -> ContactRecord:
     """Wrap the contact up: topics, resolution, requests filed, transfer, notes."""
     return actions.wrap_up_contact(context, staff.actor, contact_id, body)
 

@@ -126,7 +126,7 @@ def _unlink_expired_requests(sweep: Sweep) -> None:
 PERSONAL_DATA = PersonalData(
     feature="contacts",
     sealed=(
-        Sealed(Contact.notes_sealed, "contacts", "notes", Contact.public_id),
+        Sealed(Contact.notes_sealed, "contacts", "notes", Contact.public_id, typed=True),
         Sealed(Contact.phone_sealed, "contacts", "phone", Contact.public_id),
     ),
     indexes=(Indexed(Contact.phone_index, "phone"),),

@@ -26,7 +26,7 @@ Resolution = Literal[
 ]
 
 
-class ContactOut(BaseModel):
+class ContactRecord(BaseModel):
     id: str
     channel: Channel
     direction: Literal["inbound", "outbound"]
@@ -57,7 +57,7 @@ class ContactOut(BaseModel):
         notes: str | None,
         tz: ZoneInfo,
         topics: list[str] | None = None,
-    ) -> ContactOut:
+    ) -> ContactRecord:
         def local(instant: datetime | None) -> datetime | None:
             return None if instant is None else instant.astimezone(tz)
 
@@ -84,7 +84,7 @@ class ContactOut(BaseModel):
         )
 
 
-class ContactIn(BaseModel):
+class ContactLogIn(BaseModel):
     """A contact logged by hand: an email answered, someone at the counter, ..."""
 
     model_config = ConfigDict(extra="forbid")
@@ -105,7 +105,7 @@ class ContactSearch(BaseModel):
 
 
 class ContactList(BaseModel):
-    items: list[ContactOut]
+    items: list[ContactRecord]
 
 
 class WrapUpIn(BaseModel):

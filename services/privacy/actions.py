@@ -22,7 +22,7 @@ from services.privacy import service as privacy
 from services.privacy.calendar import BusinessCalendar
 from services.privacy.holdings import Holdings, find_holdings
 from services.privacy.models import PrivacyRequest
-from services.privacy.schemas import CorrectionOut, DeadlineOut, RequesterIn, RequestOut
+from services.privacy.schemas import CorrectionOut, DeadlineOut, PrivacyRequestOut, RequesterIn
 from services.requests import service as service_requests
 from services.requests.service import ContactDetails
 
@@ -39,13 +39,13 @@ def _today(context: AppContext, now: datetime) -> date:
 
 def _out(
     context: AppContext, request: PrivacyRequest, *, today: date, with_requester: bool = False
-) -> RequestOut:
+) -> PrivacyRequestOut:
     found = privacy.deadline(request, today=today, calendar=context.part(BusinessCalendar))
     requester = None
     if with_requester:
         details = privacy.requester_of(context.keyring, request)
         requester = RequesterIn.model_validate(asdict(details))
-    return RequestOut(
+    return PrivacyRequestOut(
         id=request.public_id,
         received_on=request.received_on,
         channel=request.channel,
@@ -73,7 +73,9 @@ def _holdings(session: Session, context: AppContext, request: PrivacyRequest) ->
     )
 
 
-def record_request(context: AppContext, actor: Actor, new: privacy.NewPrivacyRequest) -> RequestOut:
+def record_request(
+    context: AppContext, actor: Actor, new: privacy.NewPrivacyRequest
+) -> PrivacyRequestOut:
     """Record a request as received; the answer is due in 5 business days."""
     with unit_of_work(
         context, actor, "privacy.request_record", object_type=PRIVACY_REQUEST
@@ -95,7 +97,7 @@ def record_request(context: AppContext, actor: Actor, new: privacy.NewPrivacyReq
 
 def list_requests(
     context: AppContext, actor: Actor, *, which: Literal["open", "all"] = "open"
-) -> list[RequestOut]:
+) -> list[PrivacyRequestOut]:
     """The due list (open requests, soonest deadline first), or every request."""
     with unit_of_work(context, actor, "privacy.request_list", object_type=PRIVACY_REQUEST) as work:
         today = _today(context, work.now)
@@ -110,7 +112,7 @@ def list_requests(
         return out
 
 
-def read_request(context: AppContext, actor: Actor, public_id: str) -> RequestOut:
+def read_request(context: AppContext, actor: Actor, public_id: str) -> PrivacyRequestOut:
     """One request, with the requester's details."""
     with unit_of_work(
         context, actor, "privacy.request_read", object_type=PRIVACY_REQUEST, object_id=public_id
@@ -121,7 +123,7 @@ def read_request(context: AppContext, actor: Actor, public_id: str) -> RequestOu
 
 def acknowledge(
     context: AppContext, actor: Actor, public_id: str, *, decision_by: date | None
-) -> RequestOut:
+) -> PrivacyRequestOut:
     """Acknowledge in writing with the decision date (default and latest: 30 days on)."""
     with unit_of_work(
         context,
@@ -144,7 +146,7 @@ def decide(
     *,
     decision: Literal["granted", "denied"],
     reason: str | None,
-) -> RequestOut:
+) -> PrivacyRequestOut:
     """Grant, or deny with reasons in writing."""
     with unit_of_work(
         context, actor, "privacy.request_decide", object_type=PRIVACY_REQUEST, object_id=public_id

@@ -19,7 +19,7 @@ from services.privacy.schemas import (
     CorrectionOut,
     DecideIn,
     NewRequestIn,
-    RequestOut,
+    PrivacyRequestOut,
 )
 from services.requests.service import ContactDetails
 
@@ -33,8 +33,8 @@ def _html(text: str) -> HTMLResponse:
     return HTMLResponse(text, headers={"content-security-policy": letters.CONTENT_SECURITY_POLICY})
 
 
-@router.post("", status_code=201, response_model=RequestOut)
-def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> RequestOut:
+@router.post("", status_code=201, response_model=PrivacyRequestOut)
+def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> PrivacyRequestOut:
     """Record a request as received; the answer is due in 5 business days."""
     new = privacy.NewPrivacyRequest(
         received_on=body.received_on,
@@ -46,32 +46,34 @@ def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> R
     return actions.record_request(context, staff.actor, new)
 
 
-@router.get("", response_model=list[RequestOut])
+@router.get("", response_model=list[PrivacyRequestOut])
 def list_requests(
     staff: Officer,
     context: ContextDep,
     which: Annotated[Literal["open", "all"], Query(description="open: the due list")] = "open",
-) -> list[RequestOut]:
+) -> list[PrivacyRequestOut]:
     """The due list (open requests, soonest deadline first, overdue ones flagged), or all."""
     return actions.list_requests(context, staff.actor, which=which)
 
 
-@router.get("/{public_id}", response_model=RequestOut)
-def read_request(public_id: PublicId, staff: Officer, context: ContextDep) -> RequestOut:
+@router.get("/{public_id}", response_model=PrivacyRequestOut)
+def read_request(public_id: PublicId, staff: Officer, context: ContextDep) -> PrivacyRequestOut:
     """One request, with the requester's details."""
     return actions.read_request(context, staff.actor, public_id)
 
 
-@router.post("/{public_id}/acknowledge", response_model=RequestOut)
+@router.post("/{public_id}/acknowledge", response_model=PrivacyRequestOut)
 def acknowledge(
     public_id: PublicId, body: AcknowledgeIn, staff: Officer, context: ContextDep
-) -> RequestOut:
+) -> PrivacyRequestOut:
     """Acknowledge in writing with the decision date (default and latest: 30 days on)."""
     return actions.acknowledge(context, staff.actor, public_id, decision_by=body.decision_by)
 
 
-@router.post("/{public_id}/decide", response_model=RequestOut)
-def decide(public_id: PublicId, body: DecideIn, staff: Officer, context: ContextDep) -> RequestOut:
+@router.post("/{public_id}/decide", response_model=PrivacyRequestOut)
+def decide(
+    public_id: PublicId, body: DecideIn, staff: Officer, context: ContextDep
+) -> PrivacyRequestOut:
     """Grant, or deny with reasons in writing."""
     return actions.decide(
         context, staff.actor, public_id, decision=body.decision, reason=body.reason

@@ -41,7 +41,7 @@ class DeadlineOut(BaseModel):
     overdue: bool
 
 
-class RequestOut(BaseModel):
+class PrivacyRequestOut(BaseModel):
     id: str
     received_on: CityDate
     channel: str

@@ -77,6 +77,7 @@ PERSONAL_DATA = PersonalData(
             "update_subscriptions",
             "to",
             cast(UpdateSubscription.id, String),
+            typed=True,  # the address or mobile a call taker typed
         ),
     ),
     indexes=(

@@ -442,7 +442,11 @@ def test_recordings_on_s3_compatible_storage(
             "Contents"
         ]
     ]
-    assert keys == [f"311/recordings/2026/11/{rsid}.sbm"]
+    # The bucket holds the recording and, beside it, the audit chain's signed checkpoints.
+    assert [key for key in keys if not key.startswith("311/audit/")] == [
+        f"311/recordings/2026/11/{rsid}.sbm"
+    ]
+    assert any(key.startswith("311/audit/checkpoints/") for key in keys)
 
 
 def test_a_recording_with_its_agent_named_reads_back_at_once(

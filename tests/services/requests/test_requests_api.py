@@ -307,3 +307,10 @@ def test_the_catalogue_is_seeded_and_administrators_edit_it(
     assert "snow-removal" in codes and "graffiti" not in codes
     assert file(client, agent, service_code="graffiti").status_code == 422
     assert client.post("/api/services", json={"code": "x"}, headers=agent).status_code == 403
+
+
+def test_no_two_features_name_a_schema_alike(client: TestClient) -> None:
+    # FastAPI renames clashing models after their modules (services__x__schemas__Name),
+    # which silently changes every integrator's generated client: each name is one model.
+    names = client.get("/openapi.json").json()["components"]["schemas"]
+    assert [name for name in names if "__" in name] == []
