@@ -18,7 +18,6 @@ import base64
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from benchmarks.scratch import Scratch, run
 from services.app.factory import bootstrap, build_context
 from services.contacts import actions as contact_actions
 from services.contacts.models import Contact, ContactTopic
@@ -130,9 +130,9 @@ def load(context: AppContext, first: int, last: int, *, seed: int) -> None:
 
 def measure(fn: Callable[[int], object], runs: int) -> tuple[float, float]:
     latencies = []
-    for run in range(runs):
+    for attempt in range(runs):
         started = time.perf_counter()
-        fn(run)
+        fn(attempt)
         latencies.append(time.perf_counter() - started)
     latencies.sort()
     return (
@@ -227,7 +227,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> No
     context.engine.dispose()
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contacts", type=int, default=5_000_000)
     parser.add_argument("--baseline", type=int, default=20_000)
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=24)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="switchboard-contacts-"))
+    work = space.dir
     print(
         f"{args.contacts:,} contacts (baseline {args.baseline:,}), {args.wrap_ups} wrap-ups "
         f"and {args.reports} monthly top-inquiries reports per size"
@@ -243,22 +243,10 @@ def main() -> None:
     if args.backend in ("sqlite", "both"):
         run_backend("sqlite", f"sqlite:///{work / 'contacts.db'}", args, work)
     if args.backend in ("postgresql", "both"):
-        admin = sa.create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS sb_bench_contacts CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA sb_bench_contacts")
-        try:
-            run_backend(
-                "postgresql",
-                POSTGRES_URL + "?options=-csearch_path%3Dsb_bench_contacts",
-                args,
-                work,
-            )
-        finally:
-            with admin.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA IF EXISTS sb_bench_contacts CASCADE")
-            admin.dispose()
+        url = space.postgres_schema("contacts")
+        if url is not None:
+            run_backend("postgresql", url, args, work)
 
 
 if __name__ == "__main__":
-    main()
+    run("contacts", main)
