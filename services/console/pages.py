@@ -276,6 +276,7 @@ _simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
 _simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
 _simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
 _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
+_simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
 
 
 def _extensions(context: AppContext) -> dict[str, Any]:

@@ -351,3 +351,17 @@ def test_the_catalogue_page_lists_retired_services_so_they_can_be_offered_again(
     account(console_context, "ana", Role.AGENT)
     new_request = signed_in(app_client.app, "ana").get("/console/requests/new").text
     assert 'value="pothole"' not in new_request  # nobody files against a retired service
+
+
+def test_communications_staff_get_the_news_alerts_page_and_nothing_of_callers(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "cora", Role.COMMUNICATIONS)
+    communications = signed_in(app_client.app, "cora")
+    home = communications.get("/console/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/console/alerts"
+    page = communications.get("/console/alerts")
+    assert page.status_code == 200 and "alerts.js" in page.text
+    assert nav_links(page.text) == ["/console/alerts"]
+    assert communications.get("/console/requests/search").status_code == 403
+    assert communications.get("/console/messages").status_code == 403
