@@ -125,10 +125,13 @@ def change_status(
             now=work.now,
         )
         work.note(status=status, public_note=public and bool(note))
+        due = 0
         if status != before or (public and note):
-            work.note(updates_due=update_actions.note_change(context, work.session, request))
+            due = update_actions.note_change(context, work.session, request)
+            work.note(updates_due=due)
         result = _out(context, request)
-    update_actions.after_change(context)
+    if due:
+        update_actions.after_change(context)
     return result
 
 
