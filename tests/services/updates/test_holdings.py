@@ -78,3 +78,35 @@ def test_an_unconfirmed_sign_up_is_purged_after_its_link_expired(
     retention.run_retention(context, SYSTEM, as_of=before + timedelta(days=4))
     with context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(AlertSignup)) == 0
+
+
+def test_key_rotation_reseals_consents_emails_and_subscribers(
+    client: TestClient, context: AppContext, staff: StaffFactory
+) -> None:
+    from services.platform import key_rotation
+    from services.platform.personal_data import Registry
+
+    agent = staff.headers("agent")
+    filed = client.post(
+        "/api/requests",
+        json={"service_code": "pothole", "contact": {"email": EMAIL}, "updates": {"email": True}},
+        headers=agent,
+    ).json()
+    client.post(f"/api/requests/{filed['id']}/status", json={"status": "closed"}, headers=agent)
+    updates.tell_due(context)
+    policy = context.part(alerts.AlertPolicy)
+    with context.db.begin() as session:
+        pending = alerts.sign_up(
+            session, context.keyring, EMAIL, language="en", now=context.clock.now(), policy=policy
+        )
+        assert pending is not None
+        alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
+        key_rotation.start_rotation(session, context.keyring, now=context.clock.now())
+    counts = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
+    assert counts["update_subscriptions.to"] == 1
+    assert counts["alert_subscribers.email"] == 1
+    assert counts["outgoing_emails.to"] == 1 and counts["outgoing_emails.body"] == 1
+    read = client.get(f"/api/requests/{filed['id']}", headers=agent).json()
+    assert read["updates"][0]["to"] == EMAIL
+    outbox = client.get("/api/email/outbox", headers=agent).json()["items"]
+    assert outbox[0]["to"] == EMAIL and filed["id"] in outbox[0]["subject"]
