@@ -46,7 +46,7 @@ class CountingSink:
         self.per_alert: dict[str, Counter[int]] = {}
         self.total = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.total += 1
         found = MESSAGE_ID.search(envelope.original_content)
         if found:
