@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from services.email.personal_data import EMAILS, email_indexes
+from services.email.personal_data import email_indexes
 from services.platform.personal_data import (
-    PHONES,
     ExportSection,
     Found,
     Indexed,
@@ -96,5 +95,3 @@ PERSONAL_DATA = PersonalData(
         ),
     ),
 )
-
-__all__ = ["EMAILS", "PERSONAL_DATA", "PHONES"]
