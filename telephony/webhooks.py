@@ -21,7 +21,6 @@ from fastapi.routing import APIRoute
 
 from services.platform.context import AppContext
 from services.platform.errors import Problem
-from services.platform.params import within_range
 from telephony.signature import WebhookVerifier
 
 MAX_FIELDS = 200
@@ -51,9 +50,8 @@ class TwilioForm:
             return None
         try:
             parsed = parsedate_to_datetime(value)
-            within_range(parsed)
         except (TypeError, ValueError):
-            return None  # unreadable, or outside any year a call can fall in: not Twilio's
+            return None
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
