@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 
 from services.platform.context import AppContext
 from services.platform.errors import Problem
+from services.platform.params import within_range
 from telephony.signature import WebhookVerifier
 
 MAX_FIELDS = 200
@@ -50,8 +51,9 @@ class TwilioForm:
             return None
         try:
             parsed = parsedate_to_datetime(value)
+            within_range(parsed)
         except (TypeError, ValueError):
-            return None
+            return None  # unreadable, or outside any year a call can fall in: not Twilio's
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -18,6 +18,7 @@ from services.platform import audit, key_rotation
 from services.platform.context import AppContext
 from services.platform.errors import Problem
 from services.platform.observability import configure_logging
+from services.platform.params import within_range
 from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.retention import actions as retention_actions
@@ -192,6 +193,10 @@ def _instant(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError("use an ISO date or time, e.g. 2027-01-31") from None
+    try:
+        within_range(parsed)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

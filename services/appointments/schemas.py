@@ -8,15 +8,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.messaging.schemas import TextOut
-from services.platform.params import CALL_SID_PATTERN
+from services.platform.params import CALL_SID_PATTERN, CityDatetime
 
 
 class AppointmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request_id: str = Field(pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
-    starts_at: datetime = Field(description="Start of the visit window (city time if no offset)")
-    ends_at: datetime
+    starts_at: CityDatetime = Field(
+        description="Start of the visit window (city time if no offset)"
+    )
+    ends_at: CityDatetime
     location: str = Field(min_length=3, max_length=255)
     phone: str = Field(
         min_length=3, max_length=64, description="The mobile number the caller gave for texts"
@@ -40,8 +42,8 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request_id: str = Field(pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: CityDatetime
+    ends_at: CityDatetime
     location: str = Field(min_length=3, max_length=255)
     language: Literal["en", "es"] = "en"
 
@@ -49,8 +51,8 @@ class PreviewIn(BaseModel):
 class RescheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: CityDatetime
+    ends_at: CityDatetime
     location: str | None = Field(default=None, min_length=3, max_length=255)
 
 

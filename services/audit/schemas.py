@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.platform.models import AuditEntry
-from services.platform.params import MAX_ROW_ID, MAX_SEQ
+from services.platform.params import MAX_ROW_ID, MAX_SEQ, AwareDatetime
 
 
 class AuditEntryOut(BaseModel):
@@ -49,8 +49,8 @@ class AuditFilters(BaseModel):
     action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_.]+$")
     object_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
     object_id: str | None = Field(default=None, max_length=64)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
     before_seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
     limit: int = Field(default=100, ge=1, le=500)
 

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,7 +40,7 @@ from services.platform.auth import (
 )
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import NotFound, Problem
-from services.platform.params import RecordingSid
+from services.platform.params import CityDate, RecordingSid
 from services.recordings import actions as recording_actions
 from services.reports import actions as reports
 from services.reports.service import DateRange
@@ -329,8 +329,8 @@ def dashboard_page(
     request: Request,
     staff: Annotated[Staff, Depends(page_guard(navigation.DASHBOARD))],
     context: ContextDep,
-    start: Annotated[date | None, Query()] = None,
-    end: Annotated[date | None, Query()] = None,
+    start: Annotated[CityDate | None, Query()] = None,
+    end: Annotated[CityDate | None, Query()] = None,
     by: Annotated[Literal["hour", "day", "extension"], Query()] = "day",
 ) -> HTMLResponse:
     """Call volume, answered and abandoned calls, handle time: aggregates only."""

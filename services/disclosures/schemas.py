@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.disclosures import service as disclosures
 from services.disclosures.service import LegalBasis, RecordType
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import MAX_ROW_ID, AwareDatetime, CityDate
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._/#:-]*$"
 
@@ -77,8 +77,8 @@ class DisclosureFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     legal_basis: LegalBasis | None = None
-    start: date | None = Field(default=None, description="Disclosed on or after (local date).")
-    end: date | None = Field(default=None, description="Disclosed on or before (local date).")
+    start: CityDate | None = Field(default=None, description="Disclosed on or after (local date).")
+    end: CityDate | None = Field(default=None, description="Disclosed on or before (local date).")
     before: int | None = Field(
         default=None, ge=1, le=MAX_ROW_ID, description="``next_before`` of the previous page."
     )
@@ -93,8 +93,8 @@ class DisclosurePage(BaseModel):
 class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date = Field(description="First local date of filing, included.")
-    end: date = Field(description="Last local date of filing, included (at most 366 days).")
+    start: CityDate = Field(description="First local date of filing, included.")
+    end: CityDate = Field(description="Last local date of filing, included (at most 366 days).")
     format: Literal["json", "csv"] = "json"
     reference: str | None = Field(
         default=None,

@@ -21,6 +21,7 @@ from services.open311.render import FORMATS, Open311Error, error_response, respo
 from services.open311.service import MAX_RESULTS, RequestQuery
 from services.platform.context import ContextDep
 from services.platform.errors import Problem
+from services.platform.params import parse_instant
 from services.platform.ratelimit import rate_limit
 from services.requests.service import ContactDetails, NewRequest
 
@@ -86,12 +87,9 @@ def _parse_time(name: str, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_instant(value)
     except ValueError as exc:
-        raise Open311Error(400, f"{name} must be an ISO 8601 date and time") from exc
-    if parsed.tzinfo is None:
-        raise Open311Error(400, f"{name} needs a time zone offset")
-    return parsed
+        raise Open311Error(400, f"{name} {exc}") from exc
 
 
 def _positive(name: str, value: str | None, default: int, most: int) -> int:

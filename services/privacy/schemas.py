@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.platform.params import CityDate
 from services.requests.schemas import ContactCorrection
 
 
@@ -22,7 +23,7 @@ class RequesterIn(BaseModel):
 class NewRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    received_on: date
+    received_on: CityDate
     channel: Literal["mail", "email", "in_person", "phone", "web"]
     kinds: list[Literal["access", "correction"]] = Field(min_length=1, max_length=2)
     identity_evidence: str = Field(
@@ -42,7 +43,7 @@ class DeadlineOut(BaseModel):
 
 class RequestOut(BaseModel):
     id: str
-    received_on: date
+    received_on: CityDate
     channel: str
     kinds: list[str]
     identity_evidence: str
@@ -59,7 +60,7 @@ class RequestOut(BaseModel):
 class AcknowledgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision_by: date | None = Field(
+    decision_by: CityDate | None = Field(
         default=None, description="When the decision will be made: at most 30 days on"
     )
 

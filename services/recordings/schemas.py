@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import MAX_ROW_ID, AwareDatetime
 from services.recordings.models import QaForm, Recording
 
 
@@ -78,8 +78,8 @@ class RecordingPage(BaseModel):
 class RecordingFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
     extension: str | None = Field(default=None, pattern=r"^[0-9]{1,8}$")
     agent: str | None = Field(default=None, max_length=64)
     min_seconds: float | None = Field(default=None, ge=0, le=86_400)

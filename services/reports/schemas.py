@@ -7,12 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.platform.params import CityDate
+
 
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date = Field(description="First local date of the city, included.")
-    end: date = Field(description="Last local date of the city, included (at most 366 days).")
+    start: CityDate = Field(description="First local date of the city, included.")
+    end: CityDate = Field(description="Last local date of the city, included (at most 366 days).")
     published: bool = Field(
         default=False, description="For publication: counts below REPORT_MIN_CELL withheld."
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.platform.errors import InvalidField
+from services.platform.params import AwareDatetime
 from services.retention.holds import NewHold
 
 
@@ -32,7 +33,7 @@ class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dry_run: bool = True
-    as_of: datetime | None = None
+    as_of: AwareDatetime | None = None
 
 
 class RunOut(BaseModel):
