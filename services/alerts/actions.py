@@ -4,7 +4,8 @@ alerts (audited with their counts)."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 
 from sqlalchemy import func, select, update
 
@@ -79,14 +80,18 @@ def _draft(body: AlertIn) -> alerts.Draft:
     return alerts.Draft(body.subject, body.body, body.subject_es, body.body_es)
 
 
-def _parts(message: EmailMessage) -> dict[str, str]:
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    return {
-        "subject": str(message["Subject"]),
-        "text": text.get_content() if text is not None else "",
-        "html": html.get_content() if html is not None else "",
+def _parts(message: Message) -> dict[str, str]:
+    found = {
+        "subject": str(make_header(decode_header(str(message["Subject"])))),
+        "text": "",
+        "html": "",
     }
+    for part in message.walk():
+        kind = {"text/plain": "text", "text/html": "html"}.get(part.get_content_type())
+        payload = part.get_payload(decode=True)
+        if kind and isinstance(payload, bytes):
+            found[kind] = payload.decode(part.get_content_charset() or "utf-8")
+    return found
 
 
 def preview(context: AppContext, actor: Actor, body: AlertIn) -> PreviewOut:

@@ -2,7 +2,8 @@
 
 One worker holds an alert at a time (a lease renewed as it goes). Subscribers are sent
 to in id order, a window of a few at a time: before a window, the last id in it is
-committed as ``attempting``; after it, the ``cursor`` moves to it with the counts. A
+committed as ``attempting``; after it, the ``cursor`` moves to it with the counts, in
+the same commit that starts the next window (one commit per window). A
 worker that dies leaves ``attempting`` ahead of ``cursor``: the next one counts the
 subscribers between them as uncertain (they may have got it) and starts after them, so
 nobody gets the alert twice, and at most one window is left uncertain. Every commit is
@@ -213,12 +214,21 @@ def send_alert(run: Run, alert_id: int, pace: Pace) -> str:
                 stopped = mail.suppressed_indexes(session, [row.email_index for row in rows])
             if not rows:
                 break
-            for start in range(0, len(rows), run.window):
-                window = rows[start : start + run.window]
+            windows = [
+                rows[start : start + run.window] for start in range(0, len(rows), run.window)
+            ]
+            # One commit between two windows: this one done, the next one started.
+            _advance(
+                run,
+                alert_id,
+                fence=None,
+                cursor=cursor,
+                attempting=windows[0][-1].id,
+                sent=0,
+                failed=0,
+            )
+            for number, window in enumerate(windows):
                 last = window[-1].id
-                _advance(
-                    run, alert_id, fence=None, cursor=cursor, attempting=last, sent=0, failed=0
-                )
                 outcome = Outcome()
                 for row in window:
                     if row.email_index in stopped:
@@ -227,12 +237,13 @@ def send_alert(run: Run, alert_id: int, pace: Pace) -> str:
                     _send_one(
                         run, connection, alert, (row.id, row.email_sealed, row.language), outcome
                     )
+                following = windows[number + 1][-1].id if number + 1 < len(windows) else None
                 _advance(
                     run,
                     alert_id,
                     fence=last,
                     cursor=last,
-                    attempting=None,
+                    attempting=following,
                     sent=outcome.sent,
                     failed=outcome.failed,
                 )

@@ -51,6 +51,7 @@ EXTENSIONS = Page(
 SERVICES = Page(
     "/console/admin/services", "Service catalogue", Permission.CONFIG_MANAGE, "Administration"
 )
+ALERTS = Page("/console/alerts", "News alerts", Permission.ALERTS_MANAGE, "Communications")
 RETENTION = Page(
     "/console/admin/retention", "Retention", Permission.CONFIG_MANAGE, "Administration"
 )
@@ -72,6 +73,7 @@ PAGES: tuple[Page, ...] = (
     HOLDS,
     DISCLOSURES,
     AUDIT,
+    ALERTS,
     STAFF,
     APPROVALS,
     EXTENSIONS,

@@ -279,6 +279,7 @@ _simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
 _simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
 _simple_page(navigation.APPROVALS, "admin_approvals.html", "admin-approvals.js")
 _simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
+_simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
 
 
 def _extensions(context: AppContext) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import Message
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -41,7 +41,7 @@ class MailFailed(Exception):
 
 
 class Connection(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand one message over; MailRefused or MailFailed."""
         ...
 
@@ -57,10 +57,10 @@ class EmailGateway(Protocol):
 
 
 class _Kept:
-    def __init__(self, outbox: deque[EmailMessage]) -> None:
+    def __init__(self, outbox: deque[Message]) -> None:
         self.outbox = outbox
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         self.outbox.append(message)
 
 
@@ -72,7 +72,7 @@ class ConsoleEmail:
     for the console to show."""
 
     name: str = "console"
-    kept: deque[EmailMessage] = field(default_factory=lambda: deque(maxlen=200))
+    kept: deque[Message] = field(default_factory=lambda: deque(maxlen=200))
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -108,7 +108,7 @@ class _SmtpConnection:
     def __init__(self, client: smtplib.SMTP) -> None:
         self.client = client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             refused = self.client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:

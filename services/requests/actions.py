@@ -133,12 +133,15 @@ def change_status(
             now=work.now,
             region=context.region,
         )
+        due = 0
         if not request.anonymous:  # its history shows the status by the hour only
             work.note(status=status, public_note=public and bool(note))
             if status != before or (public and note):
-                work.note(updates_due=update_actions.note_change(context, work.session, request))
+                due = update_actions.note_change(context, work.session, request)
+                work.note(updates_due=due)
         result = _out(context, request)
-    update_actions.after_change(context)
+    if due:
+        update_actions.after_change(context)
     return result
 
 

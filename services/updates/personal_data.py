@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from services.email.personal_data import EMAILS, email_indexes
+from services.email.personal_data import email_indexes
 from services.platform.personal_data import (
-    PHONES,
     ExportSection,
     Found,
     Indexed,
@@ -45,17 +44,14 @@ def _export(
     session: Session, _keyring: Keyring, found: Found, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
     rows = found.rows(session, UPDATE_SUBSCRIPTIONS, UpdateSubscription.id, UpdateSubscription.id)
-    numbers = (
-        dict(
-            session.execute(
-                select(ServiceRequest.id, ServiceRequest.public_id).where(
-                    ServiceRequest.id.in_({row.request_id for row in rows})
-                )
-            ).tuples()
+    numbers: dict[int, str] = {}
+    if rows:
+        pairs = session.execute(
+            select(ServiceRequest.id, ServiceRequest.public_id).where(
+                ServiceRequest.id.in_({row.request_id for row in rows})
+            )
         )
-        if rows
-        else {}
-    )
+        numbers = {request_id: public_id for request_id, public_id in pairs}
     return [
         {
             "request": numbers.get(row.request_id),
@@ -100,5 +96,3 @@ PERSONAL_DATA = PersonalData(
         ),
     ),
 )
-
-__all__ = ["EMAILS", "PERSONAL_DATA", "PHONES"]

@@ -448,3 +448,17 @@ def test_an_agent_wraps_up_from_the_console_and_the_report_counts_it(
     ).json()
     assert report["by_topic"] == [{"key": "snow-removal", "count": 1}]
     assert report["inquiries_and_requests"]["inquiries"] == 1
+
+
+def test_communications_staff_get_the_news_alerts_page_and_nothing_of_callers(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    account(console_context, "cora", Role.COMMUNICATIONS)
+    communications = signed_in(app_client.app, "cora")
+    home = communications.get("/console/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/console/alerts"
+    page = communications.get("/console/alerts")
+    assert page.status_code == 200 and "alerts.js" in page.text
+    assert nav_links(page.text) == ["/console/alerts"]
+    assert communications.get("/console/requests/search").status_code == 403
+    assert communications.get("/console/messages").status_code == 403

@@ -3,6 +3,7 @@ server refuses, says "later", drops the connection, is slow, or offers no TLS.""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from services.email.compose import Letter, Mailer, build
 from services.email.gateway import MailFailed, SmtpGateway, SmtpServer
 from services.email.models import EmailSuppression, OutgoingEmail
 from services.platform.context import AppContext
-from tests.fakes.smtp_server import MailSink
+from tests.fakes.smtp_server import MailSink, smtp_server
 from tests.support import PUBLIC_URL
 
 AT = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -249,3 +250,100 @@ def test_a_bounce_or_complaint_recorded_through_the_api_stops_mail(
         ).status_code
         == 403
     )
+
+
+# -- TLS: STARTTLS when offered, and TLS from the start ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, and its key (PEM files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+def tls_pair(certificate: tuple[str, str]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(*certificate)
+    return server, ssl.create_default_context(cafile=certificate[0])
+
+
+def tls_mailer(url: str, client: ssl.SSLContext, *, require_tls: bool = False) -> Mailer:
+    plain = mailer(url)
+    gateway = SmtpGateway(
+        SmtpServer.parse(url), require_tls=require_tls, timeout=5.0, context=client
+    )
+    return Mailer(
+        gateway=gateway,
+        sender=plain.sender,
+        public_url=plain.public_url,
+        rate_per_second=plain.rate_per_second,
+        max_attempts=plain.max_attempts,
+    )
+
+
+def test_starttls_is_used_when_the_server_offers_it(certificate: tuple[str, str]) -> None:
+    server, client = tls_pair(certificate)
+    # This server refuses mail from anyone who did not upgrade first.
+    with smtp_server(tls_context=server, require_starttls=True) as (sink, url):
+        sending = tls_mailer(url, client, require_tls=True)
+        with sending.gateway.connect() as connection:
+            connection.send(build(sending, "ana@example.org", letter(), key="k", at=AT))
+    assert [str(message["To"]) for message in sink.received] == ["ana@example.org"]
+
+
+def test_smtps_is_tls_from_the_first_byte(certificate: tuple[str, str]) -> None:
+    server, client = tls_pair(certificate)
+    with smtp_server(ssl_context=server) as (sink, url):
+        secure = url.replace("smtp://", "smtps://")
+        sending = tls_mailer(secure, client)
+        with sending.gateway.connect() as connection:
+            connection.send(build(sending, "ana@example.org", letter(), key="k", at=AT))
+        # The same server spoken to in the clear does not work.
+        with pytest.raises(MailFailed), mailer(url, timeout=2.0).gateway.connect() as plain:
+            plain.send(build(sending, "ana@example.org", letter(), key="k2", at=AT))
+    assert len(sink.received) == 1
+
+
+def test_a_certificate_that_is_not_trusted_is_refused(certificate: tuple[str, str]) -> None:
+    server, _ = tls_pair(certificate)
+    with (
+        smtp_server(tls_context=server) as (sink, url),
+        pytest.raises(MailFailed),
+        mailer(url).gateway.connect() as connection,
+    ):
+        connection.send(build(mailer(url), "ana@example.org", letter(), key="k", at=AT))
+    assert sink.received == []

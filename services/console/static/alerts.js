@@ -1,0 +1,67 @@
+/* News alerts: write, preview, send; the list of alerts with their counts (totals only). */
+"use strict";
+
+(() => {
+  const draft = document.getElementById("alert-draft");
+  const preview = document.getElementById("preview");
+  const sendButton = document.getElementById("send");
+  const sendStatus = document.getElementById("send-status");
+  let previewed = null;
+
+  function body(form) {
+    const values = SB.formJSON(form);
+    for (const name of ["subject_es", "body_es"]) {
+      if (!values[name]) delete values[name];
+    }
+    return values;
+  }
+
+  async function load() {
+    const result = await SB.api("GET", "/api/alerts");
+    if (!result.ok) return;
+    SB.fillTable(
+      document.getElementById("alerts"),
+      document.getElementById("alerts-status"),
+      result.data.items,
+      (a) => [
+        a.id, a.subject, SB.when(a.created_at), a.state, String(a.recipients), String(a.sent),
+        String(a.failed), String(a.uncertain), a.opens === null ? "not counted" : String(a.opens),
+      ],
+      { empty: "No alerts yet." },
+    );
+  }
+
+  SB.builders["alert-draft"] = body;
+  SB.renderers["alert-draft"] = (data, form) => {
+    previewed = body(form);
+    document.getElementById("preview-recipients").textContent =
+      `It would go to ${data.recipients} confirmed subscribers.` +
+      (data.tracking ? " Opens are counted (in total, never who)." : "");
+    document.getElementById("preview-en").textContent = `${data.english.subject}\n\n${data.english.text}`;
+    document.getElementById("preview-es").textContent = `${data.spanish.subject}\n\n${data.spanish.text}`;
+    sendStatus.textContent = "";
+    sendButton.disabled = false;
+    preview.hidden = false;
+  };
+  draft.addEventListener("input", () => {
+    // Only what was previewed is sent: an edit needs a new preview.
+    previewed = null;
+    sendButton.disabled = true;
+  });
+  sendButton.addEventListener("click", async () => {
+    if (previewed === null) return;
+    sendButton.disabled = true;
+    const result = await SB.api("POST", "/api/alerts", previewed);
+    if (!result.ok) {
+      sendStatus.textContent = result.data.detail || "The alert was not sent.";
+      sendButton.disabled = false;
+      return;
+    }
+    sendStatus.textContent = `Alert ${result.data.id} is being sent to ${result.data.recipients} subscribers.`;
+    previewed = null;
+    SB.clearDraft(draft);
+    load();
+  });
+  document.getElementById("refresh").addEventListener("click", load);
+  load();
+})();
