@@ -70,6 +70,7 @@ bench: $(TEST_STAMP) $(NGINX)
 	$(BIN)/python -m benchmarks.retention_purge
 	$(BIN)/python -m benchmarks.contacts
 	$(BIN)/python -m benchmarks.knowledge_search
+	$(BIN)/python -m benchmarks.alerts
 	$(BIN)/python -m benchmarks.topology
 	# The topology test's long version: more calls through the same faults.
 	CI=true SWITCHBOARD_TOPOLOGY_CALLS=300 $(BIN)/pytest -q -n 0 -m topology tests/e2e/test_topology.py
@@ -82,6 +83,7 @@ bench-quick: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.retention_purge --rows 4000 --recordings 100 --baseline-requests 200
 	$(BIN)/python -m benchmarks.contacts --contacts 20000 --baseline 2000 --wrap-ups 50 --reports 6
 	$(BIN)/python -m benchmarks.knowledge_search --quick
+	$(BIN)/python -m benchmarks.alerts --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,6 @@ import signal
 import smtplib
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import insert, select
+
+from benchmarks.scratch import Scratch, run
 
 MESSAGE_ID = re.compile(rb"^Message-ID: <(AL-[0-9A-Z-]+)\.(\d+)@", re.MULTILINE | re.IGNORECASE)
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -217,7 +218,7 @@ def spawn(data: Path, smtp_url: str, alert_id: int, offset: float = 0.0) -> subp
     )
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="5,000 subscribers")
@@ -233,8 +234,8 @@ def main() -> None:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     smtp_url = f"smtp://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
+    try:
+        data = space.dir
         print(f"seeding {count} confirmed subscribers ...", flush=True)
         seed(data, smtp_url, count)
 
@@ -258,7 +259,8 @@ def main() -> None:
         received = sink.of(second_public)
         duplicates = sum(n - 1 for n in received.values() if n > 1)
         counts = counts_of(data, smtp_url, second_id)
-    controller.stop()
+    finally:
+        controller.stop()
     print(f"subscribers                 {count}")
     print(f"smtplib alone               {base_rate:8.0f} msgs/s")
     ratio = ours / base_rate
@@ -267,7 +269,13 @@ def main() -> None:
     print(f"killed after                {at_kill} messages; resumed to {len(received)} recipients")
     print(f"duplicates                  {duplicates}")
     print(f"uncertain (not resent)      {counts['uncertain']}   sent {counts['sent']}")
+    space.check(duplicates == 0, f"{duplicates} subscribers got the alert twice")
+    space.check(sink.received(first_public) == count, "the first alert did not reach everyone")
 
 
 if __name__ == "__main__":
-    main()
+    if "--worker" in sys.argv:  # a sending worker the benchmark starts (and kills) in its space
+        data, smtp_url, alert_id, offset = sys.argv[sys.argv.index("--worker") + 1 :][:4]
+        worker(Path(data), smtp_url, int(alert_id), float(offset))
+    else:
+        run("alerts", main)
