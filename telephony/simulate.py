@@ -479,15 +479,26 @@ class Player:
         )
 
 
-async def _check_server(client: httpx.AsyncClient, url: str) -> None:
-    """Stop at once, saying what to do, when no Switchboard answers at ``url``."""
-    try:
-        response = await client.get(f"{url}/healthz")
-    except httpx.HTTPError:
+async def _check_server(client: httpx.AsyncClient, url: str, retries: int = 0) -> None:
+    """Stop at once, saying what to do, when no Switchboard answers at ``url``. With
+    ``retries``, a server that is down or a proxy answering 5xx for it (restarting, as a
+    fault drill does) is asked again, as Twilio retries, before giving up."""
+    response: httpx.Response | None = None
+    for attempt in range(retries + 1):
+        if attempt:
+            await asyncio.sleep(min(5.0, 0.25 * 2**attempt))
+        try:
+            response = await client.get(f"{url}/healthz")
+        except httpx.HTTPError:
+            response = None
+            continue
+        if response.status_code < 500:
+            break
+    if response is None:
         raise SimulationStopped(
             f"no server answers at {url}: start it first (make run, or switchboard serve), "
             "or pass --url with the address it serves"
-        ) from None
+        )
     if response.status_code != 200:
         raise SimulationStopped(
             f"{url} answers, but not as Switchboard (GET /healthz gave HTTP "
@@ -509,7 +520,7 @@ async def _run(
 ) -> Summary:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        await _check_server(client, url)
+        await _check_server(client, url, retries)
         player = Player(client, url, auth_token, account_sid, retries=retries)
         gate = asyncio.Semaphore(concurrency)
         done = 0

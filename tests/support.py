@@ -76,6 +76,9 @@ def cli_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str
         "SWITCHBOARD_DATABASE_URL": database_url,
         "SWITCHBOARD_DATA_DIR": str(data_dir),
         "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
+        # The default (./var/blobs) is the working folder's: every test would share it,
+        # and one test's signed audit checkpoints would read as another's forgeries.
+        "SWITCHBOARD_BLOB_URL": f"file://{data_dir / 'blobs'}",
         **{f"SWITCHBOARD_{name.upper()}": value for name, value in settings.items()},
     }
 

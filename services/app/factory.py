@@ -53,7 +53,7 @@ from services.staff.api import router as staff_router
 from services.updates import jobs as update_jobs
 from services.updates.api import router as updates_router
 from storage.blobs import open_blob_store
-from storage.crypto import Keyring, MasterKey, load_or_create_master_key
+from storage.crypto import Keyring, MasterKey, MasterKeyError, load_or_create_master_key
 from storage.db import make_engine, make_session_factory, reading
 from storage.group_commit import GroupCommitter
 from telephony import recordings as recording_webhooks
@@ -187,8 +187,14 @@ def bootstrap(context: AppContext) -> None:
         audit.ensure_chain(session)
         directory.ensure_menu(session, context.part(Settings).ivr_menu_file)
         catalogue.ensure_catalogue(session)
-    _key_audit_chain(context)
-    checkpoint_audit_chain(context, {})
+    try:
+        _key_audit_chain(context)
+        checkpoint_audit_chain(context, {})
+    except MasterKeyError:
+        # The chain's key comes from keys this MASTER_KEY does not open: serve anyway, so
+        # that /readyz says so (503) and a load balancer keeps traffic away, instead of a
+        # process that will not start and says nothing to the proxy.
+        log.error("the master key does not open the stored keys; see /readyz")
 
 
 def _key_audit_chain(context: AppContext) -> None:

@@ -171,7 +171,8 @@ def _account(settings: Settings) -> tuple[str, str]:
     context = build_context(settings)
     try:
         new = NewStaff(username=USERNAME, role=Role.SUPERVISOR, password=password)
-        staff_actions.create_staff(context, audit.SYSTEM, new, via="cli")
+        # The operator on the server: direct, as `switchboard users add` is.
+        staff_actions.create_staff(context, audit.SYSTEM, new, via="cli", direct=True)
         issued = staff_actions.issue_token(
             context, audit.SYSTEM, username=USERNAME, days=1, via="cli"
         )

@@ -90,9 +90,9 @@ PERSONAL_DATA = PersonalData(
         Indexed(EmailSuppression.email_index, "email"),
     ),
     free_text=(
-        FreeText(OutgoingEmail.idempotency_key, personal=False),
-        FreeText(OutgoingEmail.failure, personal=False),
-        FreeText(OutgoingEmail.unsubscribe_url, personal=False),
+        FreeText(OutgoingEmail.idempotency_key, personal=False, typed=False),
+        FreeText(OutgoingEmail.failure, personal=False, typed=False),  # the server's words
+        FreeText(OutgoingEmail.unsubscribe_url, personal=False, typed=False),  # a signed token
     ),
     record_classes=(RecordClass("email", "emails sent to callers", "the email", 1, "years"),),
     purge=(PurgeStep("email", 62, _purge),),

@@ -67,7 +67,13 @@ def test_a_backup_restores_into_a_new_database_that_verifies_and_opens_only_with
     # A backup never overwrites an earlier one.
     assert switchboard(source_env, "backup", "--output", str(backup)).returncode == 1
 
-    target_env = cli_env(new_database_url, tmp_path / "restored-var")
+    # The blob store (recordings, the audit chain's signed checkpoints) is not in the
+    # database backup: the restored database works against the same store.
+    target_env = cli_env(
+        new_database_url,
+        tmp_path / "restored-var",
+        blob_url=source_env["SWITCHBOARD_BLOB_URL"],
+    )
     restored = switchboard(target_env, "restore", "--input", str(backup))
     assert restored.returncode == 0, restored.stderr
     verified = switchboard(target_env, "audit", "verify")

@@ -615,6 +615,6 @@ def test_an_administrator_sets_retention_and_counts_what_is_due(page: Any) -> No
     page.get_by_label("How many, for the app's access log").fill("3")
     page.get_by_role("button", name="Save the app's access log").click()
     sync_api.expect(page.locator("#schedules")).to_contain_text("at most 1 month")
-    page.get_by_role("button", name="Count").click()
+    page.get_by_role("button", name="Count", exact=True).click()
     sync_api.expect(page.locator("#dry-run-result")).to_contain_text("webhook log")
     sync_api.expect(page.get_by_role("navigation")).not_to_contain_text("Legal holds")

@@ -146,10 +146,15 @@ def test_bad_input_is_refused_by_field_and_changes_nothing(
         ({**BULK_EN, "title": ""}, "title"),
         ({**BULK_EN, "keywords": ["x"] * 21}, "keywords"),
         ({**BULK_EN, "keywords": ["y" * 61]}, "keywords.0"),
-        # PostgreSQL cannot store NUL: refused by field, on SQLite too, rather than a 500.
-        ({**BULK_EN, "title": "Bulk\x00pickup"}, "title"),
+        # Control characters are refused by field (PostgreSQL could not even store NUL).
+        ({**BULK_EN, "title": "Bulk\x01pickup"}, "title"),
         ({**BULK_EN, "department": "Sanitation\x07"}, "department"),
     ]
+    # NUL itself never reaches a route: the request layer refuses it in any body (400).
+    nul = client.post(
+        "/api/kb/articles", json={**BULK_EN, "title": "Bulk\x00pickup"}, headers=editor
+    )
+    assert nul.status_code == 400, nul.text
     for body, field in cases:
         response = client.post("/api/kb/articles", json=body, headers=editor)
         assert response.status_code == 422, (field, response.text)
@@ -183,9 +188,11 @@ def test_a_missing_article_is_404_and_audited(
 def test_a_search_with_a_control_character_is_refused(
     client: TestClient, agent: dict[str, str]
 ) -> None:
-    refused = client.get("/api/kb/articles", params={"q": "pot\x00hole"}, headers=agent)
+    refused = client.get("/api/kb/articles", params={"q": "pot\x07hole"}, headers=agent)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "q"
+    nul = client.get("/api/kb/articles", params={"q": "pot\x00hole"}, headers=agent)
+    assert nul.status_code == 400  # refused by the request layer before any route
     fine = client.get("/api/kb/articles", params={"q": "pothole"}, headers=agent)
     assert fine.status_code == 200 and fine.json()["items"] == []
 

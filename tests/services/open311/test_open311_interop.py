@@ -8,6 +8,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,11 +20,12 @@ from fastapi.testclient import TestClient
 from services.open311 import api_keys as keys
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
+from services.platform.settings import Settings
 from services.requests import service as requests_service
 from services.requests.models import ServiceRequest
 from services.requests.service import DuplicatePolicy, NewRequest
 from tests.services.open311.georeport_schemas import BY_ENDPOINT
-from tests.support import StaffFactory
+from tests.support import StaffFactory, make_settings
 
 BASE = "/open311/v2"
 XML_ROOTS = {
@@ -65,6 +67,13 @@ class Open311:
     def post(self, fmt: str, *, query: dict[str, str] | None = None, **form: str) -> Any:
         response = self.client.post(f"{BASE}/requests.{fmt}", data=form, params=query)
         return response, self.check(response, fmt, "receipt")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Clients read descriptions as filed here (PUBLIC_TEXT=filtered); the default,
+    "reviewed", publishes only what staff reviewed (tests/services/open311/test_public_text.py)."""
+    return make_settings(database_url, tmp_path / "var", public_text="filtered")
 
 
 @pytest.fixture
