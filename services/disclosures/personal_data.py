@@ -12,6 +12,7 @@ PERSONAL_DATA = PersonalData(
         FreeText(Disclosure.requested_by, personal=True),
         FreeText(Disclosure.description, personal=True),
         FreeText(Disclosure.reference, personal=False),
-        FreeText(Disclosure.records, personal=False, typed=False),  # ids, each checked by its pattern
+        # Ids, each checked by its pattern: not text a person typed.
+        FreeText(Disclosure.records, personal=False, typed=False),
     ),
 )
