@@ -25,7 +25,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -38,6 +37,7 @@ import httpx
 import sqlalchemy as sa
 
 from benchmarks.load import LoadResult, form_request, free_port, python
+from benchmarks.scratch import Scratch, run
 from telephony.signature import sign
 from tests.deploy_support import PrivateRedis, render_nginx
 
@@ -320,7 +320,7 @@ def recording_pipeline(shape: Shape, recordings: int) -> None:
         fake.stop()
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--speed", type=float, default=5.0)
@@ -335,13 +335,11 @@ def main() -> None:
     if args.quick:
         args.minutes, args.speed, args.requests, args.recordings = 1.0, 1.0, 2000, 12
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    work = Path(tempfile.mkdtemp(prefix="switchboard-topology-"))
-    schema = "sb_bench_topology"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+    work = space.dir
+    url = space.postgres_schema("topology")
+    if url is None:
+        space.check(False, "the topology runs on PostgreSQL, which does not answer")
+        return
     web_ports, https_port = [free_port(), free_port()], free_port()
     conf = render_nginx(work / "nginx", web_ports=web_ports, https_port=https_port,
                         http_port=free_port())  # fmt: skip
@@ -378,11 +376,8 @@ def main() -> None:
                 recording_pipeline(shape, args.recordings)
         finally:
             redis.stop()
-            with admin.begin() as connection:
-                connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            admin.dispose()
     sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main()
+    run("topology", main)
