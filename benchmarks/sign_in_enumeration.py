@@ -15,10 +15,10 @@ import argparse
 import base64
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.scratch import Scratch, run
 from services.app.factory import bootstrap, build_context
 from services.platform.context import AppContext
 from services.platform.errors import Problem
@@ -45,53 +45,53 @@ def _attempt(context: AppContext, name: str, network: str) -> tuple[float, int]:
     return time.perf_counter() - started, status
 
 
-def main() -> None:
+def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--names", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        migrate.upgrade(url)
-        settings = Settings(
-            _env_file=None,
-            database_url=url,
-            data_dir=Path(folder),
-            master_key=base64.b64encode(os.urandom(32)).decode(),
-            blob_url=f"file://{Path(folder) / 'blobs'}",
-            embedded_worker=False,
-        )
-        context = build_context(settings)
-        bootstrap(context)
-        with context.db.begin() as session:
-            for number in range(args.names):
-                accounts.create_user(
-                    session,
-                    username=f"real{number}",
-                    role=Role.AGENT,
-                    password="correct horse battery staple",
-                    now=context.clock.now(),
-                )
-        times: dict[tuple[str, str], list[float]] = {}
-        statuses: dict[tuple[str, str], set[int]] = {}
+    folder = space.dir  # removed on every exit, signals included
+    url = f"sqlite:///{Path(folder) / 'bench.db'}"
+    migrate.upgrade(url)
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        data_dir=Path(folder),
+        master_key=base64.b64encode(os.urandom(32)).decode(),
+        blob_url=f"file://{Path(folder) / 'blobs'}",
+        embedded_worker=False,
+    )
+    context = build_context(settings)
+    bootstrap(context)
+    with context.db.begin() as session:
         for number in range(args.names):
-            for kind in ("real", "unknown"):
-                name = f"{kind}{number}"
-                network = f"10.{number}.{0 if kind == 'real' else 1}.0/24"
-                for attempt in range(6):
-                    phase = "locked" if attempt == 5 else "failure"
-                    elapsed, status = _attempt(context, name, network)
-                    times.setdefault((kind, phase), []).append(elapsed)
-                    statuses.setdefault((kind, phase), set()).add(status)
-        for phase in ("failure", "locked"):
-            real = statistics.median(times[("real", phase)]) * 1000
-            unknown = statistics.median(times[("unknown", phase)]) * 1000
-            print(
-                f"{phase:<8} real {real:7.2f} ms {sorted(statuses[('real', phase)])}  "
-                f"unknown {unknown:7.2f} ms {sorted(statuses[('unknown', phase)])}  "
-                f"ratio {unknown / real:.2f}"
+            accounts.create_user(
+                session,
+                username=f"real{number}",
+                role=Role.AGENT,
+                password="correct horse battery staple",
+                now=context.clock.now(),
             )
-        context.engine.dispose()
+    times: dict[tuple[str, str], list[float]] = {}
+    statuses: dict[tuple[str, str], set[int]] = {}
+    for number in range(args.names):
+        for kind in ("real", "unknown"):
+            name = f"{kind}{number}"
+            network = f"10.{number}.{0 if kind == 'real' else 1}.0/24"
+            for attempt in range(6):
+                phase = "locked" if attempt == 5 else "failure"
+                elapsed, status = _attempt(context, name, network)
+                times.setdefault((kind, phase), []).append(elapsed)
+                statuses.setdefault((kind, phase), set()).add(status)
+    for phase in ("failure", "locked"):
+        real = statistics.median(times[("real", phase)]) * 1000
+        unknown = statistics.median(times[("unknown", phase)]) * 1000
+        print(
+            f"{phase:<8} real {real:7.2f} ms {sorted(statuses[('real', phase)])}  "
+            f"unknown {unknown:7.2f} ms {sorted(statuses[('unknown', phase)])}  "
+            f"ratio {unknown / real:.2f}"
+        )
+    context.engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    run("sign-in", main)
