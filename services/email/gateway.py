@@ -10,6 +10,7 @@ second message.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections import deque
@@ -130,9 +131,14 @@ class _SmtpConnection:
             raise _refusal(code, reply)
 
 
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+
+
 def _refusal(code: int, reply: bytes | str) -> Exception:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    summary = f"{code} {text}"[:120]
+    # Servers name the refused address in their reply ("<ana@example.org>: rejected"); the
+    # summary is kept in clear text and may be logged, so the address is left out.
+    summary = f"{code} {_ADDRESS.sub('[address]', text)}"[:120]
     if 500 <= code < 600:
         return MailRefused(code, summary)
     return MailFailed(summary)

@@ -28,7 +28,8 @@ class MailSink:
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if self.mode == "refuse" or address in self.refuse:
-            return "550 5.1.1 No such mailbox"
+            # As Postfix words it: the refused address is named in the reply.
+            return f"550 5.1.1 <{address}>: Recipient address rejected: No such mailbox"
         if self.mode == "later":
             return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)

@@ -155,6 +155,9 @@ def test_a_refused_mailbox_is_a_hard_bounce_and_stops_all_mail_to_it(
     first = queue(smtp_context, "gone@example.org")
     email_jobs.send_one(smtp_context, {"message_id": first})
     assert state(smtp_context, first).state == "failed"
+    # The server's reply names the address; the failure kept in clear text does not.
+    failure = state(smtp_context, first).failure or ""
+    assert failure.startswith("550") and "gone@example.org" not in failure
     with smtp_context.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(EmailSuppression)) == 1
         assert mail.is_suppressed(session, smtp_context.keyring, "gone@example.org")
