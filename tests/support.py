@@ -98,6 +98,48 @@ def switchboard(
     )
 
 
+# Runs several `switchboard` commands in one process (the start-up cost is paid once):
+# reads [[args, stdin], ...] as JSON and writes [[exit code, stdout, stderr], ...].
+_BATCH = """
+import contextlib, io, json, sys
+from services.app.cli import main
+done = []
+for args, text in json.loads(sys.stdin.read()):
+    out, err = io.StringIO(), io.StringIO()
+    sys.stdin = io.StringIO(text or "")
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(args)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+    done.append([code, out.getvalue(), err.getvalue()])
+sys.__stdout__.write(json.dumps(done))
+"""
+
+
+def switchboard_batch(
+    env: dict[str, str], *commands: tuple[list[str], str | None]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Several ``switchboard`` commands, each with its own stdin, run one after another in
+    one process as an operator's script would run them; each result as from ``switchboard``."""
+    import json
+
+    ran = subprocess.run(
+        [sys.executable, "-c", _BATCH],
+        env=env,
+        input=json.dumps([[list(args), text] for args, text in commands]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return [
+        subprocess.CompletedProcess(args, code, out, err)
+        for (args, _), (code, out, err) in zip(commands, json.loads(ran.stdout), strict=True)
+    ]
+
+
 @contextmanager
 def running(settings: Settings, clock: Clock | None = None) -> Iterator[AppContext]:
     """The app's context built from ``settings`` and bootstrapped; its engine is disposed

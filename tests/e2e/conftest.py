@@ -7,13 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import BACKENDS, IN_CI, POSTGRES_URL, _postgres_or_skip
 from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard
 
 
@@ -99,3 +101,81 @@ def serving(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+# The browser tests' fixtures; their helpers are in tests/e2e/browser.py.
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def console_backend(request: pytest.FixtureRequest) -> str:
+    """The database under a browser module's server (override to run on one only)."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def console_settings() -> dict[str, str]:
+    """Extra settings for a browser module's server (override in a module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def console(
+    console_backend: str,
+    console_settings: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_twilio_server: Any,
+    request: pytest.FixtureRequest,
+    worker_name: str,
+) -> Iterator[Any]:
+    from tests.e2e.browser import postgres_database, running_console
+
+    root = tmp_path_factory.mktemp("console")
+    with ExitStack() as stack:
+        if console_backend == "sqlite":
+            url = f"sqlite:///{root / 'switchboard.db'}"
+        else:
+            _postgres_or_skip()
+            url = stack.enter_context(
+                postgres_database(POSTGRES_URL, f"{request.module.__name__}-{worker_name}")
+            )
+        yield stack.enter_context(
+            running_console(root, url, console_backend, fake_twilio_server.url, **console_settings)
+        )
+
+
+@pytest.fixture(scope="module")
+def browser(console: Any) -> Iterator[Any]:
+    from tests.e2e.browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"Chromium is required when CI=true and is missing at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, console: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context at 1280 px; a screenshot is saved when the test ends, and
+    the test fails if the page broke its Content Security Policy."""
+    from tests.e2e.browser import DESKTOP, screenshot
+
+    context = browser.new_context(base_url=console.url, viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield opened
+    screenshot(opened, f"{request.node.name}".replace("/", "_"))
+    context.close()
+    blocked = [text for text in errors if "Content Security Policy" in text]
+    assert blocked == [], blocked

@@ -7,143 +7,29 @@ context (its own cookies) and saves a screenshot under var/screenshots/.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from services.requests.models import RequestCall, RequestContact, ServiceRequest
-from telephony.signature import sign
 from tests.audio import call_recording
-from tests.conftest import IN_CI
-from tests.e2e.conftest import free_port, serving
+from tests.e2e.browser import PASSWORD, Console, screenshot, sign_in
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env, switchboard
+from tests.support import TEST_ACCOUNT_SID, call_sid
 
-CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-PASSWORD = "a long enough password"
 CITY = ZoneInfo("America/New_York")
-
-if not CHROMIUM.exists():
-    if IN_CI:
-        pytest.fail(f"Chromium is required when CI=true and is missing at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it)", allow_module_level=True)
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@dataclass
-class Console:
-    url: str
-    database_url: str
-    agent_token: str
-    supervisor_token: str
-
-    def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
-
-    def webhook(self, path: str, params: dict[str, str]) -> httpx.Response:
-        signature = sign(TEST_AUTH_TOKEN, self.url + path, params)
-        return httpx.post(
-            self.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=10
-        )
-
-    def file_request(self, **body: Any) -> str:
-        filed = self.api("POST", "/api/requests", self.agent_token, json=body)
-        assert filed.status_code == 201, filed.text
-        return str(filed.json()["id"])
-
-
 @pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, fake_twilio_server: FakeTwilio
-) -> Iterator[Console]:
-    root = tmp_path_factory.mktemp("console")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite:///{root / 'switchboard.db'}"
-    env = cli_env(
-        database_url,
-        root / "var",
-        public_url=url,
-        twilio_account_sid=TEST_ACCOUNT_SID,
-        twilio_auth_token=TEST_AUTH_TOKEN,
-        twilio_api_base_url=fake_twilio_server.url,
-        sms_gateway="console",
-        sms_quiet_hours="03:00-03:01",
-        business_hours="mon-sun 00:00-24:00",
-        console_stream_seconds="20",
-    )
-    assert switchboard(env, "db", "upgrade").returncode == 0
-    for name, role in (
-        ("ana", "agent"),
-        ("sam", "supervisor"),
-        ("pia", "privacy_officer"),
-        ("ada", "admin"),
-        ("kim", "knowledge_editor"),
-    ):
-        added = switchboard(
-            env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n"
-        )
-        assert added.returncode == 0, added.stderr
-    assert switchboard(env, "kb", "import", "--starter").returncode == 0
-    tokens = {}
-    for name in ("ana", "sam"):
-        issued = switchboard(env, "tokens", "issue", name, "--days", "1")
-        assert issued.returncode == 0, issued.stderr
-        tokens[name] = issued.stdout.strip()
-    engine = sa.create_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE staff_users SET extension = '3' WHERE username = 'ana'"))
-    engine.dispose()
-    with serving(env, port, root / "server.log"):
-        yield Console(url, database_url, tokens["ana"], tokens["sam"])
-
-
-@pytest.fixture(scope="module")
-def browser(console: Console) -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any, console: Console, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(base_url=console.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield opened
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    blocked = [text for text in errors if "Content Security Policy" in text]
-    assert blocked == [], blocked
-
-
-def sign_in(page: Any, username: str, lands_on: str = "/console/live") -> None:
-    page.goto("/console/sign-in")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**" + lands_on)
+def console_backend() -> str:
+    """These everyday scenarios run on SQLite; the workspace modules run on both."""
+    return "sqlite"
 
 
 def test_an_agent_signs_in_and_lands_on_the_screen_pop(page: Any) -> None:
@@ -547,8 +433,7 @@ def test_the_privacy_officer_answers_an_access_request_and_holds_a_persons_data(
     page.get_by_label("All").check()
     granted = page.locator("#requests tbody tr").first
     sync_api.expect(granted).to_contain_text("granted")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "access-requests.png"), full_page=True)
+    screenshot(page, "access-requests")
     href = granted.get_by_role("link", name="grant letter").get_attribute("href")
     letter = page.context.request.get(href)
     assert letter.status == 200

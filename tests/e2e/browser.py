@@ -1,0 +1,193 @@
+"""The console in a real browser: Debian's Chromium through Playwright, against a real
+`switchboard serve` on SQLite or PostgreSQL, with axe-core run on the pages it shows.
+
+The fixtures (`console`, `browser`, `page`) live in tests/e2e/conftest.py; a browser test
+module uses them and the helpers here. Each module gets one server per backend, seeded
+with one account per role; each test opens its own browser context (its own cookies)
+and saves a screenshot under var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from telephony.signature import sign
+from tests.e2e.conftest import free_port, serving
+from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, cli_env, switchboard_batch
+
+CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "a long enough password"
+# One account per role; the agent answers on extension 3.
+ACCOUNTS = (
+    ("ana", "agent"),
+    ("sam", "supervisor"),
+    ("pia", "privacy_officer"),
+    ("ada", "admin"),
+    ("kim", "knowledge_editor"),
+)
+# Where each role lands after signing in.
+LANDING = {
+    "ana": "/console/live",
+    "sam": "/console/live",
+    "pia": "/console/live",
+    "ada": "/console/live",
+    "kim": "/console/knowledge",
+}
+# Viewports every page is checked at: a desktop and a tablet held upright.
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 768, "height": 1024}
+
+
+@dataclass
+class Console:
+    url: str
+    database_url: str
+    backend: str
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def agent_token(self) -> str:
+        return self.tokens["ana"]
+
+    @property
+    def supervisor_token(self) -> str:
+        return self.tokens["sam"]
+
+    def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def webhook(self, path: str, params: dict[str, str]) -> httpx.Response:
+        signature = sign(TEST_AUTH_TOKEN, self.url + path, params)
+        return httpx.post(
+            self.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=10
+        )
+
+    def file_request(self, **body: Any) -> str:
+        filed = self.api("POST", "/api/requests", self.agent_token, json=body)
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["id"])
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Run one statement on the server's database (to set up or inspect state)."""
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(sa.text(statement), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def postgres_database(base_url: str, name: str) -> Iterator[str]:
+    """An empty PostgreSQL schema of its own for one module's server, dropped after."""
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+    schema = f"sb_e2e_{checkout}_{hashlib.sha1(name.encode()).hexdigest()[:10]}"
+    admin = sa.create_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def running_console(
+    root: Path, database_url: str, backend: str, twilio_api: str, **settings: str
+) -> Iterator[Console]:
+    """A migrated, seeded `switchboard serve` with one account per role and the starter
+    knowledge base; ``settings`` override the environment (lower-case names)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    defaults = {
+        "public_url": url,
+        "twilio_account_sid": TEST_ACCOUNT_SID,
+        "twilio_auth_token": TEST_AUTH_TOKEN,
+        "twilio_api_base_url": twilio_api,
+        "sms_gateway": "console",
+        "sms_quiet_hours": "03:00-03:01",
+        "business_hours": "mon-sun 00:00-24:00",
+        "console_stream_seconds": "20",
+    }
+    env = cli_env(database_url, root / "var", **{**defaults, **settings})
+    adding: list[tuple[list[str], str | None]] = [
+        (["users", "add", name, "--role", role, "--password-stdin"], PASSWORD + "\n")
+        for name, role in ACCOUNTS
+    ]
+    issuing: list[tuple[list[str], str | None]] = [
+        (["tokens", "issue", name, "--days", "1"], None) for name, _ in ACCOUNTS
+    ]
+    ran = switchboard_batch(
+        env, (["db", "upgrade"], None), *adding, (["kb", "import", "--starter"], None), *issuing
+    )
+    for result in ran:
+        assert result.returncode == 0, (result.args, result.stderr)
+    console = Console(url, database_url, backend, env)
+    for (name, _), result in zip(ACCOUNTS, ran[-len(ACCOUNTS) :], strict=True):
+        console.tokens[name] = result.stdout.strip()
+        assert console.tokens[name].startswith("sb_")
+    console.sql("UPDATE staff_users SET extension = '3' WHERE username = 'ana'")
+    with serving(env, port, root / "server.log"):
+        yield console
+
+
+def sign_in(page: Any, username: str, lands_on: str | None = None) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/console/sign-in")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**" + (lands_on or LANDING[username]))
+    expect(page.locator("main")).to_be_visible()
+
+
+def assert_accessible(page: Any, where: str = "") -> list[str]:
+    """Run axe-core on the page as it stands; fail on any serious or critical finding.
+
+    Returns the minor and moderate findings (rule ids) for the caller to report."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    grave = [v for v in violations if v.get("impact") in ("serious", "critical")]
+    if grave:
+        lines = [
+            f"{v['impact']} {v['id']}: {v['help']} at "
+            + "; ".join(", ".join(node["target"]) for node in v["nodes"][:4])
+            for v in grave
+        ]
+        pytest.fail(f"axe found on {where or page.url}:\n" + "\n".join(lines))
+    return [str(v["id"]) for v in violations]
+
+
+def assert_fits(page: Any) -> None:
+    """No sideways scrolling: the page is no wider than the viewport."""
+    width = page.viewport_size["width"]
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways at {width} px ({scroll} px wide)"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
