@@ -481,15 +481,56 @@ def normalised_term(key: SearchKey, region: str) -> str:
     return address
 
 
-def _matching_contacts(keyring: Keyring, kind: str, term: str) -> Any:
-    """A subquery of the ids of contacts whose blind index matches ``term``."""
-    if kind == "name":
-        indexes = {keyring.blind_index("name-token", token) for token in term.split()}
+# A name search starts from its rarest word: the contacts holding that word are read
+# (when there are at most this many) and only they are checked for the other words.
+# Words are compared by a capped count of their index entries, so a common first name
+# never costs more than this many index entries to weigh.
+RARE_WORD_LIMIT = 2_000
+
+
+def _entries_up_to(session: Session, index: bytes, cap: int) -> int:
+    held = select(ContactNameToken.id).where(ContactNameToken.token_index == index).limit(cap)
+    return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
+
+
+def _contacts_named(session: Session, indexes: set[bytes]) -> Any:
+    """The ids of contacts whose name holds every word of ``indexes``: a list when the
+    rarest word is rare enough to start from, else a subquery over all the words."""
+    weights = {index: _entries_up_to(session, index, RARE_WORD_LIMIT + 1) for index in indexes}
+    rarest = min(weights, key=lambda index: weights[index])
+    if weights[rarest] > RARE_WORD_LIMIT:
         return (
             select(ContactNameToken.contact_id)
             .where(ContactNameToken.token_index.in_(indexes))
             .group_by(ContactNameToken.contact_id)
             .having(func.count(func.distinct(ContactNameToken.token_index)) == len(indexes))
+        )
+    candidates = list(
+        session.scalars(
+            select(ContactNameToken.contact_id).where(ContactNameToken.token_index == rarest)
+        )
+    )
+    others = indexes - {rarest}
+    if not others or not candidates:
+        return candidates
+    return list(
+        session.scalars(
+            select(ContactNameToken.contact_id)
+            .where(
+                ContactNameToken.contact_id.in_(candidates),
+                ContactNameToken.token_index.in_(others),
+            )
+            .group_by(ContactNameToken.contact_id)
+            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(others))
+        )
+    )
+
+
+def _matching_contacts(session: Session, keyring: Keyring, kind: str, term: str) -> Any:
+    """The ids of contacts whose blind index matches ``term`` (a list or a subquery)."""
+    if kind == "name":
+        return _contacts_named(
+            session, {keyring.blind_index("name-token", token) for token in term.split()}
         )
     column = {
         "phone": RequestContact.phone_index,
@@ -529,7 +570,7 @@ def search_requests(
         select(ServiceRequest)
         .join(RequestContact, RequestContact.request_id == ServiceRequest.id)
         .where(
-            RequestContact.id.in_(_matching_contacts(keyring, key.kind, term)),
+            RequestContact.id.in_(_matching_contacts(session, keyring, key.kind, term)),
             ServiceRequest.anonymous.is_(False),
         )
         .options(

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
+from services.requests import service as requests_service
 from tests.support import JOSE, StaffFactory, TwilioClient, audit_entries
 
 
@@ -115,6 +116,27 @@ def test_search_by_each_key_in_its_everyday_forms(
     assert search(client, agent, name="Josefina") == [other]
     assert search(client, agent, address="12 n oak st #3") == [older]
     assert search(client, agent, phone="3025550199") == []
+
+
+def test_a_name_search_starts_from_its_rarest_word_and_still_needs_every_word(
+    client: TestClient, agent: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the limit at 2, "maria" (four contacts) and "diaz" (three) are too common to
+    # start from and are weighed together; "ruiz" (two), "lopez" and "pedro" are not.
+    monkeypatch.setattr(requests_service, "RARE_WORD_LIMIT", 2)
+    names = ["Maria Lopez", "Maria Diaz", "Maria Diaz Ruiz", "Maria Ruiz", "Pedro Diaz"]
+    filed = {name: file(client, agent, contact={"name": name}).json()["id"] for name in names}
+
+    def found(name: str) -> set[str]:
+        return set(search(client, agent, name=name))
+
+    assert found("maria diaz") == {filed["Maria Diaz"], filed["Maria Diaz Ruiz"]}
+    assert found("diaz") == {filed["Maria Diaz"], filed["Maria Diaz Ruiz"], filed["Pedro Diaz"]}
+    assert found("ruiz maria diaz") == {filed["Maria Diaz Ruiz"]}
+    assert found("maria") == {filed[name] for name in names if name.startswith("Maria")}
+    assert found("maria lopez") == {filed["Maria Lopez"]}
+    assert found("pedro lopez") == set()
+    assert found("nobody diaz") == set()
 
 
 @pytest.mark.parametrize(
