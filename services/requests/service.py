@@ -493,7 +493,7 @@ def _entries_up_to(session: Session, index: bytes, cap: int) -> int:
     return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
 
 
-def _contacts_named(session: Session, indexes: set[bytes]) -> Any:
+def contacts_named(session: Session, indexes: set[bytes]) -> Any:
     """The ids of contacts whose name holds every word of ``indexes``: a list when the
     rarest word is rare enough to start from, else a subquery over all the words."""
     weights = {index: _entries_up_to(session, index, RARE_WORD_LIMIT + 1) for index in indexes}
@@ -529,7 +529,7 @@ def _contacts_named(session: Session, indexes: set[bytes]) -> Any:
 def _matching_contacts(session: Session, keyring: Keyring, kind: str, term: str) -> Any:
     """The ids of contacts whose blind index matches ``term`` (a list or a subquery)."""
     if kind == "name":
-        return _contacts_named(
+        return contacts_named(
             session, {keyring.blind_index("name-token", token) for token in term.split()}
         )
     column = {
