@@ -489,7 +489,9 @@ RARE_WORD_LIMIT = 2_000
 
 
 def _entries_up_to(session: Session, index: bytes, cap: int) -> int:
-    held = select(ContactNameToken.id).where(ContactNameToken.token_index == index).limit(cap)
+    held = (
+        select(ContactNameToken.contact_id).where(ContactNameToken.token_index == index).limit(cap)
+    )
     return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
 
 
