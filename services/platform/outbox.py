@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.platform.personal_data import ExportRows, Found, local_time
 from storage.crypto import FieldContext, Keyring
 from storage.upsert import insert_ignoring_conflicts
 
@@ -168,3 +170,25 @@ class Outbox(Generic[Message]):
         if not ambiguous:
             self.finish(sessions, message_id, state="queued", sending_since=None, updated_at=now)
         return False
+
+    def sent_to(self, kind: str, *fields: str) -> ExportRows:
+        """An access request's export of the messages to the person's ``kind`` rows (blind
+        indexes of their numbers or addresses), oldest first: what each was, when it was
+        queued, its state and its ``fields``, opened."""
+        table = self._table
+
+        def rows(
+            session: Session, keyring: Keyring, found: Found, tz: ZoneInfo
+        ) -> list[dict[str, Any]]:
+            messages = found.rows(session, kind, table.to_index, table.created_at, table.id)
+            return [
+                {
+                    "kind": message.kind,
+                    "queued_at": local_time(message.created_at, tz),
+                    "state": message.state,
+                    **{field: self.opened(keyring, message, field) for field in fields},
+                }
+                for message in messages
+            ]
+
+        return rows

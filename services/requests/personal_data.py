@@ -22,10 +22,10 @@ from services.platform.personal_data import (
     PersonKey,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
     deleted,
     local_time,
+    sealed_fields,
 )
 from services.requests import catalogue
 from services.requests.models import (
@@ -137,16 +137,15 @@ def _purge(sweep: Sweep) -> None:
 
 PERSONAL_DATA = PersonalData(
     feature="requests",
-    sealed=tuple(
-        Sealed(
-            getattr(RequestContact, f"{name}_sealed"),
-            "request_contacts",
-            name,
-            ServiceRequest.public_id,
-            join=(ServiceRequest, ServiceRequest.id == RequestContact.request_id),
-            typed=name != "phone",
-        )
-        for name in ("name", "phone", "email", "address")
+    sealed=sealed_fields(
+        RequestContact,
+        ServiceRequest.public_id,
+        "name",
+        "phone",
+        "email",
+        "address",
+        typed=("name", "email", "address"),
+        join=(ServiceRequest, ServiceRequest.id == RequestContact.request_id),
     ),
     indexes=(
         Indexed(RequestContact.phone_index, "phone"),
