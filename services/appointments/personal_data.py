@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.appointments.models import Appointment
@@ -28,7 +28,7 @@ from services.platform.personal_data import (
     local_time,
     sealed_fields,
 )
-from services.requests.personal_data import expired_requests
+from services.requests.personal_data import purge_with_expired_requests
 from storage.crypto import Keyring
 
 
@@ -62,15 +62,7 @@ def _destroy(session: Session, ids: list[int]) -> int:
 
 def _purge(sweep: Sweep) -> None:
     """The appointments of expired requests, with their texts, go before the requests."""
-    sweep.walk(
-        "appointments",
-        select(Appointment.id, Appointment.request_id).where(
-            Appointment.request_id.in_(expired_requests(sweep))
-        ),
-        Appointment.id,
-        _destroy,
-        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
-    )
+    purge_with_expired_requests(sweep, "appointments", Appointment.request_id, _destroy)
 
 
 PERSONAL_DATA = PersonalData(

@@ -31,7 +31,7 @@ from services.platform.personal_data import (
     local_time,
     sealed_fields,
 )
-from services.requests.personal_data import expired_requests
+from services.requests.personal_data import purge_with_expired_requests
 from storage.crypto import Keyring
 
 CONTACTS = "contacts"  # Contact row ids
@@ -100,14 +100,11 @@ def _purge(sweep: Sweep) -> None:
 
 def _unlink_expired_requests(sweep: Sweep) -> None:
     """A request that goes takes its link to the contact with it (the contact stays)."""
-    sweep.walk(
+    purge_with_expired_requests(
+        sweep,
         "contact_requests",
-        select(ContactRequest.id, ContactRequest.request_id).where(
-            ContactRequest.request_id.in_(expired_requests(sweep))
-        ),
-        ContactRequest.id,
+        ContactRequest.request_id,
         delete_rows(ContactRequest, ContactRequest.id),
-        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
         counted=False,
     )
 

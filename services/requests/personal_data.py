@@ -4,7 +4,7 @@ anonymous request holds none of it and is never found by anyone's keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,6 +122,27 @@ def expired_requests(sweep: Sweep) -> Any:
         ServiceRequest.status == "closed",
         ServiceRequest.closed_at.is_not(None),
         ServiceRequest.closed_at < sweep.cutoff("service_requests"),
+    )
+
+
+def purge_with_expired_requests(
+    sweep: Sweep,
+    name: str,
+    request_id: Any,
+    destroy: Callable[[Session, list[Any]], int],
+    *,
+    counted: bool = True,
+) -> None:
+    """Destroy (or, dry, count) as ``name`` the rows of ``request_id``'s model that belong
+    to expired requests (they go before the requests), keeping those of held requests."""
+    model = request_id.class_
+    sweep.walk(
+        name,
+        select(model.id, request_id).where(request_id.in_(expired_requests(sweep))),
+        model.id,
+        destroy,
+        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
+        counted=counted,
     )
 
 
