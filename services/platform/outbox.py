@@ -19,14 +19,39 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Integer, String, and_, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.platform.personal_data import ExportRows, Found, local_time
+from storage.base import BIG_ID
 from storage.crypto import FieldContext, Keyring
 from storage.upsert import insert_ignoring_conflicts
 
-Message = TypeVar("Message")
+
+class OutboxColumns:
+    """The columns every outbox table has (a mixin for its model): the message, sealed
+    and found by the blind index of where it goes, and its way through the outbox.
+    ``idempotency_key`` names what it is for, so the same notice is never queued twice."""
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    to_sealed: Mapped[bytes]
+    to_index: Mapped[bytes] = mapped_column(index=True)
+    body_sealed: Mapped[bytes]
+    language: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    gateway: Mapped[str | None] = mapped_column(String(16))
+    failure: Mapped[str | None] = mapped_column(String(120))
+    sending_since: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+Message = TypeVar("Message", bound=OutboxColumns)
 
 
 class Outbox(Generic[Message]):
