@@ -20,11 +20,11 @@ from services.platform.personal_data import (
     PersonalData,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
     find_indexes,
     local_time,
     purge_older,
+    sealed_fields,
 )
 from storage.crypto import Keyring
 
@@ -59,14 +59,9 @@ def _purge(sweep: Sweep) -> None:
 
 PERSONAL_DATA = PersonalData(
     feature="alerts",
-    sealed=(
-        Sealed(
-            AlertSubscriber.email_sealed,
-            "alert_subscribers",
-            "email",
-            cast(AlertSubscriber.id, String),
-            typed=True,  # the address a person typed to sign up
-        ),
+    # The address a person typed to sign up.
+    sealed=sealed_fields(
+        AlertSubscriber, cast(AlertSubscriber.id, String), "email", typed=("email",)
     ),
     indexes=(
         Indexed(AlertSubscriber.email_index, "email"),

@@ -15,9 +15,9 @@ from services.platform.personal_data import (
     Found,
     Indexed,
     PersonalData,
-    Sealed,
     find_by_index,
     local_time,
+    sealed_fields,
 )
 from services.requests.models import ServiceRequest
 from services.updates.models import UpdateSubscription
@@ -53,14 +53,9 @@ def _export(
 
 PERSONAL_DATA = PersonalData(
     feature="updates",
-    sealed=(
-        Sealed(
-            UpdateSubscription.to_sealed,
-            "update_subscriptions",
-            "to",
-            cast(UpdateSubscription.id, String),
-            typed=True,  # the address or mobile a call taker typed
-        ),
+    # The address or mobile a call taker typed.
+    sealed=sealed_fields(
+        UpdateSubscription, cast(UpdateSubscription.id, String), "to", typed=("to",)
     ),
     indexes=(
         # Phone numbers (E.164) for texts and email addresses for email, by channel.
