@@ -14,8 +14,6 @@ on PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import random
 import statistics
 import time
@@ -26,9 +24,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from benchmarks.backends import add_backend_option, each_backend, fresh_context
 from benchmarks.scratch import Scratch, run
-from services.app.factory import bootstrap, build_context
 from services.contacts import actions as contact_actions
+from services.contacts import service as contact_rules
 from services.contacts.models import Contact, ContactTopic
 from services.contacts.schemas import WrapUpIn
 from services.contacts.service import kind_of
@@ -36,28 +35,15 @@ from services.knowledge import service as knowledge
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.settings import Settings
 from services.reports.service import DateRange, top_inquiries
-from storage import migrate
 from storage.db import reading
 
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TZ = ZoneInfo("America/New_York")
 YEAR_START = datetime(2026, 1, 1, 5, tzinfo=UTC)
 YEAR_SECONDS = 365 * 86_400
 TOPICS = [f"topic-{n:03d}" for n in range(200)]
-RESOLUTIONS = [
-    "information_provided",
-    "information_provided",
-    "information_provided",
-    "request_filed",
-    "transferred",
-    "referred",
-    "caller_hung_up",
-    "wrong_number",
-]
+# Every outcome a wrap-up may have, an answered inquiry three times as often as each other.
+RESOLUTIONS = ["information_provided", "information_provided", *contact_rules.RESOLUTIONS]
 AGENTS = [f"agent{n:02d}" for n in range(60)]
 CHUNK = 10_000
 SUPERVISOR = Actor(None, "bench-supervisor", "supervisor", None)
@@ -189,15 +175,7 @@ def run_size(context: AppContext, args: argparse.Namespace, label: str) -> dict[
 
 def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> None:
     print(f"\n{name}:", flush=True)
-    migrate.upgrade(url)
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        data_dir=work / name,
-        master_key=base64.b64encode(os.urandom(32)).decode(),
-    )  # type: ignore[call-arg]
-    context = build_context(settings)
-    bootstrap(context)
+    context = fresh_context(url, work / name)
     with context.db.begin() as session:  # wrap-up topics are knowledge-base codes
         for code in TOPICS:
             knowledge.save(
@@ -233,19 +211,15 @@ def main(space: Scratch) -> None:
     parser.add_argument("--baseline", type=int, default=20_000)
     parser.add_argument("--wrap-ups", type=int, default=300)
     parser.add_argument("--reports", type=int, default=24)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     args = parser.parse_args()
     work = space.dir
     print(
         f"{args.contacts:,} contacts (baseline {args.baseline:,}), {args.wrap_ups} wrap-ups "
         f"and {args.reports} monthly top-inquiries reports per size"
     )
-    if args.backend in ("sqlite", "both"):
-        run_backend("sqlite", f"sqlite:///{work / 'contacts.db'}", args, work)
-    if args.backend in ("postgresql", "both"):
-        url = space.postgres_schema("contacts")
-        if url is not None:
-            run_backend("postgresql", url, args, work)
+    for name, url in each_backend(space, args.backend, "contacts.db", "contacts"):
+        run_backend(name, url, args, work)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ with its texts by code. Target: p95 under 15 ms on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
 import random
 import statistics
 import time
@@ -27,20 +25,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks.backends import add_backend_option, each_backend, fresh_context
 from benchmarks.scratch import Scratch, run
-from services.app.factory import bootstrap, build_context
 from services.knowledge import actions
 from services.knowledge import service as knowledge
 from services.knowledge.schemas import ArticleQuery
 from services.knowledge.text import STOPWORDS, terms
 from services.platform.context import AppContext
-from services.platform.settings import Settings
-from storage import migrate
 from storage.db import reading
 
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DISTRICTS = [
     "Northside", "Riverside", "Old Town", "Eastgate", "Hillcrest", "Mill District",
     "Southport", "Lakeview", "Westfield", "Cedar Park", "Harbor", "University",
@@ -161,15 +154,7 @@ def measure(
 
 def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> None:
     print(f"\n{name}: loading {args.articles:,} articles", flush=True)
-    migrate.upgrade(url)
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        data_dir=work / name,
-        master_key=base64.b64encode(os.urandom(32)).decode(),
-    )  # type: ignore[call-arg]
-    context = build_context(settings)
-    bootstrap(context)
+    context = fresh_context(url, work / name)
     started = time.perf_counter()
     rows = load(context, args.articles)
     with context.db() as session:
@@ -215,18 +200,14 @@ def main(space: Scratch) -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="500 articles, 60 queries")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     args = parser.parse_args()
     if args.quick:
         args.articles, args.queries = 500, 60
     work = space.dir
     print(f"{args.articles:,} articles in English and Spanish, {args.queries} queries per kind")
-    if args.backend in ("sqlite", "both"):
-        run_backend("sqlite", f"sqlite:///{work / 'kb.db'}", args, work)
-    if args.backend in ("postgresql", "both"):
-        url = space.postgres_schema("kb")
-        if url is not None:
-            run_backend("postgresql", url, args, work)
+    for name, url in each_backend(space, args.backend, "kb.db", "kb"):
+        run_backend(name, url, args, work)
 
 
 if __name__ == "__main__":

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import sqlalchemy as sa
+
+from telephony.signature import sign
+
+# A call leg's progress, as Twilio reports it to the status callback: one request each.
+CALL_STATUSES = ("initiated", "ringing", "in-progress", "completed")
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,31 @@ def form_request(host: str, path: str, params: dict[str, str], headers: dict[str
         "",
     ]
     return "\r\n".join(lines).encode() + body
+
+
+def progress_callbacks(
+    host: str, public_url: str, auth_token: str, leg: Mapping[str, str], start: datetime
+) -> list[bytes]:
+    """A call leg's signed progress callbacks to ``public_url``'s /twilio/voice/status,
+    one per status a second apart from ``start``, each from a random number. ``leg``:
+    the fields that name the leg (AccountSid, CallSid, Direction, To, ...)."""
+    url = f"{public_url}/twilio/voice/status"
+    requests = []
+    for sequence, status in enumerate(CALL_STATUSES):
+        params = {
+            "ApiVersion": "2010-04-01",
+            **leg,
+            "CallStatus": status,
+            "From": f"+1202555{secrets.randbelow(10_000):04d}",
+            "SequenceNumber": str(sequence),
+            "CallbackSource": "call-progress-events",
+            "Timestamp": format_datetime(start + timedelta(seconds=sequence)),
+        }
+        if status == "completed":
+            params["CallDuration"] = "60"
+        headers = {"X-Twilio-Signature": sign(auth_token, url, params)}
+        requests.append(form_request(host, "/twilio/voice/status", params, headers))
+    return requests
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -133,6 +167,15 @@ def serve(argv: Sequence[str], port: int, env: dict[str, str], log: Path) -> Ite
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def stored_events(url: str) -> int:
+    """How many call events the database at ``url`` holds."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar_one()
+    engine.dispose()
+    return int(count)
 
 
 def python() -> str:

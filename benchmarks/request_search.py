@@ -15,8 +15,6 @@ against the same step weighing all the words together.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import random
 import statistics
 import time
@@ -27,17 +25,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from benchmarks.backends import add_backend_option, each_backend, fresh_context
 from benchmarks.scratch import Scratch, run
-from services.app.factory import bootstrap, build_context
 from services.calls import service as calls
 from services.calls.models import Call
 from services.calls.progress import CallProgress
 from services.platform.context import AppContext
-from services.platform.settings import Settings
 from services.requests import service as requests
 from services.requests.models import ContactNameToken, RequestContact, ServiceRequest
 from services.requests.text import canonical_address, name_tokens
-from storage import migrate
 from storage.db import reading
 
 FIRST = [
@@ -292,15 +288,7 @@ def measure(fn: Callable[[str], int], terms: list[str]) -> tuple[float, float, i
 
 def run_backend(name: str, url: str, args: argparse.Namespace, work: Path, space: Scratch) -> None:
     print(f"\n{name}: loading (this takes a while at full scale)", flush=True)
-    migrate.upgrade(url)
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        data_dir=work / name,
-        master_key=base64.b64encode(os.urandom(32)).decode(),
-    )  # type: ignore[call-arg]
-    context = build_context(settings)
-    bootstrap(context)
+    context = fresh_context(url, work / name)
     loaded = time.perf_counter()
     load(context, args.requests, args.calls)
     print(f"  loaded in {time.perf_counter() - loaded:.0f} s", flush=True)
@@ -409,16 +397,12 @@ def main(space: Scratch) -> None:
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=5_000_000)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    add_backend_option(parser)
     args = parser.parse_args()
     work = space.dir
     print(f"{args.requests:,} requests, {args.calls:,} calls, {args.queries} searches per key")
-    if args.backend in ("sqlite", "both"):
-        run_backend("sqlite", f"sqlite:///{work / 'search.db'}", args, work, space)
-    if args.backend in ("postgresql", "both"):
-        url = space.postgres_schema("search")
-        if url:
-            run_backend("postgresql", url, args, work, space)
+    for name, url in each_backend(space, args.backend, "search.db", "search"):
+        run_backend(name, url, args, work, space)
 
 
 if __name__ == "__main__":

@@ -12,22 +12,18 @@ ratios, which should be close to 1.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import statistics
 import time
 from pathlib import Path
 
+from benchmarks.backends import fresh_context
 from benchmarks.scratch import Scratch, run
-from services.app.factory import bootstrap, build_context
 from services.platform.context import AppContext
 from services.platform.errors import Problem
 from services.platform.roles import Role
-from services.platform.settings import Settings
 from services.staff import actions
 from services.staff import service as accounts
 from services.staff.schemas import SignIn
-from storage import migrate
 
 
 def _attempt(context: AppContext, name: str, network: str) -> tuple[float, int]:
@@ -51,17 +47,9 @@ def main(space: Scratch) -> None:
     args = parser.parse_args()
     folder = space.dir  # removed on every exit, signals included
     url = f"sqlite:///{Path(folder) / 'bench.db'}"
-    migrate.upgrade(url)
-    settings = Settings(
-        _env_file=None,
-        database_url=url,
-        data_dir=Path(folder),
-        master_key=base64.b64encode(os.urandom(32)).decode(),
-        blob_url=f"file://{Path(folder) / 'blobs'}",
-        embedded_worker=False,
+    context = fresh_context(
+        url, Path(folder), blob_url=f"file://{Path(folder) / 'blobs'}", embedded_worker=False
     )
-    context = build_context(settings)
-    bootstrap(context)
     with context.db.begin() as session:
         for number in range(args.names):
             accounts.create_user(

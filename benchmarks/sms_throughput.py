@@ -13,24 +13,20 @@ checks that every appointment's confirmation reached the carrier exactly once.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import random
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from benchmarks.backends import fresh_context
 from benchmarks.scratch import Scratch, run
-from services.app.factory import bootstrap, build_context
 from services.appointments import service as appointments
 from services.messaging.sending import due
 from services.platform.context import AppContext
 from services.platform.roles import Role
-from services.platform.settings import Settings
 from services.requests import service as requests
 from services.staff.service import create_user
-from storage import migrate
 from telephony.rest import rest_client
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -77,12 +73,9 @@ def measure(space: Scratch, fake: FakeTwilio, args: argparse.Namespace) -> None:
     fake.reset()
     work = space.dir
     url = f"sqlite:///{work / 'sms.db'}"
-    migrate.upgrade(url)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=url,
-        data_dir=work,
-        master_key=base64.b64encode(os.urandom(32)).decode(),
+    context = fresh_context(
+        url,
+        work,
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN,
         twilio_api_base_url=fake.url,
@@ -93,8 +86,6 @@ def measure(space: Scratch, fake: FakeTwilio, args: argparse.Namespace) -> None:
         sms_quiet_hours="00:00-00:01",
         sms_uncertain_after_seconds=2,
     )
-    context = build_context(settings)
-    bootstrap(context)
     rng = random.Random(7)
     failures = ["429", "500", "accept-then-hang"]
     plan = [

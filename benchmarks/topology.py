@@ -29,25 +29,27 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
 
-from benchmarks.load import LoadResult, form_request, free_port, python
+from benchmarks.load import (
+    CALL_STATUSES,
+    LoadResult,
+    free_port,
+    progress_callbacks,
+    python,
+    stored_events,
+)
 from benchmarks.scratch import Scratch, run
 from telephony.signature import sign
 from tests.deploy_support import PrivateRedis, render_nginx
 
 AUTH_TOKEN = "bench-auth-token"
 ACCOUNT = "AC" + "1" * 32
-POSTGRES_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BUSIEST_HOUR_CALLS = 28_000
-STATUSES = ("initiated", "ringing", "in-progress", "completed")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -57,28 +59,21 @@ def cpu_seconds(pid: int) -> float:
 
 def status_callbacks(host: str, public_url: str, calls: int) -> list[bytes]:
     """Four signed progress callbacks per call (a call's status webhooks)."""
-    url = f"{public_url}/twilio/voice/status"
     start = datetime.now(UTC)
     requests = []
     for _ in range(calls):
-        sid = "CA" + secrets.token_hex(16)
-        for sequence, status in enumerate(STATUSES):
-            params = {
+        requests += progress_callbacks(
+            host,
+            public_url,
+            AUTH_TOKEN,
+            {
                 "AccountSid": ACCOUNT,
-                "ApiVersion": "2010-04-01",
-                "CallSid": sid,
-                "CallStatus": status,
+                "CallSid": "CA" + secrets.token_hex(16),
                 "Direction": "inbound",
-                "From": f"+1202555{secrets.randbelow(10_000):04d}",
                 "To": "+13025550311",
-                "SequenceNumber": str(sequence),
-                "CallbackSource": "call-progress-events",
-                "Timestamp": format_datetime(start + timedelta(seconds=sequence)),
-            }
-            if status == "completed":
-                params["CallDuration"] = "60"
-            headers = {"X-Twilio-Signature": sign(AUTH_TOKEN, url, params)}
-            requests.append(form_request(host, "/twilio/voice/status", params, headers))
+            },
+            start,
+        )
     return requests
 
 
@@ -194,18 +189,10 @@ def webs(shape: Shape, argv: list[list[str]], stack_name: str) -> Iterator[list[
         yield pids
 
 
-def stored_events(url: str) -> int:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        count = connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar_one()
-    engine.dispose()
-    return int(count)
-
-
 def replay(shape: Shape, minutes: float, speed: float, connections: int) -> None:
     calls_per_second = BUSIEST_HOUR_CALLS / 3600 * speed
     calls = max(1, int(calls_per_second * minutes * 60))
-    rate = calls_per_second * len(STATUSES)
+    rate = calls_per_second * len(CALL_STATUSES)
     serve = [python(), "-m", "services.app.cli", "serve"]
     before = stored_events(shape.env["SWITCHBOARD_DATABASE_URL"])
     with webs(shape, [serve, serve], "web") as pids:
@@ -237,7 +224,7 @@ def ingest_ratio(shape: Shape, count: int, connections: int) -> None:
         with webs(shape, [command, command], name.split()[0]):
             host = f"127.0.0.1:{shape.https_port}"
             drive(shape.https_port, shape.tls, status_callbacks(host, shape.url, 100), 8, None)
-            requests = status_callbacks(host, shape.url, count // len(STATUSES))
+            requests = status_callbacks(host, shape.url, count // len(CALL_STATUSES))
             results[name] = drive(shape.https_port, shape.tls, requests, connections, None)
             print(f"ingest through nginx, {name:<13} {results[name].summary()}")
     ratio = results["switchboard"].throughput / results["bare FastAPI"].throughput

@@ -14,48 +14,41 @@ import base64
 import os
 import secrets
 import subprocess
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from benchmarks.load import LoadResult, drive, form_request, free_port, python, serve
+from benchmarks.load import (
+    LoadResult,
+    drive,
+    free_port,
+    progress_callbacks,
+    python,
+    serve,
+    stored_events,
+)
 from benchmarks.scratch import Scratch, run
-from telephony.signature import sign
 
 AUTH_TOKEN = "bench-auth-token"
-STATUSES = ("initiated", "ringing", "in-progress", "completed")
 
 
 def callbacks(port: int, count: int) -> list[bytes]:
     """``count`` distinct, correctly signed progress callbacks, four per call leg."""
-    public_url = f"http://127.0.0.1:{port}"
-    url = f"{public_url}/twilio/voice/status"
     start = datetime.now(UTC)
-    requests = []
+    requests: list[bytes] = []
     while len(requests) < count:
-        parent, child = "CA" + secrets.token_hex(16), "CA" + secrets.token_hex(16)
-        for sequence, status in enumerate(STATUSES):
-            params = {
+        requests += progress_callbacks(
+            f"127.0.0.1:{port}",
+            f"http://127.0.0.1:{port}",
+            AUTH_TOKEN,
+            {
                 "AccountSid": "AC" + "1" * 32,
-                "ApiVersion": "2010-04-01",
-                "CallSid": child,
-                "ParentCallSid": parent,
-                "CallStatus": status,
+                "CallSid": "CA" + secrets.token_hex(16),
+                "ParentCallSid": "CA" + secrets.token_hex(16),
                 "Direction": "outbound-dial",
-                "From": f"+1202555{secrets.randbelow(10_000):04d}",
                 "To": "client:water",
-                "SequenceNumber": str(sequence),
-                "CallbackSource": "call-progress-events",
-                "Timestamp": format_datetime(start + timedelta(seconds=sequence)),
-            }
-            if status == "completed":
-                params["CallDuration"] = "60"
-            headers = {"X-Twilio-Signature": sign(AUTH_TOKEN, url, params)}
-            requests.append(
-                form_request(f"127.0.0.1:{port}", "/twilio/voice/status", params, headers)
-            )
+            },
+            start,
+        )
     return requests[:count]
 
 
@@ -67,14 +60,6 @@ def measure(
     with serve([*argv, "--port", str(port)], port, env, log):
         drive(port, callbacks(port, min(1000, count)), connections)  # warm up
         return drive(port, callbacks(port, count), connections)
-
-
-def stored_events(url: str) -> int:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        count = connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar_one()
-    engine.dispose()
-    return int(count)
 
 
 def main(space: Scratch) -> None:

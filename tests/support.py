@@ -345,3 +345,51 @@ def knowledge_topics(context: AppContext, *codes: str) -> None:
                 via="import",
                 now=context.clock.now(),
             )
+
+
+def confirmed_subscriber(context: AppContext, address: str, language: str = "en") -> None:
+    """A news-alert subscriber who signed up and confirmed (without the public endpoint's
+    limit)."""
+    from services.alerts import service as alerts
+
+    policy = context.part(alerts.AlertPolicy)
+    with context.db.begin() as session:
+        pending = alerts.sign_up(
+            session,
+            context.keyring,
+            address,
+            language=language,
+            now=context.clock.now(),
+            policy=policy,
+        )
+        assert pending is not None
+        assert alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
+
+
+def access_export(
+    client: TestClient,
+    officer: dict[str, str],
+    requester: dict[str, str],
+    *,
+    export_headers: dict[str, str] | None = None,
+    **fields: str,
+) -> httpx.Response:
+    """Record an access request from ``requester`` (``fields`` change how it came in) and
+    fetch its export (as ``export_headers``, the officer by default); fails unless both
+    succeed."""
+    body = {
+        "received_on": "2026-11-18",
+        "channel": "mail",
+        "kinds": ["access"],
+        "identity_evidence": "Signature compared with the one on file",
+        "requester": requester,
+        **fields,
+    }
+    recorded = client.post("/api/privacy/requests", json=body, headers=officer)
+    assert recorded.status_code == 201, recorded.text
+    exported = client.get(
+        f"/api/privacy/requests/{recorded.json()['id']}/export",
+        headers=export_headers or officer,
+    )
+    assert exported.status_code == 200, exported.text
+    return exported

@@ -4,34 +4,29 @@ keyed hash of the address. Alerts themselves are the city's words, counted in to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast
 from sqlalchemy.orm import Session
 
 from services.alerts.models import Alert, AlertSignup, AlertSubscriber
-from services.email.personal_data import EMAILS, email_indexes
 from services.platform.personal_data import (
+    EMAILS,
     ExportSection,
     Found,
     FreeText,
     Indexed,
     PersonalData,
-    PersonKey,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
-    delete_rows,
+    find_indexes,
     local_time,
+    purge_older,
+    sealed_fields,
 )
 from storage.crypto import Keyring
-
-
-def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    found.add(EMAILS, email_indexes(keyring, keys))
 
 
 def _subscription(
@@ -51,41 +46,22 @@ def _subscription(
 def _purge(sweep: Sweep) -> None:
     # Unconfirmed sign-ups go once expired; subscribers when their consent is this old
     # (they may sign up again); alerts' texts and counts with the service logs.
-    sweep.walk(
-        "alert_signups",
-        select(AlertSignup.id).where(AlertSignup.expires_at < sweep.cutoff("alert_signups")),
-        AlertSignup.id,
-        delete_rows(AlertSignup, AlertSignup.id),
-    )
-    sweep.walk(
+    purge_older(sweep, "alert_signups", AlertSignup, AlertSignup.expires_at)
+    purge_older(
+        sweep,
         "alert_subscribers",
-        select(AlertSubscriber.id, AlertSubscriber.email_index).where(
-            AlertSubscriber.confirmed_at < sweep.cutoff("alert_subscribers")
-        ),
-        AlertSubscriber.id,
-        delete_rows(AlertSubscriber, AlertSubscriber.id),
-        keep=lambda row: row[1] in sweep.held[EMAILS],
+        AlertSubscriber,
+        AlertSubscriber.confirmed_at,
+        held=((AlertSubscriber.email_index, EMAILS),),
     )
-    sweep.walk(
-        "alert_counts",
-        select(Alert.id).where(
-            Alert.created_at < sweep.cutoff("alert_counts"), Alert.state == "sent"
-        ),
-        Alert.id,
-        delete_rows(Alert, Alert.id),
-    )
+    purge_older(sweep, "alert_counts", Alert, Alert.created_at, where=[Alert.state == "sent"])
 
 
 PERSONAL_DATA = PersonalData(
     feature="alerts",
-    sealed=(
-        Sealed(
-            AlertSubscriber.email_sealed,
-            "alert_subscribers",
-            "email",
-            cast(AlertSubscriber.id, String),
-            typed=True,  # the address a person typed to sign up
-        ),
+    # The address a person typed to sign up.
+    sealed=sealed_fields(
+        AlertSubscriber, cast(AlertSubscriber.id, String), "email", typed=("email",)
     ),
     indexes=(
         Indexed(AlertSubscriber.email_index, "email"),
@@ -116,7 +92,7 @@ PERSONAL_DATA = PersonalData(
         PurgeStep("alert_subscribers", 65, lambda sweep: None),
         PurgeStep("alert_counts", 66, lambda sweep: None),
     ),
-    find=_find,
+    find=find_indexes(EMAILS, "email"),
     export=(
         ExportSection(
             "alert_subscription",

@@ -3,11 +3,10 @@ texts go to, both sealed; the number is blind-indexed so a person's visits are f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.appointments.models import Appointment
@@ -22,23 +21,15 @@ from services.platform.personal_data import (
     FreeText,
     Indexed,
     PersonalData,
-    PersonKey,
     PurgeStep,
-    Sealed,
     Sweep,
     deleted,
+    find_by_index,
     local_time,
-    phone_indexes,
+    sealed_fields,
 )
-from services.requests.personal_data import expired_requests
+from services.requests.personal_data import purge_with_expired_requests
 from storage.crypto import Keyring
-
-
-def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    indexes = phone_indexes(keyring, keys)
-    if indexes:
-        matching = select(Appointment.id).where(Appointment.phone_index.in_(indexes))
-        found.add(APPOINTMENTS, session.scalars(matching))
 
 
 def _links(session: Session, found: Found) -> None:
@@ -71,33 +62,18 @@ def _destroy(session: Session, ids: list[int]) -> int:
 
 def _purge(sweep: Sweep) -> None:
     """The appointments of expired requests, with their texts, go before the requests."""
-    sweep.walk(
-        "appointments",
-        select(Appointment.id, Appointment.request_id).where(
-            Appointment.request_id.in_(expired_requests(sweep))
-        ),
-        Appointment.id,
-        _destroy,
-        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
-    )
+    purge_with_expired_requests(sweep, "appointments", Appointment.request_id, _destroy)
 
 
 PERSONAL_DATA = PersonalData(
     feature="appointments",
-    sealed=(
-        Sealed(
-            Appointment.location_sealed,
-            "appointments",
-            "location",
-            Appointment.public_id,
-            typed=True,
-        ),
-        Sealed(Appointment.phone_sealed, "appointments", "phone", Appointment.public_id),
+    sealed=sealed_fields(
+        Appointment, Appointment.public_id, "location", "phone", typed=("location",)
     ),
     indexes=(Indexed(Appointment.phone_index, "phone"),),
     free_text=(FreeText(Appointment.department, personal=False),),
     purge=(PurgeStep("service_requests", 69, _purge),),
-    find=_find,
+    find=find_by_index(APPOINTMENTS, Appointment.id, Appointment.phone_index, "phone"),
     links=_links,
     export=(
         ExportSection(

@@ -13,6 +13,8 @@ from services.platform.params import MAX_ROW_ID, MAX_SEQ, AwareDatetime
 
 
 class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int
     occurred_at: datetime
     actor_id: int | None
@@ -27,19 +29,9 @@ class AuditEntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: AuditEntry, tz: ZoneInfo) -> AuditEntryOut:
-        return cls(
-            seq=entry.seq,
-            occurred_at=entry.occurred_at.astimezone(tz),
-            actor_id=entry.actor_id,
-            actor_name=entry.actor_name,
-            actor_role=entry.actor_role,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            outcome=entry.outcome,
-            request_id=entry.request_id,
-            detail=entry.detail,
-        )
+        """The entry's fields as stored, its time in the city's time zone."""
+        shown = cls.model_validate(entry)
+        return shown.model_copy(update={"occurred_at": entry.occurred_at.astimezone(tz)})
 
 
 class AuditFilters(BaseModel):

@@ -25,10 +25,11 @@ from services.platform.personal_data import (
     RecordClass,
     Sealed,
     Sweep,
-    delete_rows,
     deleted,
     local_time,
     phone_terms,
+    purge_older,
+    sealed_fields,
 )
 from services.recordings.models import Recording
 from services.requests.models import RequestCall
@@ -73,14 +74,8 @@ def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> l
 
 
 def _purge_webhook_log(sweep: Sweep) -> None:
-    sweep.walk(
-        "webhook_log",
-        select(CallEvent.id, CallEvent.call_sid).where(
-            CallEvent.received_at < sweep.cutoff("webhook_log")
-        ),
-        CallEvent.id,
-        delete_rows(CallEvent, CallEvent.id),
-        keep=lambda row: row[1] in sweep.held[CALLS],
+    purge_older(
+        sweep, "webhook_log", CallEvent, CallEvent.received_at, held=((CallEvent.call_sid, CALLS),)
     )
 
 
@@ -114,10 +109,9 @@ def _purge_calls(sweep: Sweep) -> None:
 PERSONAL_DATA = PersonalData(
     feature="calls",
     sealed=(
-        Sealed(Call.from_sealed, "calls", "from", Call.call_sid),
-        Sealed(Call.to_sealed, "calls", "to", Call.call_sid),
+        *sealed_fields(Call, Call.call_sid, "from", "to"),
         Sealed(Call.from_unparsed, "calls", "from_unparsed", Call.call_sid),
-        Sealed(Call.caller_name_sealed, "calls", "caller_name", Call.call_sid),
+        *sealed_fields(Call, Call.call_sid, "caller_name"),
     ),
     indexes=(Indexed(Call.from_index, "phone"), Indexed(Call.to_index, "phone")),
     record_classes=(

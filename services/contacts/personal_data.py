@@ -6,7 +6,6 @@ anonymous request is only counted on it, so nothing here leads to one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,29 +22,19 @@ from services.platform.personal_data import (
     FreeText,
     Indexed,
     PersonalData,
-    PersonKey,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
     delete_rows,
     deleted,
+    find_by_index,
     local_time,
-    phone_indexes,
+    sealed_fields,
 )
-from services.requests.personal_data import expired_requests
+from services.requests.personal_data import purge_with_expired_requests
 from storage.crypto import Keyring
 
 CONTACTS = "contacts"  # Contact row ids
-
-
-def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    """SMS conversations from the person's number (calls reach their contacts by link)."""
-    indexes = phone_indexes(keyring, keys)
-    if indexes:
-        found.add(
-            CONTACTS, session.scalars(select(Contact.id).where(Contact.phone_index.in_(indexes)))
-        )
 
 
 def _links(session: Session, found: Found) -> None:
@@ -111,24 +100,18 @@ def _purge(sweep: Sweep) -> None:
 
 def _unlink_expired_requests(sweep: Sweep) -> None:
     """A request that goes takes its link to the contact with it (the contact stays)."""
-    sweep.walk(
+    purge_with_expired_requests(
+        sweep,
         "contact_requests",
-        select(ContactRequest.id, ContactRequest.request_id).where(
-            ContactRequest.request_id.in_(expired_requests(sweep))
-        ),
-        ContactRequest.id,
+        ContactRequest.request_id,
         delete_rows(ContactRequest, ContactRequest.id),
-        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
         counted=False,
     )
 
 
 PERSONAL_DATA = PersonalData(
     feature="contacts",
-    sealed=(
-        Sealed(Contact.notes_sealed, "contacts", "notes", Contact.public_id, typed=True),
-        Sealed(Contact.phone_sealed, "contacts", "phone", Contact.public_id),
-    ),
+    sealed=sealed_fields(Contact, Contact.public_id, "notes", "phone", typed=("notes",)),
     indexes=(Indexed(Contact.phone_index, "phone"),),
     free_text=(FreeText(Contact.transferred_to, personal=True),),
     record_classes=(
@@ -144,7 +127,8 @@ PERSONAL_DATA = PersonalData(
         PurgeStep("contacts", 60, _purge),
         PurgeStep("service_requests", 68, _unlink_expired_requests),
     ),
-    find=_find,
+    # SMS conversations from the person's number (calls reach their contacts by link).
+    find=find_by_index(CONTACTS, Contact.id, Contact.phone_index, "phone"),
     links=_links,
     export=(
         ExportSection(

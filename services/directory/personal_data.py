@@ -4,8 +4,6 @@ called; they go with the calls they belong to."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from services.directory.models import CallOffer, Extension
 from services.platform.personal_data import (
     CALLS,
@@ -13,19 +11,18 @@ from services.platform.personal_data import (
     PersonalData,
     PurgeStep,
     Sweep,
-    delete_rows,
+    purge_older,
 )
 
 
 def _purge_offers(sweep: Sweep) -> None:
-    sweep.walk(
+    purge_older(
+        sweep,
         "call_offers",
-        select(CallOffer.id, CallOffer.call_sid).where(
-            CallOffer.offered_at < sweep.cutoff("calls")
-        ),
-        CallOffer.id,
-        delete_rows(CallOffer, CallOffer.id),
-        keep=lambda row: row[1] in sweep.held[CALLS],
+        CallOffer,
+        CallOffer.offered_at,
+        record_class="calls",
+        held=((CallOffer.call_sid, CALLS),),
         counted=False,
     )
 

@@ -12,44 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.email import service as mail
 from services.email.compose import Letter, Mailer, build
 from services.email.gateway import MailFailed, MailRefused
-from services.email.models import OutgoingEmail
 from storage.crypto import Keyring
 
 STALE_SENDING = timedelta(minutes=5)
 # Reply codes that say the mailbox does not exist or the address is bad: hard bounces.
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
-
-
-def _claim(session: Session, message_id: int, now: datetime) -> OutgoingEmail | None:
-    claimed = session.execute(
-        update(OutgoingEmail)
-        .where(
-            OutgoingEmail.id == message_id,
-            OutgoingEmail.not_before <= now,
-            or_(
-                OutgoingEmail.state == "queued",
-                (OutgoingEmail.state == "sending")
-                & (OutgoingEmail.sending_since < now - STALE_SENDING),
-            ),
-        )
-        .values(attempts=OutgoingEmail.attempts + 1, updated_at=now)
-    )
-    if not getattr(claimed, "rowcount", 0):
-        return None
-    return session.get(OutgoingEmail, message_id)
-
-
-def _finish(sessions: sessionmaker[Session], message_id: int, **values: object) -> None:
-    with sessions.begin() as session:
-        session.execute(
-            update(OutgoingEmail).where(OutgoingEmail.id == message_id).values(**values)
-        )
 
 
 def send_email(
@@ -62,10 +34,9 @@ def send_email(
 ) -> str:
     """Try to send one email; returns its state. Raises MailFailed to be retried later."""
     with sessions.begin() as session:
-        row = _claim(session, message_id, now)
+        row = mail.OUTBOX.claim(session, message_id, now=now, stale_after=STALE_SENDING)
         if row is None:
-            current = session.get(OutgoingEmail, message_id)
-            return "gone" if current is None else current.state
+            return mail.OUTBOX.state(session, message_id)
         to = mail.recipient(keyring, row)
         if mail.is_suppressed(session, keyring, to):
             row.state, row.failure, row.updated_at = "cancelled", "the address is suppressed", now
@@ -82,25 +53,25 @@ def send_email(
         with mailer.gateway.connect() as connection:
             connection.send(message)
     except MailRefused as refused:
-        _finish(sessions, message_id, state="failed", failure=str(refused)[:120], updated_at=now)
+        mail.OUTBOX.finish(
+            sessions, message_id, state="failed", failure=str(refused)[:120], updated_at=now
+        )
         if refused.code in HARD_BOUNCE_CODES:
             with sessions.begin() as session:
                 mail.suppress(session, keyring, to, reason="hard_bounce", now=now)
         return "failed"
     except MailFailed as failed:
-        if attempt >= mailer.max_attempts:
-            _finish(
-                sessions,
-                message_id,
-                state="failed",
-                failure=f"gave up after {attempt} attempts",
-                updated_at=now,
-            )
+        if mail.OUTBOX.failed_attempt(
+            sessions,
+            message_id,
+            attempt=attempt,
+            max_attempts=mailer.max_attempts,
+            ambiguous=failed.ambiguous,
+            now=now,
+        ):
             return "failed"
-        if not failed.ambiguous:
-            _finish(sessions, message_id, state="queued", sending_since=None, updated_at=now)
         raise
-    _finish(
+    mail.OUTBOX.finish(
         sessions,
         message_id,
         state="sent",
@@ -114,18 +85,4 @@ def send_email(
 
 def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
     """Emails that should have gone by now (lost jobs, retries after a dropped connection)."""
-    return list(
-        session.scalars(
-            select(OutgoingEmail.id)
-            .where(
-                OutgoingEmail.not_before <= now,
-                or_(
-                    OutgoingEmail.state == "queued",
-                    (OutgoingEmail.state == "sending")
-                    & (OutgoingEmail.sending_since < now - STALE_SENDING),
-                ),
-            )
-            .order_by(OutgoingEmail.not_before)
-            .limit(limit)
-        )
-    )
+    return mail.OUTBOX.due(session, now=now, limit=limit, stale_after=STALE_SENDING)

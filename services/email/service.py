@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from services.email.models import EmailSuppression, OutgoingEmail
 from services.platform.errors import InvalidField
+from services.platform.outbox import Outbox
 from services.requests.text import normalise_email
-from storage.crypto import FieldContext, Keyring
+from storage.crypto import Keyring
 from storage.upsert import insert_ignoring_conflicts
 
 SUPPRESSION_REASONS = ("hard_bounce", "complaint")
@@ -113,8 +114,7 @@ def suppress(
 # -- the outbox ---------------------------------------------------------------------------
 
 
-def _place(column: str, key: str) -> FieldContext:
-    return FieldContext("outgoing_emails", column, key)
+OUTBOX = Outbox(OutgoingEmail, waiting=("queued",))
 
 
 def queue_email(
@@ -134,48 +134,37 @@ def queue_email(
     address is suppressed. ``body`` is paragraphs separated by blank lines."""
     if is_suppressed(session, keyring, to):
         return None
-    inserted = insert_ignoring_conflicts(
+    return OUTBOX.queue(
         session,
-        OutgoingEmail,
-        {
-            "idempotency_key": key,
+        keyring,
+        key=key,
+        sealed={"to": to, "subject": subject, "body": body},
+        values={
             "kind": kind,
-            "to_sealed": keyring.seal(to, _place("to", key)),
             "to_index": email_index(keyring, to),
-            "subject_sealed": keyring.seal(subject, _place("subject", key)),
-            "body_sealed": keyring.seal(body, _place("body", key)),
             "unsubscribe_url": unsubscribe_url,
             "language": language,
             "state": "queued",
             "not_before": now,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
         },
-        conflict_columns=["idempotency_key"],
+        now=now,
     )
-    if not inserted:
-        return None
-    return session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.idempotency_key == key))
 
 
 def recipient(keyring: Keyring, message: OutgoingEmail) -> str:
-    return keyring.open(message.to_sealed, _place("to", message.idempotency_key))
+    return OUTBOX.opened(keyring, message, "to")
 
 
 def subject_of(keyring: Keyring, message: OutgoingEmail) -> str:
-    return keyring.open(message.subject_sealed, _place("subject", message.idempotency_key))
+    return OUTBOX.opened(keyring, message, "subject")
 
 
 def body_of(keyring: Keyring, message: OutgoingEmail) -> str:
-    return keyring.open(message.body_sealed, _place("body", message.idempotency_key))
+    return OUTBOX.opened(keyring, message, "body")
 
 
 def outbox(
     session: Session, *, before_id: int | None = None, limit: int = 50
 ) -> list[OutgoingEmail]:
     """Emails sent or waiting, newest first; page on with ``before_id``."""
-    query = select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(limit)
-    if before_id is not None:
-        query = query.where(OutgoingEmail.id < before_id)
-    return list(session.scalars(query))
+    return OUTBOX.page(session, before_id=before_id, limit=limit)

@@ -4,42 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.platform.outbox import OutboxColumns
 from storage.base import BIG_ID, Base
 
 
-class TextMessage(Base):
+class TextMessage(OutboxColumns, Base):
     """An outgoing text. ``idempotency_key`` names what it is for (appointment, kind,
-    version), so the same notice is never queued, nor sent, twice."""
+    version), so the same notice is never queued, nor sent, twice. Its ``state``: queued,
+    held (quiet hours), sending, sent, delivered, undelivered, failed or cancelled."""
 
     __tablename__ = "text_messages"
     __table_args__ = (Index("ix_text_messages_state_due", "state", "not_before"),)
 
-    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
-    to_sealed: Mapped[bytes]
-    to_index: Mapped[bytes] = mapped_column(index=True)
-    body_sealed: Mapped[bytes]
-    language: Mapped[str] = mapped_column(String(2))
-    # queued, held (quiet hours), sending, sent, delivered, undelivered, failed, cancelled
-    state: Mapped[str] = mapped_column(String(16))
-    not_before: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    gateway: Mapped[str | None] = mapped_column(String(16))
     message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     twilio_status: Mapped[str | None] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16))
-    failure: Mapped[str | None] = mapped_column(String(120))
-    sending_since: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
 class TextOptOut(Base):

@@ -3,15 +3,13 @@ sealed; numbers blind-indexed so a person's texts and opt-out are found."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.messaging.models import InboundText, TextMessage, TextOptOut
-from services.messaging.service import body_of, inbound_body
+from services.messaging.service import OUTBOX, inbound_body
 from services.platform.personal_data import (
     APPOINTMENTS,
     PHONES,
@@ -20,35 +18,15 @@ from services.platform.personal_data import (
     FreeText,
     Indexed,
     PersonalData,
-    PersonKey,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
-    delete_rows,
+    find_indexes,
     local_time,
-    phone_indexes,
+    purge_older,
+    sealed_fields,
 )
 from storage.crypto import Keyring
-
-
-def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    found.add(PHONES, phone_indexes(keyring, keys))
-
-
-def _sent(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
-    texts = found.rows(
-        session, PHONES, TextMessage.to_index, TextMessage.created_at, TextMessage.id
-    )
-    return [
-        {
-            "kind": text.kind,
-            "queued_at": local_time(text.created_at, tz),
-            "state": text.state,
-            "body": body_of(keyring, text),
-        }
-        for text in texts
-    ]
 
 
 def _received(
@@ -71,40 +49,23 @@ def _opted_out(session: Session, _keyring: Keyring, found: Found, _tz: ZoneInfo)
 
 
 def _purge(sweep: Sweep) -> None:
-    cutoff = sweep.cutoff("sms")
-    sweep.walk(
+    purge_older(
+        sweep,
         "sms",
-        select(TextMessage.id, TextMessage.to_index, TextMessage.appointment_id).where(
-            TextMessage.created_at < cutoff
-        ),
-        TextMessage.id,
-        delete_rows(TextMessage, TextMessage.id),
-        keep=lambda row: row[1] in sweep.held[PHONES] or row[2] in sweep.held[APPOINTMENTS],
+        TextMessage,
+        TextMessage.created_at,
+        held=((TextMessage.to_index, PHONES), (TextMessage.appointment_id, APPOINTMENTS)),
     )
-    sweep.walk(
-        "sms",
-        select(InboundText.id, InboundText.from_index).where(InboundText.received_at < cutoff),
-        InboundText.id,
-        delete_rows(InboundText, InboundText.id),
-        keep=lambda row: row[1] in sweep.held[PHONES],
+    purge_older(
+        sweep, "sms", InboundText, InboundText.received_at, held=((InboundText.from_index, PHONES),)
     )
 
 
 PERSONAL_DATA = PersonalData(
     feature="messaging",
     sealed=(
-        Sealed(TextMessage.to_sealed, "text_messages", "to", TextMessage.idempotency_key),
-        Sealed(
-            TextMessage.body_sealed,
-            "text_messages",
-            "body",
-            TextMessage.idempotency_key,
-            typed=True,
-        ),
-        Sealed(InboundText.from_sealed, "inbound_texts", "from", InboundText.message_sid),
-        Sealed(
-            InboundText.body_sealed, "inbound_texts", "body", InboundText.message_sid, typed=True
-        ),
+        *sealed_fields(TextMessage, TextMessage.idempotency_key, "to", "body", typed=("body",)),
+        *sealed_fields(InboundText, InboundText.message_sid, "from", "body", typed=("body",)),
     ),
     indexes=(
         Indexed(TextMessage.to_index, "phone"),
@@ -117,13 +78,13 @@ PERSONAL_DATA = PersonalData(
     ),
     record_classes=(RecordClass("sms", "texts sent and received", "the text", 1, "years"),),
     purge=(PurgeStep("sms", 60, _purge),),
-    find=_find,
+    find=find_indexes(PHONES, "phone"),
     export=(
         ExportSection(
             "texts_sent",
             "Text messages we sent you",
             50,
-            _sent,
+            OUTBOX.sent_to(PHONES, "body"),
             columns=(("queued_at", "Queued"), ("state", "State"), ("body", "Text")),
         ),
         ExportSection(

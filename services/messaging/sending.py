@@ -14,12 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.messaging import service as texts
 from services.messaging.carrier import SendFailed, SendRefused, Sent, SmsGateway
-from services.messaging.models import TextMessage
 from storage.crypto import Keyring
 
 # A text left "sending" this long had its attempt cut off; it may be checked and retried.
@@ -47,31 +45,6 @@ class SendConfig:
     stale_after: timedelta = STALE_SENDING
 
 
-def _claim(
-    session: Session, message_id: int, now: datetime, stale_after: timedelta
-) -> TextMessage | None:
-    claimed = session.execute(
-        update(TextMessage)
-        .where(
-            TextMessage.id == message_id,
-            TextMessage.not_before <= now,
-            or_(
-                TextMessage.state.in_(("queued", "held")),
-                (TextMessage.state == "sending") & (TextMessage.sending_since < now - stale_after),
-            ),
-        )
-        .values(attempts=TextMessage.attempts + 1, updated_at=now)
-    )
-    if not getattr(claimed, "rowcount", 0):
-        return None
-    return session.get(TextMessage, message_id)
-
-
-def _finish(sessions: sessionmaker[Session], message_id: int, **values: object) -> None:
-    with sessions.begin() as session:
-        session.execute(update(TextMessage).where(TextMessage.id == message_id).values(**values))
-
-
 def send_text(
     sessions: sessionmaker[Session],
     keyring: Keyring,
@@ -83,10 +56,9 @@ def send_text(
     """Try to send one text; returns its state. Raises to be retried later."""
     config.take_rate()  # before claiming: a rate-limited wait leaves nothing ambiguous
     with sessions.begin() as session:
-        message = _claim(session, message_id, now, config.stale_after)
+        message = texts.OUTBOX.claim(session, message_id, now=now, stale_after=config.stale_after)
         if message is None:
-            current = session.get(TextMessage, message_id)
-            return "gone" if current is None else current.state
+            return texts.OUTBOX.state(session, message_id)
         to, body = texts.recipient(keyring, message), texts.body_of(keyring, message)
         uncertain_since = message.sending_since if message.state == "sending" else None
         if texts.is_opted_out(session, keyring, to):
@@ -108,7 +80,7 @@ def send_text(
     try:
         sent = config.gateway.send(to=to, body=body, status_callback=config.status_callback)
     except SendRefused as refused:
-        _finish(
+        texts.OUTBOX.finish(
             sessions,
             message_id,
             state="failed",
@@ -121,17 +93,15 @@ def send_text(
                 texts.set_opt_out(session, keyring, to, opted_out=True, source="carrier", now=now)
         return "failed"
     except SendFailed as failed:
-        if attempt >= config.max_attempts:
-            _finish(
-                sessions,
-                message_id,
-                state="failed",
-                failure=f"gave up after {attempt} attempts",
-                updated_at=now,
-            )
+        if texts.OUTBOX.failed_attempt(
+            sessions,
+            message_id,
+            attempt=attempt,
+            max_attempts=config.max_attempts,
+            ambiguous=failed.ambiguous,
+            now=now,
+        ):
             return "failed"
-        if not failed.ambiguous:
-            _finish(sessions, message_id, state="queued", sending_since=None, updated_at=now)
         raise
     _record_sent(sessions, message_id, sent, config.gateway.name, now)
     return "sent"
@@ -140,7 +110,7 @@ def send_text(
 def _record_sent(
     sessions: sessionmaker[Session], message_id: int, sent: Sent, gateway: str, now: datetime
 ) -> None:
-    _finish(
+    texts.OUTBOX.finish(
         sessions,
         message_id,
         state="sent",
@@ -157,18 +127,4 @@ def due(
     session: Session, *, now: datetime, limit: int = 500, stale_after: timedelta = STALE_SENDING
 ) -> list[int]:
     """Texts that should be sent by now (held ones whose quiet hours ended, lost jobs)."""
-    return list(
-        session.scalars(
-            select(TextMessage.id)
-            .where(
-                TextMessage.not_before <= now,
-                or_(
-                    TextMessage.state.in_(("queued", "held")),
-                    (TextMessage.state == "sending")
-                    & (TextMessage.sending_since < now - stale_after),
-                ),
-            )
-            .order_by(TextMessage.not_before)
-            .limit(limit)
-        )
-    )
+    return texts.OUTBOX.due(session, now=now, limit=limit, stale_after=stale_after)

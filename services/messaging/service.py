@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.messaging.models import InboundText, TextMessage, TextOptOut
+from services.platform.outbox import Outbox
 from storage.crypto import FieldContext, Keyring
 from storage.upsert import insert_ignoring_conflicts
 
@@ -75,8 +76,7 @@ class QuietHours:
         return end.astimezone(instant.tzinfo)
 
 
-def _place(column: str, key: str) -> FieldContext:
-    return FieldContext("text_messages", column, key)
+OUTBOX = Outbox(TextMessage, waiting=("queued", "held"))
 
 
 def queue_text(
@@ -93,36 +93,29 @@ def queue_text(
     now: datetime,
 ) -> int | None:
     """Put a text in the outbox; returns its id, or None when ``key`` was queued before."""
-    inserted = insert_ignoring_conflicts(
+    return OUTBOX.queue(
         session,
-        TextMessage,
-        {
-            "idempotency_key": key,
+        keyring,
+        key=key,
+        sealed={"to": to, "body": body},
+        values={
             "appointment_id": appointment_id,
             "kind": kind,
-            "to_sealed": keyring.seal(to, _place("to", key)),
             "to_index": keyring.blind_index("phone", to),
-            "body_sealed": keyring.seal(body, _place("body", key)),
             "language": language,
             "state": "held" if not_before > now else "queued",
             "not_before": not_before,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
         },
-        conflict_columns=["idempotency_key"],
+        now=now,
     )
-    if not inserted:
-        return None
-    return session.scalar(select(TextMessage.id).where(TextMessage.idempotency_key == key))
 
 
 def recipient(keyring: Keyring, message: TextMessage) -> str:
-    return keyring.open(message.to_sealed, _place("to", message.idempotency_key))
+    return OUTBOX.opened(keyring, message, "to")
 
 
 def body_of(keyring: Keyring, message: TextMessage) -> str:
-    return keyring.open(message.body_sealed, _place("body", message.idempotency_key))
+    return OUTBOX.opened(keyring, message, "body")
 
 
 def texts_about(session: Session, appointment_id: int) -> list[TextMessage]:
@@ -138,10 +131,7 @@ def texts_about(session: Session, appointment_id: int) -> list[TextMessage]:
 
 def outbox(session: Session, *, before_id: int | None = None, limit: int = 50) -> list[TextMessage]:
     """Texts sent or waiting, newest first; page on with ``before_id``."""
-    query = select(TextMessage).order_by(TextMessage.id.desc()).limit(limit)
-    if before_id is not None:
-        query = query.where(TextMessage.id < before_id)
-    return list(session.scalars(query))
+    return OUTBOX.page(session, before_id=before_id, limit=limit)
 
 
 def ready(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:

@@ -236,6 +236,22 @@ def seal_digest(prev_seal_hash: str, seal: AuditSeal, key: bytes | None = None) 
     return entry_digest(prev_seal_hash, fields, key)
 
 
+def _next_to_seal(session: Session) -> tuple[AuditSeal | None, AuditEntry, str] | None:
+    """The last seal, the first entry after it and the month that entry's seal would
+    cover (never one sealed already); None when no entry is left unsealed."""
+    last = session.scalars(select(AuditSeal).order_by(AuditSeal.month.desc()).limit(1)).first()
+    after_seq = last.last_seq if last else 0
+    first = session.scalars(
+        select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq).limit(1)
+    ).first()
+    if first is None:
+        return None
+    month = month_of(first.occurred_at)
+    if last is not None and month <= last.month:
+        month = _next_month(last.month)
+    return last, first, month
+
+
 def seal_months(session: Session, *, now: datetime) -> list[str]:
     """Seal every complete month (in UTC) not yet sealed; returns the months sealed.
 
@@ -247,22 +263,16 @@ def seal_months(session: Session, *, now: datetime) -> list[str]:
     current = month_of(now)
     key = _entry_key(session, _scheme(session))
     while True:
-        last = session.scalars(select(AuditSeal).order_by(AuditSeal.month.desc()).limit(1)).first()
-        after_seq = last.last_seq if last else 0
-        first = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq).limit(1)
-        ).first()
-        if first is None:
+        unsealed = _next_to_seal(session)
+        if unsealed is None:
             return sealed
-        month = month_of(first.occurred_at)
-        if last is not None and month <= last.month:
-            month = _next_month(last.month)
+        last, first, month = unsealed
         if month >= current:
             return sealed
         end = _month_start(_next_month(month))
         tail = session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.seq > after_seq, AuditEntry.occurred_at < end)
+            .where(AuditEntry.seq >= first.seq, AuditEntry.occurred_at < end)
             .order_by(AuditEntry.seq.desc())
             .limit(1)
         ).first()
@@ -287,16 +297,10 @@ def seal_months(session: Session, *, now: datetime) -> list[str]:
 def seal_overdue(session: Session, *, now: datetime) -> float:
     """Seconds since the first complete month with unsealed entries ended (0 when every
     complete month is sealed): what the "audit seal overdue" alert watches."""
-    last = session.scalars(select(AuditSeal).order_by(AuditSeal.month.desc()).limit(1)).first()
-    after_seq = last.last_seq if last else 0
-    first = session.scalars(
-        select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq).limit(1)
-    ).first()
-    if first is None:
+    unsealed = _next_to_seal(session)
+    if unsealed is None:
         return 0.0
-    month = month_of(first.occurred_at)
-    if last is not None and month <= last.month:
-        month = _next_month(last.month)
+    _, _, month = unsealed
     ended = _month_start(_next_month(month))
     return max(0.0, (now - ended).total_seconds())
 

@@ -41,6 +41,7 @@ CALLS = "calls"  # CallSids
 RECORDINGS = "recordings"  # RecordingSids
 APPOINTMENTS = "appointments"  # Appointment ids
 PHONES = "phones"  # blind indexes of phone numbers
+EMAILS = "emails"  # blind indexes of email addresses
 
 
 @dataclass(frozen=True)
@@ -356,3 +357,90 @@ def phone_terms(keys: Sequence[PersonKey]) -> list[str]:
 def phone_indexes(keyring: Keyring, keys: Sequence[PersonKey]) -> list[bytes]:
     """The blind indexes of the phone numbers among a person's keys."""
     return [keyring.blind_index("phone", number) for number in phone_terms(keys)]
+
+
+def email_indexes(keyring: Keyring, keys: Sequence[PersonKey]) -> list[bytes]:
+    """The blind indexes of the (case-folded) email addresses among a person's keys."""
+    return [keyring.blind_index("email", key.term) for key in keys if key.kind == "email"]
+
+
+_KEY_INDEXES = {"phone": phone_indexes, "email": email_indexes}
+
+
+def find_indexes(kind: str, key_kind: str) -> FindRows:
+    """A ``find`` that reaches the person's ``key_kind`` keys themselves, as ``kind`` rows
+    (their blind indexes): what an outbox or an opt-out list is found by."""
+
+    def find(_session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
+        found.add(kind, _KEY_INDEXES[key_kind](keyring, keys))
+
+    return find
+
+
+def find_by_index(kind: str, id_column: Any, index_column: Any, *key_kinds: str) -> FindRows:
+    """A ``find`` that adds to ``kind`` the ``id_column`` of the rows whose
+    ``index_column`` holds the blind index of one of the person's keys of ``key_kinds``
+    (phone, email); no query when they have none."""
+
+    def find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
+        indexes = [
+            index for key_kind in key_kinds for index in _KEY_INDEXES[key_kind](keyring, keys)
+        ]
+        if indexes:
+            found.add(kind, session.scalars(select(id_column).where(index_column.in_(indexes))))
+
+    return find
+
+
+def sealed_fields(
+    model: Any,
+    row_key: Any,
+    *fields: str,
+    typed: Iterable[str] = (),
+    join: tuple[Any, Any] | None = None,
+) -> tuple[Sealed, ...]:
+    """The ``<field>_sealed`` columns of ``model``, each value bound to the model's table,
+    its field and ``row_key`` (with ``join`` when that lives in another table); those in
+    ``typed`` are what a person typed or said."""
+    typed_names = frozenset(typed)
+    return tuple(
+        Sealed(
+            getattr(model, f"{name}_sealed"),
+            model.__tablename__,
+            name,
+            row_key,
+            join=join,
+            typed=name in typed_names,
+        )
+        for name in fields
+    )
+
+
+def purge_older(
+    sweep: Sweep,
+    name: str,
+    model: Any,
+    clock: Any,
+    *,
+    record_class: str | None = None,
+    where: Iterable[Any] = (),
+    held: Sequence[tuple[Any, str]] = (),
+    counted: bool = True,
+) -> None:
+    """Destroy (or, dry, count) as ``name`` the rows of ``model`` whose ``clock`` is
+    before the cutoff of ``record_class`` (``name`` by default) and that meet ``where``.
+    ``held``: (column, kind) pairs; a row whose column holds a held row of that kind is
+    kept."""
+    cutoff = sweep.cutoff(record_class or name)
+
+    def keep(row: Sequence[Any]) -> bool:
+        return any(row[i] in sweep.held[kind] for i, (_, kind) in enumerate(held, start=1))
+
+    sweep.walk(
+        name,
+        select(model.id, *(column for column, _ in held)).where(clock < cutoff, *where),
+        model.id,
+        delete_rows(model, model.id),
+        keep=keep if held else None,
+        counted=counted,
+    )

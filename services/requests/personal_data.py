@@ -4,7 +4,7 @@ anonymous request holds none of it and is never found by anyone's keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,10 @@ from services.platform.personal_data import (
     PersonKey,
     PurgeStep,
     RecordClass,
-    Sealed,
     Sweep,
     deleted,
     local_time,
+    sealed_fields,
 )
 from services.requests import catalogue
 from services.requests.models import (
@@ -125,6 +125,27 @@ def expired_requests(sweep: Sweep) -> Any:
     )
 
 
+def purge_with_expired_requests(
+    sweep: Sweep,
+    name: str,
+    request_id: Any,
+    destroy: Callable[[Session, list[Any]], int],
+    *,
+    counted: bool = True,
+) -> None:
+    """Destroy (or, dry, count) as ``name`` the rows of ``request_id``'s model that belong
+    to expired requests (they go before the requests), keeping those of held requests."""
+    model = request_id.class_
+    sweep.walk(
+        name,
+        select(model.id, request_id).where(request_id.in_(expired_requests(sweep))),
+        model.id,
+        destroy,
+        keep=lambda row: row[1] in sweep.held[SERVICE_REQUESTS],
+        counted=counted,
+    )
+
+
 def _purge(sweep: Sweep) -> None:
     sweep.walk(
         "service_requests",
@@ -137,16 +158,15 @@ def _purge(sweep: Sweep) -> None:
 
 PERSONAL_DATA = PersonalData(
     feature="requests",
-    sealed=tuple(
-        Sealed(
-            getattr(RequestContact, f"{name}_sealed"),
-            "request_contacts",
-            name,
-            ServiceRequest.public_id,
-            join=(ServiceRequest, ServiceRequest.id == RequestContact.request_id),
-            typed=name != "phone",
-        )
-        for name in ("name", "phone", "email", "address")
+    sealed=sealed_fields(
+        RequestContact,
+        ServiceRequest.public_id,
+        "name",
+        "phone",
+        "email",
+        "address",
+        typed=("name", "email", "address"),
+        join=(ServiceRequest, ServiceRequest.id == RequestContact.request_id),
     ),
     indexes=(
         Indexed(RequestContact.phone_index, "phone"),

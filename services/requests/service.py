@@ -365,15 +365,17 @@ def create_request(
     return request
 
 
+# What a request is shown with (its contact, calls and history), loaded with it.
+_SHOWN_WITH = (
+    selectinload(ServiceRequest.contact),
+    selectinload(ServiceRequest.calls),
+    selectinload(ServiceRequest.history),
+)
+
+
 def get_request(session: Session, public_id: str) -> ServiceRequest | None:
     return session.scalar(
-        select(ServiceRequest)
-        .where(ServiceRequest.public_id == public_id)
-        .options(
-            selectinload(ServiceRequest.contact),
-            selectinload(ServiceRequest.calls),
-            selectinload(ServiceRequest.history),
-        )
+        select(ServiceRequest).where(ServiceRequest.public_id == public_id).options(*_SHOWN_WITH)
     )
 
 
@@ -575,11 +577,7 @@ def search_requests(
             RequestContact.id.in_(_matching_contacts(session, keyring, key.kind, term)),
             ServiceRequest.anonymous.is_(False),
         )
-        .options(
-            selectinload(ServiceRequest.contact),
-            selectinload(ServiceRequest.calls),
-            selectinload(ServiceRequest.history),
-        )
+        .options(*_SHOWN_WITH)
         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
         .limit(limit)
     )
@@ -635,11 +633,7 @@ def unreviewed(session: Session, *, limit: int) -> list[ServiceRequest]:
         session.scalars(
             select(ServiceRequest)
             .where(ServiceRequest.description != "", ServiceRequest.public_description.is_(None))
-            .options(
-                selectinload(ServiceRequest.contact),
-                selectinload(ServiceRequest.calls),
-                selectinload(ServiceRequest.history),
-            )
+            .options(*_SHOWN_WITH)
             .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
             .limit(limit)
         )

@@ -4,40 +4,26 @@ request: purged when the request is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from services.email.personal_data import email_indexes
 from services.platform.personal_data import (
     ExportSection,
     Found,
     Indexed,
     PersonalData,
-    PersonKey,
-    Sealed,
+    find_by_index,
     local_time,
-    phone_indexes,
+    sealed_fields,
 )
 from services.requests.models import ServiceRequest
 from services.updates.models import UpdateSubscription
 from storage.crypto import Keyring
 
 UPDATE_SUBSCRIPTIONS = "update_subscriptions"  # UpdateSubscription ids
-
-
-def _find(session: Session, keyring: Keyring, keys: Sequence[PersonKey], found: Found) -> None:
-    indexes = [*phone_indexes(keyring, keys), *email_indexes(keyring, keys)]
-    if indexes:
-        found.add(
-            UPDATE_SUBSCRIPTIONS,
-            session.scalars(
-                select(UpdateSubscription.id).where(UpdateSubscription.to_index.in_(indexes))
-            ),
-        )
 
 
 def _export(
@@ -67,20 +53,21 @@ def _export(
 
 PERSONAL_DATA = PersonalData(
     feature="updates",
-    sealed=(
-        Sealed(
-            UpdateSubscription.to_sealed,
-            "update_subscriptions",
-            "to",
-            cast(UpdateSubscription.id, String),
-            typed=True,  # the address or mobile a call taker typed
-        ),
+    # The address or mobile a call taker typed.
+    sealed=sealed_fields(
+        UpdateSubscription, cast(UpdateSubscription.id, String), "to", typed=("to",)
     ),
     indexes=(
         # Phone numbers (E.164) for texts and email addresses for email, by channel.
         Indexed(UpdateSubscription.to_index, "phone or email"),
     ),
-    find=_find,
+    find=find_by_index(
+        UPDATE_SUBSCRIPTIONS,
+        UpdateSubscription.id,
+        UpdateSubscription.to_index,
+        "phone",
+        "email",
+    ),
     export=(
         ExportSection(
             "request_updates",

@@ -45,6 +45,19 @@ def twilio_error(status: int, code: int, message: str) -> JSONResponse:
     )
 
 
+# What Twilio answers when it is overloaded or failing: a test scripts either by status.
+SERVER_FAILURES = {
+    "429": (429, 20429, "Too Many Requests"),
+    "500": (500, 20500, "Internal Server Error"),
+}
+
+
+def server_failure(behaviour: str) -> JSONResponse | None:
+    """Twilio's answer for a scripted ``429`` or ``500``; None for any other behaviour."""
+    failure = SERVER_FAILURES.get(behaviour)
+    return None if failure is None else twilio_error(*failure)
+
+
 @dataclass
 class FakeTwilio:
     account_sid: str
@@ -82,6 +95,12 @@ class FakeTwilio:
         self.app.include_router(recordings_router(self))
         self.app.include_router(messages_router(self))
         self.app.include_router(calls_router(self))
+
+    def next_behaviour(self, endpoint: str) -> str:
+        """What a test scripted for the next request to ``endpoint``: the first of
+        ``state[f"{endpoint}_next"]``, taken off the list; "ok" when it is empty."""
+        upcoming: list[str] = self.state.setdefault(f"{endpoint}_next", [])
+        return upcoming.pop(0) if upcoming else "ok"
 
     def reset(self) -> None:
         self.requests.clear()

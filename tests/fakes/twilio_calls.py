@@ -1,8 +1,8 @@
 """Twilio's Calls endpoint: placing an outbound call, as the SDK's ``calls.create`` does.
 
-``fake.state["calls_next"]`` is a list of behaviours for the next calls: ``500`` (a
-server error) or ``21215`` (a number the account may not call). Placed calls are kept
-in ``fake.state["calls"]`` with the form they were placed with.
+``fake.state["calls_next"]`` is a list of behaviours for the next calls: ``429`` or
+``500`` (Twilio overloaded or failing) or ``21215`` (a number the account may not call).
+Placed calls are kept in ``fake.state["calls"]`` with the form they were placed with.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes.twilio_api import FakeTwilio, twilio_error
+from tests.fakes.twilio_api import FakeTwilio, server_failure, twilio_error
 
 
 def calls_router(fake: FakeTwilio) -> APIRouter:
@@ -28,10 +28,10 @@ def calls_router(fake: FakeTwilio) -> APIRouter:
             return twilio_error(400, 21201, "No 'To' number is specified")
         if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
             return twilio_error(400, 21205, "Url parameter is required")
-        upcoming: list[str] = fake.state.setdefault("calls_next", [])
-        behaviour = upcoming.pop(0) if upcoming else "ok"
-        if behaviour == "500":
-            return twilio_error(500, 20500, "Internal Server Error")
+        behaviour = fake.next_behaviour("calls")
+        failed = server_failure(behaviour)
+        if failed is not None:
+            return failed
         if behaviour == "21215":
             return twilio_error(400, 21215, "Geo Permission configuration is not permitting call")
         now = format_datetime(datetime.now(UTC))

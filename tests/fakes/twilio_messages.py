@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes.twilio_api import FakeTwilio, own_form, twilio_error
+from tests.fakes.twilio_api import FakeTwilio, own_form, server_failure, twilio_error
 
 TEST_NUMBER_ERRORS = {
     "+15005550001": (400, 21211, "The 'To' number is not a valid phone number."),
@@ -58,12 +58,10 @@ def messages_router(fake: FakeTwilio) -> APIRouter:
         if to in TEST_NUMBER_ERRORS:
             status, code, text = TEST_NUMBER_ERRORS[to]
             return twilio_error(status, code, text)
-        upcoming: list[str] = fake.state.setdefault("sms_next", [])
-        behaviour = upcoming.pop(0) if upcoming else "ok"
-        if behaviour == "429":
-            return twilio_error(429, 20429, "Too Many Requests")
-        if behaviour == "500":
-            return twilio_error(500, 20500, "Internal Server Error")
+        behaviour = fake.next_behaviour("sms")
+        failed = server_failure(behaviour)
+        if failed is not None:
+            return failed
         message = {
             "sid": "SM" + secrets.token_hex(16),
             "to": to,

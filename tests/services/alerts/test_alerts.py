@@ -19,7 +19,7 @@ from services.alerts.sending import Pace, send_alert
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from tests.fakes.smtp_server import MailSink
-from tests.support import PUBLIC_URL, StaffFactory, served
+from tests.support import PUBLIC_URL, StaffFactory, confirmed_subscriber, served
 
 ALERT = {"subject": "Leaf collection starts Monday", "body": "Put leaves at the curb by 7 am."}
 
@@ -57,19 +57,6 @@ def subscribe(
     drain(context)
     confirmation = sink.to(address)[-1]
     assert api.post(link(confirmation, "confirm")).status_code == 200
-
-
-def confirmed(context: AppContext, address: str) -> None:
-    """A subscriber who signed up and confirmed (without the public endpoint's limit)."""
-    from services.alerts import service as alerts
-
-    policy = context.part(alerts.AlertPolicy)
-    with context.db.begin() as session:
-        pending = alerts.sign_up(
-            session, context.keyring, address, language="en", now=context.clock.now(), policy=policy
-        )
-        assert pending is not None
-        assert alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
 
 
 def all_text(context: AppContext) -> str:
@@ -193,7 +180,7 @@ def test_a_crash_mid_alert_resumes_without_sending_anyone_twice(
 ) -> None:
     sink, _ = smtp
     for n in range(25):
-        confirmed(mailed, f"s{n:02d}@example.org")
+        confirmed_subscriber(mailed, f"s{n:02d}@example.org")
     sink.received.clear()
     sent = api.post("/api/alerts", json=ALERT, headers=staff.headers("communications"))
     mailed.jobs.huey.flush()  # the queued send is taken by the worker that will die

@@ -24,6 +24,7 @@ from tests.support import (
     TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
+    access_export,
     audit_entries,
     call_sid,
     knowledge_topics,
@@ -375,20 +376,7 @@ def test_an_anonymous_request_filed_on_a_contact_cannot_be_reached_from_the_call
     assert anonymous["id"] not in str(entry.detail) and entry.object_id == contact_id
 
     # The privacy officer's access request for the caller's number.
-    recorded = client.post(
-        "/api/privacy/requests",
-        json={
-            "received_on": "2026-11-18",
-            "channel": "mail",
-            "kinds": ["access"],
-            "identity_evidence": "Signature compared with the one on file",
-            "requester": {"phone": CALLER},
-        },
-        headers=officer,
-    )
-    assert recorded.status_code == 201, recorded.text
-    exported = client.get(f"/api/privacy/requests/{recorded.json()['id']}/export", headers=officer)
-    assert exported.status_code == 200, exported.text
+    exported = access_export(client, officer, {"phone": CALLER})
     data = exported.json()
     [shown] = data["contacts"]
     assert shown["id"] == contact_id and shown["requests"] == [named["id"]]

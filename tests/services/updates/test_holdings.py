@@ -9,14 +9,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.alerts import service as alerts
 from services.alerts.models import AlertSignup
 from services.platform.audit import SYSTEM
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.retention import actions as retention
 from services.updates import actions as updates
-from tests.support import StaffFactory
+from tests.support import StaffFactory, access_export, confirmed_subscriber
 
 EMAIL = "dolores@example.org"
 
@@ -36,31 +35,15 @@ def test_an_access_request_exports_consents_emails_and_the_alert_subscription(
     ).json()
     client.post(f"/api/requests/{filed['id']}/status", json={"status": "closed"}, headers=agent)
     updates.tell_due(context)
-    policy = context.part(alerts.AlertPolicy)
-    with context.db.begin() as session:
-        pending = alerts.sign_up(
-            session, context.keyring, EMAIL, language="es", now=context.clock.now(), policy=policy
-        )
-        assert pending is not None
-        assert alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
-    recorded = client.post(
-        "/api/privacy/requests",
-        json={
-            "received_on": "2026-11-18",
-            "channel": "email",
-            "kinds": ["access"],
-            "identity_evidence": "Answered from the address on file",
-            "requester": {"email": EMAIL},
-        },
-        headers=officer,
-    )
-    assert recorded.status_code == 201, recorded.text
-    exported = client.get(
-        f"/api/privacy/requests/{recorded.json()['id']}/export",
-        headers=staff.headers("privacy_officer", "pat-export"),
-    )
-    assert exported.status_code == 200, exported.text
-    data = exported.json()
+    confirmed_subscriber(context, EMAIL, language="es")
+    data = access_export(
+        client,
+        officer,
+        {"email": EMAIL},
+        export_headers=staff.headers("privacy_officer", "pat-export"),
+        channel="email",
+        identity_evidence="Answered from the address on file",
+    ).json()
     assert {item["channel"] for item in data["request_updates"]} == {"email"}
     assert data["request_updates"][0]["request"] == filed["id"]
     assert [email["kind"] for email in data["emails_sent"]] == ["update"]
@@ -94,13 +77,8 @@ def test_key_rotation_reseals_consents_emails_and_subscribers(
     ).json()
     client.post(f"/api/requests/{filed['id']}/status", json={"status": "closed"}, headers=agent)
     updates.tell_due(context)
-    policy = context.part(alerts.AlertPolicy)
+    confirmed_subscriber(context, EMAIL)
     with context.db.begin() as session:
-        pending = alerts.sign_up(
-            session, context.keyring, EMAIL, language="en", now=context.clock.now(), policy=policy
-        )
-        assert pending is not None
-        alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
         key_rotation.start_rotation(session, context.keyring, now=context.clock.now())
     counts = key_rotation.reseal(context.db, context.keyring, context.part(Registry))
     assert counts["update_subscriptions.to"] == 1
