@@ -189,6 +189,10 @@ def install(app: FastAPI) -> None:
     """Mount the console's pages, its own static files and its refusal pages on ``app``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    # Imported here: the workspace's routes use this module's guard and renderer.
+    from services.console import workspace  # noqa: PLC0415
+
+    app.include_router(workspace.router)
     app.add_exception_handler(PageRefused, page_refused)
 
 

@@ -41,7 +41,7 @@
     } else {
       list.append(requestList(data.requests));
     }
-    card.querySelector(".pop-file").href = `/console/requests/new#call=${data.call_sid}`;
+    card.querySelector(".pop-open").href = `/console/workspace?call=${data.call_sid}`;
     cards.set(data.call_sid, card);
     pops.prepend(card);
     status.textContent = data.caller_withheld
