@@ -36,6 +36,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound, Problem, existing
+from services.platform.phones import for_people
 from services.platform.roles import Role
 from services.requests import service as service_requests
 from services.requests.models import ServiceRequest
@@ -347,7 +348,7 @@ def caller_on_call(context: AppContext, actor: Actor, call_sid: str) -> CallerOu
             extension=call.extension,
             withheld=call.caller_withheld,
             number=history.number,
-            number_for_people=callers.for_people(history.number, context.region),
+            number_for_people=for_people(history.number, context.region),
             contact=(None if history.contact is None else _out(context, session, history.contact)),
             requests=[
                 CallerRequest(

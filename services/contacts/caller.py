@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,23 +39,6 @@ class CallerHistory:
     appointments: list[Appointment] = field(default_factory=list)
     texts_sent: list[TextMessage] = field(default_factory=list)
     texts_received: list[InboundText] = field(default_factory=list)
-
-
-def for_people(number: str | None, region: str) -> str | None:
-    """A number as people write it: national format at home, international abroad."""
-    if number is None:
-        return None
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return number
-    home = phonenumbers.region_code_for_number(parsed) == region
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if home
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, style)
 
 
 def _contacts_of(session: Session, keyring: Keyring, number: str, call_sid: str) -> list[Contact]:

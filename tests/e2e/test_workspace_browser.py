@@ -110,6 +110,12 @@ def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, consol
     page.wait_for_url(f"**/console/workspace?call={second}")
     expect(page.locator("#ws-number")).to_have_text("(202) 555-0122")
     expect(page.get_by_label("Phone (optional)", exact=True)).to_have_value("(202) 555-0122")
+    # The first call still rings: offered, not forced on the agent; one click opens it.
+    offer = page.locator("#ws-offer")
+    expect(offer).to_contain_text("Another call is ringing: (202) 555-0111.")
+    offer.get_by_role("button", name="Open the ringing call").click()
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0111")
+    assert page.url.endswith(f"/console/workspace?call={first}")
 
 
 ANA_LINE = "client:ana"

@@ -407,6 +407,13 @@ const SB = (() => {
     load(false);
   }
 
+  /* A service by its name (the page lists the catalogue in #service-names). */
+  function serviceName(code) {
+    if (!code) return "";
+    const option = document.querySelector(`#service-names [data-code="${CSS.escape(code)}"]`);
+    return option ? option.textContent : code;
+  }
+
   // The agent's presence, in the navigation: only "available" agents are offered calls.
   async function setupPresence() {
     const select = document.querySelector("[data-presence]");
@@ -433,6 +440,6 @@ const SB = (() => {
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
     cityMidnight, when, seconds, fillTable, query, clearDraft, scopeDraft, dateRange, pagedList,
-    publicDescription,
+    publicDescription, serviceName,
   };
 })();

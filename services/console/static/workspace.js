@@ -22,7 +22,7 @@
     return CALL.test(sid) ? sid : "";
   };
   const list = (text) => (text || "").split(",").map((part) => part.trim()).filter(Boolean);
-  const serviceName = (code) => services.get(code)?.name || "a service no longer offered";
+  const serviceName = (code) => services.get(code)?.name || SB.serviceName(code);
   const changed = (form) => form.dispatchEvent(new Event("change")); // keeps the draft
 
   // Before console.js restores drafts (on DOMContentLoaded): this call's own.
@@ -103,7 +103,7 @@
     box.hidden = !sid || !current.sid || current.wrapped;
     if (box.hidden) return;
     const data = ringing.get(sid);
-    $("ws-offer-text").textContent = `Another call is ringing: ${data.caller_withheld ? "number withheld" : data.from_number || "number not available"}.`;
+    $("ws-offer-text").textContent = `Another call is ringing: ${data.caller_withheld ? "number withheld" : data.from_number_for_people || "number not available"}.`;
     $("ws-offer-open").dataset.callSid = sid;
   }
 
@@ -461,11 +461,8 @@
     showService();
     applyAnonymous();
     $("ws-duplicates").hidden = true;
-    if (!data.anonymous) linkRequest(data.id, true);
-    else {
-      wrapForm.elements.resolution.value = "request_filed";
-      changed(wrapForm);
-    }
+    // An anonymous request is named to the wrap-up too, which counts it and links none.
+    linkRequest(data.id, true);
     $("ws-filed").focus();
   };
 
@@ -578,13 +575,31 @@
 
   /* -- calls ringing: the screen pop's event stream ------------------------------------ */
 
+  function ended(sid) {
+    ringing.delete(sid);
+    if (sid === current.sid && !current.ended) {
+      current.ended = true;
+      if (current.caller) showCaller({ ...current.caller, ended: true });
+    }
+    say();
+  }
+
   function listen() {
     const source = new EventSource("/console/events");
+    let streams = 0;
     source.addEventListener("status", (event) => {
       const data = JSON.parse(event.data);
       extensionNote = data.extension
         ? `Waiting for calls on extension ${data.extension}.`
         : "No extension is set for your account: ask an administrator to set one.";
+      streams += 1;
+      if (streams > 1) {
+        // A new stream announces the calls still ringing at once; one it does not
+        // announce ended while the stream was away.
+        const before = [...ringing.keys()];
+        ringing.clear();
+        setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
+      }
       say();
     });
     source.addEventListener("ring", (event) => {
@@ -597,15 +612,7 @@
       if (!current.sid || current.wrapped) openCall(data.call_sid);
       else say();
     });
-    source.addEventListener("ended", (event) => {
-      const data = JSON.parse(event.data);
-      ringing.delete(data.call_sid);
-      if (data.call_sid === current.sid) {
-        current.ended = true;
-        if (current.caller) showCaller({ ...current.caller, ended: true });
-      }
-      say();
-    });
+    source.addEventListener("ended", (event) => ended(JSON.parse(event.data).call_sid));
     source.addEventListener("error", async () => {
       status.textContent = "Reconnecting…";
       const check = await fetch("/api/session", { credentials: "same-origin" });
