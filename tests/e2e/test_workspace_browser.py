@@ -286,6 +286,9 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
         "GET", "/api/audit?action=request.contact_reuse", console.tokens["pia"]
     ).json()
     assert [entry["object_id"] for entry in reused["items"]] == [earlier]
+    # The answer read names its service: one click puts it on the request, by name.
+    page.get_by_role("button", name="Use this service").click()
+    expect(picker).to_have_value("Bulk item pickup (Sanitation)")
 
     # Call 3, another caller about the first caller's pothole: the duplicate is shown
     # before filing, and the caller is added to it instead.
