@@ -21,6 +21,8 @@ class Page:
     section: str
 
 
+# The call taker's page, first so that agents land on it: one call at a time, in place.
+WORKSPACE = Page("/console/workspace", "Workspace", Permission.REQUESTS_CREATE, "Calls")
 LIVE = Page("/console/live", "Screen pop", Permission.REQUESTS_CREATE, "Calls")
 NEW_REQUEST = Page("/console/requests/new", "New request", Permission.REQUESTS_CREATE, "Calls")
 SEARCH = Page("/console/requests/search", "Find requests", Permission.REQUESTS_READ, "Calls")
@@ -57,6 +59,7 @@ RETENTION = Page(
 )
 
 PAGES: tuple[Page, ...] = (
+    WORKSPACE,
     LIVE,
     NEW_REQUEST,
     SEARCH,

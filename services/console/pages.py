@@ -41,6 +41,7 @@ from services.platform.auth import (
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import NotFound, Problem
 from services.platform.params import CityDate, RecordingSid
+from services.platform.phones import for_people
 from services.recordings import actions as recording_actions
 from services.reports import actions as reports
 from services.reports.service import DateRange
@@ -122,6 +123,12 @@ def render(
             "title": title,
             "scripts": scripts,
             "path": request.url.path,
+            # Services are shown by name (SB.serviceName), never by code.
+            "service_names": (
+                request_actions.list_services(context, include_inactive=True)
+                if staff is not None
+                else []
+            ),
             **values,
         },
         status_code=status,
@@ -189,6 +196,10 @@ def install(app: FastAPI) -> None:
     """Mount the console's pages, its own static files and its refusal pages on ``app``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    # Imported here: the workspace's routes use this module's guard and renderer.
+    from services.console import workspace  # noqa: PLC0415
+
+    app.include_router(workspace.router)
     app.add_exception_handler(PageRefused, page_refused)
 
 
@@ -391,7 +402,7 @@ def dashboard_page(
 # -- the screen pop --------------------------------------------------------------------
 
 
-def _ring(pop: RingingCallOut) -> dict[str, Any]:
+def _ring(pop: RingingCallOut, region: str) -> dict[str, Any]:
     """A ``ring`` event as live.js reads it: the call, and a line per earlier request."""
     return {
         "event": "ring",
@@ -400,6 +411,7 @@ def _ring(pop: RingingCallOut) -> dict[str, Any]:
         "started_at": pop.started_at.isoformat(),
         "caller_withheld": pop.caller_withheld,
         "from_number": pop.from_number,
+        "from_number_for_people": for_people(pop.from_number, region),
         "requests": [
             {
                 "id": earlier.id,
@@ -433,7 +445,7 @@ def _ringing(
             pop = request_actions.pop_ringing_call(context, staff.actor, call_sid)
         except NotFound:
             continue  # gone since it was seen ringing (the miss is audited)
-        events.append(_ring(pop))
+        events.append(_ring(pop, context.region))
     return events
 
 

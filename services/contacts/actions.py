@@ -8,28 +8,38 @@ requests it linked and how many were anonymous, and no more.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.calls import service as calls
 from services.calls.progress import NO_SEQUENCE
+from services.contacts import caller as callers
 from services.contacts import service as contacts
 from services.contacts.callbacks import CallbackFailed, CallbackPolicy, PlacedCall
 from services.contacts.models import Contact
 from services.contacts.schemas import (
     CallbackIn,
     CallbackOut,
+    CallerAppointment,
+    CallerContact,
+    CallerOut,
+    CallerRequest,
+    CallerText,
     ContactList,
     ContactLogIn,
     ContactRecord,
     ContactSearch,
     WrapUpIn,
 )
+from services.messaging.service import body_of, inbound_body
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, Problem, existing
+from services.platform.errors import InvalidField, NotFound, Problem, existing
+from services.platform.phones import for_people
 from services.platform.roles import Role
 from services.requests import service as service_requests
+from services.requests.models import ServiceRequest
 from services.staff.models import StaffUser
 
 
@@ -278,4 +288,103 @@ def place_callback(context: AppContext, actor: Actor, body: CallbackIn) -> Callb
         work.note(call_sid=placed.call_sid, contact_id=contact.public_id, after_contacts=about)
         return CallbackOut(
             call_sid=placed.call_sid, contact_id=contact.public_id, status=placed.status
+        )
+
+
+# -- the caller on a call ----------------------------------------------------------------
+
+
+def caller_on_call(context: AppContext, actor: Actor, call_sid: str) -> CallerOut:
+    """The caller on a call, for the call taker's workspace: the number (or that it was
+    withheld), the call's own contact once answered, and the caller's earlier requests,
+    contacts, appointments and texts, newest first. Audited with the counts."""
+    with unit_of_work(
+        context, actor, "call.caller", object_type="call", object_id=call_sid
+    ) as work:
+        session, tz = work.session, context.city_tz
+        history = callers.caller_history(session, context.keyring, call_sid, region=context.region)
+        if history is None:
+            raise NotFound("call")
+        names = callers.service_names(session, {r.service_code for r in history.requests})
+        linked = contacts.request_public_ids(session, history.contacts)
+        appointment_requests = {
+            request.id: request.public_id
+            for request in session.scalars(
+                select(ServiceRequest).where(
+                    ServiceRequest.id.in_({a.request_id for a in history.appointments})
+                )
+            )
+        }
+        texts = [
+            CallerText(
+                direction="to_caller",
+                at=(text.sent_at or text.created_at).astimezone(tz),
+                body=body_of(context.keyring, text),
+                state=text.state,
+            )
+            for text in history.texts_sent
+        ] + [
+            CallerText(
+                direction="from_caller",
+                at=text.received_at.astimezone(tz),
+                body=inbound_body(context.keyring, text),
+                state=None,
+            )
+            for text in history.texts_received
+        ]
+        texts.sort(key=lambda text: text.at, reverse=True)
+        call = history.call
+        work.note(
+            withheld=call.caller_withheld,
+            requests=len(history.requests),
+            contacts=len(history.contacts),
+            appointments=len(history.appointments),
+            texts=len(texts),
+        )
+        return CallerOut(
+            call_sid=call.call_sid,
+            started_at=call.started_at.astimezone(tz),
+            ended=call.ended_at is not None,
+            extension=call.extension,
+            withheld=call.caller_withheld,
+            number=history.number,
+            number_for_people=for_people(history.number, context.region),
+            contact=(None if history.contact is None else _out(context, session, history.contact)),
+            requests=[
+                CallerRequest(
+                    id=request.public_id,
+                    service_code=request.service_code,
+                    service_name=names.get(request.service_code, "a service no longer offered"),
+                    status=request.status,
+                    address=request.address,
+                    description=request.description[:200],
+                    created_at=request.created_at.astimezone(tz),
+                )
+                for request in history.requests
+            ],
+            contacts=[
+                CallerContact(
+                    id=contact.public_id,
+                    channel=contact.channel,
+                    direction=contact.direction,
+                    agent=contact.agent,
+                    started_at=contact.started_at.astimezone(tz),
+                    resolution=contact.resolution,
+                    topics=[topic.code for topic in contact.topics],
+                    request_ids=linked.get(contact.id, []),
+                )
+                for contact in history.contacts
+            ],
+            appointments=[
+                CallerAppointment(
+                    id=appointment.public_id,
+                    request_id=appointment_requests.get(appointment.request_id),
+                    starts_at=appointment.starts_at.astimezone(tz),
+                    ends_at=appointment.ends_at.astimezone(tz),
+                    department=appointment.department,
+                    status=appointment.status,
+                )
+                for appointment in history.appointments
+            ],
+            texts=texts[: callers.LIMIT],
         )

@@ -10,6 +10,7 @@ from services.contacts import actions
 from services.contacts.schemas import (
     CallbackIn,
     CallbackOut,
+    CallerOut,
     ContactId,
     ContactList,
     ContactLogIn,
@@ -19,6 +20,7 @@ from services.contacts.schemas import (
 )
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
+from services.platform.params import CallSid
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 Creator = Annotated[Staff, Depends(require(Permission.CONTACTS_CREATE))]
@@ -37,6 +39,14 @@ def log_contact(body: ContactLogIn, staff: Creator, context: ContextDep) -> Cont
 def search_contacts(body: ContactSearch, staff: Reader, context: ContextDep) -> ContactList:
     """Contacts newest first, by ``call_sid``, ``agent``, ``since`` and ``until``."""
     return actions.search_contacts(context, staff.actor, body)
+
+
+@router.get("/caller/{call_sid}", response_model=CallerOut)
+def caller_on_call(call_sid: CallSid, staff: Reader, context: ContextDep) -> CallerOut:
+    """The caller on a call: the number as people write it (or that it was withheld),
+    the call's own contact once answered, and the caller's earlier requests, contacts,
+    appointments and texts, newest first (the call taker's workspace)."""
+    return actions.caller_on_call(context, staff.actor, call_sid)
 
 
 @router.get("/{contact_id}", response_model=ContactRecord)

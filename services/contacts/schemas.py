@@ -142,3 +142,60 @@ class CallbackOut(BaseModel):
     call_sid: str = Field(description="The call that rings the agent, then bridges the caller")
     contact_id: str
     status: str
+
+
+# -- the caller on a call, for the call taker's workspace --------------------------------
+
+
+class CallerRequest(BaseModel):
+    id: str
+    service_code: str
+    service_name: str = Field(description="The service by name, as people say it")
+    status: str
+    address: str | None
+    description: str = Field(description="The first 200 characters")
+    created_at: datetime
+
+
+class CallerContact(BaseModel):
+    id: str
+    channel: Channel
+    direction: Literal["inbound", "outbound"]
+    agent: str | None
+    started_at: datetime
+    resolution: Resolution | None
+    topics: list[str]
+    request_ids: list[str]
+
+
+class CallerAppointment(BaseModel):
+    id: str
+    request_id: str | None
+    starts_at: datetime
+    ends_at: datetime
+    department: str
+    status: str
+
+
+class CallerText(BaseModel):
+    direction: Literal["to_caller", "from_caller"]
+    at: datetime
+    body: str
+    state: str | None = Field(description="For texts to the caller: queued, sent, delivered...")
+
+
+class CallerOut(BaseModel):
+    """Who is on the call and what the city has from their number, newest first."""
+
+    call_sid: str
+    started_at: datetime
+    ended: bool
+    extension: str | None
+    withheld: bool = Field(description="The caller withheld their number")
+    number: str | None = Field(description="E.164; null when withheld or not a number")
+    number_for_people: str | None = Field(description="The number as people write it")
+    contact: ContactRecord | None = Field(description="This call's own contact, once answered")
+    requests: list[CallerRequest]
+    contacts: list[CallerContact]
+    appointments: list[CallerAppointment]
+    texts: list[CallerText]

@@ -75,3 +75,20 @@ def normalise(text: str, region: str) -> str:
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidPhoneNumber("does not have the right number of digits for its country")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def for_people(number: str | None, region: str) -> str | None:
+    """A number as people write it: national format at home, international abroad."""
+    if number is None:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)

@@ -12,11 +12,15 @@ from services.calls.service import get_call, party_number
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
-from services.platform.errors import InvalidField, NotFound, existing
+from services.platform.errors import InvalidField, NotFound, Problem, existing
 from services.requests import catalogue
 from services.requests import service as service_requests
 from services.requests.models import ServiceRequest, ServiceType
 from services.requests.schemas import (
+    ContactOut,
+    DuplicateCheck,
+    DuplicateList,
+    RequestBrief,
     RequestList,
     RequestOut,
     ReviewQueue,
@@ -27,6 +31,7 @@ from services.requests.schemas import (
     ServiceOut,
 )
 from services.requests.service import ContactDetails, NewRequest, ScreenPop, SearchKey
+from services.requests.text import canonical_address
 from services.updates import actions as update_actions
 from services.updates.schemas import UpdatesIn
 
@@ -243,6 +248,58 @@ def pop_ringing_call(context: AppContext, actor: Actor, call_sid: str) -> Ringin
             started_at=call.started_at.astimezone(context.city_tz),
             from_number=None if pop.withheld else party_number(context.keyring, call, "from"),
         )
+
+
+def possible_duplicates(context: AppContext, actor: Actor, check: DuplicateCheck) -> DuplicateList:
+    """Before filing: open requests for the same service near the same place within the
+    duplicate window, as filing would flag them, newest first. Audited with the count."""
+    with unit_of_work(context, actor, "requests.duplicates", object_type="service_request") as work:
+        if (check.lat is None) != (check.long is None):
+            raise InvalidField("long" if check.long is None else "lat", "is needed with the other")
+        address = (check.address or "").strip()
+        found = service_requests.find_possible_duplicates(
+            work.session,
+            service_code=check.service_code,
+            address_key=canonical_address(address) if address else None,
+            point=(check.lat, check.long)
+            if check.lat is not None and check.long is not None
+            else None,
+            now=work.now,
+            policy=context.part(service_requests.DuplicatePolicy),
+        )
+        work.note(results=len(found))
+        names = {service.code: service.name for service in catalogue.list_services(work.session)}
+        items = []
+        for public_id in found:
+            request = service_requests.get_request(work.session, public_id)
+            if request is None:
+                continue
+            items.append(
+                RequestBrief(
+                    id=request.public_id,
+                    service_code=request.service_code,
+                    service_name=names.get(request.service_code, request.service_code),
+                    status=request.status,
+                    address=request.address,
+                    created_at=request.created_at.astimezone(context.city_tz),
+                )
+            )
+        return DuplicateList(items=items)
+
+
+def reuse_contact(context: AppContext, actor: Actor, public_id: str) -> ContactOut:
+    """The contact details of a caller's earlier request, read from its sealed record to
+    fill in a new one (one click instead of retyping them). Audited as a read of the
+    request's contact; 409 for a request that keeps none."""
+    with unit_of_work(
+        context, actor, "request.contact_reuse", object_type="service_request", object_id=public_id
+    ) as work:
+        request = _found(work, public_id)
+        view = service_requests.contact_view(context.keyring, request)
+        if request.anonymous or view is None:
+            raise Problem(409, "Conflict", "This request keeps no contact details.")
+        work.note(fields=sorted(name for name in CONTACT_FIELDS if getattr(view, name)))
+        return ContactOut.of(view)
 
 
 # -- the catalogue ---------------------------------------------------------------------

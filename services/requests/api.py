@@ -13,7 +13,10 @@ from services.platform.params import CallSid
 from services.requests import actions
 from services.requests.schemas import (
     ContactCorrection,
+    ContactOut,
     DescriptionReview,
+    DuplicateCheck,
+    DuplicateList,
     RequestIn,
     RequestList,
     RequestOut,
@@ -54,6 +57,20 @@ def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestO
         channel="phone",
     )
     return actions.file_request(context, staff.actor, new, body.updates)
+
+
+@router.post("/api/requests/possible-duplicates", response_model=DuplicateList)
+def possible_duplicates(body: DuplicateCheck, staff: Filer, context: ContextDep) -> DuplicateList:
+    """Before filing: open requests for the same service near the same place, filed
+    recently, so the caller can be added to one instead of filing it twice."""
+    return actions.possible_duplicates(context, staff.actor, body)
+
+
+@router.get("/api/requests/{public_id}/contact", response_model=ContactOut)
+def reuse_contact(public_id: PublicId, staff: Reader, context: ContextDep) -> ContactOut:
+    """The contact details of an earlier request, to fill in a new one for the same
+    caller (read from the sealed record, audited)."""
+    return actions.reuse_contact(context, staff.actor, public_id)
 
 
 @router.get("/api/requests/unreviewed", response_model=ReviewQueue)

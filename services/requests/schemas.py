@@ -273,3 +273,30 @@ class ServiceChange(BaseModel):
     group: str | None = Field(default=None, min_length=2, max_length=80)
     keywords: list[str] | None = Field(default=None, max_length=20)
     active: bool | None = None
+
+
+class DuplicateCheck(BaseModel):
+    """What a request about to be filed is for and where: its possible duplicates are
+    open requests for the same service near the same place, filed recently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service_code: str = Field(min_length=1, max_length=64)
+    address: str | None = Field(default=None, max_length=255)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+
+
+class RequestBrief(BaseModel):
+    """A request as a list shows it: no contact, the service by name."""
+
+    id: str
+    service_code: str
+    service_name: str
+    status: str
+    address: str | None
+    created_at: datetime
+
+
+class DuplicateList(BaseModel):
+    items: list[RequestBrief]

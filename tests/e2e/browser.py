@@ -38,8 +38,8 @@ ACCOUNTS = (
 )
 # Where each role lands after signing in.
 LANDING = {
-    "ana": "/console/live",
-    "sam": "/console/live",
+    "ana": "/console/workspace",
+    "sam": "/console/workspace",
     "pia": "/console/live",
     "ada": "/console/live",
     "kim": "/console/knowledge",

@@ -155,38 +155,99 @@ const SB = (() => {
     if (first) first.focus();
   }
 
-  /* Drafts: what is typed into a form marked data-draft is kept in this tab until sent. */
+  /* Drafts: what is typed into a form marked data-draft is kept in this tab until sent,
+     under the form's scope (data-draft-scope: the call it is for), so one caller's draft
+     never comes back in another caller's form. Fields marked data-draft-skip (the call
+     itself) are never kept: the address says which call a form is for. A restored draft
+     says so, with a button that discards it. */
   function draftKey(form) {
-    return "draft:" + form.dataset.draft;
+    const scope = form.dataset.draftScope;
+    return "draft:" + form.dataset.draft + (scope ? ":" + scope : "");
   }
 
   function saveDraft(form) {
+    if (form.dataset.restoring) return;
     const values = {};
     for (const field of form.elements) {
-      if (!field.name || field.type === "password") continue;
+      if (!field.name || field.type === "password" || "draftSkip" in field.dataset) continue;
       if (field.type === "checkbox") values[field.name] = field.checked;
       else if (field.type === "radio") {
         if (field.checked) values[field.name] = field.value;
       } else values[field.name] = field.value;
     }
-    sessionStorage.setItem(draftKey(form), JSON.stringify(values));
+    sessionStorage.setItem(draftKey(form), JSON.stringify({ saved_at: Date.now(), values }));
   }
 
+  /* Empty a form: reset() leaves hidden fields as they are (their value is their default). */
+  function emptyForm(form) {
+    form.reset();
+    form.querySelectorAll('input[type="hidden"][name]').forEach((field) => (field.value = ""));
+  }
+
+  function dropDraftNotice(form) {
+    form.querySelectorAll(".draft-notice").forEach((notice) => notice.remove());
+  }
+
+  function draftNotice(form, savedAt) {
+    const time = savedAt
+      ? new Date(savedAt).toLocaleTimeString("en-US", {
+          timeZone: meta("city-tz").getAttribute("content"), timeStyle: "short",
+        })
+      : null;
+    const what = form.dataset.draftScope ? "for this call" : "in this form";
+    const notice = el("div", { class: "notice draft-notice", role: "status" },
+      el("p", { text: `Restored what you typed earlier ${what}${time ? ` (at ${time})` : ""}. Check it before you send it.` }),
+      el("button", {
+        type: "button", class: "secondary small", text: "Discard the draft",
+        onclick: () => {
+          clearDraft(form);
+          dropDraftNotice(form);
+          emptyForm(form);
+          form.dispatchEvent(new CustomEvent("draft-discarded"));
+          const first = form.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
+          if (first) first.focus();
+        },
+      }));
+    form.prepend(notice);
+  }
+
+  /* Restore the draft of the form's scope; returns whether there was one. */
   function restoreDraft(form) {
+    dropDraftNotice(form);
     const saved = sessionStorage.getItem(draftKey(form));
-    if (!saved) return;
-    const values = JSON.parse(saved);
-    for (const field of form.elements) {
-      if (!field.name || !(field.name in values)) continue;
-      if (field.type === "checkbox") field.checked = Boolean(values[field.name]);
-      else if (field.type === "radio") field.checked = values[field.name] === field.value;
-      else field.value = values[field.name];
-      field.dispatchEvent(new Event("change", { bubbles: true }));
+    if (!saved) return false;
+    const stored = JSON.parse(saved);
+    const values = stored && stored.values ? stored.values : stored;
+    form.dataset.restoring = "1";
+    try {
+      for (const field of form.elements) {
+        if (!field.name || !(field.name in values) || "draftSkip" in field.dataset) continue;
+        if (field.type === "checkbox") field.checked = Boolean(values[field.name]);
+        else if (field.type === "radio") field.checked = values[field.name] === field.value;
+        else field.value = values[field.name];
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    } finally {
+      delete form.dataset.restoring;
     }
+    draftNotice(form, stored && stored.saved_at);
+    return true;
+  }
+
+  /* The form now serves another scope (another call): what is typed stays with the old
+     one, the form is emptied, and the new scope's own draft, if any, comes back. */
+  function scopeDraft(form, scope) {
+    dropDraftNotice(form);
+    emptyForm(form);
+    form.dataset.draftScope = scope || "";
+    const restored = restoreDraft(form);
+    form.dispatchEvent(new CustomEvent("draft-scoped"));
+    return restored;
   }
 
   function clearDraft(form) {
     if (form.dataset.draft) sessionStorage.removeItem(draftKey(form));
+    dropDraftNotice(form);
   }
 
   const builders = {};
@@ -346,6 +407,13 @@ const SB = (() => {
     load(false);
   }
 
+  /* A service by its name (the page lists the catalogue in #service-names). */
+  function serviceName(code) {
+    if (!code) return "";
+    const option = document.querySelector(`#service-names [data-code="${CSS.escape(code)}"]`);
+    return option ? option.textContent : code;
+  }
+
   // The agent's presence, in the navigation: only "available" agents are offered calls.
   async function setupPresence() {
     const select = document.querySelector("[data-presence]");
@@ -371,7 +439,7 @@ const SB = (() => {
 
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
-    cityMidnight, when, seconds, fillTable, query, clearDraft, dateRange, pagedList,
-    publicDescription,
+    cityMidnight, when, seconds, fillTable, query, clearDraft, scopeDraft, dateRange, pagedList,
+    publicDescription, serviceName,
   };
 })();

@@ -26,7 +26,7 @@
     body.replaceChildren(...article.body.split(/\n{2,}/).map((para) => SB.el("p", { text: para })));
     const service = document.getElementById("kb-article-service");
     service.hidden = !article.service_code;
-    document.getElementById("kb-article-service-code").textContent = article.service_code || "";
+    document.getElementById("kb-article-service-code").textContent = SB.serviceName(article.service_code);
     history.hidden = true;
     panel.hidden = false;
     if (editor) edit(article);
@@ -67,7 +67,7 @@
     }
     list.replaceChildren(...result.data.items.map((article) => SB.el("li", {},
       SB.el("button", { type: "button", class: "link", onclick: () => { show(article); panel.focus(); } }, article.title),
-      SB.el("span", { class: "hint", text: ` ${article.department}${article.service_code ? " · request: " + article.service_code : ""}` }))));
+      SB.el("span", { class: "hint", text: ` ${article.department}${article.service_code ? " · request: " + SB.serviceName(article.service_code) : ""}` }))));
     const corrected = Object.entries(result.data.corrections || {});
     const count = result.data.items.length;
     status.textContent = (count ? `${count} ${count === 1 ? "answer" : "answers"}.` : "No answers found.") +

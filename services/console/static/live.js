@@ -18,7 +18,7 @@
           "li",
           {},
           SB.el("strong", { text: item.id }),
-          ` · ${item.service_code} · ${item.status.replace("_", " ")} · ${SB.when(item.created_at)}`,
+          ` · ${SB.serviceName(item.service_code)} · ${item.status.replace("_", " ")} · ${SB.when(item.created_at)}`,
           item.address ? ` · ${item.address}` : "",
           item.description ? SB.el("br") : null,
           item.description ? SB.el("span", { class: "hint", text: item.description }) : null,
@@ -33,7 +33,7 @@
     card.querySelector(".pop-title").textContent = `Incoming call on extension ${data.extension}`;
     card.querySelector(".pop-caller").textContent = data.caller_withheld
       ? "Number withheld"
-      : `Caller: ${data.from_number || "number not available"}`;
+      : `Caller: ${data.from_number_for_people || "number not available"}`;
     card.querySelector(".pop-meta").textContent = `Started ${SB.when(data.started_at)}`;
     const list = card.querySelector(".pop-requests");
     if (data.caller_withheld) {
@@ -41,7 +41,7 @@
     } else {
       list.append(requestList(data.requests));
     }
-    card.querySelector(".pop-file").href = `/console/requests/new#call=${data.call_sid}`;
+    card.querySelector(".pop-open").href = `/console/workspace?call=${data.call_sid}`;
     cards.set(data.call_sid, card);
     pops.prepend(card);
     status.textContent = data.caller_withheld

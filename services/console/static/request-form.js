@@ -1,5 +1,6 @@
 /* Filing a request: the anonymous switch takes the contact fields and the call link off
-   the page (and out of what is sent), and says what will not be kept. */
+   the page (and out of what is sent), and says what will not be kept. The call comes
+   from the address (#call=CA...), and what is typed is kept as that call's draft. */
 "use strict";
 
 (() => {
@@ -11,8 +12,13 @@
   const note = document.getElementById("anonymous-note");
   const filed = document.getElementById("filed");
 
-  const fromHash = window.location.hash.match(/call=(CA[0-9a-fA-F]{32})/);
-  if (fromHash) callSid.value = fromHash[1];
+  const callInAddress = () => {
+    const found = window.location.hash.match(/call=(CA[0-9a-fA-F]{32})/);
+    return found ? found[1] : "";
+  };
+  // Before console.js restores drafts (on DOMContentLoaded): this call's own draft only.
+  form.dataset.draftScope = callInAddress();
+  callSid.value = callInAddress();
 
   function apply() {
     const on = anonymous.checked;
@@ -24,6 +30,18 @@
   }
   anonymous.addEventListener("change", apply);
   apply();
+
+  // Emptied (a draft discarded, another call): the call is still the address's.
+  for (const name of ["draft-discarded", "draft-scoped"]) {
+    form.addEventListener(name, () => {
+      callSid.value = callInAddress();
+      apply();
+    });
+  }
+  window.addEventListener("hashchange", () => {
+    if (callInAddress() === form.dataset.draftScope) return;
+    SB.scopeDraft(form, callInAddress());
+  });
 
   SB.renderers["request-form"] = (data) => {
     const parts = [SB.el("p", {}, "Filed ", SB.el("strong", { text: data.id }), ".")];
@@ -38,7 +56,7 @@
     filed.replaceChildren(...parts);
     filed.hidden = false;
     form.reset();
-    callSid.value = "";
+    callSid.value = callInAddress();
     apply();
     filed.focus();
   };

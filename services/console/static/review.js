@@ -9,7 +9,7 @@ SB.pagedList({
   filters: () => ({}),
   cells: (item) => [
     SB.el("span", { class: "nowrap", text: item.id }),
-    item.service_code,
+    SB.serviceName(item.service_code),
     SB.when(item.created_at),
     item.description,
     SB.publicDescription(item),

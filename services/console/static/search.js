@@ -55,7 +55,7 @@
   SB.renderers["search-form"] = (data) => {
     SB.fillTable(table, status, data.items, (item) => [
       SB.el("span", { class: "nowrap", text: item.id }),
-      item.service_code,
+      SB.serviceName(item.service_code),
       statusControl(item),
       SB.when(item.created_at),
       item.address || "–",

@@ -85,7 +85,7 @@ def test_each_role_sees_only_its_pages_and_is_refused_the_others(
     agent = signed_in(app_client.app, "ana")
 
     home = agent.get("/console/", follow_redirects=False)
-    assert home.status_code == 303 and home.headers["location"] == "/console/live"
+    assert home.status_code == 303 and home.headers["location"] == "/console/workspace"
     live = agent.get("/console/live")
     assert live.status_code == 200
     assert '<html lang="en">' in live.text

@@ -1,0 +1,637 @@
+/* The call taker's workspace: one call at a time, in place. A ringing call opens here by
+   itself when nothing else is open (or is offered with one button when the agent is busy
+   with another); the caller's history, the knowledge base, the request form and the
+   wrap-up follow the call without a page load. What is typed is kept per call. */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const status = $("ws-status");
+  const requestForm = $("ws-request-form");
+  const wrapForm = $("ws-wrap-form");
+  const callField = $("ws-call_sid");
+  const CALL = /^CA[0-9a-fA-F]{32}$/;
+  const services = new Map(); // code -> service, active ones
+  const ringing = new Map(); // call SID -> the ring event's data
+  const done = new Set(); // calls wrapped up in this tab
+  let extensionNote = "Connecting…";
+  let current = { sid: "", caller: null, wrapped: false, ended: false };
+
+  const callInAddress = () => {
+    const sid = new URLSearchParams(window.location.search).get("call") || "";
+    return CALL.test(sid) ? sid : "";
+  };
+  const list = (text) => (text || "").split(",").map((part) => part.trim()).filter(Boolean);
+  const serviceName = (code) => services.get(code)?.name || SB.serviceName(code);
+  const changed = (form) => form.dispatchEvent(new Event("change")); // keeps the draft
+
+  // Before console.js restores drafts (on DOMContentLoaded): this call's own.
+  requestForm.dataset.draftScope = callInAddress();
+  wrapForm.dataset.draftScope = callInAddress();
+
+  /* -- the caller ------------------------------------------------------------------- */
+
+  function section(title, items, render, empty) {
+    const heading = SB.el("h3", { text: `${title} (${items.length})` });
+    if (!items.length) return [heading, SB.el("p", { class: "hint", text: empty })];
+    return [heading, SB.el("ul", { class: "ws-list" }, ...items.map((item) => SB.el("li", {}, ...render(item))))];
+  }
+
+  const words = (text) => (text || "").replaceAll("_", " ");
+
+  function showCaller(data) {
+    $("ws-number").textContent = data.withheld
+      ? "Number withheld"
+      : data.number_for_people || "Number not available";
+    $("ws-call-meta").textContent =
+      `Call started ${SB.when(data.started_at)}` +
+      (data.extension ? ` · extension ${data.extension}` : "") +
+      (data.ended ? " · ended" : "");
+    const history = $("ws-history");
+    if (data.withheld) {
+      history.replaceChildren(SB.el("p", { text: "The caller withheld their number, so their earlier requests cannot be looked up by it. Ask for their details if they want to be reached." }));
+      return;
+    }
+    history.replaceChildren(
+      ...section("Earlier requests", data.requests, (item) => [
+        SB.el("a", { href: `/console/requests/${item.id}`, text: item.id }),
+        ` ${item.service_name} · ${words(item.status)} · ${SB.when(item.created_at)}`,
+        item.address ? ` · ${item.address}` : "",
+        item.description ? SB.el("span", { class: "hint block", text: item.description }) : null,
+      ], "No earlier requests from this number."),
+      ...section("Contacts", data.contacts, (item) => [
+        `${SB.when(item.started_at)} · ${words(item.channel)}${item.direction === "outbound" ? " (we called)" : ""}`,
+        item.resolution ? ` · ${words(item.resolution)}` : " · not wrapped up",
+        item.request_ids.length ? ` · ${item.request_ids.join(", ")}` : "",
+      ], "No earlier contacts."),
+      ...section("Appointments", data.appointments, (item) => [
+        `${SB.when(item.starts_at)} · ${item.department} · ${words(item.status)}`,
+        item.request_id ? ` · ${item.request_id}` : "",
+      ], "No appointments."),
+      ...section("Texts", data.texts, (item) => [
+        `${SB.when(item.at)} · ${item.direction === "to_caller" ? `to the caller (${words(item.state)})` : "from the caller"}: `,
+        SB.el("span", { text: item.body }),
+      ], "No texts."),
+    );
+  }
+
+  function showIdle() {
+    $("ws-number").textContent = "No call open";
+    $("ws-call-meta").textContent = "Calls that ring for you open here by themselves.";
+    $("ws-history").replaceChildren();
+  }
+
+  /* -- which call the page is for ----------------------------------------------------- */
+
+  function say() {
+    if (!current.sid) status.textContent = extensionNote;
+    else if (current.wrapped) status.textContent = "Wrapped up. The next call opens here by itself.";
+    else if (current.ended) status.textContent = "The call has ended: wrap it up.";
+    else if (ringing.has(current.sid)) status.textContent = "This call is open here.";
+    else status.textContent = "Showing this call.";
+    offer();
+  }
+
+  function nextRinging() {
+    for (const sid of ringing.keys()) if (sid !== current.sid && !done.has(sid)) return sid;
+    return null;
+  }
+
+  function offer() {
+    const box = $("ws-offer");
+    const sid = nextRinging();
+    box.hidden = !sid || !current.sid || current.wrapped;
+    if (box.hidden) return;
+    const data = ringing.get(sid);
+    $("ws-offer-text").textContent = `Another call is ringing: ${data.caller_withheld ? "number withheld" : data.from_number_for_people || "number not available"}.`;
+    $("ws-offer-open").dataset.callSid = sid;
+  }
+
+  async function openCall(sid, { push = true, rescope = true } = {}) {
+    current = { sid, caller: null, wrapped: done.has(sid), ended: false };
+    if (push) {
+      window.history.pushState({ call: sid }, "", sid ? `?call=${sid}` : window.location.pathname);
+    }
+    if (rescope) {
+      SB.scopeDraft(requestForm, sid);
+      SB.scopeDraft(wrapForm, sid);
+    }
+    callField.value = sid;
+    forgetAnswers();
+    $("ws-filed").replaceChildren();
+    $("ws-wrapped").textContent = "";
+    $("ws-duplicates").hidden = true;
+    SB.clearErrors(requestForm);
+    SB.clearErrors(wrapForm);
+    applyAnonymous();
+    showTopics();
+    showRequests();
+    showService();
+    if (!sid) {
+      showIdle();
+      reuse(null);
+      say();
+      return;
+    }
+    $("ws-number").textContent = "Looking up the caller…";
+    $("ws-call-meta").textContent = "";
+    $("ws-history").replaceChildren();
+    const result = await SB.api("GET", `/api/contacts/caller/${sid}`);
+    if (current.sid !== sid) return; // another call was opened meanwhile
+    if (!result.ok) {
+      $("ws-number").textContent = "This call is not in the call log.";
+      say();
+      return;
+    }
+    const data = result.data;
+    current.caller = data;
+    current.ended = data.ended;
+    current.wrapped = current.wrapped || Boolean(data.contact && data.contact.wrapped_up_at);
+    showCaller(data);
+    prefill(data);
+    reuse(data.requests[0] || null);
+    say();
+  }
+
+  /* -- the knowledge base ------------------------------------------------------------ */
+
+  const kb = { asked: 0, timer: null, shown: null };
+  const language = $("ws-kb-language");
+
+  async function searchAnswers() {
+    const q = $("ws-q").value;
+    const mine = ++kb.asked;
+    const results = $("ws-kb-results");
+    const said = $("ws-kb-status");
+    if (!q.trim()) {
+      results.replaceChildren();
+      said.textContent = "Type to search.";
+      return;
+    }
+    const result = await SB.api("GET", "/api/kb/articles" + SB.query({ q, language: language.value, limit: 8 }));
+    if (mine !== kb.asked) return;
+    if (!result.ok) {
+      results.replaceChildren();
+      said.textContent = result.data?.detail || "The search did not work.";
+      return;
+    }
+    results.replaceChildren(...result.data.items.map((article) => SB.el("li", {},
+      SB.el("button", { type: "button", class: "link", onclick: () => showAnswer(article, true) }, article.title),
+      SB.el("span", { class: "hint", text: ` ${article.department}${article.service_code ? " · request: " + serviceName(article.service_code) : ""}` }))));
+    const count = result.data.items.length;
+    const corrected = Object.entries(result.data.corrections || {});
+    said.textContent = (count ? `${count} ${count === 1 ? "answer" : "answers"}.` : "No answers found.") +
+      (corrected.length ? ` Searched for ${corrected.map(([typed, used]) => `“${used}” (you typed “${typed}”)`).join(", ")}.` : "");
+  }
+
+  function showAnswer(article, chosen) {
+    kb.shown = article;
+    $("ws-kb-article-title").textContent = article.title;
+    $("ws-kb-article-meta").textContent = `${article.department}` +
+      (article.languages.includes(language.value) ? "" : " · not written in this language yet");
+    $("ws-kb-article-body").replaceChildren(...article.body.split(/\n{2,}/).map((para) => SB.el("p", { text: para })));
+    const offered = article.service_code && services.has(article.service_code);
+    $("ws-kb-article-service").hidden = !offered;
+    $("ws-kb-article-service-name").textContent = offered ? serviceName(article.service_code) : "";
+    $("ws-kb-article").hidden = false;
+    if (chosen) {
+      addTopic(article.code, article.title);
+      $("ws-kb-article").focus();
+    }
+  }
+
+  /* Another call: the last caller's question and answer go. */
+  function forgetAnswers() {
+    kb.asked += 1;
+    kb.shown = null;
+    $("ws-q").value = "";
+    $("ws-kb-results").replaceChildren();
+    $("ws-kb-status").textContent = "Type to search.";
+    $("ws-kb-article").hidden = true;
+  }
+
+  $("ws-q").addEventListener("input", () => {
+    clearTimeout(kb.timer);
+    kb.timer = setTimeout(searchAnswers, 150);
+  });
+  $("ws-kb-search").addEventListener("submit", (event) => { event.preventDefault(); searchAnswers(); });
+  language.addEventListener("change", async () => {
+    await searchAnswers();
+    if (!kb.shown) return;
+    const result = await SB.api("GET", `/api/kb/articles/${encodeURIComponent(kb.shown.code)}` + SB.query({ language: language.value }));
+    if (result.ok) showAnswer(result.data, false);
+  });
+  $("ws-kb-use-service").addEventListener("click", () => {
+    if (kb.shown && kb.shown.service_code) chooseService(kb.shown.service_code);
+    $("ws-service").focus();
+  });
+
+  /* -- the service picker: a combobox over names, keywords and answers ---------------- */
+
+  const picker = { input: $("ws-service"), box: $("ws-service-options"), options: [], active: -1, asked: 0, timer: null };
+
+  function showService() {
+    const code = $("f-service_code").value;
+    picker.input.value = code && services.has(code) ? `${serviceName(code)} (${services.get(code).department})` : "";
+  }
+
+  function chooseService(code) {
+    $("f-service_code").value = code;
+    $("ws-service-status").textContent = "";
+    showService();
+    closeOptions();
+    changed(requestForm);
+    checkDuplicates();
+  }
+
+  function closeOptions() {
+    picker.box.hidden = true;
+    picker.input.setAttribute("aria-expanded", "false");
+    picker.input.removeAttribute("aria-activedescendant");
+    picker.active = -1;
+  }
+
+  function highlight(index) {
+    const items = picker.box.querySelectorAll('[role="option"]');
+    if (!items.length) return;
+    picker.active = (index + items.length) % items.length;
+    items.forEach((item, at) => item.setAttribute("aria-selected", String(at === picker.active)));
+    const chosen = items[picker.active];
+    picker.input.setAttribute("aria-activedescendant", chosen.id);
+    chosen.scrollIntoView({ block: "nearest" });
+  }
+
+  function matches(service, words) {
+    const text = [service.name, service.department, service.group, ...(service.keywords || [])].join(" ").toLowerCase();
+    return words.every((word) => text.includes(word));
+  }
+
+  function showOptions(found) {
+    picker.options = found;
+    picker.box.replaceChildren(...found.map((option, index) => SB.el("li", {
+      id: `ws-service-option-${index}`, role: "option", "aria-selected": "false",
+      onmousedown: (event) => event.preventDefault(), // keep focus in the input
+      onclick: () => chooseService(option.code),
+    }, SB.el("span", { text: serviceName(option.code) }),
+      SB.el("span", { class: "hint", text: option.why ? ` · ${option.why}` : ` · ${services.get(option.code).department}` }))));
+    $("ws-service-status").textContent = found.length
+      ? `${found.length} ${found.length === 1 ? "service matches" : "services match"}: arrow keys to move, Enter to choose.`
+      : "No service matches: try another word.";
+    if (!found.length) {
+      closeOptions();
+      return;
+    }
+    picker.box.hidden = false;
+    picker.input.setAttribute("aria-expanded", "true");
+    picker.active = -1;
+    picker.input.removeAttribute("aria-activedescendant");
+  }
+
+  async function suggest() {
+    const typed = picker.input.value.trim().toLowerCase();
+    const mine = ++picker.asked;
+    if (!typed) { closeOptions(); return; }
+    const words = typed.split(/\s+/);
+    const found = [...services.values()].filter((service) => matches(service, words))
+      .map((service) => ({ code: service.code, why: null }));
+    showOptions(found.slice(0, 8));
+    const answers = await SB.api("GET", "/api/kb/articles" + SB.query({ q: typed, language: "en", limit: 5 }));
+    if (mine !== picker.asked || !answers.ok) return;
+    const seen = new Set(found.map((option) => option.code));
+    for (const article of answers.data.items) {
+      if (!article.service_code || seen.has(article.service_code) || !services.has(article.service_code)) continue;
+      seen.add(article.service_code);
+      found.push({ code: article.service_code, why: `from the answer “${article.title}”` });
+    }
+    showOptions(found.slice(0, 10));
+  }
+
+  picker.input.addEventListener("input", () => {
+    $("f-service_code").value = "";
+    changed(requestForm);
+    clearTimeout(picker.timer);
+    picker.timer = setTimeout(suggest, 120);
+  });
+  picker.input.addEventListener("keydown", (event) => {
+    const open = !picker.box.hidden && picker.options.length;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      if (picker.box.hidden) suggest(); else if (open) highlight(picker.active + 1);
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      highlight(picker.active - 1);
+    } else if (event.key === "Enter" && !picker.box.hidden) {
+      event.preventDefault(); // choosing is not sending the form
+      const option = picker.options[picker.active >= 0 ? picker.active : 0];
+      if (option) chooseService(option.code);
+    } else if (event.key === "Escape" && !picker.box.hidden) {
+      event.preventDefault();
+      closeOptions();
+    }
+  });
+  picker.input.addEventListener("blur", () => setTimeout(closeOptions, 150));
+  $("f-service_code").addEventListener("change", showService);
+
+  /* -- the request: prefill, duplicates, filing ----------------------------------------- */
+
+  const anonymous = $("ws-anonymous");
+  function applyAnonymous() {
+    const on = anonymous.checked;
+    $("ws-anonymous-note").hidden = !on;
+    $("ws-contact").hidden = on;
+    $("ws-contact").querySelectorAll("input, textarea, select").forEach((field) => (field.disabled = on));
+    callField.disabled = on;
+  }
+  anonymous.addEventListener("change", applyAnonymous);
+
+  function prefill(data) {
+    const phone = requestForm.elements["contact.phone"];
+    const restored = requestForm.querySelector(".draft-notice");
+    if (!restored && !phone.value && data.number_for_people && !data.withheld) {
+      phone.value = data.number_for_people;
+    }
+  }
+
+  function reuse(last) {
+    const box = $("ws-reuse");
+    box.hidden = !last;
+    if (!last) return;
+    const button = $("ws-reuse-button");
+    button.textContent = `Use the details from ${last.id}`;
+    button.dataset.requestId = last.id;
+  }
+
+  $("ws-reuse-button").addEventListener("click", async (event) => {
+    const id = event.currentTarget.dataset.requestId;
+    const result = await SB.api("GET", `/api/requests/${id}/contact`);
+    if (!result.ok) {
+      SB.showProblem(requestForm, result.data);
+      return;
+    }
+    for (const name of ["name", "phone", "email", "address"]) {
+      const value = result.data[name];
+      if (value) requestForm.elements[`contact.${name}`].value = value;
+    }
+    changed(requestForm);
+    $("ws-reuse").hidden = true;
+    requestForm.elements["contact.name"].focus();
+  });
+
+  let duplicateTimer = null;
+  async function checkDuplicates() {
+    const box = $("ws-duplicates");
+    const code = $("f-service_code").value;
+    const address = requestForm.elements.address.value.trim();
+    if (!code || !address) {
+      box.hidden = true;
+      return;
+    }
+    const result = await SB.api("POST", "/api/requests/possible-duplicates", { service_code: code, address });
+    if (!result.ok || !result.data.items.length) {
+      box.hidden = true;
+      return;
+    }
+    box.replaceChildren(
+      SB.el("p", {}, SB.el("strong", { text: "Possible duplicates" }), ": open requests for the same service near the same place, filed recently."),
+      SB.el("ul", { class: "ws-list" }, ...result.data.items.map((item) => SB.el("li", {},
+        SB.el("a", { href: `/console/requests/${item.id}`, text: item.id }),
+        ` ${item.service_name} · ${item.address || "no address"} · ${words(item.status)} · ${SB.when(item.created_at)} `,
+        SB.el("button", { type: "button", class: "small", text: `Add this caller to ${item.id}`, onclick: () => addCaller(item.id) })))),
+      SB.el("p", { class: "hint", text: "Adding the caller tells them of updates on that request instead of filing it twice." }),
+    );
+    box.hidden = false;
+  }
+  requestForm.elements.address.addEventListener("input", () => {
+    clearTimeout(duplicateTimer);
+    duplicateTimer = setTimeout(checkDuplicates, 400);
+  });
+
+  async function addCaller(id) {
+    const phone = requestForm.elements["contact.phone"].value.trim();
+    const email = requestForm.elements["contact.email"].value.trim();
+    const filed = $("ws-filed");
+    if (!phone && !email) {
+      filed.replaceChildren(SB.el("p", { class: "error", text: "Give the caller's mobile number or email (under “How to reach the caller”) to tell them of updates." }));
+      return;
+    }
+    const body = { call_sid: current.sid || null };
+    if (phone) body.phone = phone;
+    if (email) body.email = email;
+    const result = await SB.api("POST", `/api/requests/${id}/updates`, body);
+    if (!result.ok) {
+      const problem = result.data || {};
+      const message = (problem.errors || []).map((error) => `${error.field === "phone" ? "Mobile" : "Email"} ${error.message}`).join(" ") || problem.detail;
+      filed.replaceChildren(SB.el("p", { class: "error", text: message || "The caller was not added." }));
+      return;
+    }
+    const mine = result.data.filter((consent) => consent.consent_call_sid === (current.sid || null));
+    filed.replaceChildren(
+      SB.el("p", {}, "Added the caller to ", SB.el("strong", { text: id }), "."),
+      ...(mine.length ? mine : result.data.slice(-1)).map((consent) => SB.el("p", { text: `Read to the caller: ${consent.confirmation}` })),
+    );
+    linkRequest(id, false);
+    SB.clearDraft(requestForm);
+    requestForm.reset();
+    $("f-service_code").value = "";
+    callField.value = current.sid;
+    showService();
+    applyAnonymous();
+    $("ws-duplicates").hidden = true;
+    filed.focus();
+  }
+
+  SB.builders["ws-request-form"] = (form) => {
+    const body = SB.formJSON(form);
+    if (!body.service_code) {
+      SB.showProblem(form, { errors: [{ field: "service_code", message: "Choose a service: type its name and pick one." }] });
+      picker.input.focus();
+      return null;
+    }
+    return body;
+  };
+  SB.renderers["ws-request-form"] = (data, form) => {
+    const parts = [SB.el("p", {}, "Filed ", SB.el("strong", { text: data.id }), ": read the number to the caller.")];
+    if (data.anonymous) parts.push(SB.el("p", { text: "Anonymous: no contact details and no call link were kept." }));
+    if (data.possible_duplicates.length) parts.push(SB.el("p", { text: `Possible duplicates of: ${data.possible_duplicates.join(", ")}.` }));
+    for (const consent of data.updates || []) parts.push(SB.el("p", { text: `Read to the caller: ${consent.confirmation}` }));
+    $("ws-filed").replaceChildren(...parts);
+    form.reset();
+    $("f-service_code").value = "";
+    callField.value = current.sid;
+    showService();
+    applyAnonymous();
+    $("ws-duplicates").hidden = true;
+    // An anonymous request is named to the wrap-up too, which counts it and links none.
+    linkRequest(data.id, true);
+    $("ws-filed").focus();
+  };
+
+  /* -- the wrap-up -------------------------------------------------------------------- */
+
+  const topicTitles = new Map();
+
+  function showTopics() {
+    const codes = list($("ws-topics-value").value);
+    const chips = $("ws-topics");
+    chips.replaceChildren(...codes.map((code) => SB.el("li", { class: "chip" },
+      SB.el("span", { text: topicTitles.get(code) || code }),
+      SB.el("button", { type: "button", class: "link small", "aria-label": `Remove the topic ${topicTitles.get(code) || code}`, text: "Remove",
+        onclick: () => {
+          $("ws-topics-value").value = list($("ws-topics-value").value).filter((c) => c !== code).join(",");
+          showTopics();
+          changed(wrapForm);
+        } }))));
+    if (!codes.length) chips.replaceChildren(SB.el("li", { class: "hint", text: "None yet." }));
+  }
+
+  function addTopic(code, title) {
+    topicTitles.set(code, title);
+    const codes = list($("ws-topics-value").value);
+    if (!codes.includes(code)) codes.push(code);
+    $("ws-topics-value").value = codes.slice(0, 10).join(",");
+    showTopics();
+    changed(wrapForm);
+  }
+
+  function showRequests() {
+    const ids = list($("ws-request-ids").value);
+    $("ws-wrap-requests").replaceChildren(...(ids.length
+      ? ids.flatMap((id, at) => [at ? ", " : "", SB.el("a", { href: `/console/requests/${id}`, text: id })])
+      : ["None yet."]));
+  }
+
+  function linkRequest(id, filed) {
+    const ids = list($("ws-request-ids").value);
+    if (!ids.includes(id)) ids.push(id);
+    $("ws-request-ids").value = ids.join(",");
+    if (filed) wrapForm.elements.resolution.value = "request_filed";
+    showRequests();
+    changed(wrapForm);
+  }
+
+  $("ws-topics-value").addEventListener("change", showTopics);
+  // A draft discarded: the form is empty again, for the same call.
+  requestForm.addEventListener("draft-discarded", () => {
+    callField.value = current.sid;
+    showService();
+    applyAnonymous();
+    $("ws-duplicates").hidden = true;
+    if (current.caller) prefill(current.caller);
+  });
+  wrapForm.addEventListener("draft-discarded", () => {
+    showTopics();
+    showRequests();
+  });
+  $("ws-request-ids").addEventListener("change", showRequests);
+
+  async function contactOfCall() {
+    if (current.caller && current.caller.contact) return current.caller.contact.id;
+    const found = await SB.api("POST", "/api/contacts/search", { call_sid: current.sid });
+    const mine = found.ok ? found.data.items.find((item) => item.channel === "phone") : null;
+    return mine ? mine.id : null;
+  }
+
+  wrapForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = wrapForm.querySelector('button[type="submit"]');
+    SB.clearErrors(wrapForm);
+    if (!current.sid) {
+      SB.showProblem(wrapForm, { detail: "No call is open: there is nothing to wrap up." });
+      return;
+    }
+    button.disabled = true;
+    try {
+      const contact = await contactOfCall();
+      if (!contact) {
+        SB.showProblem(wrapForm, { detail: "This call has no contact to wrap up yet: it opens when you answer the call on your own line." });
+        return;
+      }
+      const body = {
+        resolution: wrapForm.elements.resolution.value,
+        topics: list($("ws-topics-value").value),
+        request_ids: list($("ws-request-ids").value),
+      };
+      const sentTo = wrapForm.elements.transferred_to.value.trim();
+      const notes = wrapForm.elements.notes.value.trim();
+      if (sentTo) body.transferred_to = sentTo;
+      if (notes) body.notes = notes;
+      const result = await SB.api("POST", `/api/contacts/${contact}/wrap-up`, body);
+      if (!result.ok) {
+        SB.showProblem(wrapForm, result.data);
+        return;
+      }
+      SB.clearDraft(wrapForm);
+      SB.clearDraft(requestForm);
+      done.add(current.sid);
+      current.wrapped = true;
+      $("ws-wrapped").textContent = `Wrapped up ${result.data.id}.`;
+      const next = nextRinging();
+      if (next) openCall(next);
+      else say();
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  /* -- calls ringing: the screen pop's event stream ------------------------------------ */
+
+  function ended(sid) {
+    ringing.delete(sid);
+    if (sid === current.sid && !current.ended) {
+      current.ended = true;
+      if (current.caller) showCaller({ ...current.caller, ended: true });
+    }
+    say();
+  }
+
+  function listen() {
+    const source = new EventSource("/console/events");
+    let streams = 0;
+    source.addEventListener("status", (event) => {
+      const data = JSON.parse(event.data);
+      extensionNote = data.extension
+        ? `Waiting for calls on extension ${data.extension}.`
+        : "No extension is set for your account: ask an administrator to set one.";
+      streams += 1;
+      if (streams > 1) {
+        // A new stream announces the calls still ringing at once; one it does not
+        // announce ended while the stream was away.
+        const before = [...ringing.keys()];
+        ringing.clear();
+        setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
+      }
+      say();
+    });
+    source.addEventListener("ring", (event) => {
+      const data = JSON.parse(event.data);
+      ringing.set(data.call_sid, data);
+      if (done.has(data.call_sid) || data.call_sid === current.sid) {
+        say();
+        return;
+      }
+      if (!current.sid || current.wrapped) openCall(data.call_sid);
+      else say();
+    });
+    source.addEventListener("ended", (event) => ended(JSON.parse(event.data).call_sid));
+    source.addEventListener("error", async () => {
+      status.textContent = "Reconnecting…";
+      const check = await fetch("/api/session", { credentials: "same-origin" });
+      if (check.status === 401) {
+        source.close();
+        await SB.reauth();
+        window.location.reload();
+      }
+    });
+  }
+
+  $("ws-offer-open").addEventListener("click", (event) => openCall(event.currentTarget.dataset.callSid));
+  window.addEventListener("popstate", () => openCall(callInAddress(), { push: false }));
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    const catalogue = await SB.api("GET", "/api/services");
+    if (catalogue.ok) for (const service of catalogue.data.items) if (service.active) services.set(service.code, service);
+    // console.js has restored this call's drafts by now.
+    await openCall(callInAddress(), { push: false, rescope: false });
+    listen();
+  });
+})();

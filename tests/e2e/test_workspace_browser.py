@@ -1,0 +1,328 @@
+"""The call taker's workspace in a real browser, on SQLite and PostgreSQL: drafts kept
+per call, one page per call (the caller's history, the knowledge base, the request form
+and the wrap-up side by side), and the core loop counted in clicks and page loads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser import (
+    DESKTOP,
+    TABLET,
+    Console,
+    assert_accessible,
+    assert_fits,
+    screenshot,
+    sign_in,
+)
+from tests.support import TEST_ACCOUNT_SID, call_sid
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+REQUEST_ID = re.compile(r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
+
+
+def ring(console: Console, caller: str) -> str:
+    """A call from ``caller`` that picks extension 3 (ana's) in the menu: it rings."""
+    sid = call_sid()
+    base = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": sid,
+        "From": caller,
+        "To": "+12025550100",
+        "Direction": "inbound",
+    }
+    assert console.webhook("/twilio/voice", {**base, "CallStatus": "ringing"}).status_code == 200
+    chosen = console.webhook(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        {**base, "CallStatus": "in-progress", "Digits": "3"},
+    )
+    assert chosen.status_code == 200, chosen.text
+    return sid
+
+
+def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, console: Console) -> None:
+    """The bug: caller A's half-typed request was restored, call and all, into caller
+    B's form, with no notice."""
+    sign_in(page, "ana")
+    first = ring(console, "+12025550111")
+    page.goto(f"/console/requests/new#call={first}")
+    form = page.locator("#request-form")
+    expect(form.get_by_label("Call (optional)")).to_have_value(first)
+    form.get_by_label("Name (optional)", exact=True).fill("Ada Alpha")
+    form.get_by_label("Phone (optional)", exact=True).fill("(202) 555-0111")
+    form.get_by_label("What is the problem?").fill("Streetlight out on A Street")
+
+    second = ring(console, "+12025550122")
+    page.goto("/console/live")
+    expect(page.locator(f'.pop[data-call-sid="{second}"]')).to_be_visible()
+    page.goto(f"/console/requests/new#call={second}")
+    expect(form.get_by_label("Call (optional)")).to_have_value(second)
+    expect(form.get_by_label("Name (optional)", exact=True)).to_have_value("")
+    expect(form.get_by_label("Phone (optional)", exact=True)).to_have_value("")
+    expect(form.get_by_label("What is the problem?")).to_have_value("")
+    expect(page.locator(".draft-notice")).to_have_count(0)
+
+    # Back to the first call (the address alone changes): its draft, said to be one.
+    page.goto(f"/console/requests/new#call={first}")
+    expect(form.get_by_label("Call (optional)")).to_have_value(first)
+    expect(form.get_by_label("Name (optional)", exact=True)).to_have_value("Ada Alpha")
+    notice = page.locator(".draft-notice")
+    expect(notice).to_contain_text("Restored what you typed earlier for this call")
+    assert_accessible(page, "the request form with a restored draft")
+    page.set_viewport_size(TABLET)
+    assert_accessible(page, "the request form with a restored draft at 768 px")
+    assert_fits(page)
+    page.set_viewport_size(DESKTOP)
+    notice.get_by_role("button", name="Discard the draft").click()
+    expect(form.get_by_label("Name (optional)", exact=True)).to_have_value("")
+    expect(form.get_by_label("Call (optional)")).to_have_value(first)
+    expect(notice).to_have_count(0)
+    page.reload()
+    expect(form.get_by_label("What is the problem?")).to_have_value("")
+
+    # Caller B's request carries B's details and B's call, nothing of A.
+    page.goto(f"/console/requests/new#call={second}")
+    form.get_by_label("Service", exact=True).select_option("pothole")
+    form.get_by_label("Name (optional)", exact=True).fill("Bo Beta")
+    form.get_by_role("button", name="File the request").click()
+    filed = page.locator("#filed strong")
+    expect(filed).to_have_text(REQUEST_ID)
+    request = console.api("GET", f"/api/requests/{filed.inner_text()}", console.agent_token).json()
+    assert request["calls"] == [second]
+    assert request["contact"]["name"] == "Bo Beta"
+    assert request["contact"]["phone"] is None
+
+    # The screen pop leads into the call's workspace in one click.
+    page.goto("/console/live")
+    pop = page.locator(f'.pop[data-call-sid="{second}"]')
+    expect(pop).to_be_visible()
+    assert_accessible(page, "the screen pop")
+    page.set_viewport_size(TABLET)
+    assert_accessible(page, "the screen pop at 768 px")
+    assert_fits(page)
+    page.set_viewport_size(DESKTOP)
+    pop.get_by_role("link", name="Open this call's workspace").click()
+    page.wait_for_url(f"**/console/workspace?call={second}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0122")
+    expect(page.get_by_label("Phone (optional)", exact=True)).to_have_value("(202) 555-0122")
+    # The first call still rings: offered, not forced on the agent; one click opens it.
+    offer = page.locator("#ws-offer")
+    expect(offer).to_contain_text("Another call is ringing: (202) 555-0111.")
+    offer.get_by_role("button", name="Open the ringing call").click()
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0111")
+    assert page.url.endswith(f"/console/workspace?call={first}")
+
+
+ANA_LINE = "client:ana"
+
+
+def take_calls(console: Console) -> None:
+    """ana answers on a line of her own for department 3 and is available: the menu
+    offers her its calls, and her answered leg opens her contact."""
+    admin = console.tokens["ada"]
+    staff = console.api("GET", "/api/staff", admin).json()["items"]
+    ana = next(user["id"] for user in staff if user["username"] == "ana")
+    changed = console.api(
+        "PATCH", f"/api/staff/{ana}", admin, json={"destination": ANA_LINE, "department": "3"}
+    )
+    assert changed.status_code == 200, changed.text
+    available = console.api(
+        "PUT", "/api/me/presence", console.agent_token, json={"state": "available"}
+    )
+    assert available.status_code == 200, available.text
+
+
+def leg(console: Console, parent: str, leg_sid: str, caller: str, status: str, seq: int) -> None:
+    """Progress of the leg the menu dialled to ana's line."""
+    params = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": leg_sid,
+        "ParentCallSid": parent,
+        "CallStatus": status,
+        "Direction": "outbound-dial",
+        "From": caller,
+        "To": ANA_LINE,
+        "SequenceNumber": str(seq),
+    }
+    if status == "completed":
+        params["CallDuration"] = "60"
+    answered = console.webhook("/twilio/voice/status", params)
+    assert answered.status_code in (200, 204), answered.text
+
+
+def answer(console: Console, parent: str, caller: str) -> str:
+    sid = call_sid()
+    leg(console, parent, sid, caller, "in-progress", 1)
+    return sid
+
+
+def hang_up(console: Console, parent: str, leg_sid: str, caller: str) -> None:
+    leg(console, parent, leg_sid, caller, "completed", 2)
+    base = {"AccountSid": TEST_ACCOUNT_SID, "CallSid": parent, "From": caller}
+    console.webhook(
+        "/twilio/voice/dial-complete?lang=en&ext=3",
+        {**base, "To": "+12025550100", "CallStatus": "in-progress", "DialCallStatus": "completed"},
+    )
+    console.webhook(
+        "/twilio/voice/status",
+        {
+            **base,
+            "To": "+12025550100",
+            "Direction": "inbound",
+            "CallStatus": "completed",
+            "CallDuration": "75",
+            "SequenceNumber": "9",
+        },
+    )
+
+
+class Clicks:
+    """The clicks the call taker makes, counted per call."""
+
+    def __init__(self) -> None:
+        self.per_call: list[int] = []
+
+    def next_call(self) -> None:
+        self.per_call.append(0)
+
+    def click(self, locator: Any) -> None:
+        locator.click()
+        self.per_call[-1] += 1
+
+
+def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
+    page: Any, console: Console
+) -> None:
+    returning = "+12025550133"
+    earlier = console.file_request(
+        service_code="streetlight",
+        description="Light out by the school",
+        address="40 Oak St",
+        contact={"name": "Cy Returning", "phone": "(202) 555-0133", "email": "cy@example.org"},
+    )
+    take_calls(console)
+    sign_in(page, "ana")  # lands on the workspace: the one page load
+    loads: list[str] = []
+    navigations: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.on(
+        "framenavigated",
+        lambda frame: navigations.append(frame.url) if frame == page.main_frame else None,
+    )
+    page.evaluate("() => { window.sameDocument = true; }")
+    expect(page.locator("#ws-status")).to_have_text("Waiting for calls on extension 3.")
+    assert_accessible(page, "the workspace waiting for a call")
+    clicks = Clicks()
+    request_form = page.locator("#ws-request-form")
+    caller_panel = page.locator("#ws-caller")
+
+    # Call 1, a new caller: the call opens by itself, their number is filled in; a new
+    # request is filed and the contact wrapped up.
+    clicks.next_call()
+    first_caller = "+12025550155"
+    first = ring(console, first_caller)
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0155")
+    expect(caller_panel).to_contain_text("No earlier requests from this number.")
+    assert f"call={first}" in page.url
+    first_leg = answer(console, first, first_caller)
+    phone = request_form.get_by_label("Phone (optional)", exact=True)
+    expect(phone).to_have_value("(202) 555-0155")
+    picker = page.get_by_role("combobox", name="Service")
+    picker.press_sequentially("hole in the road", delay=20)
+    expect(page.get_by_role("option", name=re.compile("^Pothole"))).to_be_visible()
+    picker.press("ArrowDown")
+    picker.press("Enter")
+    expect(picker).to_have_value("Pothole (Public Works)")
+    request_form.get_by_label("What is the problem?").fill("Deep pothole in the bus lane")
+    request_form.get_by_label("Where is it?").fill("100 Main St")
+    clicks.click(request_form.get_by_role("button", name="File the request"))
+    filed = page.locator("#ws-filed strong")
+    expect(filed).to_have_text(REQUEST_ID)
+    new_request = filed.inner_text()
+    expect(page.locator("#ws-wrap-requests")).to_have_text(new_request)
+    hang_up(console, first, first_leg, first_caller)
+    expect(page.locator("#ws-status")).to_have_text("The call has ended: wrap it up.")
+    expect(page.get_by_label("Outcome")).to_have_value("request_filed")
+    clicks.click(page.get_by_role("button", name="Wrap up"))
+    expect(page.locator("#ws-wrapped")).to_contain_text("Wrapped up CT-")
+    filed_request = console.api("GET", f"/api/requests/{new_request}", console.agent_token).json()
+    assert filed_request["calls"] == [first]
+    assert filed_request["contact"]["phone"] == "+12025550155"
+
+    # Call 2, a returning caller with a question: their history is on screen; the answer
+    # is read in place and becomes the wrap-up's topic.
+    clicks.next_call()
+    second = ring(console, returning)
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0133")
+    expect(caller_panel.get_by_role("link", name=earlier)).to_have_attribute(
+        "href", f"/console/requests/{earlier}"
+    )
+    expect(caller_panel).to_contain_text("Street light out")  # by name, never by code
+    assert "streetlight" not in caller_panel.inner_text()
+    second_leg = answer(console, second, returning)
+    page.get_by_label("Search answers").press_sequentially("bulk item", delay=20)
+    clicks.click(page.get_by_role("button", name="Bulk item pickup"))
+    expect(page.locator("#ws-kb-article")).to_contain_text("appointment")
+    expect(page.locator("#ws-topics")).to_contain_text("Bulk item pickup")
+    hang_up(console, second, second_leg, returning)
+    expect(page.locator("#ws-status")).to_have_text("The call has ended: wrap it up.")
+    page.get_by_label("Outcome").select_option("information_provided")  # a keyboard-able select
+    clicks.click(page.get_by_role("button", name="Wrap up"))
+    expect(page.locator("#ws-wrapped")).to_contain_text("Wrapped up CT-")
+
+    # Still on that caller: their last request's details in one click (read from the
+    # sealed record, audited), not counted in the loop.
+    page.get_by_role("button", name=f"Use the details from {earlier}").click()
+    expect(request_form.get_by_label("Name (optional)", exact=True)).to_have_value("Cy Returning")
+    expect(request_form.get_by_label("Email (optional)", exact=True)).to_have_value(
+        "cy@example.org"
+    )
+    reused = console.api(
+        "GET", "/api/audit?action=request.contact_reuse", console.tokens["pia"]
+    ).json()
+    assert [entry["object_id"] for entry in reused["items"]] == [earlier]
+    # The answer read names its service: one click puts it on the request, by name.
+    page.get_by_role("button", name="Use this service").click()
+    expect(picker).to_have_value("Bulk item pickup (Sanitation)")
+
+    # Call 3, another caller about the first caller's pothole: the duplicate is shown
+    # before filing, and the caller is added to it instead.
+    clicks.next_call()
+    third_caller = "+12025550166"
+    third = ring(console, third_caller)
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0166")
+    expect(request_form.get_by_label("Name (optional)", exact=True)).to_have_value("")
+    third_leg = answer(console, third, third_caller)
+    picker.press_sequentially("pothole", delay=20)
+    expect(page.get_by_role("option", name=re.compile("^Pothole"))).to_be_visible()
+    picker.press("Enter")
+    request_form.get_by_label("Where is it?").fill("100 Main Street")
+    duplicates = page.locator("#ws-duplicates")
+    expect(duplicates).to_contain_text(new_request)
+    assert_accessible(page, "the workspace with a caller, an answer and a duplicate")
+    page.set_viewport_size(TABLET)
+    assert_accessible(page, "the workspace at 768 px")
+    assert_fits(page)
+    screenshot(page, "workspace-tablet")
+    page.set_viewport_size(DESKTOP)
+    clicks.click(duplicates.get_by_role("button", name=f"Add this caller to {new_request}"))
+    expect(page.locator("#ws-filed")).to_contain_text(f"Added the caller to {new_request}")
+    expect(page.locator("#ws-filed")).to_contain_text("Texts about request")
+    hang_up(console, third, third_leg, third_caller)
+    expect(page.locator("#ws-status")).to_have_text("The call has ended: wrap it up.")
+    clicks.click(page.get_by_role("button", name="Wrap up"))
+    expect(page.locator("#ws-wrapped")).to_contain_text("Wrapped up CT-")
+    screenshot(page, "workspace-desktop")
+
+    added = console.api("GET", f"/api/requests/{new_request}", console.agent_token).json()
+    assert [consent["consent_call_sid"] for consent in added["updates"]] == [third]
+    assert clicks.per_call == [2, 2, 2], clicks.per_call
+    assert loads == [], loads  # no page load after the first
+    assert page.evaluate("() => window.sameDocument") is True
+    same_document = [url for url in navigations if "/console/workspace" in url]
+    assert len(same_document) == len(navigations) == 3, navigations  # one per call, in place
