@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from services.platform.clock import ManualClock
 from services.privacy import letters
+from tests.support import TwilioClient, call_sid
 
 
 def _record(client: TestClient, officer: dict[str, str], received_on: str) -> str:
@@ -68,3 +69,40 @@ def test_letters_write_dates_lengths_and_statuses_in_words() -> None:
     assert letters.plain("in_progress", "status") == "Being worked on"
     assert letters.plain("walk_in", "channel") == "In person"
     assert letters.plain("no-answer", "description") == "no-answer"  # free text stays
+
+
+def test_the_export_shows_one_call_as_one_call_in_plain_words(
+    twilio: TwilioClient, officer: dict[str, str], clock: ManualClock
+) -> None:
+    clock.set(datetime(2026, 12, 2, 14, 5, tzinfo=UTC))  # 9:05 am in the city
+    caller = "+13025550188"
+    sid = twilio.ring(From=caller)
+    twilio.press(sid, "1", From=caller)
+    leg = call_sid()
+    for status, sequence in (("in-progress", "1"), ("completed", "2")):
+        twilio.post(
+            "/twilio/voice/status",
+            twilio.call_params(
+                leg,
+                status,
+                ParentCallSid=sid,
+                Direction="outbound-dial",
+                From=caller,
+                To="+13025550190",
+                SequenceNumber=sequence,
+                **({"CallDuration": "150"} if status == "completed" else {}),
+            ),
+        )
+    ended = twilio.call_params(
+        sid, "no-answer", CallDuration="192", SequenceNumber="9", From=caller
+    )
+    twilio.post("/twilio/voice/status", ended)
+    public_id = _record(twilio.client, officer, "2026-12-01")
+
+    exported = twilio.client.get(f"/api/privacy/requests/{public_id}/export", headers=officer)
+    calls = exported.json()["calls"]
+    assert [(call["call_sid"], call["legs"]) for call in calls] == [(sid, [leg])]
+    page = twilio.client.get(f"/api/privacy/requests/{public_id}/export.html", headers=officer)
+    assert page.text.count("2 December 2026 at 9:05 am") >= 1
+    assert "3 minutes 12 seconds" in page.text and "Not answered" in page.text
+    assert "T14:05" not in page.text and "no-answer" not in page.text
