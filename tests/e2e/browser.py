@@ -39,8 +39,8 @@ ACCOUNTS = (
 # Where each role lands after signing in.
 LANDING = {
     "ana": "/console/live",
-    "sam": "/console/live",
-    "pia": "/console/live",
+    "sam": "/console/wallboard",
+    "pia": "/console/privacy/requests",
     "ada": "/console/live",
     "kim": "/console/knowledge",
 }
