@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.audio import call_recording
 from tests.e2e.browser import (
     SCREENSHOTS,
     TABLET,
@@ -22,6 +24,7 @@ from tests.e2e.browser import (
     screenshot,
     sign_in,
 )
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import TEST_ACCOUNT_SID, call_sid
 
 CITY = ZoneInfo("America/New_York")
@@ -152,10 +155,29 @@ def test_a_supervisor_lands_on_the_wallboard_and_watches_it_change(
 
 
 def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
-    page: Any, console: Console
+    page: Any, console: Console, fake_twilio_server: FakeTwilio
 ) -> None:
     answered = Call(console, "+12025550161").ring()
     answered.answer()
+    rsid = "RE" + secrets.token_hex(16)
+    fake_twilio_server.state.setdefault("media", {})[rsid] = {
+        "wav": call_recording(6.0),
+        "mode": "ok",
+    }
+    recorded = console.webhook(
+        "/twilio/recordings",
+        {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "CallSid": answered.sid,
+            "RecordingSid": rsid,
+            "RecordingStatus": "completed",
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
+            "RecordingDuration": "6",
+            "RecordingChannels": "2",
+            "RecordingSource": "DialVerb",
+        },
+    )
+    assert recorded.status_code == 204, recorded.text
     answered.end()
     filed = console.file_request(
         service_code="streetlight",
@@ -173,18 +195,21 @@ def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     expect(rows.first).to_be_visible()
     legs = console.sql("SELECT count(*) FROM calls WHERE parent_call_sid = :sid", sid=answered.sid)
     assert legs[0][0] == 1  # the agent's leg is in the table, not in the log
-    mine = rows.filter(has_text="+12025550161")
+    mine = rows.filter(has_text="(202) 555-0161")
     expect(mine).to_have_count(1)
     expect(mine).to_contain_text("ana")
     expect(mine).to_contain_text("Answered after")
     expect(mine.get_by_role("link", name=filed)).to_have_attribute(
         "href", f"/console/requests/{filed}"
     )
-    expect(rows.filter(has_text="+12025550162")).to_contain_text("Abandoned")
+    expect(rows.filter(has_text="(202) 555-0162")).to_contain_text("Abandoned")
+    expect(mine.get_by_role("link", name="Recording")).to_have_attribute(
+        "href", f"/console/recordings/{rsid}"
+    )
 
     page.get_by_label("Caller's number").fill("(202) 555-0161")
     page.get_by_role("button", name="Find calls").click()
-    expect(page.locator("#calls-status")).to_have_text("1 calls from that number.")
+    expect(page.locator("#calls-status")).to_have_text("1 call from that number.")
     expect(rows).to_have_count(1)
     assert "0161" not in page.url
     check_page(page, "call-log")
@@ -193,7 +218,10 @@ def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     expect(page.locator('[data-error-for="phone"]')).not_to_be_empty()
     expect(page.locator("#calls")).to_be_hidden()  # no stale results
     page.get_by_role("button", name="Show the whole log").click()
-    expect(rows.filter(has_text="+12025550162")).to_have_count(1)
+    expect(rows.filter(has_text="(202) 555-0162")).to_have_count(1)
+    expect(page.locator('[data-error-for="phone"]')).to_be_empty()
+    rows.filter(has_text="(202) 555-0161").get_by_role("link", name="Recording").click()
+    page.wait_for_url(f"**/console/recordings/{rsid}")
 
 
 def test_a_supervisor_builds_a_qa_form_and_changes_its_weights(page: Any, console: Console) -> None:

@@ -113,7 +113,8 @@
     }
     body.replaceChildren(...rows);
     table.hidden = items.length === 0;
-    status.textContent = items.length === 0 ? "No entries match." : `${items.length} entries shown.`;
+    const n = items.length;
+    status.textContent = n === 0 ? "No entries match." : `${n} ${n === 1 ? "entry" : "entries"} shown.`;
   }
 
   async function load(append) {

@@ -24,9 +24,15 @@
   };
   let next = null;
 
+  /* A North American number as people write it; others as dialled (E.164). */
+  function phone(number) {
+    const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(number || "");
+    return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : number;
+  }
+
   function caller(c) {
     if (c.caller_withheld) return "Number withheld";
-    return c.from_number || c.caller_id_text || "Unknown";
+    return phone(c.from_number) || c.caller_id_text || "Unknown";
   }
 
   function outcome(c) {
@@ -37,19 +43,23 @@
     return c.extension ? "Abandoned (no one answered)" : `Ended in the menu (${STATUS[c.status] || c.status})`;
   }
 
-  const list = (items) => (items.length ? SB.el("ul", { class: "plain" }, ...items.map((i) => SB.el("li", {}, i))) : "–");
+  function linked(c) {
+    const items = [];
+    c.recordings.forEach((sid, n) => {
+      const name = c.recordings.length > 1 ? `Recording ${n + 1}` : "Recording";
+      items.push(mayHear ? SB.el("a", { href: `/console/recordings/${sid}`, text: name }) : `${name} kept`);
+    });
+    for (const ct of c.contacts) {
+      const how = ct.resolution ? RESOLUTION[ct.resolution] || ct.resolution : "not yet wrapped up";
+      items.push(SB.el("span", {}, `Contact ${ct.id}: ${how}`, ct.topics.length ? ` (${ct.topics.join(", ")})` : ""));
+    }
+    for (const id of c.requests) {
+      items.push(SB.el("span", {}, "Request ", SB.el("a", { href: `/console/requests/${id}`, text: id })));
+    }
+    return items.length ? SB.el("ul", { class: "plain" }, ...items.map((i) => SB.el("li", {}, i))) : "–";
+  }
 
   function row(c) {
-    const recordings = c.recordings.map((sid, n) =>
-      mayHear
-        ? SB.el("a", { href: `/console/recordings/${sid}`, text: c.recordings.length > 1 ? `Recording ${n + 1}` : "Recording",
-          "aria-label": `Recording ${n + 1} of the call at ${SB.when(c.started_at)}` })
-        : "Recorded");
-    const contacts = c.contacts.map((ct) =>
-      SB.el("span", {}, SB.el("strong", { text: ct.id }),
-        ct.resolution ? ` ${RESOLUTION[ct.resolution] || ct.resolution}` : " not wrapped up",
-        ct.topics.length ? ` (${ct.topics.join(", ")})` : ""));
-    const requests = c.requests.map((id) => SB.el("a", { href: `/console/requests/${id}`, text: id }));
     const cells = [
       SB.when(c.started_at),
       caller(c) + (c.direction === "outbound-api" ? " (callback)" : ""),
@@ -57,9 +67,7 @@
       c.agent || "–",
       outcome(c),
       SB.seconds(c.duration_seconds),
-      list(recordings),
-      list(contacts),
-      list(requests),
+      linked(c),
     ];
     return SB.el("tr", {}, ...cells.map((cell, n) => SB.el("td", { "data-label": headings[n] }, cell)));
   }
@@ -69,7 +77,8 @@
     if (!append) body.replaceChildren();
     body.append(...items.map(row));
     table.hidden = body.children.length === 0;
-    status.textContent = body.children.length === 0 ? empty : `${body.children.length} calls shown.`;
+    const n = body.children.length;
+    status.textContent = n === 0 ? empty : `${n} call${n === 1 ? "" : "s"} shown.`;
   }
 
   async function load(append) {
@@ -110,12 +119,12 @@
     more.hidden = true;
     clear.hidden = false;
     show(result.data.items, { append: false, empty: "No calls from that number." });
-    status.textContent = result.data.items.length
-      ? `${result.data.items.length} calls from that number.`
-      : "No calls from that number.";
+    const n = result.data.items.length;
+    status.textContent = n ? `${n} call${n === 1 ? "" : "s"} from that number.` : "No calls from that number.";
   });
   clear.addEventListener("click", () => {
     search.reset();
+    SB.clearErrors(search);
     clear.hidden = true;
     load(false);
   });

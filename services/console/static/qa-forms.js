@@ -19,7 +19,10 @@
     const id = `qa-${++counter}`;
     input.id = id;
     const parts = [SB.el("label", { for: id, text: label })];
-    if (hint) parts.push(SB.el("p", { class: "hint", text: hint }));
+    if (hint) {
+      parts.push(SB.el("p", { class: "hint", id: `${id}-hint`, text: hint }));
+      input.setAttribute("aria-describedby", `${id}-hint`);
+    }
     return SB.el("div", { class: "field" }, ...parts, input);
   }
 

@@ -48,7 +48,8 @@
         section.setAttribute("aria-labelledby", id);
         const heading = section.querySelector("h2");
         heading.id = id;
-        heading.textContent = row.department ? `${row.name} (key ${row.department})` : row.name;
+        const name = row.name.charAt(0).toUpperCase() + row.name.slice(1);
+        heading.textContent = row.department ? `${name} (key ${row.department})` : name;
         boards.append(section);
       }
       show(section, row);
