@@ -268,7 +268,8 @@ def test_the_privacy_officer_confirms_decisions_and_a_late_answer_stays_late(
     sign_in(page, "pia")  # lands on the due list
     expect(page.locator("h1")).to_have_text("Access requests")
     received = (datetime.now(CITY) - timedelta(days=14)).date()
-    for evidence in ("Signature compared with the one on file", "Photo ID seen at the desk"):
+    for n in range(6):
+        evidence = f"Signature compared with the one on file ({n + 1})"
         recorded = console.api(
             "POST",
             "/api/privacy/requests",
@@ -284,7 +285,7 @@ def test_the_privacy_officer_confirms_decisions_and_a_late_answer_stays_late(
         assert recorded.status_code == 201, recorded.text
     page.reload()
     rows = page.locator("#requests tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(6)
     first_id = rows.first.get_attribute("data-id")
     expect(rows.first).to_contain_text("overdue")
     expect(rows.first).to_contain_text(f"{received.day} {received:%B} {received.year}")
@@ -310,14 +311,30 @@ def test_the_privacy_officer_confirms_decisions_and_a_late_answer_stays_late(
     dialog.get_by_role("button", name="Refuse").click()
     expect(dialog.locator('[data-error-for="reason"]')).to_contain_text("reasons")
     dialog.get_by_label("Reasons for refusing").fill("The records asked for are another person's.")
-    dialog.get_by_role("button", name="Refuse").click()
+    dialog.get_by_role("button", name="Refuse").focus()
+    page.keyboard.press("Enter")  # from the keyboard: the list waits for the focus
     expect(dialog).to_be_hidden()
     expect(acknowledged).to_contain_text("Refused")
-    expect(rows).to_have_count(2)  # not re-sorted under the pointer
+    expect(acknowledged.locator("td").first).to_be_focused()
+    expect(rows).to_have_count(6)  # not re-sorted under the officer's hand
+    expect(page.locator("#resort-note")).to_be_visible()
+    page.locator("h1").click()  # focus leaves the list
+    expect(rows).to_have_count(5)
+    expect(page.locator(f'#requests tbody tr[data-id="{first_id}"]')).to_have_count(0)
+
+    # From the pointer: the list waits while the pointer is over it.
+    remaining = page.locator(f'#requests tbody tr[data-id="{rows.first.get_attribute("data-id")}"]')
+    remaining.get_by_role("button", name="Grant").click()
+    confirm = dialog.get_by_role("button", name="Grant access").bounding_box()
+    listed = page.locator("#requests").bounding_box()
+    assert confirm and listed and listed["y"] < confirm["y"] < listed["y"] + listed["height"]
+    dialog.get_by_role("button", name="Grant access").click()
+    expect(dialog).to_be_hidden()
+    expect(remaining).to_contain_text("Granted")
+    expect(rows).to_have_count(5)
     expect(page.locator("#resort-note")).to_be_visible()
     page.mouse.move(5, 5)
-    expect(rows).to_have_count(1)
-    expect(page.locator(f'#requests tbody tr[data-id="{first_id}"]')).to_have_count(0)
+    expect(rows).to_have_count(4)
 
     page.get_by_label("All").check()
     refused = page.locator(f'#requests tbody tr[data-id="{first_id}"]')

@@ -82,9 +82,9 @@
   };
   let pending = null;
 
-  function ask(kind, r, opener, viaPointer) {
+  function ask(kind, r, opener) {
     const decision = DECISIONS[kind];
-    pending = { decision, r, opener, viaPointer };
+    pending = { decision, r, opener };
     SB.clearErrors(confirmForm);
     confirmForm.reset();
     document.getElementById("confirm-title").textContent = decision.title(r);
@@ -102,6 +102,10 @@
   }
 
   document.getElementById("confirm-no").addEventListener("click", closeDialog);
+  let confirmedByPointer = false;
+  document.getElementById("confirm-yes").addEventListener("click", (event) => {
+    confirmedByPointer = event.detail > 0;
+  });
   confirmForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!pending) return;
@@ -112,11 +116,13 @@
       SB.showProblem(confirmForm, result.data);
       return;
     }
-    // The list waits for the hand that chose: the pointer (still over the list,
-    // wherever the dialog was) or the keyboard's focus, back on the row.
-    holdBy = pending.viaPointer ? "pointer" : "focus";
-    if (holdBy === "pointer") pointerInside = true;
+    // The list waits for the hand that chose: the pointer, if it is over the list now
+    // the dialog is gone, or the keyboard's focus, back on the row.
+    holdBy = confirmedByPointer ? "pointer" : "focus";
+    confirmedByPointer = false;
     dialog.close();
+    const under = lastPointer && document.elementFromPoint(lastPointer.x, lastPointer.y);
+    pointerInside = Boolean(under && table.contains(under));
     const row = rowOf(result.data.id);
     const cell = row && row.querySelector("td");
     if (cell) cell.focus();
@@ -129,7 +135,7 @@
     const button = (kind, text) => {
       const node = SB.el("button", { type: "button", class: "secondary small", text,
         "aria-label": `${text} ${r.id}`, "aria-haspopup": "dialog" });
-      node.addEventListener("click", (event) => ask(kind, r, node, event.detail > 0));
+      node.addEventListener("click", () => ask(kind, r, node));
       return node;
     };
     const buttons = [];
@@ -203,7 +209,9 @@
     pointerInside = false;
     resortWhenFree();
   });
+  let lastPointer = null;
   document.addEventListener("pointermove", (event) => {
+    lastPointer = { x: event.clientX, y: event.clientY };
     if (!resortWaiting || dialog.open || table.contains(event.target)) return;
     pointerInside = false;
     resortWhenFree();
