@@ -38,6 +38,9 @@ class AuditFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     actor_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    actor_name: str | None = Field(
+        default=None, min_length=2, max_length=64, description="Staff username (any case)"
+    )
     action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_.]+$")
     object_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
     object_id: str | None = Field(default=None, max_length=64)
@@ -50,3 +53,9 @@ class AuditFilters(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntryOut]
     next_before_seq: int | None
+
+
+class AuditExportFilters(AuditFilters):
+    """The filters of an export: the same as the viewer's, a larger page."""
+
+    limit: int = Field(default=10_000, ge=1, le=50_000)

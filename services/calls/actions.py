@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import service
+from sqlalchemy.orm import Session
+
+from services.calls import log, service
 from services.calls.models import Call
-from services.calls.schemas import CallFilters, CallList, CallOut, CallPage, CallSearch
+from services.calls.schemas import (
+    CallFilters,
+    CallList,
+    CallLogPage,
+    CallLogRow,
+    CallLogSearch,
+    CallOut,
+    CallPage,
+    CallSearch,
+    ContactLineOut,
+)
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -63,6 +75,84 @@ def list_calls(context: AppContext, actor: Actor, filters: CallFilters) -> CallP
             items=[_out(context, call) for call in calls],
             next_before_id=calls[-1].id if len(calls) == filters.limit else None,
         )
+
+
+def _log_rows(context: AppContext, session: Session, calls: list[Call]) -> list[CallLogRow]:
+    links = log.links_of(session, calls)
+    tz, keyring = context.city_tz, context.keyring
+    rows = []
+    for call in calls:
+        found = links[call.call_sid]
+        answered = found.taker_answered_at
+        rows.append(
+            CallLogRow(
+                call_sid=call.call_sid,
+                direction=call.direction,
+                from_number=service.party_number(keyring, call, "from"),
+                caller_withheld=call.caller_withheld,
+                caller_id_text=service.unparsed_caller_id(keyring, call),
+                extension=call.extension,
+                status=call.status,
+                agent=call.agent,
+                started_at=call.started_at.astimezone(tz),
+                answered_at=None if answered is None else answered.astimezone(tz),
+                wait_seconds=(
+                    None
+                    if answered is None
+                    else max(0, round((answered - call.started_at).total_seconds()))
+                ),
+                ended_at=None if call.ended_at is None else call.ended_at.astimezone(tz),
+                duration_seconds=call.duration_seconds,
+                recordings=found.recordings,
+                contacts=[
+                    ContactLineOut(
+                        id=line.id,
+                        agent=line.agent,
+                        resolution=line.resolution,
+                        topics=list(line.topics),
+                    )
+                    for line in found.contacts
+                ],
+                requests=found.requests,
+            )
+        )
+    return rows
+
+
+def call_log(context: AppContext, actor: Actor, filters: CallFilters) -> CallLogPage:
+    """The call log one row per call (not per leg), newest first, with who answered and
+    the call's recordings, contacts and requests. Audited with the names of the filters."""
+    with unit_of_work(context, actor, "calls.list", object_type="call") as work:
+        calls = log.list_calls(work.session, service.CallFilter(**filters.model_dump()))
+        work.note(
+            results=len(calls),
+            per="call",
+            filters=sorted(
+                name
+                for name, value in filters.model_dump(exclude={"limit"}).items()
+                if value is not None
+            ),
+        )
+        return CallLogPage(
+            items=_log_rows(context, work.session, calls),
+            next_before_id=calls[-1].id if len(calls) == filters.limit else None,
+        )
+
+
+def search_call_log(context: AppContext, actor: Actor, search: CallLogSearch) -> CallLogPage:
+    """Calls from a number typed any way a person types it, one row per call. Audited
+    with a keyed hash of the number, never the number."""
+    with unit_of_work(context, actor, "calls.search", object_type="call") as work:
+        try:
+            phone = normalise(search.phone, context.region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidField("phone", str(exc)) from exc
+        work.note(phone_hash=context.keyring.keyed_hash("audit-search", phone), per="call")
+        calls = log.search_calls(
+            work.session, context.keyring, phone_e164=phone, since=search.since, until=search.until
+        )
+        work.note(results=len(calls))
+        return CallLogPage(items=_log_rows(context, work.session, calls), next_before_id=None)
 
 
 def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:

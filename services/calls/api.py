@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from services.calls import actions
-from services.calls.schemas import CallFilters, CallList, CallOut, CallPage, CallSearch
+from services.calls.schemas import (
+    CallFilters,
+    CallList,
+    CallLogPage,
+    CallLogSearch,
+    CallOut,
+    CallPage,
+    CallSearch,
+)
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
 from services.platform.params import CallSid
@@ -29,6 +37,22 @@ def list_calls(
     """The call log newest first, by date range, extension and status; pass
     ``next_before_id`` back as ``before_id`` for the next page. The listing is audited."""
     return actions.list_calls(context, staff.actor, filters)
+
+
+@router.get("/log", response_model=CallLogPage)
+def call_log(
+    staff: CallReader, context: ContextDep, filters: Annotated[CallFilters, Query()]
+) -> CallLogPage:
+    """The call log one row per call (not per leg), newest first, with the agent who
+    answered and the call's recordings, contacts and requests. Audited."""
+    return actions.call_log(context, staff.actor, filters)
+
+
+@router.post("/log/search", response_model=CallLogPage)
+def search_call_log(body: CallLogSearch, staff: CallReader, context: ContextDep) -> CallLogPage:
+    """Calls from a number in any common format, one row per call. The number travels in
+    the body; the search is audited with a keyed hash of it."""
+    return actions.search_call_log(context, staff.actor, body)
 
 
 @router.get("/{call_sid}", response_model=CallOut)

@@ -57,7 +57,16 @@ def _links(session: Session, found: Found) -> None:
 
 
 def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """One row per call, as the person knows it: the legs a call rang (an agent's, a
+    department's) are part of the call they belong to, not calls of their own."""
     calls = found.rows(session, CALLS, Call.call_sid, Call.started_at, Call.id)
+    by_sid = {call.call_sid: call for call in calls}
+    legs: dict[str, list[str]] = {}
+    for call in calls:
+        root = call.parent_call_sid if call.parent_call_sid in by_sid else call.call_sid
+        legs.setdefault(root, [])
+        if root != call.call_sid:
+            legs[root].append(call.call_sid)
     return [
         {
             "call_sid": call.call_sid,
@@ -68,8 +77,10 @@ def _export(session: Session, keyring: Keyring, found: Found, tz: ZoneInfo) -> l
             "duration_seconds": call.duration_seconds,
             "extension": call.extension,
             "status": call.status,
+            "legs": legs[call.call_sid],
         }
         for call in calls
+        if call.call_sid in legs
     ]
 
 
@@ -135,7 +146,7 @@ PERSONAL_DATA = PersonalData(
             columns=(
                 ("started_at", "Started"),
                 ("from", "From"),
-                ("duration_seconds", "Seconds"),
+                ("duration_seconds", "Length"),
                 ("extension", "Extension"),
                 ("status", "Status"),
             ),

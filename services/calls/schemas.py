@@ -109,3 +109,49 @@ class CallFilters(BaseModel):
 class CallPage(BaseModel):
     items: list[CallOut]
     next_before_id: int | None
+
+
+# -- the call log: one row per call ------------------------------------------------------
+
+
+class ContactLineOut(BaseModel):
+    id: str
+    agent: str | None
+    resolution: str | None
+    topics: list[str]
+
+
+class CallLogRow(BaseModel):
+    """One call (its caller's leg), with who answered and what hangs off its legs."""
+
+    call_sid: str
+    direction: str | None
+    from_number: str | None = Field(description="E.164; null when withheld or not a number")
+    caller_withheld: bool
+    caller_id_text: str | None
+    extension: str | None
+    status: str
+    agent: str | None = Field(description="Username of the staff member who answered")
+    started_at: datetime
+    answered_at: datetime | None = Field(description="When a call taker's leg answered")
+    wait_seconds: int | None = Field(description="From the call's start to a taker's answer")
+    ended_at: datetime | None
+    duration_seconds: int | None
+    recordings: list[str]
+    contacts: list[ContactLineOut]
+    requests: list[str] = Field(description="Public ids of the requests filed from the call")
+
+
+class CallLogPage(BaseModel):
+    items: list[CallLogRow]
+    next_before_id: int | None
+
+
+class CallLogSearch(BaseModel):
+    """Find calls by the caller's number, in any common format; it travels in the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=1, max_length=64, description="Any common format")
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None

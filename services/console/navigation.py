@@ -34,6 +34,8 @@ APPOINTMENTS = Page(
 )
 MESSAGES = Page("/console/messages", "Outbox and replies", Permission.MESSAGES_READ, "Texts")
 CALLS = Page("/console/calls", "Call log", Permission.CALLS_READ, "Review")
+WALLBOARD = Page("/console/wallboard", "Wallboard", Permission.REPORTS_AGENTS, "Review")
+QA_FORMS = Page("/console/qa/forms", "QA forms", Permission.QA_FORMS_MANAGE, "Review")
 RECORDINGS = Page("/console/recordings", "Recordings", Permission.RECORDINGS_READ, "Review")
 EVALUATIONS = Page("/console/evaluations", "Evaluations", Permission.QA_OWN_READ, "Review")
 DASHBOARD = Page("/console/dashboard", "Dashboard", Permission.REPORTS_READ, "Review")
@@ -68,9 +70,11 @@ PAGES: tuple[Page, ...] = (
     WRAP_UP,
     APPOINTMENTS,
     MESSAGES,
+    WALLBOARD,
     CALLS,
     RECORDINGS,
     EVALUATIONS,
+    QA_FORMS,
     DASHBOARD,
     PRIVACY_REQUESTS,
     HOLDS,
@@ -83,6 +87,24 @@ PAGES: tuple[Page, ...] = (
     SERVICES,
     RETENTION,
 )
+
+
+# Where each role starts its day, chosen rather than left to the order of the list:
+# supervisors on the live wallboard, privacy officers on the due list. Roles not named
+# here land on the first page they may open.
+LANDINGS: dict[Role, tuple[Page, ...]] = {
+    Role.SUPERVISOR: (WALLBOARD, CALLS),
+    Role.PRIVACY_OFFICER: (PRIVACY_REQUESTS,),
+}
+
+
+def landing(role: Role) -> Page | None:
+    """The page a role lands on after signing in: its chosen one, else its first."""
+    for page in LANDINGS.get(role, ()):
+        if allows(role, page.permission):
+            return page
+    pages = visible_pages(role)
+    return pages[0] if pages else None
 
 
 def visible_pages(role: Role) -> list[Page]:

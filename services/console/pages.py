@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from services.audit import actions as audit_actions
 from services.calls import actions as call_actions
 from services.console import dashboard, navigation
 from services.console.navigation import Page
@@ -200,6 +201,10 @@ def install(app: FastAPI) -> None:
     from services.console import workspace  # noqa: PLC0415
 
     app.include_router(workspace.router)
+    # The supervisors' pages use this module's helpers, so they are imported once it is whole.
+    from services.console import oversight  # noqa: PLC0415
+
+    app.include_router(oversight.router)
     app.add_exception_handler(PageRefused, page_refused)
 
 
@@ -209,14 +214,15 @@ def install(app: FastAPI) -> None:
 @router.get("/console", response_class=HTMLResponse)
 @router.get("/console/", response_class=HTMLResponse)
 def console_home(request: Request, context: ContextDep) -> Response:
-    """The first page the signed-in person's role may use; the sign-in page otherwise."""
+    """The page the signed-in person's role lands on (navigation.landing); the sign-in
+    page otherwise."""
     staff = _signed_in(request, context)
     if staff is None:
         return RedirectResponse("/console/sign-in", status_code=303)
-    pages = navigation.visible_pages(staff.role)
-    if not pages or _second_factor_pending(request, context):
+    page = navigation.landing(staff.role)
+    if page is None or _second_factor_pending(request, context):
         raise PageRefused(403, "Nothing in the console is open to this session yet.")
-    return RedirectResponse(pages[0].path, status_code=303)
+    return RedirectResponse(page.path, status_code=303)
 
 
 @router.get("/console/sign-in", response_class=HTMLResponse)
@@ -282,7 +288,6 @@ _simple_page(navigation.WRAP_UP, "contacts.html", "contacts.js")
 _simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
 _simple_page(navigation.MESSAGES, "messages.html", "messages.js")
 _simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")
-_simple_page(navigation.AUDIT, "audit.html", "audit.js")
 _simple_page(navigation.PRIVACY_REQUESTS, "privacy_requests.html", "privacy-requests.js")
 _simple_page(navigation.HOLDS, "holds.html", "holds.js")
 _simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
@@ -295,6 +300,10 @@ _simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
 
 def _extensions(context: AppContext) -> dict[str, Any]:
     return {"extensions": directory_actions.list_extensions(context)}
+
+
+def _audit_actions(context: AppContext) -> dict[str, Any]:
+    return {"actions": audit_actions.recorded_actions(context)}
 
 
 def _active_services(context: AppContext) -> dict[str, Any]:
@@ -319,6 +328,7 @@ _simple_page(
 _simple_page(navigation.KNOWLEDGE, "knowledge.html", "knowledge.js", values=_service_choices)
 _simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
 _simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
+_simple_page(navigation.AUDIT, "audit.html", "audit.js", values=_audit_actions)
 _simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
 
 

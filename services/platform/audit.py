@@ -563,6 +563,7 @@ def key_chain(session: Session, *, batch: int = 5000) -> int | None:
 @dataclass(frozen=True)
 class AuditQuery:
     actor_id: int | None = None
+    actor_name: str | None = None  # the staff member's username, case-insensitive
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
@@ -572,11 +573,18 @@ class AuditQuery:
     limit: int = 100
 
 
+def actions_recorded(session: Session) -> list[str]:
+    """The actions the trail holds, for a filter's choices."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
 def search(session: Session, query: AuditQuery) -> list[AuditEntry]:
     """Entries matching ``query``, newest first; page on with ``before_seq``."""
     statement = select(AuditEntry)
     if query.actor_id is not None:
         statement = statement.where(AuditEntry.actor_id == query.actor_id)
+    if query.actor_name is not None:
+        statement = statement.where(AuditEntry.actor_name == query.actor_name.strip().lower())
     if query.action is not None:
         statement = statement.where(AuditEntry.action == query.action)
     if query.object_type is not None:

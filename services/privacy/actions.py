@@ -58,6 +58,8 @@ def _out(
         decided_on=request.decided_on,
         decision_reason=request.decision_reason,
         next_deadline=DeadlineOut(**asdict(found)) if found else None,
+        answered_on=privacy.answered_on(request),
+        answered_late=privacy.answered_late(request, today=today),
         requester=requester,
     )
 

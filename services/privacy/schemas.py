@@ -54,6 +54,13 @@ class PrivacyRequestOut(BaseModel):
     decided_on: date | None
     decision_reason: str | None
     next_deadline: DeadlineOut | None
+    answered_on: date | None = Field(
+        default=None, description="When the person was first answered (acknowledged or decided)"
+    )
+    answered_late: bool = Field(
+        default=False,
+        description="The first answer missed its deadline (kept once late, even after it came)",
+    )
     requester: RequesterIn | None = None
 
 

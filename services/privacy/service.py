@@ -173,6 +173,19 @@ def deadline(
     return Deadline(kind, due, calendar.business_days_between(today, due), today > due)
 
 
+def answered_on(request: PrivacyRequest) -> date | None:
+    """When the person was first answered: acknowledged, or else decided."""
+    return request.acknowledged_on or request.decided_on
+
+
+def answered_late(request: PrivacyRequest, *, today: date) -> bool:
+    """Whether the first answer missed its 5-business-day deadline: given after it, or
+    not given and the deadline has passed. Once late, always late: acknowledging (or
+    deciding) afterwards does not clear it."""
+    answered = answered_on(request)
+    return (answered if answered is not None else today) > request.respond_by
+
+
 def local_today(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 

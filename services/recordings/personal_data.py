@@ -165,7 +165,7 @@ PERSONAL_DATA = PersonalData(
             "Call recordings",
             30,
             _export,
-            columns=(("started_at", "Recorded"), ("duration_seconds", "Seconds")),
+            columns=(("started_at", "Recorded"), ("duration_seconds", "Length")),
             note="You may listen to these recordings; ask the Privacy Officer.",
         ),
     ),

@@ -4,10 +4,17 @@ dashboard call these."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.directory.models import Extension
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.reports import service as reports
+from services.reports import wallboard
 from services.reports.schemas import (
     AgentReport,
     AgentReportQuery,
@@ -17,12 +24,15 @@ from services.reports.schemas import (
     CallRowOut,
     ContactReport,
     CountOut,
+    DepartmentBoardOut,
     InquiriesOut,
     MonthTopOut,
     ReportQuery,
     RequestReport,
     RequestRowOut,
+    WallboardOut,
 )
+from services.staff.service import PresencePolicy
 
 
 def _asked(
@@ -143,3 +153,59 @@ def agent_report(context: AppContext, actor: Actor, query: AgentReportQuery) -> 
         return AgentReport(
             start=query.start, end=query.end, rows=[AgentRowOut(**vars(row)) for row in rows]
         )
+
+
+# -- the wallboard -----------------------------------------------------------------------
+
+
+def _wallboard(context: AppContext, session: Session, now: datetime) -> WallboardOut:
+    menu = list(
+        session.execute(select(Extension.digits, Extension.name_en).order_by(Extension.position))
+    )
+    names = {digits: name for digits, name in menu}
+    board = wallboard.wallboard(
+        session,
+        now=now,
+        tz=context.city_tz,
+        presence=context.part(PresencePolicy),
+        departments=[digits for digits, _ in menu],
+    )
+
+    def out(row: wallboard.DepartmentBoard, name: str) -> DepartmentBoardOut:
+        return DepartmentBoardOut(
+            department=row.department,
+            name=name,
+            waiting=row.waiting,
+            longest_wait_seconds=row.longest_wait_seconds,
+            agents=row.agents,
+            calls_today=row.calls_today,
+            answered_today=row.answered_today,
+            answered_in_time=row.answered_in_time,
+            abandoned_today=row.abandoned_today,
+            service_level=row.service_level,
+        )
+
+    return WallboardOut(
+        at=board.at.astimezone(context.city_tz),
+        threshold_seconds=board.threshold_seconds,
+        departments=[
+            out(row, names.get(row.department) or "No department") for row in board.departments
+        ],
+        total=out(board.total, "All departments"),
+    )
+
+
+def open_wallboard(context: AppContext, actor: Actor) -> WallboardOut:
+    """The wallboard as a supervisor opens it: audited once per opening."""
+    with unit_of_work(
+        context, actor, "report.read", object_type="report", object_id="wallboard"
+    ) as work:
+        return _wallboard(context, work.session, work.now)
+
+
+def wallboard_now(context: AppContext) -> WallboardOut:
+    """The wallboard again, for a stream already opened (and audited) with
+    ``open_wallboard``: counts and times only, no one's data, so each refresh is not an
+    audited act of its own."""
+    with context.db() as session:
+        return _wallboard(context, session, context.clock.now())

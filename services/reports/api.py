@@ -26,6 +26,7 @@ from services.reports.schemas import (
     ReportQuery,
     RequestReport,
     RequestRowOut,
+    WallboardOut,
 )
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -124,3 +125,11 @@ def agents_report(
             f"agents-{query.start}-{query.end}", list(AgentRowOut.model_fields), report.rows
         )
     return report
+
+
+@router.get("/wallboard", response_model=WallboardOut)
+def read_wallboard(staff: AgentsReader, context: ContextDep) -> WallboardOut:
+    """The contact centre now and today, per department: calls waiting and the longest
+    wait, staff by presence, service level (answered within 30 s) and abandoned calls.
+    The console's wallboard streams the same figures as server-sent events."""
+    return actions.open_wallboard(context, staff.actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,3 +106,27 @@ class AgentReport(BaseModel):
     start: date
     end: date
     rows: list[AgentRowOut]
+
+
+class DepartmentBoardOut(BaseModel):
+    """One department on the wallboard (or all of them)."""
+
+    department: str = Field(description="The menu key; empty for calls of no department")
+    name: str
+    waiting: int
+    longest_wait_seconds: int | None
+    agents: dict[str, int] = Field(description="Staff taking calls, by presence")
+    calls_today: int
+    answered_today: int
+    answered_in_time: int
+    abandoned_today: int
+    service_level: float | None = Field(
+        description="Percent answered within the threshold, of those answered or abandoned"
+    )
+
+
+class WallboardOut(BaseModel):
+    at: datetime
+    threshold_seconds: int
+    departments: list[DepartmentBoardOut]
+    total: DepartmentBoardOut

@@ -39,9 +39,9 @@ ACCOUNTS = (
 # Where each role lands after signing in.
 LANDING = {
     "ana": "/console/workspace",
-    "sam": "/console/workspace",
-    "pia": "/console/live",
-    "ada": "/console/live",
+    "sam": "/console/wallboard",
+    "pia": "/console/privacy/requests",
+    "ada": "/console/dashboard",
     "kim": "/console/knowledge",
 }
 # Viewports every page is checked at: a desktop and a tablet held upright.

@@ -1,0 +1,106 @@
+"""The supervisors' console pages of their own: the live wallboard (server-sent events)
+and the QA form builder. The call log and the privacy officer's pages are simple pages
+in ``pages.py``; their scripts talk to the staff API."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from services.console import navigation
+from services.console.pages import ConsolePolicy, page_guard, render
+from services.platform.auth import Staff
+from services.platform.context import ContextDep
+from services.reports import actions as reports
+
+router = APIRouter(include_in_schema=False)
+
+# The wallboard reads its counts from the database (any web process may hold the
+# stream), at most this often, and sends them only when they changed.
+BOARD_POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+
+
+@router.get(navigation.WALLBOARD.path, response_class=HTMLResponse)
+def wallboard_page(
+    request: Request,
+    staff: Annotated[Staff, Depends(page_guard(navigation.WALLBOARD))],
+    context: ContextDep,
+) -> HTMLResponse:
+    """Calls waiting, staff by state, service level and abandoned calls, per department,
+    kept up to date by the page's event stream."""
+    board = reports.open_wallboard(context, staff.actor)
+    return render(
+        request,
+        context,
+        "wallboard.html",
+        staff=staff,
+        title=navigation.WALLBOARD.title,
+        scripts=("wallboard.js",),
+        board=board,
+    )
+
+
+def _board_json(context: ContextDep) -> str:
+    board = reports.wallboard_now(context)
+    data = board.model_dump(mode="json")
+    data.pop("at")
+    return json.dumps(data, separators=(",", ":"))
+
+
+@router.get("/console/wallboard/events")
+async def wallboard_events(
+    request: Request,
+    staff: Annotated[Staff, Depends(page_guard(navigation.WALLBOARD))],
+    context: ContextDep,
+) -> Response:
+    """Server-sent events: ``board`` with the whole board whenever a figure changes (and
+    once at the start), a comment line as a heartbeat. The opening is audited; the
+    refreshes carry counts only."""
+    await run_in_threadpool(reports.open_wallboard, context, staff.actor)
+    lifetime = context.part(ConsolePolicy).stream_seconds
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        last = ""
+        started = last_sent = time.monotonic()
+        while time.monotonic() - started < lifetime:
+            if await request.is_disconnected():
+                return
+            board = await run_in_threadpool(_board_json, context)
+            if board != last:
+                last = board
+                yield f"event: board\ndata: {board}\n\n"
+                last_sent = time.monotonic()
+            elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                yield ": still here\n\n"
+                last_sent = time.monotonic()
+            await anyio.sleep(BOARD_POLL_SECONDS)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )
+
+
+@router.get(navigation.QA_FORMS.path, response_class=HTMLResponse)
+def qa_forms_page(
+    request: Request,
+    staff: Annotated[Staff, Depends(page_guard(navigation.QA_FORMS))],
+    context: ContextDep,
+) -> HTMLResponse:
+    """Build a QA form, or a new version of one: sections of weighted questions."""
+    return render(
+        request,
+        context,
+        "qa_forms.html",
+        staff=staff,
+        title=navigation.QA_FORMS.title,
+        scripts=("qa-forms.js",),
+    )
