@@ -191,6 +191,7 @@ const SB = (() => {
 
   const builders = {};
   const renderers = {};
+  const failures = {};  // form id -> what to undo on the page when its send is refused
 
   function setupForms() {
     document.querySelectorAll("form[data-draft]").forEach((form) => {
@@ -210,6 +211,7 @@ const SB = (() => {
           const result = await api(form.dataset.method || "POST", form.dataset.api, body);
           if (!result.ok) {
             showProblem(form, result.data);
+            if (failures[form.id]) failures[form.id](result.data, form);
             return;
           }
           clearErrors(form);
@@ -252,6 +254,19 @@ const SB = (() => {
     if (value === null || value === undefined) return "–";
     const total = Math.round(value);
     return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+  }
+
+  /* A number as people read it: (202) 555-0190 for a North American number, else as
+     stored (E.164); "Number withheld" plainly when there is none. */
+  function phone(e164) {
+    if (!e164) return "Number withheld";
+    const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+    return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : e164;
+  }
+
+  /* A request number as a link to the request's page. */
+  function requestLink(id) {
+    return el("a", { href: `/console/requests/${encodeURIComponent(id)}`, class: "nowrap", text: id });
   }
 
   /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
@@ -370,8 +385,8 @@ const SB = (() => {
   });
 
   return {
-    api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
+    api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, fillTable, query, clearDraft, dateRange, pagedList,
-    publicDescription,
+    publicDescription, phone, requestLink,
   };
 })();
