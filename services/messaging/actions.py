@@ -89,7 +89,9 @@ def _conversation(context: AppContext, session: Session, number: str) -> Convers
         ConversationEntry(
             direction="out",
             id=message.id,
-            at=(message.sent_at or message.not_before).astimezone(tz),
+            # When it was due, not when the carrier took it: a reply that came in while
+            # the sender was busy still follows the text it answers.
+            at=message.not_before.astimezone(tz),
             body=texts.body_of(context.keyring, message),
             kind=message.kind,
             state=message.state,

@@ -64,7 +64,7 @@ class ConversationEntry(BaseModel):
 
     direction: Literal["out", "in"]
     id: int
-    at: datetime = Field(description="When it was sent (or is due), or received")
+    at: datetime = Field(description="When it was due to go (queued, or held until), or received")
     body: str
     kind: str | None = Field(description="For texts out: confirmation, reminder, reply, ...")
     state: str | None = Field(description="For texts out: queued, sent, delivered, ...")

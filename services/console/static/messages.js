@@ -63,12 +63,12 @@
     const visitItems = data.appointments.map((visit) =>
       SB.el("li", {},
         `${visit.id} · ${visit.status} · ${SB.when(visit.starts_at)} · request `, SB.requestLink(visit.request_id),
-        visit.status === "booked"
+        ...(visit.status === "booked"
           ? [" · ", SB.el("a", {
               href: `/console/requests/${encodeURIComponent(visit.request_id)}#move=${encodeURIComponent(visit.id)}`,
               text: "Move this visit", "aria-label": `Move visit ${visit.id}`,
             })]
-          : null));
+          : [])));
     visits.replaceChildren(
       SB.el("h3", { text: "Visits booked for this number" }),
       visitItems.length ? SB.el("ul", {}, ...visitItems) : SB.el("p", { text: "None." }),

@@ -118,7 +118,7 @@
       return;
     }
     current = result.data;
-    status.textContent = `Request ${id}: ${serviceName(current.service_code)}, ${statusWords[current.status] || current.status}.`;
+    status.textContent = "";
     renderSummary(current);
     renderHistory(current);
     renderCalls(current);
