@@ -68,6 +68,16 @@ def ring(console: Console, sid: str, number: str) -> dict[str, str]:
     return base
 
 
+def presence_of(console: Console) -> str:
+    """The agent's presence as the server has it, once the bar's change has landed."""
+    deadline = time.monotonic() + 10
+    while True:
+        state = str(console.api("GET", "/api/me/presence", console.agent_token).json()["state"])
+        if state == "available" or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
 def recording_updates(fake: FakeTwilio, sid: str) -> list[str]:
     return [
         form.get("Status", "")
@@ -84,7 +94,11 @@ def test_the_call_bar_follows_a_call_from_any_page(
     bar = page.locator("#call-bar")
     expect(bar.locator("[data-call-state]")).to_contain_text("No call")
     # Presence is set from the bar, and the choice of a chime is kept in this browser.
+    bar.get_by_label("My status").select_option("away")
+    expect(bar.locator("[data-presence-since]")).to_contain_text("since")
     bar.get_by_label("My status").select_option("available")
+    expect(bar.locator("[data-call-state]")).to_have_text("No call · Available")
+    assert presence_of(console) == "available"
     bar.get_by_label("Sound and notification when a call rings").check()
     page.reload()
     expect(bar.get_by_label("Sound and notification when a call rings")).to_be_checked()
@@ -98,6 +112,7 @@ def test_the_call_bar_follows_a_call_from_any_page(
         "href", f"/console/workspace?call={sid}"
     )
     expect(page).to_have_title("Call ringing · Find requests · Switchboard 311")
+    expect(bar.get_by_role("button", name="Pause recording")).to_be_hidden()
     assert "555" not in page.title()  # tab titles end up in the browser's history
     screenshot(page, "call-bar-ringing")
 

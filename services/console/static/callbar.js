@@ -106,7 +106,8 @@
     open.href = `/console/workspace?call=${encodeURIComponent(sid)}`;
     open.hidden = false;
     if (toggle) {
-      toggle.hidden = false;
+      // Twilio records once someone has picked up: before that there is nothing to pause.
+      toggle.hidden = !call.answered;
       toggle.dataset.callSid = sid;
       const isPaused = paused.has(sid);
       toggle.textContent = isPaused ? "Resume recording" : "Pause recording";
@@ -115,14 +116,18 @@
     document.title = `${call.answered ? "On a call" : "Call ringing"} · ${baseTitle}`;
   }
 
+  let changedHere = 0; // when the agent last chose a state here
   async function refreshPresence() {
     if (!presence) return;
+    const asked = Date.now();
     const current = await SB.api("GET", "/api/me/presence");
-    if (current.ok) presence.value = current.data.state;
+    // An answer older than the agent's own choice would undo it on screen.
+    if (current.ok && changedHere < asked) presence.value = current.data.state;
     if (calls.size === 0) idle();
   }
   presence?.addEventListener("change", () => {
-    if (calls.size === 0) setTimeout(idle, 300);
+    changedHere = Date.now();
+    if (calls.size === 0) idle();
   });
 
   // -- pausing the recording while the caller gives sensitive details -----------------

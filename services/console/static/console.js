@@ -370,12 +370,15 @@ const SB = (() => {
       select.value = data.state;
       since.textContent = data.since ? `since ${when(data.since)}` : "";
     };
-    const current = await api("GET", "/api/me/presence");
-    if (current.ok) show(current.data);
+    // Listen first: a choice made while the current state loads is not lost.
+    let chosen = false;
     select.addEventListener("change", async () => {
+      chosen = true;
       const changed = await api("PUT", "/api/me/presence", { state: select.value });
       if (changed.ok) show(changed.data);
     });
+    const current = await api("GET", "/api/me/presence");
+    if (current.ok && !chosen) show(current.data);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
