@@ -27,6 +27,8 @@ from tests.support import TEST_ACCOUNT_SID, call_sid
 CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+# The machine under test is shared: give a server answer longer than the default 5 s.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")

@@ -211,7 +211,9 @@
   }
   keepButton?.addEventListener("click", () => setMode(null));
 
+  let previewAsked = 0;
   async function showPreview() {
+    const asked = ++previewAsked;
     const values = SB.formJSON(visitForm);
     const window_ = span(values);
     parts.hidden = true;
@@ -225,6 +227,7 @@
       language: values.language || "en",
       ...window_,
     });
+    if (asked !== previewAsked) return; // an answer to what the form held before
     if (!result.ok) {
       preview.textContent = `No preview yet: ${result.data.errors?.[0]?.message || result.data.detail || "check the times and place."}`;
       return;
