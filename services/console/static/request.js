@@ -332,6 +332,13 @@
       return;
     }
     const moving = editing();
+    const missing = [];
+    if (!values.location) missing.push({ field: "location", message: "Say where the visit is: an address or a place the crew can find." });
+    if (!moving && !values.phone) missing.push({ field: "phone", message: "Type the mobile number the caller wants the texts at." });
+    if (missing.length) {
+      SB.showProblem(visitForm, { errors: missing });
+      return;
+    }
     if (!moving && !values.consent) {
       SB.showProblem(visitForm, { errors: [{ field: "consent", message: "Ask the caller whether they agree to get texts about the visit, and tick the box if they do." }] });
       return;
