@@ -332,6 +332,9 @@ def test_a_callers_texts_read_as_a_conversation_and_a_failed_search_clears(
     expect(page.locator("#results-status")).to_have_text(
         "The search did not work: no results are shown."
     )
+    expect(page.locator('[data-error-for="term"]')).to_have_text(
+        "This email is not an email address."
+    )
     expect(page.locator("#results")).to_be_hidden()
     expect(page.locator("#results tbody tr")).to_have_count(0)
     check_both_widths(page, "find requests after a failed search")

@@ -23,7 +23,15 @@
     table.hidden = true;
     status.textContent = message;
   }
-  SB.failures["search-form"] = () => clearResults("The search did not work: no results are shown.");
+  SB.failures["search-form"] = (problem, form) => {
+    // The server names the key searched by; the message belongs by the one search field.
+    const errors = (problem?.errors || []).map((error) =>
+      error.field === searchedBy
+        ? { field: "term", message: `This ${searchedBy === "address" ? "home address" : searchedBy} ${error.message}.` }
+        : error);
+    if (errors.length) SB.showProblem(form, { ...problem, errors });
+    clearResults("The search did not work: no results are shown.");
+  };
 
   const statuses = [["open", "open"], ["in_progress", "in progress"], ["closed", "closed"]];
 
