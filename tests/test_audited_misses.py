@@ -32,6 +32,7 @@ MISSING = {
     "hold_id": "LH-ZZZZZZZZ",
     "kind": "acknowledgement",
     "contact_id": "CT-ZZZZZ-ZZZZZ",
+    "inbound_id": "999999",
 }
 PUBLIC_IDS = {
     "/api/requests/": "SR-ZZZZZ-ZZZZZ",
@@ -61,6 +62,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/appointments/{appointment_id}/cancel"): {},
     ("POST", "/api/contacts/{contact_id}/wrap-up"): {"resolution": "information_provided"},
+    ("POST", "/api/messages/inbound/{inbound_id}/reply"): {"body": "Thank you"},
     ("POST", "/api/holds/{hold_id}/release"): {"reason": "the matter is closed"},
     ("POST", "/api/privacy/requests/{public_id}/acknowledge"): {},
     ("POST", "/api/privacy/requests/{public_id}/decide"): {"decision": "granted"},
@@ -79,6 +81,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 NOT_LOOKUPS = {
     ("POST", "/api/calls/{call_sid}/recording"): "pauses Twilio's recording of a live call",
     ("GET", "/console/recordings/{recording_sid}"): "a page whose script asks the API",
+    ("GET", "/console/requests/{public_id}"): "a page whose script asks the API",
     ("PUT", "/api/retention/schedules/{record_class}"): "record classes are a fixed list",
 }
 

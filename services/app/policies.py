@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.alerts.service import AlertPolicy
-from services.appointments.service import TextPolicy
+from services.appointments.service import TextPolicy, VisitHours
 from services.console.pages import ConsolePolicy
 from services.contacts.callbacks import CallbackPolicy
 from services.directory.hours import BusinessHours
@@ -156,6 +156,14 @@ def policies(settings: Settings) -> list[object]:
             tz=tz,
             quiet=QuietHours.parse(settings.sms_quiet_hours, tz),
             reminder_lead=timedelta(hours=settings.sms_reminder_lead_hours),
+        ),
+        VisitHours(
+            tz=tz,
+            default=BusinessHours.parse(settings.visit_hours) if settings.visit_hours else None,
+            departments={
+                name: BusinessHours.parse(hours)
+                for name, hours in settings.department_visit_hours.items()
+            },
         ),
         RecordingPolicy(
             source=recording_source(settings),

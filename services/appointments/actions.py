@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.appointments import service as appointments
 from services.appointments.models import Appointment
 from services.appointments.schemas import (
     AppointmentIn,
+    AppointmentList,
     AppointmentOut,
     Preview,
     PreviewIn,
     RescheduleIn,
 )
 from services.messaging import actions as messaging
+from services.messaging import segments
 from services.messaging import service as texts
 from services.messaging.schemas import TextOut
 from services.messaging.sending import Outbound
@@ -28,6 +31,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import Problem, existing
+from services.requests.catalogue import get_service
 from services.requests.models import ServiceRequest
 
 
@@ -96,6 +100,7 @@ def book(context: AppContext, actor: Actor, body: AppointmentIn) -> AppointmentO
             booked_by=_staff_id(actor),
             now=work.now,
             policy=context.part(appointments.TextPolicy),
+            hours=context.part(appointments.VisitHours),
         )
         work.object_id = appointment.public_id
         work.note(texts_queued=len(queued), consent_call=bool(body.call_sid))
@@ -119,7 +124,38 @@ def preview(context: AppContext, body: PreviewIn) -> Preview:
         place=body.location,
         tz=policy.tz,
     )
-    return Preview(text=text, characters=len(text))
+    parts = segments.count(text)
+    return Preview(text=text, characters=len(text), segments=parts.parts, encoding=parts.encoding)
+
+
+def of_request(context: AppContext, actor: Actor, request_id: str) -> AppointmentList:
+    """A request's appointments with the texts about each, soonest visit first, and the
+    hours its department makes visits. NotFound for a request that is not there."""
+    with unit_of_work(
+        context,
+        actor,
+        "appointments.of_request",
+        object_type="service_request",
+        object_id=request_id,
+    ) as work:
+        request = existing(
+            work.session.scalar(
+                select(ServiceRequest).where(ServiceRequest.public_id == request_id)
+            ),
+            "service request",
+        )
+        if request.anonymous:
+            work.object_id = None  # its number beside this agent would tie it to a call
+        found = appointments.appointments_of_request(work.session, request.id)
+        work.note(results=len(found))
+        service = get_service(work.session, request.service_code)
+        department = service.department if service else "311"
+        hours = context.part(appointments.VisitHours).of(department)
+        return AppointmentList(
+            items=[_out(context, work.session, appointment) for appointment in found],
+            department=department,
+            visit_hours=None if hours is None else appointments.describe_hours(hours),
+        )
 
 
 def read(context: AppContext, actor: Actor, public_id: str) -> AppointmentOut:
@@ -148,6 +184,7 @@ def reschedule(
             location=body.location,
             now=work.now,
             policy=context.part(appointments.TextPolicy),
+            hours=context.part(appointments.VisitHours),
         )
         result = _out(context, work.session, appointment)
     messaging.send_due(context, queued)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.appointments import actions
 from services.appointments.schemas import (
     AppointmentIn,
+    AppointmentList,
     AppointmentOut,
     Preview,
     PreviewIn,
@@ -27,6 +28,16 @@ Scheduler = Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))]
 def book_appointment(body: AppointmentIn, staff: Scheduler, context: ContextDep) -> AppointmentOut:
     """Book a visit for a request; the caller gets a confirmation text and a reminder."""
     return actions.book(context, staff.actor, body)
+
+
+@router.get("/api/appointments", response_model=AppointmentList)
+def appointments_of_request(
+    request_id: Annotated[str, Query(pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")],
+    staff: Scheduler,
+    context: ContextDep,
+) -> AppointmentList:
+    """A request's appointments with the texts about each, soonest visit first."""
+    return actions.of_request(context, staff.actor, request_id)
 
 
 @router.post("/api/appointments/preview", response_model=Preview)

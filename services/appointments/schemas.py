@@ -71,6 +71,20 @@ class AppointmentOut(BaseModel):
     texts: list[TextOut]
 
 
+class AppointmentList(BaseModel):
+    """A request's appointments, soonest visit first."""
+
+    items: list[AppointmentOut]
+    department: str = Field(description="The department that makes the request's visits")
+    visit_hours: str | None = Field(
+        description="When that department makes visits, in words; null when at any time"
+    )
+
+
 class Preview(BaseModel):
     text: str
     characters: int
+    segments: int = Field(description="How many SMS parts the text goes as")
+    encoding: Literal["GSM-7", "UCS-2"] = Field(
+        description="GSM-7 (160 characters a part, 153 when split) or UCS-2 (70, 67)"
+    )

@@ -8,8 +8,8 @@ never in quiet hours (held until they end).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.appointments.models import Appointment
+from services.directory.hours import BusinessHours
 from services.messaging import service as texts
 from services.messaging.service import QuietHours
 from services.messaging.templates import Window, render
@@ -77,6 +78,70 @@ def phone_of(keyring: Keyring, appointment: Appointment) -> str:
 
 def location_of(keyring: Keyring, appointment: Appointment) -> str:
     return keyring.open(appointment.location_sealed, _place(appointment, "location"))
+
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _clock(moment: time) -> str:
+    if moment == time.max:
+        return "midnight"
+    hour = moment.hour % 12 or 12
+    suffix = "AM" if moment.hour < 12 else "PM"
+    return f"{hour}:{moment.minute:02d} {suffix}"
+
+
+def describe_hours(hours: BusinessHours) -> str:
+    """The hours as people say them: "Monday to Friday 8:00 AM to 5:00 PM"; days with
+    the same hours are grouped."""
+    groups: list[tuple[int, int, tuple[tuple[time, time], ...]]] = []
+    for day, windows in enumerate(hours.windows):
+        if groups and groups[-1][2] == windows and groups[-1][1] == day - 1:
+            groups[-1] = (groups[-1][0], day, windows)
+        else:
+            groups.append((day, day, windows))
+    parts = []
+    for first, last, windows in groups:
+        if not windows:
+            continue
+        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]} to {DAY_NAMES[last]}"
+        times = " and ".join(f"{_clock(opens)} to {_clock(closes)}" for opens, closes in windows)
+        parts.append(f"{days} {times}")
+    return "; ".join(parts) or "never"
+
+
+@dataclass(frozen=True)
+class VisitHours:
+    """When each department makes visits, in the city's time: a department not named
+    uses ``default``; with no hours at all, any time may be booked."""
+
+    tz: ZoneInfo
+    default: BusinessHours | None = None
+    departments: dict[str, BusinessHours] = field(default_factory=dict)
+
+    def of(self, department: str) -> BusinessHours | None:
+        return self.departments.get(department, self.default)
+
+    def check(self, department: str, starts_at: datetime, ends_at: datetime) -> None:
+        """InvalidField("starts_at") for a visit that does not fall inside one of the
+        department's opening windows on its day, saying what the hours are."""
+        hours = self.of(department)
+        if hours is None:
+            return
+        start, end = starts_at.astimezone(self.tz), ends_at.astimezone(self.tz)
+        day = start.weekday()
+        same_day = end.date() == start.date() or (
+            end.date() == (start + timedelta(days=1)).date() and end.time() == time(0, 0)
+        )
+        closing = time.max if end.date() != start.date() else end.time()
+        if same_day and any(
+            opens <= start.time() and closing <= closes for opens, closes in hours.windows[day]
+        ):
+            return
+        raise InvalidField(
+            "starts_at",
+            f"{department} makes visits {describe_hours(hours)}: choose a time within those hours.",
+        )
 
 
 def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
@@ -179,6 +244,7 @@ def book(
     booked_by: int,
     now: datetime,
     policy: TextPolicy,
+    hours: VisitHours | None = None,
 ) -> tuple[Appointment, list[int]]:
     """Book a visit for a request and queue its confirmation and reminder; returns the
     appointment and the ids of texts to send now."""
@@ -192,17 +258,20 @@ def book(
     check_window(booking.starts_at, booking.ends_at, now)
     ssn.refuse("location", booking.location)
     ssn.refuse("department", booking.department)
+    service = get_service(session, request.service_code)
+    department = booking.department or (service.department if service else "311")
+    if hours is not None:
+        hours.check(department, booking.starts_at, booking.ends_at)
     if texts.is_opted_out(session, keyring, booking.phone):
         raise InvalidField(
             "phone", "has opted out of texts (the caller can text START to opt back in)"
         )
-    service = get_service(session, request.service_code)
     appointment = Appointment(
         public_id=public_ids.public_id("AP", 5, 5),
         request_id=request.id,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
-        department=booking.department or (service.department if service else "311"),
+        department=department,
         language="es" if booking.language == "es" else "en",
         consent_at=now,
         consent_by_id=booked_by,
@@ -224,6 +293,17 @@ def book(
     session.flush()
     return appointment, _queue_notice_and_reminder(
         session, keyring, appointment, request, "confirmation", now=now, policy=policy
+    )
+
+
+def appointments_of_request(session: Session, request_id: int) -> list[Appointment]:
+    """A request's appointments, soonest visit first."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.request_id == request_id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
     )
 
 
@@ -249,10 +329,13 @@ def reschedule(
     location: str | None,
     now: datetime,
     policy: TextPolicy,
+    hours: VisitHours | None = None,
 ) -> list[int]:
     """Move an appointment: the old reminder is withdrawn, a notice and a new reminder queued."""
     request = _live(session, appointment)
     check_window(starts_at, ends_at, now)
+    if hours is not None:
+        hours.check(appointment.department, starts_at, ends_at)
     texts.cancel_pending(session, appointment_id=appointment.id, kinds=("reminder",), now=now)
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     if location:

@@ -162,6 +162,13 @@ def read_call(context: AppContext, actor: Actor, call_sid: str) -> CallOut:
         return _out(context, call)
 
 
+def answered_call_sids(context: AppContext, call_sids: list[str]) -> set[str]:
+    """Those of the callers' legs ``call_sids`` that an agent has picked up and is still
+    on. Only identifiers, as for ``ringing_call_sids``."""
+    with context.db() as session:
+        return service.answered_among(session, call_sids)
+
+
 def ringing_call_sids(
     context: AppContext, *, extension: str | None, offered_to: int | None = None
 ) -> list[str]:

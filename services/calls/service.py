@@ -379,6 +379,22 @@ def ringing_calls(
     return list(session.scalars(query.order_by(Call.started_at, Call.id).limit(limit)))
 
 
+def answered_among(session: Session, call_sids: Sequence[str]) -> set[str]:
+    """Those of the callers' legs ``call_sids`` that someone has picked up: a dialled leg
+    of theirs was answered and has not ended."""
+    if not call_sids:
+        return set()
+    rows = session.scalars(
+        select(Call.parent_call_sid).where(
+            Call.parent_call_sid.in_(list(call_sids)),
+            Call.answered_at.is_not(None),
+            Call.ended_at.is_(None),
+            Call.status.not_in(TERMINAL_STATUSES),
+        )
+    )
+    return {sid for sid in rows if sid is not None}
+
+
 def party_number(keyring: Keyring, call: Call, column: str) -> str | None:
     """The E.164 number of one side of the call (``from`` or ``to``), if it has one."""
     sealed = call.from_sealed if column == "from" else call.to_sealed

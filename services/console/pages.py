@@ -205,6 +205,9 @@ def install(app: FastAPI) -> None:
     from services.console import oversight  # noqa: PLC0415
 
     app.include_router(oversight.router)
+    from services.console import requestpage  # noqa: PLC0415 (it imports this module)
+
+    app.include_router(requestpage.router)  # after the fixed /console/requests/… pages
     app.add_exception_handler(PageRefused, page_refused)
 
 
@@ -437,10 +440,16 @@ def _ring(pop: RingingCallOut, region: str) -> dict[str, Any]:
 
 
 def _ringing(
-    context: AppContext, staff: Staff, extension: str, shown: set[str]
+    context: AppContext,
+    staff: Staff,
+    extension: str,
+    shown: set[str],
+    answered: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """New ringing calls on the extension with their screen pops (each audited as the
-    API audits it), and an ``ended`` marker for shown calls that are no longer ringing."""
+    API audits it), and an ``ended`` marker for shown calls that are no longer ringing.
+    With ``answered`` (the calls already said to be picked up), an ``answered`` marker
+    for each shown call an agent has since picked up (the call bar's "on a call")."""
     personal = staff_actions.rings_personally(context, staff.user_id)
     live = call_actions.ringing_call_sids(
         context, extension=extension, offered_to=staff.user_id if personal else None
@@ -456,6 +465,15 @@ def _ringing(
         except NotFound:
             continue  # gone since it was seen ringing (the miss is audited)
         events.append(_ring(pop, context.region))
+    if answered is not None:
+        showing = [event["call_sid"] for event in events if event["event"] == "ring"]
+        showing += [call_sid for call_sid in live if call_sid in shown]
+        picked_up = call_actions.answered_call_sids(context, showing)
+        events += [
+            {"event": "answered", "call_sid": call_sid}
+            for call_sid in showing
+            if call_sid in picked_up and call_sid not in answered
+        ]
     return events
 
 
@@ -470,7 +488,8 @@ async def screen_pop_events(
     context: ContextDep,
 ) -> Response:
     """Server-sent events for the agent's extension: ``ring`` with the caller's earlier
-    requests (or a withheld number), ``ended`` when the call is over. Without
+    requests (or a withheld number), ``answered`` once an agent has picked it up,
+    ``ended`` when the call is over. Without
     ``Accept: text/event-stream`` the calls ringing now are answered once, as JSON."""
     extension = await run_in_threadpool(staff_actions.agent_extension, context, staff.user_id)
     if "text/event-stream" not in request.headers.get("accept", ""):
@@ -489,17 +508,21 @@ async def screen_pop_events(
         if not extension:
             return
         shown: set[str] = set()
+        answered: set[str] = set()
         started = last_sent = time.monotonic()
         while time.monotonic() - started < lifetime:
             if await request.is_disconnected():
                 return
-            events = await run_in_threadpool(_ringing, context, staff, extension, shown)
+            events = await run_in_threadpool(_ringing, context, staff, extension, shown, answered)
             for event in events:
                 name = event.pop("event")
                 if name == "ring":
                     shown.add(event["call_sid"])
+                elif name == "answered":
+                    answered.add(event["call_sid"])
                 else:
                     shown.discard(event["call_sid"])
+                    answered.discard(event["call_sid"])
                 yield _sse(name, event)
                 last_sent = time.monotonic()
             if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:

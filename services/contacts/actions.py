@@ -118,6 +118,7 @@ def search_contacts(context: AppContext, actor: Actor, search: ContactSearch) ->
             work.session,
             call_sid=search.call_sid,
             agent=search.agent,
+            request_id=search.request_id,
             since=search.since,
             until=search.until,
         )

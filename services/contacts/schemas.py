@@ -100,6 +100,11 @@ class ContactSearch(BaseModel):
 
     call_sid: str | None = Field(default=None, pattern=CALL_SID_PATTERN)
     agent: str | None = Field(default=None, min_length=2, max_length=64)
+    request_id: str | None = Field(
+        default=None,
+        pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$",
+        description="Contacts on which this request was filed",
+    )
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
 

@@ -339,6 +339,7 @@ def search_contacts(
     *,
     call_sid: str | None = None,
     agent: str | None = None,
+    request_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = MAX_SEARCH_RESULTS,
@@ -351,6 +352,13 @@ def search_contacts(
         query = query.where((Contact.call_sid == call_sid) | Contact.call_sid.in_(legs))
     if agent is not None:
         query = query.where(Contact.agent == agent.strip().lower())
+    if request_id is not None:
+        filed = (
+            select(ContactRequest.contact_id)
+            .join(ServiceRequest, ServiceRequest.id == ContactRequest.request_id)
+            .where(ServiceRequest.public_id == request_id)
+        )
+        query = query.where(Contact.id.in_(filed))
     query = in_period(query, Contact.started_at, since, until)
     return list(session.scalars(query.order_by(Contact.started_at.desc()).limit(limit)))
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.messaging import service as texts
 from services.messaging.models import TextMessage
@@ -56,3 +57,38 @@ class InboundOut(BaseModel):
     keyword: str | None
     received_at: datetime
     earlier_requests: list[str] = Field(description="The sender's earlier requests, by number")
+
+
+class ConversationEntry(BaseModel):
+    """One text in a conversation: sent to the caller (``out``) or from them (``in``)."""
+
+    direction: Literal["out", "in"]
+    id: int
+    at: datetime = Field(description="When it was due to go (queued, or held until), or received")
+    body: str
+    kind: str | None = Field(description="For texts out: confirmation, reminder, reply, ...")
+    state: str | None = Field(description="For texts out: queued, sent, delivered, ...")
+
+
+class ConversationAppointment(BaseModel):
+    id: str
+    request_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+class ConversationOut(BaseModel):
+    """The texts to and from one number, in order, with its visits."""
+
+    number: str
+    opted_out: bool = Field(description="The number said STOP: nothing can be sent to it")
+    items: list[ConversationEntry]
+    appointments: list[ConversationAppointment]
+    requests: list[str] = Field(description="The number's earlier requests, by number")
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=480)

@@ -304,3 +304,35 @@ def inbound_sender(keyring: Keyring, text: InboundText) -> str:
 
 def inbound_body(keyring: Keyring, text: InboundText) -> str:
     return keyring.open(text.body_sealed, FieldContext("inbound_texts", "body", text.message_sid))
+
+
+def texts_to(
+    session: Session, keyring: Keyring, number: str, *, limit: int = 200
+) -> list[TextMessage]:
+    """The texts queued to a number (by its blind index), oldest first."""
+    return list(
+        session.scalars(
+            select(TextMessage)
+            .where(TextMessage.to_index == keyring.blind_index("phone", number))
+            .order_by(TextMessage.id.desc())
+            .limit(limit)
+        )
+    )[::-1]
+
+
+def texts_from(
+    session: Session, keyring: Keyring, number: str, *, limit: int = 200
+) -> list[InboundText]:
+    """The texts a number sent (not keywords' effects, but the texts kept), oldest first."""
+    return list(
+        session.scalars(
+            select(InboundText)
+            .where(InboundText.from_index == keyring.blind_index("phone", number))
+            .order_by(InboundText.id.desc())
+            .limit(limit)
+        )
+    )[::-1]
+
+
+def get_inbound(session: Session, inbound_id: int) -> InboundText | None:
+    return session.get(InboundText, inbound_id)

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
 
     # Texts: never sent in quiet hours (city time); reminders this long before a visit.
     sms_quiet_hours: str = "21:00-08:00"
+    # When each department makes visits (city time), as {"Sanitation": "mon-fri 08:00-17:00"}
+    # (JSON); a booking outside them is refused. A department not named here books at any
+    # time, unless VISIT_HOURS gives the hours of every department not named.
+    department_visit_hours: dict[str, str] = Field(default_factory=dict)
+    visit_hours: str | None = None
     sms_reminder_lead_hours: int = Field(default=24, ge=1, le=24 * 14)
     sms_rate_per_second: int = Field(default=1, ge=1, le=1000)
     sms_max_attempts: int = Field(default=8, ge=1, le=50)

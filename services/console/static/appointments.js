@@ -53,7 +53,7 @@
   SB.renderers.booking = (data) => {
     const texts = data.texts.map((text) => SB.el("li", { text: `${text.kind}: ${text.state}` }));
     booked.replaceChildren(
-      SB.el("p", {}, "Booked ", SB.el("strong", { text: data.id }), ` for ${data.request_id}.`),
+      SB.el("p", {}, "Booked ", SB.el("strong", { text: data.id }), " for ", SB.requestLink(data.request_id), "."),
       SB.el("ul", {}, ...texts),
       SB.el("p", {}, SB.el("a", { href: "/console/messages", text: "See the texts in the outbox" })),
     );

@@ -252,6 +252,7 @@ const SB = (() => {
 
   const builders = {};
   const renderers = {};
+  const failures = {};  // form id -> what to undo on the page when its send is refused
 
   function setupForms() {
     document.querySelectorAll("form[data-draft]").forEach((form) => {
@@ -271,6 +272,7 @@ const SB = (() => {
           const result = await api(form.dataset.method || "POST", form.dataset.api, body);
           if (!result.ok) {
             showProblem(form, result.data);
+            if (failures[form.id]) failures[form.id](result.data, form);
             return;
           }
           clearErrors(form);
@@ -313,6 +315,19 @@ const SB = (() => {
     if (value === null || value === undefined) return "–";
     const total = Math.round(value);
     return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+  }
+
+  /* A number as people read it: (202) 555-0190 for a North American number, else as
+     stored (E.164); "Number withheld" plainly when there is none. */
+  function phone(e164) {
+    if (!e164) return "Number withheld";
+    const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+    return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : e164;
+  }
+
+  /* A request number as a link to the request's page. */
+  function requestLink(id) {
+    return el("a", { href: `/console/requests/${encodeURIComponent(id)}`, class: "nowrap", text: id });
   }
 
   /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
@@ -423,12 +438,15 @@ const SB = (() => {
       select.value = data.state;
       since.textContent = data.since ? `since ${when(data.since)}` : "";
     };
-    const current = await api("GET", "/api/me/presence");
-    if (current.ok) show(current.data);
+    // Listen first: a choice made while the current state loads is not lost.
+    let chosen = false;
     select.addEventListener("change", async () => {
+      chosen = true;
       const changed = await api("PUT", "/api/me/presence", { state: select.value });
       if (changed.ok) show(changed.data);
     });
+    const current = await api("GET", "/api/me/presence");
+    if (current.ok && !chosen) show(current.data);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -438,8 +456,8 @@ const SB = (() => {
   });
 
   return {
-    api, el, formJSON, showProblem, clearErrors, builders, renderers, signIn, reauth,
+    api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, fillTable, query, clearDraft, scopeDraft, dateRange, pagedList,
-    publicDescription, serviceName,
+    publicDescription, serviceName, phone, requestLink,
   };
 })();

@@ -17,7 +17,7 @@
         SB.el(
           "li",
           {},
-          SB.el("strong", { text: item.id }),
+          SB.el("strong", {}, SB.requestLink(item.id)),
           ` · ${SB.serviceName(item.service_code)} · ${item.status.replace("_", " ")} · ${SB.when(item.created_at)}`,
           item.address ? ` · ${item.address}` : "",
           item.description ? SB.el("br") : null,

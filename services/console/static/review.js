@@ -8,7 +8,7 @@ SB.pagedList({
   cursor: "cursor",
   filters: () => ({}),
   cells: (item) => [
-    SB.el("span", { class: "nowrap", text: item.id }),
+    SB.requestLink(item.id),
     SB.serviceName(item.service_code),
     SB.when(item.created_at),
     item.description,

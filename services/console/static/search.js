@@ -10,11 +10,29 @@
     searchedBy = key;
     const term = form.querySelector("#f-term").value.trim();
     if (!term) {
+      clearResults("Type what to search for: no results are shown.");
       SB.showProblem(form, { errors: [{ field: "term", message: "Type what to search for." }] });
       return null;
     }
     return { [key]: term };
   };
+  /* A failed search leaves no results behind: rows from the previous search would read
+     as this search's answer. */
+  function clearResults(message) {
+    table.querySelector("tbody").replaceChildren();
+    table.hidden = true;
+    status.textContent = message;
+  }
+  SB.failures["search-form"] = (problem, form) => {
+    // The server names the key searched by; the message belongs by the one search field.
+    const errors = (problem?.errors || []).map((error) =>
+      error.field === searchedBy
+        ? { field: "term", message: `This ${searchedBy === "address" ? "home address" : searchedBy} ${error.message}.` }
+        : error);
+    if (errors.length) SB.showProblem(form, { ...problem, errors });
+    clearResults("The search did not work: no results are shown.");
+  };
+
   const statuses = [["open", "open"], ["in_progress", "in progress"], ["closed", "closed"]];
 
   /* The request's status, changeable in place with an optional note (SSN-like numbers
@@ -54,7 +72,7 @@
 
   SB.renderers["search-form"] = (data) => {
     SB.fillTable(table, status, data.items, (item) => [
-      SB.el("span", { class: "nowrap", text: item.id }),
+      SB.requestLink(item.id),
       SB.serviceName(item.service_code),
       statusControl(item),
       SB.when(item.created_at),
