@@ -5,7 +5,7 @@
 (() => {
   const table = document.getElementById("staff");
   const status = document.getElementById("staff-status");
-  const roles = ["agent", "supervisor", "privacy_officer", "admin"];
+  const roles = ["agent", "supervisor", "privacy_officer", "admin", "knowledge_editor", "communications"];
 
   function row(user) {
     const id = `staff-${user.id}`;
@@ -59,15 +59,19 @@
         if (result.ok) unlock.remove();
       },
     }) : null;
-    return [user.username, role, extension, destination, department, disabled, user.second_factor ? "yes" : "no", approval,
-      user.last_sign_in_at ? SB.when(user.last_sign_in_at) : "never", signInState(user),
+    const facts = SB.el("ul", { class: "facts" },
+      SB.el("li", { text: `Last sign-in: ${user.last_sign_in_at ? SB.when(user.last_sign_in_at) : "never"}` }),
+      SB.el("li", { text: signInState(user) }),
+      SB.el("li", { text: `Second factor: ${user.second_factor ? "yes" : "no"}` }),
+      SB.el("li", { text: `Approval: ${approval}` }));
+    return [user.username, role, extension, destination, department, disabled, facts,
       SB.el("span", { class: "actions" }, save, reset, unlock, tokens, note)];
   }
 
   function signInState(user) {
-    if (user.locked) return `locked until ${SB.when(user.locked_until)}`;
-    if (user.temporary_password_until) return `temporary password, until ${SB.when(user.temporary_password_until)}`;
-    return "normal";
+    if (user.locked) return `Locked until ${SB.when(user.locked_until)}`;
+    if (user.temporary_password_until) return `Temporary password, until ${SB.when(user.temporary_password_until)}`;
+    return "Not locked";
   }
 
   /* Reset: confirm, then show the temporary password once; closing forgets it. */
