@@ -39,8 +39,10 @@ def menu(
     attempt: int,
     greet: bool,
     apology: bool = False,
+    welcome: str | None = None,
 ) -> str:
-    """Greeting, recording notice and department menu, gathering one choice."""
+    """Greeting (``welcome`` as administrators set it, else the standard one), recording
+    notice and department menu, gathering one choice."""
     prompts = prompts_for(language)
     response = VoiceResponse()
     digits = max((len(entry.digits) for entry in entries), default=1)
@@ -55,7 +57,7 @@ def menu(
     if apology:
         _say(gather, prompts.not_an_option, language)
     if greet:
-        _say(gather, prompts.welcome.format(city=city), language)
+        _say(gather, welcome or prompts.welcome.format(city=city), language)
         # Said before anything is recorded: recording starts only when a call taker answers.
         _say(gather, prompts.recording_notice, language)
         if language == "en":
@@ -136,11 +138,13 @@ def voicemail(*, base_url: str, language: str, max_seconds: int) -> str:
     return str(response)
 
 
-def after_hours(*, base_url: str, language: str, city: str, max_seconds: int) -> str:
+def after_hours(
+    *, base_url: str, language: str, city: str, max_seconds: int, welcome: str | None = None
+) -> str:
     """Outside business hours: greeting and recording notice, then voicemail."""
     prompts = prompts_for(language)
     response = VoiceResponse()
-    _say(response, prompts.welcome.format(city=city), language)
+    _say(response, welcome or prompts.welcome.format(city=city), language)
     _say(response, prompts.recording_notice, language)
     _append_voicemail(
         response, base_url=base_url, language=language, after_hours=True, max_seconds=max_seconds

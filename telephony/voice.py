@@ -7,6 +7,7 @@ and only then answers, so an acknowledged event is durably stored. No network ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -79,12 +80,25 @@ def _voice_event(
     )
 
 
-def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session], list[MenuEntry]]:
-    region = context.region
+@dataclass(frozen=True)
+class _Answer:
+    """How the line answers a new call: the menu, whether it is open, the welcome."""
 
-    def work(session: Session) -> list[MenuEntry]:
+    menu: list[MenuEntry]
+    open: bool
+    welcome: str | None
+
+
+def _incoming(context: AppContext, event: calls.VoiceEvent) -> Callable[[Session], _Answer]:
+    region, policy = context.region, context.part(ivr.IvrPolicy)
+
+    def work(session: Session) -> _Answer:
         calls.record_call_event(session, context.keyring, event, region=region)
-        return directory.menu(session)
+        return _Answer(
+            directory.menu(session),
+            ivr.is_open(session, policy, event.received_at),
+            directory.welcome(session, "en"),
+        )
 
     return work
 
@@ -144,25 +158,27 @@ async def incoming_call(request: Request) -> Response:
     policy, base_url = context.part(ivr.IvrPolicy), context.city.public_url
     now = context.clock.now()
     event = _voice_event(form, source="voice", received_at=now)
-    entries = await context.ingest.run(_incoming(context, event))
+    answer = await context.ingest.run(_incoming(context, event))
     context.metrics.webhooks.labels("voice", "stored").inc()
-    if not policy.is_open(now):
+    if not answer.open:
         return _twiml(
             twiml.after_hours(
                 base_url=base_url,
                 language="en",
                 city=policy.city,
                 max_seconds=policy.voicemail_max_seconds,
+                welcome=answer.welcome,
             )
         )
     return _twiml(
         twiml.menu(
-            entries,
+            answer.menu,
             base_url=base_url,
             language="en",
             city=policy.city,
             attempt=1,
             greet=True,
+            welcome=answer.welcome,
         )
     )
 
@@ -197,6 +213,7 @@ async def menu_choice(request: Request) -> Response:
             attempt=outcome.attempt,
             greet=outcome.greet,
             apology=bool(digits) and not outcome.greet,
+            welcome=outcome.welcome,
         )
     )
 

@@ -135,6 +135,7 @@ def policies(settings: Settings) -> list[object]:
             dial_timeout_seconds=settings.dial_timeout_seconds,
             voicemail_max_seconds=settings.voicemail_max_seconds,
             agent_offers=settings.agent_offers_per_call,
+            hours_text=settings.business_hours,
         ),
         PresencePolicy(wrap_up_limit=timedelta(seconds=settings.wrap_up_limit_seconds)),
         DuplicatePolicy(

@@ -378,9 +378,10 @@ def dashboard_page(
         first = last - timedelta(days=6)
     rows = reports.call_dashboard(context, staff.actor, DateRange(first, last), by=by)
     keys = [row.key for row in rows]
+    tick = (lambda key: key[-5:]) if by == "day" else str
     charts = [
         dashboard.bar_chart(
-            "Calls", keys, [("Calls", "series-calls", [r.calls or 0 for r in rows])]
+            "Calls", keys, [("Calls", "series-calls", [r.calls or 0 for r in rows])], tick=tick
         ),
         dashboard.bar_chart(
             "Answered and abandoned",
@@ -389,12 +390,14 @@ def dashboard_page(
                 ("Answered", "series-answered", [r.answered or 0 for r in rows]),
                 ("Abandoned", "series-abandoned", [r.abandoned or 0 for r in rows]),
             ],
+            tick=tick,
         ),
         dashboard.bar_chart(
             "Average handle time",
             keys,
-            [("Seconds", "series-handle", [r.avg_handle_seconds or 0 for r in rows])],
-            unit=" s",
+            [("Handle time", "series-handle", [r.avg_handle_seconds or 0 for r in rows])],
+            shown=dashboard.duration,
+            tick=tick,
         ),
     ]
     return render(
@@ -409,6 +412,7 @@ def dashboard_page(
         end=last,
         by=by,
         error=error,
+        duration=dashboard.duration,
     )
 
 

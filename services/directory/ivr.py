@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.calls import service as calls
 from services.directory import service as directory
-from services.directory.hours import BusinessHours
+from services.directory.hours import BusinessHours, business_hours
 from services.directory.models import CallOffer
 from services.directory.service import MenuEntry
 from services.staff import service as staff
@@ -38,9 +38,22 @@ class IvrPolicy:
     # Available agents of the department offered the call, one after another, before
     # the department's own destination.
     agent_offers: int = 2
+    # The hours as the city's setting words them, shown to administrators as the default.
+    hours_text: str = ""
 
     def is_open(self, instant: datetime) -> bool:
         return self.hours.is_open(instant, self.tz)
+
+
+def hours(session: Session, policy: IvrPolicy) -> BusinessHours:
+    """The line's business hours: as administrators set them, else the city's setting."""
+    row = directory.line(session)
+    return business_hours(row.hours) if row is not None and row.hours else policy.hours
+
+
+def is_open(session: Session, policy: IvrPolicy, instant: datetime) -> bool:
+    """Whether the line is open at ``instant`` by the hours in force."""
+    return hours(session, policy).is_open(instant, policy.tz)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class MenuOutcome:
     menu: tuple[MenuEntry, ...] = ()
     greet: bool = False
     attempt: int = 1
+    # With ``greet``: the welcome administrators set for the language (None: standard).
+    welcome: str | None = None
 
 
 def choose(
@@ -68,7 +83,12 @@ def choose(
     ``menu_attempts`` misses), or read the menu again."""
     if digits == directory.SPANISH_DIGITS and language == "en":
         calls.set_language(session, call_sid=call_sid, language="es", now=now)
-        return MenuOutcome("es", menu=tuple(directory.menu(session)), greet=True)
+        return MenuOutcome(
+            "es",
+            menu=tuple(directory.menu(session)),
+            greet=True,
+            welcome=directory.welcome(session, "es"),
+        )
     entry = directory.find(session, digits) if digits.isdigit() else None
     if entry is None and attempt >= policy.menu_attempts:
         entry = directory.find(session, directory.OPERATOR_DIGITS)

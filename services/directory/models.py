@@ -45,3 +45,18 @@ class CallOffer(Base):
     ended_at: Mapped[datetime | None]
     # answered, no-answer, busy, failed or canceled (Twilio's DialCallStatus).
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class IvrLine(Base):
+    """What administrators changed of how the line answers: its business hours and the
+    welcome said first, in each language (None keeps the city's setting and the standard
+    welcome). One row. The recording notice that follows the welcome is not editable: it
+    is a promise of the privacy policy."""
+
+    __tablename__ = "ivr_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hours: Mapped[str | None] = mapped_column(String(400))
+    welcome_en: Mapped[str | None] = mapped_column(String(300))
+    welcome_es: Mapped[str | None] = mapped_column(String(300))
+    changed_at: Mapped[datetime | None]

@@ -4,7 +4,7 @@ called; they go with the calls they belong to."""
 
 from __future__ import annotations
 
-from services.directory.models import CallOffer, Extension
+from services.directory.models import CallOffer, Extension, IvrLine
 from services.platform.personal_data import (
     CALLS,
     FreeText,
@@ -35,6 +35,10 @@ PERSONAL_DATA = PersonalData(
         # Short, but typed by staff: the storage guard screens them too.
         FreeText(Extension.name_en, personal=False),
         FreeText(Extension.name_es, personal=False),
+        # How the line answers, typed by administrators.
+        FreeText(IvrLine.hours, personal=False),
+        FreeText(IvrLine.welcome_en, personal=False),
+        FreeText(IvrLine.welcome_es, personal=False),
     ),
     purge=(PurgeStep("calls", 79, _purge_offers),),
 )

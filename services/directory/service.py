@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.directory.models import Extension
+from services.directory.models import Extension, IvrLine
 
 OPERATOR_DIGITS = "0"
 SPANISH_DIGITS = "9"
@@ -107,3 +107,16 @@ def find(session: Session, digits: str) -> MenuEntry | None:
         select(Extension).where(Extension.digits == digits, Extension.enabled.is_(True))
     )
     return None if row is None else _entry(row)
+
+
+def line(session: Session) -> IvrLine | None:
+    """What administrators changed of how the line answers (None: nothing yet)."""
+    return session.get(IvrLine, 1)
+
+
+def welcome(session: Session, language: str) -> str | None:
+    """The welcome administrators set for ``language`` (None: the standard one)."""
+    row = line(session)
+    if row is None:
+        return None
+    return row.welcome_es if language == "es" else row.welcome_en

@@ -4,10 +4,10 @@ taker can tell the caller what they need not give."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.platform.params import CALL_SID_PATTERN
 from services.requests.models import ServiceRequest
@@ -252,6 +252,20 @@ class ServiceList(BaseModel):
     items: list[ServiceOut]
 
 
+def _keywords(value: list[str]) -> list[str]:
+    """Keywords as the catalogue keeps them: lower case, no commas (they separate them
+    in the one column), at most 255 characters together."""
+    words = [word.strip().lower() for word in value if word.strip()]
+    if any("," in word for word in words):
+        raise ValueError("a keyword cannot hold a comma")
+    if len(",".join(words)) > 255:
+        raise ValueError("the keywords together are longer than 255 characters")
+    return list(dict.fromkeys(words))
+
+
+Keywords = Annotated[list[str], AfterValidator(_keywords)]
+
+
 class ServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -260,7 +274,7 @@ class ServiceIn(BaseModel):
     description: str = Field(default="", max_length=2000)
     department: str = Field(min_length=2, max_length=120)
     group: str = Field(min_length=2, max_length=80)
-    keywords: list[str] = Field(default_factory=list, max_length=20)
+    keywords: Keywords = Field(default_factory=list, max_length=20)
     active: bool = True
 
 
@@ -271,7 +285,7 @@ class ServiceChange(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     department: str | None = Field(default=None, min_length=2, max_length=120)
     group: str | None = Field(default=None, min_length=2, max_length=80)
-    keywords: list[str] | None = Field(default=None, max_length=20)
+    keywords: Keywords | None = Field(default=None, max_length=20)
     active: bool | None = None
 
 

@@ -33,6 +33,7 @@ from services.staff.schemas import (
     StaffChange,
     StaffList,
     StaffOut,
+    TemporaryPassword,
     TokenList,
     TokenOut,
     TotpEnrolment,
@@ -77,6 +78,13 @@ def _refusal(refused: sessions.SignInRefused) -> Problem:
             refused.message,
             errors=[{"field": "totp_code", "message": "is required for this account"}],
         )
+    if refused.reason == "new_password":
+        return Problem(
+            401,
+            "New password required",
+            refused.message,
+            errors=[{"field": "new_password", "message": refused.message}],
+        )
     return Problem(401, "Sign-in failed", refused.message)
 
 
@@ -100,6 +108,7 @@ def sign_in(
                 client_network=client_network,
                 now=work.now,
                 policy=policy,
+                new_password=attempt.new_password,
             )
         except sessions.SignInRefused as exc:
             refused = exc
@@ -122,6 +131,8 @@ def sign_in(
             work.actor = Actor(signed.user_id, signed.username, signed.role.value, request_id)
             work.object_type, work.object_id = "staff_session", str(signed.session_id)
             work.note(second_factor_pending=signed.second_factor_pending)
+            if signed.replaced_temporary_password:
+                work.note(temporary_password_replaced=True)
     if refused is not None:
         # Not a rollback: the failure count (the lockout's memory) commits with its entry.
         raise _refusal(refused)
@@ -311,7 +322,7 @@ def _account(session: Session, user_id: int) -> StaffUser:
 
 
 def _out(context: AppContext, user: StaffUser) -> StaffOut:
-    return StaffOut.of(user, context.city_tz)
+    return StaffOut.of(user, context.city_tz, now=context.clock.now())
 
 
 def list_staff(context: AppContext, actor: Actor) -> StaffList:
@@ -454,6 +465,50 @@ def reset_password(context: AppContext, actor: Actor, user_id: int, password: st
         if actor.user_id != user.id and needs_second_person(Role(user.role)):
             accounts.request_approval(work.session, user=user, by=actor.user_id, now=work.now)
             work.note(approval="awaiting")
+
+
+def reset_to_temporary_password(
+    context: AppContext, actor: Actor, user_id: int
+) -> TemporaryPassword:
+    """Give an account a new random temporary password, returned once (never stored in
+    clear, never in the audit entry): its holder must choose their own at the next
+    sign-in, within three days. Sessions end, tokens are revoked and the lockout is
+    lifted, as with any new password; someone else's account whose role reads personal
+    data waits for a second person's approval (whoever saw the temporary password could
+    otherwise sign in with it alone)."""
+    with unit_of_work(
+        context, actor, "staff.password_reset", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        password, revoked = accounts.set_temporary_password(work.session, user=user, now=work.now)
+        sessions.clear_lock(work.session, context.keyring, user.username)
+        work.note(temporary=True, tokens_revoked=revoked)
+        waits = actor.user_id != user.id and needs_second_person(Role(user.role))
+        if waits:
+            accounts.request_approval(work.session, user=user, by=actor.user_id, now=work.now)
+            work.note(approval="awaiting")
+        until = user.password_temporary_until or work.now
+        return TemporaryPassword(
+            username=user.username,
+            temporary_password=password,
+            expires_at=until.astimezone(context.city_tz),
+            tokens_revoked=revoked,
+            awaits_approval=waits,
+        )
+
+
+def unlock(context: AppContext, actor: Actor, user_id: int) -> StaffOut:
+    """Lift the lockout that too many failed sign-ins put on an account (its name's
+    failures are forgotten too); unlocking an account that is not locked changes nothing."""
+    with unit_of_work(
+        context, actor, "staff.unlock", object_type="staff_user", object_id=str(user_id)
+    ) as work:
+        user = _account(work.session, user_id)
+        work.note(was_locked=user.locked_until is not None and user.locked_until > work.now)
+        sessions.clear_lock(work.session, context.keyring, user.username)
+        user.locked_until = None
+        user.updated_at = work.now
+        return _out(context, user)
 
 
 # -- separation of duties: the second person ------------------------------------------

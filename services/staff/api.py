@@ -35,6 +35,7 @@ from services.staff.schemas import (
     StaffChange,
     StaffList,
     StaffOut,
+    TemporaryPassword,
     TokenList,
     TotpCode,
     TotpEnrolment,
@@ -186,6 +187,23 @@ def reset_password(
     """Set a new password; the account's sessions end."""
     actions.reset_password(context, staff.actor, user_id, body.password)
     return Response(status_code=204)
+
+
+@router.post("/api/staff/{user_id}/temporary-password", response_model=TemporaryPassword)
+def reset_to_temporary_password(
+    user_id: RowId, staff: StaffAdmin, context: ContextDep, response: Response
+) -> TemporaryPassword:
+    """Reset a forgotten password: a new random temporary one, in this answer only; its
+    holder must choose their own at the next sign-in (within three days). The account's
+    sessions end, its tokens are revoked and any lockout is lifted."""
+    response.headers["Cache-Control"] = "no-store"
+    return actions.reset_to_temporary_password(context, staff.actor, user_id)
+
+
+@router.post("/api/staff/{user_id}/unlock", response_model=StaffOut)
+def unlock_staff(user_id: RowId, staff: StaffAdmin, context: ContextDep) -> StaffOut:
+    """Lift the lockout after too many failed sign-ins."""
+    return actions.unlock(context, staff.actor, user_id)
 
 
 StaffApprover = Annotated[Staff, Depends(require(Permission.STAFF_APPROVE))]

@@ -32,6 +32,11 @@ class StaffUser(Base):
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     locked_until: Mapped[datetime | None]
+    # Set when an administrator reset the password to a temporary one: it works until
+    # then, and only to choose a new password at the next sign-in.
+    password_temporary_until: Mapped[datetime | None]
+    # When the account last signed in to the console (sessions themselves are purged).
+    last_sign_in_at: Mapped[datetime | None]
     # The extension (directory digits) whose ringing calls pop on this agent's screen.
     extension: Mapped[str | None] = mapped_column(String(8))
     # Separation of duties: an account made through the staff API or console with a role

@@ -22,6 +22,11 @@ class SignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
     totp_code: str | None = Field(default=None, pattern=r"^[0-9 ]{6,9}$")
+    new_password: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Only when signing in with a temporary password: the one to use from now",
+    )
 
 
 class SessionOut(BaseModel):
@@ -85,9 +90,22 @@ class StaffOut(BaseModel):
     )
     department: str | None = Field(default=None, description="The menu key whose calls they take")
     presence: str = "away"
+    locked: bool = Field(
+        default=False, description="Locked now after too many failed sign-ins (until locked_until)"
+    )
+    last_sign_in_at: datetime | None = Field(
+        default=None, description="When the account last signed in to the console"
+    )
+    temporary_password_until: datetime | None = Field(
+        default=None,
+        description="A temporary password set by an administrator waits to be replaced until then",
+    )
 
     @classmethod
-    def of(cls, user: StaffUser, tz: ZoneInfo) -> StaffOut:
+    def of(cls, user: StaffUser, tz: ZoneInfo, *, now: datetime | None = None) -> StaffOut:
+        def local(value: datetime | None) -> datetime | None:
+            return None if value is None else value.astimezone(tz)
+
         return cls(
             id=user.id,
             username=user.username,
@@ -102,6 +120,9 @@ class StaffOut(BaseModel):
             destination=user.destination,
             department=user.department,
             presence=user.presence,
+            locked=user.locked_until is not None and (now is None or user.locked_until > now),
+            last_sign_in_at=local(user.last_sign_in_at),
+            temporary_password_until=local(user.password_temporary_until),
         )
 
 
@@ -193,6 +214,18 @@ class NewPassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class TemporaryPassword(BaseModel):
+    """A temporary password, shown once to the administrator who set it."""
+
+    username: str
+    temporary_password: str = Field(description="Shown once; never stored in clear")
+    expires_at: datetime = Field(description="It must be replaced at a sign-in before then")
+    tokens_revoked: int
+    awaits_approval: bool = Field(
+        description="The account waits for a second person's approval before it can sign in"
+    )
 
 
 class TokenOut(BaseModel):

@@ -246,10 +246,30 @@ def set_password(session: Session, *, user: StaffUser, password: str, now: datet
     its API tokens are revoked (whoever knew the old password may have issued them).
     Returns how many tokens were revoked."""
     user.password_hash = hash_password(password)
+    user.password_temporary_until = None
     user.locked_until = None
     user.updated_at = now
     end_sessions(session, user_id=user.id, reason="password changed", now=now)
     return revoke_tokens(session, user_id=user.id, now=now)
+
+
+# A temporary password: four groups of four from letters and digits no one misreads
+# (no 0/o, 1/l/i), about 79 bits; it works for this long, and only once.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
+
+
+def set_temporary_password(session: Session, *, user: StaffUser, now: datetime) -> tuple[str, int]:
+    """Replace the password with a new random temporary one, which its holder must change
+    at the next sign-in (within TEMPORARY_PASSWORD_LIFETIME). Sessions end and tokens are
+    revoked as with any new password. Returns the password (to be shown once, never
+    stored or logged) and how many tokens were revoked."""
+    password = "-".join(
+        "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4)
+    )
+    revoked = set_password(session, user=user, password=password, now=now)
+    user.password_temporary_until = now + TEMPORARY_PASSWORD_LIFETIME
+    return password, revoked
 
 
 def password_needs_rehash(user: StaffUser) -> bool:

@@ -65,6 +65,7 @@ class SignedIn:
     role: Role
     expires_at: datetime
     second_factor_pending: bool
+    replaced_temporary_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,12 @@ def sign_in(
     client_network: str,
     now: datetime,
     policy: SessionPolicy,
+    new_password: str | None = None,
 ) -> SignedIn:
     """Check the credentials and open a session. Raises SignInRefused with a reason:
-    ``throttled``, ``locked``, ``credentials``, ``second_factor``."""
+    ``throttled``, ``locked``, ``credentials``, ``second_factor``, and for a temporary
+    password (set by an administrator) ``expired`` or ``new_password`` (one must be
+    chosen now; ``new_password`` then replaces it before the session opens)."""
     recent = _failures_since(
         session, SignInFailure.client_network, client_network, now - policy.failure_window
     )
@@ -237,9 +241,13 @@ def sign_in(
             raise SignInRefused("second_factor", "Enter the code from your authenticator app.")
         if not _check_totp(keyring, user, totp_code, now):
             raise SignInRefused("credentials", "Wrong username, password or code.")
-    if accounts.password_needs_rehash(user):
+    temporary = user.password_temporary_until is not None
+    if temporary:
+        _replace_temporary(user, password, new_password, now)
+    elif accounts.password_needs_rehash(user):
         accounts.rehash_password(user, password)
     user.locked_until = None
+    user.last_sign_in_at = now
     clear_lock(session, keyring, user.username)
     pending = not totp_enabled and Role(user.role) in policy.totp_required_roles
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
@@ -253,7 +261,33 @@ def sign_in(
     )
     session.add(row)
     session.flush()
-    return SignedIn(token, row.id, user.id, user.username, Role(user.role), row.expires_at, pending)
+    return SignedIn(
+        token, row.id, user.id, user.username, Role(user.role), row.expires_at, pending, temporary
+    )
+
+
+def _replace_temporary(
+    user: StaffUser, password: str, new_password: str | None, now: datetime
+) -> None:
+    """A temporary password opens no session by itself: it must be replaced, in time."""
+    if now >= (user.password_temporary_until or now):
+        raise SignInRefused(
+            "expired",
+            "This temporary password has expired. Ask an administrator for a new one.",
+        )
+    if not new_password:
+        raise SignInRefused(
+            "new_password",
+            "An administrator set this password for you: choose your own to go on.",
+        )
+    if new_password == password:
+        raise SignInRefused("new_password", "Choose a password other than the temporary one.")
+    try:
+        user.password_hash = accounts.hash_password(new_password)
+    except accounts.StaffError as exc:
+        raise SignInRefused("new_password", f"The new password is too short: {exc}.") from None
+    user.password_temporary_until = None
+    user.updated_at = now
 
 
 def identify_by_session(

@@ -31,19 +31,39 @@
     if (result.ok) SB.fillTable(table, status, result.data, row, { empty: "No schedules." });
   }
 
-  const dry = document.getElementById("dry-run");
-  dry.addEventListener("click", async () => {
+  // The purge's kinds of records in plain words (others are shown by their name).
+  const kinds = {
+    calls: "calls (the call log)", call_offers: "call offers to agents", contacts: "contacts",
+    contact_requests: "links from contacts to requests", recordings: "QA recordings",
+    "recording rows": "recording records", service_requests: "service requests",
+    appointments: "appointments", sms: "text messages", email: "emails",
+    webhook_log: "webhook log", sessions: "console sessions", sign_in_failures: "failed sign-ins",
+    qa_evaluations: "QA evaluations", alert_signups: "news alert sign-ups",
+    alert_subscribers: "news alert subscribers", alert_counts: "news alert counts",
+  };
+  const form = document.getElementById("dry-run-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    SB.clearErrors(form);
     const out = document.getElementById("dry-run-status");
-    const result = await SB.api("POST", "/api/retention/run", { dry_run: true });
+    const table = document.getElementById("dry-run-result");
+    const day = form.elements.as_of.value;
+    const body = { dry_run: true };
+    if (day) body.as_of = SB.cityMidnight(day);
+    out.textContent = "Counting…";
+    const result = await SB.api("POST", "/api/retention/run", body);
     if (!result.ok) {
-      out.textContent = result.data.detail || "Could not count.";
+      out.textContent = "";
+      table.hidden = true;
+      SB.showProblem(form, result.data);
       return;
     }
-    const names = Object.keys(result.data.counts);
-    SB.fillTable(document.getElementById("dry-run-result"), out, names, (name) => [
-      name.replaceAll("_", " "), String(result.data.counts[name]), String(result.data.held[name] || 0),
+    const names = Object.keys(result.data.counts).sort();
+    SB.fillTable(table, out, names, (name) => [
+      kinds[name] || name.replaceAll("_", " "), String(result.data.counts[name]), String(result.data.held[name] || 0),
     ]);
-    out.textContent = `As of ${SB.when(result.data.as_of)}.`;
+    const total = names.reduce((sum, name) => sum + result.data.counts[name], 0);
+    out.textContent = `As of ${SB.when(result.data.as_of)}: ${total} record(s) would be destroyed. Nothing was deleted.`;
   });
   load();
 })();

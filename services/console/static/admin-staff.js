@@ -5,7 +5,7 @@
 (() => {
   const table = document.getElementById("staff");
   const status = document.getElementById("staff-status");
-  const roles = ["agent", "supervisor", "privacy_officer", "admin"];
+  const roles = ["agent", "supervisor", "privacy_officer", "admin", "knowledge_editor", "communications"];
 
   function row(user) {
     const id = `staff-${user.id}`;
@@ -42,8 +42,106 @@
     });
     const approval = !user.approved ? "account awaits approval"
       : user.pending_role ? `role ${user.pending_role.replace("_", " ")} awaits approval` : "in force";
-    return [user.username, role, extension, destination, department, disabled, user.second_factor ? "yes" : "no", approval,
-      SB.el("span", {}, save, " ", note)];
+    const reset = SB.el("button", {
+      type: "button", class: "secondary", text: "Reset password",
+      "aria-label": `Reset the password of ${user.username}`, onclick: () => askReset(user),
+    });
+    const tokens = SB.el("button", {
+      type: "button", class: "secondary", text: "API tokens",
+      "aria-label": `API tokens of ${user.username}`, onclick: () => showTokens(user),
+    });
+    const unlock = user.locked ? SB.el("button", {
+      type: "button", class: "secondary", text: "Unlock", "aria-label": `Unlock ${user.username}`,
+      onclick: async () => {
+        const result = await SB.api("POST", `/api/staff/${user.id}/unlock`);
+        note.classList.toggle("error", !result.ok);
+        note.textContent = result.ok ? "Unlocked." : result.data.detail || "Not unlocked.";
+        if (result.ok) unlock.remove();
+      },
+    }) : null;
+    const facts = SB.el("ul", { class: "facts" },
+      SB.el("li", { text: `Last sign-in: ${user.last_sign_in_at ? SB.when(user.last_sign_in_at) : "never"}` }),
+      SB.el("li", { text: signInState(user) }),
+      SB.el("li", { text: `Second factor: ${user.second_factor ? "yes" : "no"}` }),
+      SB.el("li", { text: `Approval: ${approval}` }));
+    return [user.username, role, extension, destination, department, disabled, facts,
+      SB.el("span", { class: "actions" }, save, reset, unlock, tokens, note)];
+  }
+
+  function signInState(user) {
+    if (user.locked) return `Locked until ${SB.when(user.locked_until)}`;
+    if (user.temporary_password_until) return `Temporary password, until ${SB.when(user.temporary_password_until)}`;
+    return "Not locked";
+  }
+
+  /* Reset: confirm, then show the temporary password once; closing forgets it. */
+  const dialog = document.getElementById("reset");
+  let resetting = null;
+  function askReset(user) {
+    resetting = user;
+    dialog.querySelectorAll("[data-reset-name]").forEach((node) => (node.textContent = user.username));
+    dialog.querySelector("[data-reset-ask]").hidden = false;
+    dialog.querySelector("[data-reset-done]").hidden = true;
+    dialog.querySelector("[data-reset-error]").textContent = "";
+    dialog.showModal();
+    dialog.querySelector("[data-reset-cancel]").focus();
+  }
+  dialog.querySelector("[data-reset-cancel]").addEventListener("click", () => dialog.close());
+  dialog.querySelector("[data-reset-confirm]").addEventListener("click", async () => {
+    const result = await SB.api("POST", `/api/staff/${resetting.id}/temporary-password`);
+    if (!result.ok) {
+      dialog.querySelector("[data-reset-error]").textContent = result.data.detail || "Not reset.";
+      return;
+    }
+    const data = result.data;
+    dialog.querySelector("[data-reset-password]").textContent = data.temporary_password;
+    dialog.querySelector("[data-reset-terms]").textContent =
+      `It works once, until ${SB.when(data.expires_at)}, to choose a new password at sign-in. ` +
+      `${data.tokens_revoked} API token(s) revoked.` +
+      (data.awaits_approval ? " A second person must approve the account (under Approvals) before it can sign in again." : "");
+    dialog.querySelector("[data-reset-ask]").hidden = true;
+    dialog.querySelector("[data-reset-done]").hidden = false;
+    dialog.querySelector("[data-reset-close]").focus();
+  });
+  dialog.addEventListener("close", () => {
+    dialog.querySelector("[data-reset-password]").textContent = "";
+    dialog.querySelector("[data-reset-terms]").textContent = "";
+    if (!dialog.querySelector("[data-reset-done]").hidden) load();
+  });
+  dialog.querySelector("[data-reset-close]").addEventListener("click", () => dialog.close());
+
+  /* One person's API tokens, newest first, each revocable. */
+  const tokensCard = document.getElementById("tokens");
+  async function showTokens(user) {
+    const list = document.getElementById("token-list");
+    const status = document.getElementById("tokens-status");
+    document.getElementById("tokens-title").textContent = `API tokens of ${user.username}`;
+    tokensCard.hidden = false;
+    const result = await SB.api("GET", `/api/staff/${user.id}/tokens`);
+    if (!result.ok) {
+      status.textContent = result.data.detail || "Could not load.";
+      return;
+    }
+    const now = Date.now();
+    SB.fillTable(list, status, result.data.items, (token) => {
+      const note = SB.el("span", { class: "row-note", role: "status" });
+      const live = !token.revoked_at && Date.parse(token.expires_at) > now;
+      const revoke = live ? SB.el("button", {
+        type: "button", class: "secondary", text: "Revoke",
+        "aria-label": `Revoke token ${token.label} issued ${SB.when(token.created_at)}`,
+        onclick: async () => {
+          const done = await SB.api("DELETE", `/api/tokens/${token.id}`);
+          note.classList.toggle("error", !done.ok);
+          note.textContent = done.ok ? "Revoked." : done.data.detail || "Not revoked.";
+          if (done.ok) revoke.remove();
+        },
+      }) : null;
+      const state = token.revoked_at ? `revoked ${SB.when(token.revoked_at)}` : live ? "in use" : "expired";
+      return [token.label, SB.when(token.created_at), SB.when(token.expires_at),
+        token.last_used_at ? SB.when(token.last_used_at) : "never", state, SB.el("span", {}, revoke, note)];
+    }, { empty: `${user.username} has no API tokens.` });
+    tokensCard.scrollIntoView({ block: "start" });
+    document.getElementById("tokens-title").focus();
   }
 
   async function load() {

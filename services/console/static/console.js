@@ -330,11 +330,24 @@ const SB = (() => {
     return el("a", { href: `/console/requests/${encodeURIComponent(id)}`, class: "nowrap", text: id });
   }
 
+  /* Each column's heading, for its cells' data-label (a table.stacked shows it beside the
+     cell when the table becomes stacked rows on a narrow screen); a heading only screen
+     readers see (a column of buttons) gives none. */
+  function columnLabels(table) {
+    return [...table.querySelectorAll("thead th")].map((th) => {
+      const shown = [...th.childNodes].filter((node) => !(node.classList && node.classList.contains("visually-hidden")));
+      return shown.map((node) => node.textContent).join("").trim() || null;
+    });
+  }
+
   /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
   function fillTable(table, status, items, cells, { append = false, empty = "Nothing found." } = {}) {
     const body = table.querySelector("tbody");
+    const labels = columnLabels(table);
     if (!append) body.replaceChildren();
-    for (const item of items) body.append(el("tr", {}, ...cells(item).map((c) => el("td", {}, c))));
+    for (const item of items) {
+      body.append(el("tr", {}, ...cells(item).map((c, i) => el("td", { "data-label": labels[i] }, c))));
+    }
     table.hidden = body.children.length === 0;
     status.textContent = body.children.length === 0 ? empty : `${body.children.length} shown.`;
   }
@@ -457,7 +470,7 @@ const SB = (() => {
 
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
-    cityMidnight, when, seconds, fillTable, query, clearDraft, scopeDraft, dateRange, pagedList,
-    publicDescription, serviceName, phone, requestLink,
+    cityMidnight, when, seconds, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
+    pagedList, publicDescription, serviceName, phone, requestLink,
   };
 })();

@@ -1,4 +1,5 @@
-/* The sign-in form: password, then the authenticator code when the account uses one. */
+/* The sign-in form: password, then the authenticator code when the account uses one,
+   and a new password when the one typed was a temporary one from an administrator. */
 "use strict";
 
 (() => {
@@ -18,6 +19,15 @@
         SB.clearErrors(form);
         form.querySelector("[data-form-error]").textContent = result.data.detail;
         totp.querySelector("input").focus();
+        return;
+      }
+      const needsNew = (result.data.errors || []).some((e) => e.field === "new_password");
+      const fresh = form.querySelector("[data-new-password]");
+      if (needsNew && fresh.hidden) {
+        fresh.hidden = false;
+        SB.clearErrors(form);
+        form.querySelector("[data-form-error]").textContent = result.data.detail;
+        fresh.querySelector("input").focus();
         return;
       }
       SB.showProblem(form, result.data);

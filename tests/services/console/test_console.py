@@ -332,7 +332,9 @@ def test_the_dashboard_counts_answered_and_abandoned_calls_and_handle_time(
     )
     assert page.status_code == 200
     assert page.text.count("<svg") == 3
-    assert '<th scope="row">3</th><td>2</td><td>1</td><td>1</td><td>120.0 s</td>' in page.text
+    # Durations as people read them (issue 14), in the table and on the chart's axis.
+    assert '<th scope="row">3</th><td>2</td><td>1</td><td>1</td><td>2 min 00 s</td>' in page.text
+    assert ">2 min 00 s</text>" in page.text
     backwards = supervisor.get(
         "/console/dashboard", params={"start": "2026-12-01", "end": "2026-11-01"}
     )

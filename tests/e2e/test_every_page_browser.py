@@ -1,0 +1,248 @@
+"""Every console page, for every role, at a desktop and a tablet width: axe-core finds
+nothing serious or critical, and nothing scrolls sideways at 768 px.
+
+The pages come from the console's own list (services/console/navigation.PAGES), so a
+page added there is swept without touching this module; the recording page and the
+sign-in page are added by hand. The server is seeded with a little of everything
+(requests with contacts, calls, a processed recording, an access request, a QA form)
+so the tables are not empty when they are checked.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.console.navigation import visible_pages
+from services.platform.roles import Role
+from tests.audio import call_recording
+from tests.e2e.browser import (
+    ACCOUNTS,
+    DESKTOP,
+    PASSWORD,
+    SCREENSHOTS,
+    TABLET,
+    Console,
+    assert_accessible,
+    assert_fits,
+    screenshot,
+)
+from tests.fakes.twilio_api import FakeTwilio
+from tests.support import TEST_ACCOUNT_SID, call_sid
+
+CITY = ZoneInfo("America/New_York")
+sync_api = pytest.importorskip("playwright.sync_api")
+# The harness has no communications account; this module adds one (no approval needed).
+COMMUNICATIONS = ("cole", "communications")
+
+
+def _call(console: Console, number: str, *, seconds: int, recording: str | None = None) -> str:
+    """A caller's call through the menu to extension 3, answered and ended."""
+    sid = call_sid()
+    base = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": sid,
+        "From": number,
+        "To": "+12025550100",
+        "Direction": "inbound",
+    }
+    console.webhook("/twilio/voice", {**base, "CallStatus": "ringing"})
+    console.webhook(
+        "/twilio/voice/gather?lang=en&attempt=1",
+        {**base, "CallStatus": "in-progress", "Digits": "3"},
+    )
+    if recording is not None:
+        answered = console.webhook(
+            "/twilio/recordings",
+            {
+                "AccountSid": TEST_ACCOUNT_SID,
+                "CallSid": sid,
+                "RecordingSid": recording,
+                "RecordingStatus": "completed",
+                "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
+                f"{TEST_ACCOUNT_SID}/Recordings/{recording}",
+                "RecordingDuration": "8",
+                "RecordingChannels": "2",
+                "RecordingSource": "DialVerb",
+                "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
+            },
+        )
+        assert answered.status_code == 204, answered.text
+    console.webhook(
+        "/twilio/voice/status",
+        {**base, "CallStatus": "completed", "CallDuration": str(seconds), "SequenceNumber": "9"},
+    )
+    return sid
+
+
+def _seed(console: Console, fake_twilio: FakeTwilio) -> str:
+    """A little of everything the pages list; returns the recording's sid."""
+    for service, description, contact in (
+        ("pothole", "Deep pothole outside the library", {"name": "Ines Moreau"}),
+        ("streetlight", "Light out at the corner of Elm and 4th", {"phone": "(202) 555-0161"}),
+        ("bulk-pickup", "A sofa and two chairs", {"email": "rae@example.org"}),
+    ):
+        console.file_request(
+            service_code=service, description=description, address="12 Elm St", contact=contact
+        )
+    recording = "RE" + secrets.token_hex(16)
+    fake_twilio.state.setdefault("media", {})[recording] = {
+        "wav": call_recording(8.0),
+        "mode": "ok",
+    }
+    _call(console, "+12025550161", seconds=125, recording=recording)
+    _call(console, "+12025550177", seconds=48)
+    form = console.api(
+        "POST",
+        "/api/qa/forms",
+        console.supervisor_token,
+        json={
+            "name": "Call basics",
+            "sections": [
+                {
+                    "title": "Opening",
+                    "questions": [
+                        {
+                            "id": "greeting",
+                            "text": "Greeted the caller",
+                            "kind": "yes_no",
+                            "weight": 1,
+                        },
+                    ],
+                }
+            ],
+        },
+    )
+    assert form.status_code == 201, form.text
+    received = (datetime.now(CITY) - timedelta(days=1)).date().isoformat()
+    asked = console.api(
+        "POST",
+        "/api/privacy/requests",
+        console.tokens["pia"],
+        json={
+            "received_on": received,
+            "channel": "mail",
+            "kinds": ["access"],
+            "identity_evidence": "Signature compared with the one on file",
+            "requester": {"name": "Ines Moreau", "phone": "(202) 555-0161"},
+        },
+    )
+    assert asked.status_code == 201, asked.text
+    added = console.api(
+        "POST",
+        "/api/staff",
+        console.tokens["ada"],
+        json={"username": COMMUNICATIONS[0], "role": COMMUNICATIONS[1], "password": PASSWORD},
+    )
+    assert added.status_code == 201, added.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = console.api("GET", f"/api/recordings/{recording}", console.supervisor_token)
+        if found.status_code == 200 and found.json()["state"] == "done":
+            return recording
+        time.sleep(0.3)
+    pytest.fail("the recording was not processed in time")
+
+
+def _sign_in(page: Any, username: str) -> None:
+    """Sign in through the API (the browser context keeps the cookie)."""
+    started = page.request.post("/api/session", data={"username": username, "password": PASSWORD})
+    assert started.status == 201, started.text()
+
+
+def _settled(page: Any) -> None:
+    """Wait until the page's script has loaded its lists ("Loading…" gone)."""
+    # Not "networkidle": the screen pop and the call bar keep an event stream open.
+    page.wait_for_load_state("load")
+    sync_api.expect(page.locator("[role=status]", has_text="Loading…")).to_have_count(0)
+    page.wait_for_timeout(300)
+
+
+def _search(page: Any) -> None:
+    page.get_by_label("Phone", exact=True).check()
+    page.get_by_label("Search for").fill("(202) 555-0161")
+    page.get_by_role("button", name="Search").click()
+    sync_api.expect(page.locator("#results tbody tr").first).to_be_visible()
+
+
+def _count(page: Any) -> None:
+    page.get_by_role("button", name="Count", exact=True).click()
+    sync_api.expect(page.locator("#dry-run-result tbody tr").first).to_be_visible()
+
+
+def _tokens(page: Any) -> None:
+    page.get_by_role("button", name="API tokens of ana").click()
+    sync_api.expect(page.locator("#token-list tbody tr").first).to_be_visible()
+
+
+# What a person does on a page before it is checked, so its results are on show.
+FILL = {
+    "/console/requests/search": _search,
+    "/console/admin/retention": _count,
+    "/console/admin/staff": _tokens,
+}
+
+
+def _check(page: Any, path: str, name: str, results: dict[str, str]) -> None:
+    failures: list[str] = []
+    for label, viewport in (("1280", DESKTOP), ("768", TABLET)):
+        page.set_viewport_size(viewport)
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (name, path)
+        _settled(page)
+        if path in FILL:
+            FILL[path](page)
+        try:
+            minor = assert_accessible(page, f"{path} as {name} at {label} px")
+            if viewport is TABLET:
+                assert_fits(page)
+        except (AssertionError, pytest.fail.Exception) as failure:
+            failures.append(str(failure))
+            results[f"{name} {path} {label}"] = "FAIL"
+        else:
+            results[f"{name} {path} {label}"] = "ok" + (f" (minor: {minor})" if minor else "")
+        screenshot(page, f"every-page_{name}_{path.strip('/').replace('/', '_')}_{label}")
+    if failures:
+        raise AssertionError("\n".join(failures))
+
+
+def test_every_page_for_every_role_is_accessible_and_fits_a_tablet(
+    browser: Any, console: Console, fake_twilio_server: FakeTwilio
+) -> None:
+    recording = _seed(console, fake_twilio_server)
+    results: dict[str, str] = {}
+    failures: list[str] = []
+    accounts = [*ACCOUNTS, COMMUNICATIONS]
+    for name, role in accounts:
+        context = browser.new_context(base_url=console.url, viewport=DESKTOP)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            _sign_in(page, name)
+            paths = [p.path for p in visible_pages(Role(role))]
+            if "/console/recordings" in paths:
+                paths.append(f"/console/recordings/{recording}")
+            for path in paths:
+                try:
+                    _check(page, path, name, results)
+                except AssertionError as failure:
+                    failures.append(str(failure))
+        finally:
+            context.close()
+    context = browser.new_context(base_url=console.url, viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        _check(page, "/console/sign-in", "anyone", results)
+    except AssertionError as failure:
+        failures.append(str(failure))
+    finally:
+        context.close()
+    # The per-page results, for the note that reports them.
+    report = SCREENSHOTS / f"every-page-{console.backend}.txt"
+    report.write_text("".join(f"{key}: {value}\n" for key, value in sorted(results.items())))
+    assert not failures, "\n\n".join(failures)
