@@ -395,6 +395,24 @@ class World:
                 ),
                 "trash and recycling",
             )
+        keys_made = itertools.count(2)
+        for key in ("name_en", "name_es"):
+            extension = {"name_en": "Parks", "name_es": "Parques", "destination": "+13025550142"}
+            yield Field(
+                f"POST /api/extensions {key}",
+                lambda t, key=key, extension=extension: post(
+                    "/api/extensions",
+                    json={**extension, "digits": f"7{next(keys_made)}", key: t},
+                    headers=admin,
+                ),
+                "parks and trees",
+            )
+        for key in ("welcome_en", "welcome_es"):
+            yield Field(
+                f"PATCH /api/ivr/line {key}",
+                lambda t, key=key: self.client.patch("/api/ivr/line", json={key: t}, headers=admin),
+                "Welcome to the city line",
+            )
         yield from self.second_round_fields()
 
     def second_round_fields(self) -> Iterator[Field]:
@@ -444,6 +462,24 @@ class World:
                 ),
                 "mattress",
             )
+        TwilioClient(self.client).post(
+            "/twilio/sms",
+            {
+                "AccountSid": TEST_ACCOUNT_SID,
+                "MessageSid": "SM" + call_sid()[2:],
+                "From": MOBILE,
+                "To": "+13025550100",
+                "Body": "Can the crew come after 10?",
+            },
+        )
+        inbound = self.ok("GET", "/api/messages/inbound", agent, None)[0]["id"]
+        yield Field(
+            "POST /api/messages/inbound/{inbound_id}/reply body",
+            lambda t: post(
+                f"/api/messages/inbound/{inbound}/reply", json={"body": t}, headers=agent
+            ),
+            "The crew comes after 10.",
+        )
         yield Field(
             "POST /api/requests/{public_id}/updates email",
             lambda t: post(f"/api/requests/{rid}/updates", json={"email": t}, headers=agent),
@@ -504,6 +540,12 @@ NOT_FREE_TEXT = {
     "PUT /api/kb/articles/{code} service_code": "must name a service of the catalogue",
     "POST /api/requests/{public_id}/updates phone": "parsed as a mobile number",
     "POST /api/email/suppressions email": "kept only as a keyed hash: no more mail to it",
+    "POST /api/calls/log/search phone": "a search term: kept only as a keyed hash",
+    "POST /api/session new_password": "hashed, never stored or shown",
+    "POST /api/extensions destination": "an E.164 number, sip: URI or client name",
+    "PATCH /api/ivr/line hours": "parsed as business hours",
+    "POST /api/requests/possible-duplicates service_code": "must name a service of the catalogue",
+    "POST /api/requests/possible-duplicates address": "a lookup of nearby requests: never stored",
 }
 
 

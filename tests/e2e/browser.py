@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from telephony.signature import sign
 from tests.e2e.conftest import free_port, serving
-from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, cli_env, switchboard_batch
+from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env, switchboard_batch
 
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -74,6 +74,26 @@ class Console:
         return httpx.post(
             self.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=10
         )
+
+    def ring(self, caller: str, *, sid: str | None = None, digits: str = "3") -> dict[str, str]:
+        """A call from ``caller`` to the 311 line that picks ``digits`` in the menu (3 is
+        ana's extension), so it rings there; returns the parameters its later callbacks
+        share (CallSid, From, To...)."""
+        base = {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "CallSid": sid or call_sid(),
+            "From": caller,
+            "To": "+12025550100",
+            "Direction": "inbound",
+        }
+        rang = self.webhook("/twilio/voice", {**base, "CallStatus": "ringing"})
+        assert rang.status_code == 200, rang.text
+        chosen = self.webhook(
+            "/twilio/voice/gather?lang=en&attempt=1",
+            {**base, "CallStatus": "in-progress", "Digits": digits},
+        )
+        assert chosen.status_code == 200, chosen.text
+        return base
 
     def file_request(self, **body: Any) -> str:
         filed = self.api("POST", "/api/requests", self.agent_token, json=body)

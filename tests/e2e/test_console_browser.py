@@ -20,7 +20,7 @@ from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from tests.audio import call_recording
 from tests.e2e.browser import PASSWORD, Console, screenshot, sign_in
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, call_sid
+from tests.support import TEST_ACCOUNT_SID
 
 CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -56,31 +56,13 @@ def test_a_ringing_call_pops_with_the_callers_earlier_requests(page: Any, consol
     sign_in(page, "ana")
     page.goto("/console/live")
     sync_api.expect(page.locator("#live-status")).to_contain_text("Waiting for calls")
-    sid = call_sid()
-    base = {
-        "AccountSid": TEST_ACCOUNT_SID,
-        "CallSid": sid,
-        "From": "+12025550161",
-        "To": "+12025550100",
-        "Direction": "inbound",
-    }
-    assert console.webhook("/twilio/voice", {**base, "CallStatus": "ringing"}).status_code == 200
-    chosen = console.webhook(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        {**base, "CallStatus": "in-progress", "Digits": "3"},
-    )
-    assert chosen.status_code == 200
+    base = console.ring("+12025550161")
     pop = page.locator(".pop").first
     sync_api.expect(pop).to_contain_text("(202) 555-0161")  # as people write it
     sync_api.expect(pop).to_contain_text(earlier)
     sync_api.expect(pop).to_contain_text("Incoming call on extension 3")
 
-    hidden = {**base, "CallSid": call_sid(), "From": "anonymous"}
-    console.webhook("/twilio/voice", {**hidden, "CallStatus": "ringing"})
-    console.webhook(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        {**hidden, "CallStatus": "in-progress", "Digits": "3"},
-    )
+    console.ring("anonymous")
     sync_api.expect(page.locator(".pop").first).to_contain_text("Number withheld")
     console.webhook(
         "/twilio/voice/status",
@@ -236,13 +218,9 @@ def playing_past(page: Any, seconds: float) -> None:
 def test_a_supervisor_plays_a_recording_and_scores_it(
     page: Any, console: Console, fake_twilio_server: FakeTwilio
 ) -> None:
-    sid, rsid = call_sid(), "RE" + secrets.token_hex(16)
-    base = {"AccountSid": TEST_ACCOUNT_SID, "CallSid": sid, "From": "+12025550142"}
-    console.webhook("/twilio/voice", {**base, "CallStatus": "ringing", "To": "+12025550100"})
-    console.webhook(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        {**base, "CallStatus": "in-progress", "To": "+12025550100", "Digits": "3"},
-    )
+    rsid = "RE" + secrets.token_hex(16)
+    base = console.ring("+12025550142")
+    sid = base["CallSid"]
     fake_twilio_server.state.setdefault("media", {})[rsid] = {
         "wav": call_recording(12.0),
         "mode": "ok",

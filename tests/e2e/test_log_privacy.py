@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,6 +30,9 @@ SSN = "219-09-9999"
 EMAIL = "winifred.q@example.net"
 HOME = "4417 Brandywine Terrace"
 REPLY = "the gate code is purple falcon"
+
+# The city's date, as the server checks it (the UTC date runs ahead in the evening).
+CITY = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
@@ -92,7 +96,7 @@ def later_flows(server: Server) -> None:
     recorded = httpx.post(
         server.url + "/api/privacy/requests",
         json={
-            "received_on": datetime.now(UTC).date().isoformat(),
+            "received_on": datetime.now(CITY).date().isoformat(),
             "channel": "email",
             "kinds": ["access"],
             "identity_evidence": "Signature compared with the one on file",

@@ -28,21 +28,7 @@ REQUEST_ID = re.compile(r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 
 def ring(console: Console, caller: str) -> str:
     """A call from ``caller`` that picks extension 3 (ana's) in the menu: it rings."""
-    sid = call_sid()
-    base = {
-        "AccountSid": TEST_ACCOUNT_SID,
-        "CallSid": sid,
-        "From": caller,
-        "To": "+12025550100",
-        "Direction": "inbound",
-    }
-    assert console.webhook("/twilio/voice", {**base, "CallStatus": "ringing"}).status_code == 200
-    chosen = console.webhook(
-        "/twilio/voice/gather?lang=en&attempt=1",
-        {**base, "CallStatus": "in-progress", "Digits": "3"},
-    )
-    assert chosen.status_code == 200, chosen.text
-    return sid
+    return console.ring(caller)["CallSid"]
 
 
 def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, console: Console) -> None:
