@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.calls.models import Call
-from services.calls.service import CallFilter, party_number
+from services.calls.service import CallFilter, filtered_calls, party_number
 from services.contacts.models import Contact, ContactRequest, ContactTopic
 from services.platform.queries import in_period
 from services.recordings.models import Recording
@@ -47,21 +47,7 @@ class CallLinks:
 
 def list_calls(session: Session, query: CallFilter) -> list[Call]:
     """Calls (not legs) newest first, by row so that paging with ``before_id`` is stable."""
-    statement = in_period(
-        select(Call).where(Call.parent_call_sid.is_(None)),
-        Call.started_at,
-        query.since,
-        query.until,
-    )
-    if query.extension is not None:
-        statement = statement.where(Call.extension == query.extension)
-    if query.status is not None:
-        statement = statement.where(Call.status == query.status)
-    if query.agent is not None:
-        statement = statement.where(Call.agent == query.agent.strip().lower())
-    if query.before_id is not None:
-        statement = statement.where(Call.id < query.before_id)
-    return list(session.scalars(statement.order_by(Call.id.desc()).limit(query.limit)))
+    return filtered_calls(session, select(Call).where(Call.parent_call_sid.is_(None)), query)
 
 
 def search_calls(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, or_, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.calls.models import Call, CallEvent
@@ -336,7 +336,12 @@ class CallFilter:
 
 def list_calls(session: Session, query: CallFilter) -> list[Call]:
     """Calls newest first (by row, so paging with ``before_id`` is stable)."""
-    statement = in_period(select(Call), Call.started_at, query.since, query.until)
+    return filtered_calls(session, select(Call), query)
+
+
+def filtered_calls(session: Session, statement: Select[Call], query: CallFilter) -> list[Call]:
+    """The calls of ``statement`` that ``query`` keeps, newest first, one page of them."""
+    statement = in_period(statement, Call.started_at, query.since, query.until)
     if query.extension is not None:
         statement = statement.where(Call.extension == query.extension)
     if query.status is not None:

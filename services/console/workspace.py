@@ -17,19 +17,14 @@ from fastapi.responses import HTMLResponse
 
 from services.console import navigation
 from services.console.pages import page_guard, render
+from services.contacts import service as contacts
 from services.platform.auth import Staff
 from services.platform.context import ContextDep
 
 router = APIRouter(include_in_schema=False)
 
-RESOLUTIONS = (
-    ("information_provided", "Information provided"),
-    ("request_filed", "Request filed"),
-    ("transferred", "Transferred"),
-    ("referred", "Referred"),
-    ("caller_hung_up", "Caller hung up"),
-    ("wrong_number", "Wrong number"),
-)
+# The contact log's outcomes, as the wrap-up's select shows them.
+RESOLUTIONS = tuple((code, code.replace("_", " ").capitalize()) for code in contacts.RESOLUTIONS)
 
 
 @router.get(navigation.WORKSPACE.path, response_class=HTMLResponse)
