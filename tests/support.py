@@ -4,6 +4,7 @@ a Twilio that signs its webhooks, and staff accounts."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import subprocess
@@ -312,6 +313,18 @@ def route_permission(route: Any) -> Any:
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_ROUTES or path.startswith(tuple(PUBLIC_PREFIXES))
+
+
+def echoed(response: httpx.Response) -> str:
+    """The body of an error answer without its random request id, to check that what a
+    caller sent is not echoed (a hex request id may contain any run of digits)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+    return json.dumps(body, ensure_ascii=False)
 
 
 def audit_entries(context: AppContext, *where: Any) -> list[AuditEntry]:
