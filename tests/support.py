@@ -30,6 +30,7 @@ from services.platform.roles import Role
 from services.platform.settings import Settings
 from services.staff import service as staff_service
 from telephony.signature import sign
+from tests import cli_fork
 
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT_SID = "AC" + "1" * 32
@@ -87,7 +88,10 @@ def cli_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str
 def switchboard(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The ``switchboard`` command run in ``env`` as an operator runs it."""
+    """The ``switchboard`` command run in ``env`` as an operator runs it (in a process of
+    its own, forked after the imports: tests/cli_fork.py)."""
+    if not cli_fork.spawning():
+        return cli_fork.run(env, list(args), stdin, timeout=300)
     return subprocess.run(
         [sys.executable, "-m", "services.app.cli", *args],
         env=env,
@@ -123,17 +127,19 @@ def switchboard_batch(
 ) -> list[subprocess.CompletedProcess[str]]:
     """Several ``switchboard`` commands, each with its own stdin, run one after another in
     one process as an operator's script would run them; each result as from ``switchboard``."""
-    import json
-
-    ran = subprocess.run(
-        [sys.executable, "-c", _BATCH],
-        env=env,
-        input=json.dumps([[list(args), text] for args, text in commands]),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    script = json.dumps([[list(args), text] for args, text in commands])
+    if cli_fork.spawning():
+        ran = subprocess.run(
+            [sys.executable, "-c", _BATCH],
+            env=env,
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    else:
+        ran = cli_fork.run(env, [], script, timeout=300, code=_BATCH)
     assert ran.returncode == 0, ran.stderr
     return [
         subprocess.CompletedProcess(args, code, out, err)

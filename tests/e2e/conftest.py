@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import cli_fork
 from tests.conftest import BACKENDS, IN_CI, POSTGRES_URL, _postgres_or_skip
 from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard
 
@@ -78,13 +79,17 @@ def server(database_url: str, tmp_path: Path, server_env: dict[str, str]) -> Ite
 def serving(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
     """``switchboard serve`` on ``port`` until the block ends; its output goes to ``log``."""
     url = f"http://127.0.0.1:{port}"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.app.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    process: subprocess.Popen[bytes] | cli_fork.ForkedProcess
+    if cli_fork.spawning():
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "services.app.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+    else:
+        process = cli_fork.start(env, ["serve", "--port", str(port)], log)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -167,8 +172,9 @@ def browser(console: Any) -> Iterator[Any]:
 def page(browser: Any, console: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context at 1280 px; a screenshot is saved when the test ends, and
     the test fails if the page broke its Content Security Policy."""
-    from tests.e2e.browser import DESKTOP, screenshot
+    from tests.e2e.browser import DESKTOP, checking_backend, screenshot
 
+    checking_backend(console.backend)
     context = browser.new_context(base_url=console.url, viewport=DESKTOP)
     context.set_default_timeout(15_000)
     opened = context.new_page()
