@@ -28,13 +28,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-@pytest.fixture(scope="module")
-def console_backend() -> str:
-    # The administrators' actions run on both databases in tests/services; in the
-    # browser they run on SQLite to keep `make test` short.
-    return "sqlite"
-
-
 def _sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     """Sign in through the API (the browser context keeps the cookie)."""
     started = page.request.post("/api/session", data={"username": username, "password": password})

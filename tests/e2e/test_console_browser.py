@@ -26,12 +26,6 @@ CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def console_backend() -> str:
-    """These everyday scenarios run on SQLite; the workspace modules run on both."""
-    return "sqlite"
-
-
 def test_an_agent_signs_in_and_lands_on_the_workspace(page: Any) -> None:
     page.goto("/console/")
     assert page.url.endswith("/console/sign-in")

@@ -33,13 +33,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-@pytest.fixture(scope="module")
-def console_backend() -> str:
-    # These pages' queries run on both databases in tests/services (call log, wallboard,
-    # audit viewer, privacy); in the browser they run on SQLite to keep `make test` short.
-    return "sqlite"
-
-
 NOTHING = "\u2013"  # the en dash a figure shows when there is none yet
 
 

@@ -29,13 +29,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-@pytest.fixture(scope="module")
-def console_backend() -> str:
-    # The request page's and visits' queries run on both databases in tests/services;
-    # in the browser they run on SQLite to keep `make test` short.
-    return "sqlite"
-
-
 # The machine under test is shared: give a server answer longer than the default 5 s.
 expect.set_options(timeout=15_000)
 
