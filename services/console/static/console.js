@@ -442,6 +442,41 @@ const SB = (() => {
     return option ? option.textContent : code;
   }
 
+  /* The screen pop's event stream: one per page, shared by the call bar and the page's
+     own script, since the server audits every ring it sends (one ring, one entry).
+     ``handlers`` names what to do on "status", "ring", "answered" and "ended" (given the
+     event's data), on "error" (the stream is reconnecting) and on "signedOut" (the
+     session ended; the stream is closed). A script that subscribes late is first told
+     what this connection has said so far, so it misses no call already ringing. */
+  const callEventNames = ["status", "ring", "answered", "ended"];
+  let callStream = null;
+
+  function callEvents(handlers) {
+    if (!callStream) {
+      const source = new EventSource("/console/events");
+      const stream = { source, heard: [], subscribers: [] };
+      for (const name of callEventNames) {
+        source.addEventListener(name, (event) => {
+          const data = JSON.parse(event.data);
+          if (name === "status") stream.heard = []; // a new connection starts afresh
+          stream.heard.push([name, data]);
+          for (const subscriber of stream.subscribers) subscriber[name]?.(data);
+        });
+      }
+      source.addEventListener("error", async () => {
+        for (const subscriber of stream.subscribers) subscriber.error?.();
+        const check = await fetch("/api/session", { credentials: "same-origin" });
+        if (check.status !== 401 || source.readyState === EventSource.CLOSED) return;
+        source.close();
+        for (const subscriber of stream.subscribers) subscriber.signedOut?.();
+      });
+      window.addEventListener("pagehide", () => source.close());
+      callStream = stream;
+    }
+    for (const [name, data] of callStream.heard) handlers[name]?.(data);
+    callStream.subscribers.push(handlers);
+  }
+
   // The agent's presence, in the navigation: only "available" agents are offered calls.
   async function setupPresence() {
     const select = document.querySelector("[data-presence]");
@@ -471,6 +506,6 @@ const SB = (() => {
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
-    pagedList, publicDescription, serviceName, phone, requestLink,
+    pagedList, publicDescription, serviceName, phone, requestLink, callEvents,
   };
 })();

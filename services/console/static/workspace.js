@@ -585,42 +585,40 @@
   }
 
   function listen() {
-    const source = new EventSource("/console/events");
+    // The page's one stream, shared with the call bar (each ring it sends is audited).
     let streams = 0;
-    source.addEventListener("status", (event) => {
-      const data = JSON.parse(event.data);
-      extensionNote = data.extension
-        ? `Waiting for calls on extension ${data.extension}.`
-        : "No extension is set for your account: ask an administrator to set one.";
-      streams += 1;
-      if (streams > 1) {
-        // A new stream announces the calls still ringing at once; one it does not
-        // announce ended while the stream was away.
-        const before = [...ringing.keys()];
-        ringing.clear();
-        setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
-      }
-      say();
-    });
-    source.addEventListener("ring", (event) => {
-      const data = JSON.parse(event.data);
-      ringing.set(data.call_sid, data);
-      if (done.has(data.call_sid) || data.call_sid === current.sid) {
+    SB.callEvents({
+      status(data) {
+        extensionNote = data.extension
+          ? `Waiting for calls on extension ${data.extension}.`
+          : "No extension is set for your account: ask an administrator to set one.";
+        streams += 1;
+        if (streams > 1) {
+          // A new stream announces the calls still ringing at once; one it does not
+          // announce ended while the stream was away.
+          const before = [...ringing.keys()];
+          ringing.clear();
+          setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
+        }
         say();
-        return;
-      }
-      if (!current.sid || current.wrapped) openCall(data.call_sid);
-      else say();
-    });
-    source.addEventListener("ended", (event) => ended(JSON.parse(event.data).call_sid));
-    source.addEventListener("error", async () => {
-      status.textContent = "Reconnecting…";
-      const check = await fetch("/api/session", { credentials: "same-origin" });
-      if (check.status === 401) {
-        source.close();
+      },
+      ring(data) {
+        ringing.set(data.call_sid, data);
+        if (done.has(data.call_sid) || data.call_sid === current.sid) {
+          say();
+          return;
+        }
+        if (!current.sid || current.wrapped) openCall(data.call_sid);
+        else say();
+      },
+      ended: (data) => ended(data.call_sid),
+      error() {
+        status.textContent = "Reconnecting…";
+      },
+      async signedOut() {
         await SB.reauth();
         window.location.reload();
-      }
+      },
     });
   }
 
