@@ -296,7 +296,8 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
     assert_fits(page)
     screenshot(page, "workspace-tablet")
     page.set_viewport_size(DESKTOP)
-    clicks.click(duplicates.get_by_role("button", name=f"Add this caller to {new_request}"))
+    adding = duplicates.get_by_role("group", name=f"Add this caller to {new_request}")
+    clicks.click(adding.get_by_role("button", name="Updates by text"))  # the caller's answer
     expect(page.locator("#ws-filed")).to_contain_text(f"Added the caller to {new_request}")
     expect(page.locator("#ws-filed")).to_contain_text("Texts about request")
     hang_up(console, third, third_leg, third_caller)
@@ -312,3 +313,51 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
     assert page.evaluate("() => window.sameDocument") is True
     same_document = [url for url in navigations if "/console/workspace" in url]
     assert len(same_document) == len(navigations) == 3, navigations  # one per call, in place
+
+
+def test_adding_a_caller_to_a_request_asks_how_they_want_its_updates(
+    page: Any, console: Console
+) -> None:
+    """Adding a caller to a possible duplicate used the phone and email typed in the form
+    as consent to updates by both; now the caller's answer is asked for, and no answer
+    records no consent."""
+    existing = console.file_request(
+        service_code="streetlight", description="Dark all night", address="7 Birch Lane"
+    )
+    sid = ring(console, "+12025550177")
+    sign_in(page, "ana")
+    page.goto(f"/console/workspace?call={sid}")
+    form = page.locator("#ws-request-form")
+    expect(form.get_by_label("Phone (optional)", exact=True)).to_have_value("(202) 555-0177")
+    picker = page.get_by_role("combobox", name="Service")
+
+    def duplicate_of_existing() -> Any:
+        picker.press_sequentially("street light", delay=20)
+        expect(page.get_by_role("option", name=re.compile("^Street light out"))).to_be_visible()
+        picker.press("Enter")
+        form.get_by_label("Where is it?").fill("7 Birch Lane")
+        return page.locator("#ws-duplicates").get_by_role(
+            "group", name=f"Add this caller to {existing}"
+        )
+
+    def updates() -> list[str]:
+        found = console.api("GET", f"/api/requests/{existing}", console.agent_token).json()
+        return [consent["channel"] for consent in found["updates"]]
+
+    form.get_by_label("Email (optional)", exact=True).fill("dee@example.org")
+    duplicate_of_existing().get_by_role("button", name="No updates").click()
+    filed = page.locator("#ws-filed")
+    expect(filed).to_contain_text(f"Noted {existing} for this contact")
+    expect(page.locator("#ws-wrap-requests")).to_have_text(existing)
+    assert updates() == []
+
+    # The caller changes their mind: by email only, though a phone is in the form too.
+    form.get_by_label("Phone (optional)", exact=True).fill("(202) 555-0177")
+    form.get_by_label("Email (optional)", exact=True).fill("dee@example.org")
+    choice = duplicate_of_existing()
+    assert_accessible(page, "the workspace asking how the caller wants updates")
+    choice.get_by_role("button", name="Updates by email").click()
+    expect(filed).to_contain_text(f"Added the caller to {existing}")
+    expect(filed).to_contain_text("Read to the caller:")
+    assert updates() == ["email"]
+    screenshot(page, "workspace-add-caller")

@@ -395,9 +395,9 @@
       SB.el("p", {}, SB.el("strong", { text: "Possible duplicates" }), ": open requests for the same service near the same place, filed recently."),
       SB.el("ul", { class: "ws-list" }, ...result.data.items.map((item) => SB.el("li", {},
         SB.el("a", { href: `/console/requests/${item.id}`, text: item.id }),
-        ` ${item.service_name} · ${item.address || "no address"} · ${words(item.status)} · ${SB.when(item.created_at)} `,
-        SB.el("button", { type: "button", class: "small", text: `Add this caller to ${item.id}`, onclick: () => addCaller(item.id) })))),
-      SB.el("p", { class: "hint", text: "Adding the caller tells them of updates on that request instead of filing it twice." }),
+        ` ${item.service_name} · ${item.address || "no address"} · ${words(item.status)} · ${SB.when(item.created_at)}`,
+        addChoice(item.id)))),
+      SB.el("p", { class: "hint", text: "Instead of filing it twice, add the caller to that request. Ask them first whether they want to be told of its updates, by text or by email: the button they choose is their answer." }),
     );
     box.hidden = false;
   }
@@ -406,30 +406,19 @@
     duplicateTimer = setTimeout(checkDuplicates, 400);
   });
 
-  async function addCaller(id) {
-    const phone = requestForm.elements["contact.phone"].value.trim();
-    const email = requestForm.elements["contact.email"].value.trim();
-    const filed = $("ws-filed");
-    if (!phone && !email) {
-      filed.replaceChildren(SB.el("p", { class: "error", text: "Give the caller's mobile number or email (under “How to reach the caller”) to tell them of updates." }));
-      return;
-    }
-    const body = { call_sid: current.sid || null };
-    if (phone) body.phone = phone;
-    if (email) body.email = email;
-    const result = await SB.api("POST", `/api/requests/${id}/updates`, body);
-    if (!result.ok) {
-      const problem = result.data || {};
-      const message = (problem.errors || []).map((error) => `${error.field === "phone" ? "Mobile" : "Email"} ${error.message}`).join(" ") || problem.detail;
-      filed.replaceChildren(SB.el("p", { class: "error", text: message || "The caller was not added." }));
-      return;
-    }
-    const mine = result.data.filter((consent) => consent.consent_call_sid === (current.sid || null));
-    filed.replaceChildren(
-      SB.el("p", {}, "Added the caller to ", SB.el("strong", { text: id }), "."),
-      ...(mine.length ? mine : result.data.slice(-1)).map((consent) => SB.el("p", { text: `Read to the caller: ${consent.confirmation}` })),
-    );
-    linkRequest(id, false);
+  /* "Add this caller to SR-…": one button per answer the caller gives, so their consent
+     to updates is asked, never assumed from what is typed in the form. */
+  function addChoice(id) {
+    const label = `ws-add-${id}`;
+    return SB.el("span", { class: "ws-add", role: "group", "aria-labelledby": label },
+      SB.el("span", { id: label, class: "ws-add-label", text: `Add this caller to ${id}:` }),
+      SB.el("button", { type: "button", class: "small", text: "Updates by text", onclick: () => addCaller(id, "sms") }),
+      SB.el("button", { type: "button", class: "small", text: "Updates by email", onclick: () => addCaller(id, "email") }),
+      SB.el("button", { type: "button", class: "small secondary", text: "No updates", onclick: () => addCaller(id, null) }));
+  }
+
+  /* The form has done its work for this caller: empty it for the next request. */
+  function formDone() {
     SB.clearDraft(requestForm);
     requestForm.reset();
     $("f-service_code").value = "";
@@ -437,6 +426,42 @@
     showService();
     applyAnonymous();
     $("ws-duplicates").hidden = true;
+  }
+
+  async function addCaller(id, channel) {
+    const filed = $("ws-filed");
+    if (!channel) {
+      // No consent, nothing recorded: the request is only named in this contact's wrap-up.
+      filed.replaceChildren(SB.el("p", {}, "Noted ", SB.el("strong", { text: id }),
+        " for this contact. The caller will not be told of its updates."));
+      linkRequest(id, false);
+      formDone();
+      filed.focus();
+      return;
+    }
+    const field = requestForm.elements[channel === "sms" ? "contact.phone" : "contact.email"];
+    const to = field.value.trim();
+    if (!to) {
+      const what = channel === "sms" ? "mobile number" : "email";
+      filed.replaceChildren(SB.el("p", { class: "error", text: `Type the caller's ${what} under “How to reach the caller” to tell them of updates.` }));
+      field.focus();
+      return;
+    }
+    const body = { call_sid: current.sid || null, [channel === "sms" ? "phone" : "email"]: to };
+    const result = await SB.api("POST", `/api/requests/${id}/updates`, body);
+    if (!result.ok) {
+      const problem = result.data || {};
+      const message = (problem.errors || []).map((error) => `${error.field === "phone" ? "Mobile" : "Email"} ${error.message}`).join(" ") || problem.detail;
+      filed.replaceChildren(SB.el("p", { class: "error", text: message || "The caller was not added." }));
+      return;
+    }
+    const mine = result.data.filter((consent) => consent.consent_call_sid === (current.sid || null) && consent.channel === channel);
+    filed.replaceChildren(
+      SB.el("p", {}, "Added the caller to ", SB.el("strong", { text: id }), "."),
+      ...(mine.length ? mine : result.data).slice(-1).map((consent) => SB.el("p", { text: `Read to the caller: ${consent.confirmation}` })),
+    );
+    linkRequest(id, false);
+    formDone();
     filed.focus();
   }
 
