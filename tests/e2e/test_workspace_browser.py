@@ -361,3 +361,20 @@ def test_adding_a_caller_to_a_request_asks_how_they_want_its_updates(
     expect(filed).to_contain_text("Read to the caller:")
     assert updates() == ["email"]
     screenshot(page, "workspace-add-caller")
+
+
+def test_topics_restored_from_a_draft_are_shown_by_their_titles(
+    page: Any, console: Console
+) -> None:
+    sid = ring(console, "+12025550178")
+    sign_in(page, "ana")
+    page.goto(f"/console/workspace?call={sid}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0178")
+    page.get_by_label("Search answers").press_sequentially("bulk item", delay=20)
+    page.get_by_role("button", name="Bulk item pickup").click()
+    topics = page.locator("#ws-topics")
+    expect(topics).to_have_text(re.compile("^Bulk item pickup"))
+    page.reload()  # the wrap-up's draft comes back with the topic's code only
+    expect(page.locator("#ws-wrap-form .draft-notice")).to_be_visible()
+    expect(topics).to_have_text(re.compile("^Bulk item pickup"))
+    expect(topics.get_by_role("button", name="Remove the topic Bulk item pickup")).to_be_visible()

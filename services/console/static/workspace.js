@@ -493,10 +493,24 @@
 
   /* -- the wrap-up -------------------------------------------------------------------- */
 
-  const topicTitles = new Map();
+  const topicTitles = new Map(); // code -> title
+  const askedTitles = new Set();
+
+  /* A draft keeps the topics' codes only: their titles are read again from the
+     knowledge base, and the chips shown again once they are known. */
+  function lookUpTitles(codes) {
+    const unknown = codes.filter((code) => !topicTitles.has(code) && !askedTitles.has(code));
+    unknown.forEach((code) => askedTitles.add(code));
+    if (!unknown.length) return;
+    Promise.all(unknown.map(async (code) => {
+      const found = await SB.api("GET", `/api/kb/articles/${encodeURIComponent(code)}` + SB.query({ language: "en" }));
+      if (found.ok) topicTitles.set(code, found.data.title); // else its code stays shown
+    })).then(showTopics);
+  }
 
   function showTopics() {
     const codes = list($("ws-topics-value").value);
+    lookUpTitles(codes);
     const chips = $("ws-topics");
     chips.replaceChildren(...codes.map((code) => SB.el("li", { class: "chip" },
       SB.el("span", { text: topicTitles.get(code) || code }),
