@@ -152,6 +152,22 @@ def test_a_supervisor_lands_on_the_wallboard_and_watches_it_change(
     screenshot(page, "oversight-wallboard")
 
 
+def test_the_wallboard_names_the_staff_in_each_state(page: Any, console: Console) -> None:
+    assert console.api(
+        "PUT", "/api/me/presence", console.agent_token, json={"state": "available"}
+    ).is_success
+    sign_in(page, "sam")
+    expect(figure(page, "3", "names.available")).to_have_text("ana")
+    expect(figure(page, "all", "names.available")).to_contain_text("ana")
+    away = console.api("PUT", "/api/me/presence", console.agent_token, json={"state": "away"})
+    assert away.status_code == 200, away.text
+    expect(figure(page, "3", "names.away")).to_have_text("ana")  # live, no reload
+    expect(figure(page, "3", "names.available")).to_have_text("")
+    expect(figure(page, "3", "agents.away")).to_have_text("1")
+    check_page(page, "wallboard with names")
+    console.api("PUT", "/api/me/presence", console.agent_token, json={"state": "available"})
+
+
 def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     page: Any, console: Console, fake_twilio_server: FakeTwilio
 ) -> None:
