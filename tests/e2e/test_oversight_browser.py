@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -236,6 +237,28 @@ def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     expect(page.locator('[data-error-for="phone"]')).to_be_empty()
     rows.filter(has_text="(202) 555-0161").get_by_role("link", name="Recording").click()
     page.wait_for_url(f"**/console/recordings/{rsid}")
+
+
+def test_a_contact_in_the_call_log_opens_its_calls_workspace(page: Any, console: Console) -> None:
+    call = Call(console, "+12025550165").ring()
+    call.answer()  # ana's contact opens
+    call.end()
+    sign_in(page, "sam")
+    page.goto("/console/calls")
+    row = page.locator("#calls tbody tr").filter(has_text="(202) 555-0165")
+    contact = row.get_by_role("link", name=re.compile(r"^Contact CT-"))
+    expect(contact).to_have_attribute("href", f"/console/workspace?call={call.sid}")
+    contact.click()
+    page.wait_for_url(f"**/console/workspace?call={call.sid}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0165")
+
+    # The privacy officer reads the log but has no workspace: the contact stays text.
+    page.context.clear_cookies()
+    sign_in(page, "pia")
+    page.goto("/console/calls")
+    row = page.locator("#calls tbody tr").filter(has_text="(202) 555-0165")
+    expect(row).to_contain_text("Contact CT-")
+    expect(row.get_by_role("link", name=re.compile(r"^Contact CT-"))).to_have_count(0)
 
 
 def test_a_supervisor_builds_a_qa_form_and_changes_its_weights(page: Any, console: Console) -> None:
