@@ -25,6 +25,14 @@ router = APIRouter(include_in_schema=False)
 
 # The contact log's outcomes, as the wrap-up's select shows them.
 RESOLUTIONS = tuple((code, code.replace("_", " ").capitalize()) for code in contacts.RESOLUTIONS)
+# The ways someone reaches the city other than a call, as the workspace offers them,
+# the commonest first (a phone contact is opened by the call itself).
+CHANNEL_WORDS = {"walk_in": "In person (walk-in)", "email": "Email", "sms": "Text message"}
+CHANNELS = tuple(
+    (code, CHANNEL_WORDS.get(code, code.replace("_", " ").capitalize()))
+    for code in sorted(contacts.CHANNELS, key=[*CHANNEL_WORDS, *contacts.CHANNELS].index)
+    if code != "phone"
+)
 
 
 @router.get(navigation.WORKSPACE.path, response_class=HTMLResponse)
@@ -33,7 +41,8 @@ def workspace_page(
     staff: Annotated[Staff, Depends(page_guard(navigation.WORKSPACE))],
     context: ContextDep,
 ) -> HTMLResponse:
-    """The workspace; the call it shows is named by ``?call=`` and read by its script."""
+    """The workspace; the call it shows is named by ``?call=`` (a contact logged by hand,
+    by ``?contact=``) and read by its script."""
     return render(
         request,
         context,
@@ -42,4 +51,5 @@ def workspace_page(
         title=navigation.WORKSPACE.title,
         scripts=("workspace.js",),
         resolutions=RESOLUTIONS,
+        channels=CHANNELS,
     )

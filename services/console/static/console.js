@@ -194,7 +194,8 @@ const SB = (() => {
           timeZone: meta("city-tz").getAttribute("content"), timeStyle: "short",
         })
       : null;
-    const what = form.dataset.draftScope ? "for this call" : "in this form";
+    const scope = form.dataset.draftScope || "";
+    const what = scope.startsWith("CT-") ? "for this contact" : scope ? "for this call" : "in this form";
     const notice = el("div", { class: "notice draft-notice", role: "status" },
       el("p", { text: `Restored what you typed earlier ${what}${time ? ` (at ${time})` : ""}. Check it before you send it.` }),
       el("button", {

@@ -11,23 +11,32 @@
   const wrapForm = $("ws-wrap-form");
   const callField = $("ws-call_sid");
   const CALL = /^CA[0-9a-fA-F]{32}$/;
+  const CONTACT = /^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$/;
   const services = new Map(); // code -> service, active ones
   const ringing = new Map(); // call SID -> the ring event's data
   const done = new Set(); // calls wrapped up in this tab
   let extensionNote = "Connecting…";
-  let current = { sid: "", caller: null, wrapped: false, ended: false };
+  // The call open here, or (``contact``, no ``sid``) a contact logged by hand: a walk-in,
+  // an email or a text, handled as a call is.
+  let current = { sid: "", contact: null, caller: null, wrapped: false, ended: false };
 
   const callInAddress = () => {
     const sid = new URLSearchParams(window.location.search).get("call") || "";
     return CALL.test(sid) ? sid : "";
   };
+  const contactInAddress = () => {
+    const id = new URLSearchParams(window.location.search).get("contact") || "";
+    return !callInAddress() && CONTACT.test(id) ? id : "";
+  };
+  // Something is open and not yet wrapped up: a ringing call is offered, not forced.
+  const busy = () => Boolean(current.sid || current.contact) && !current.wrapped;
   const list = (text) => (text || "").split(",").map((part) => part.trim()).filter(Boolean);
   const serviceName = (code) => services.get(code)?.name || SB.serviceName(code);
   const changed = (form) => form.dispatchEvent(new Event("change")); // keeps the draft
 
-  // Before console.js restores drafts (on DOMContentLoaded): this call's own.
-  requestForm.dataset.draftScope = callInAddress();
-  wrapForm.dataset.draftScope = callInAddress();
+  // Before console.js restores drafts (on DOMContentLoaded): this call's (contact's) own.
+  requestForm.dataset.draftScope = callInAddress() || contactInAddress();
+  wrapForm.dataset.draftScope = callInAddress() || contactInAddress();
 
   /* -- the caller ------------------------------------------------------------------- */
 
@@ -81,14 +90,24 @@
     $("ws-history").replaceChildren();
   }
 
+  const channelWords = () => Object.fromEntries([...$("ws-start-channel").options].map((o) => [o.value, o.textContent]));
+
+  function showContact(contact) {
+    $("ws-number").textContent = `${channelWords()[contact.channel] || words(contact.channel)} · ${contact.id}`;
+    $("ws-call-meta").textContent = `Started ${SB.when(contact.started_at)}` + (contact.wrapped_up_at ? " · wrapped up" : "");
+    $("ws-history").replaceChildren(SB.el("p", { class: "hint", text: "Not on a call, so there is no number to look the person up by: find their earlier requests under “Find requests” if they want." }));
+  }
+
   /* -- which call the page is for ----------------------------------------------------- */
 
   function say() {
-    if (!current.sid) status.textContent = extensionNote;
+    if (!current.sid && !current.contact) status.textContent = extensionNote;
     else if (current.wrapped) status.textContent = "Wrapped up. The next call opens here by itself.";
+    else if (current.contact) status.textContent = "A contact is open here: wrap it up when you are done.";
     else if (current.ended) status.textContent = "The call has ended: wrap it up.";
     else if (ringing.has(current.sid)) status.textContent = "This call is open here.";
     else status.textContent = "Showing this call.";
+    $("ws-start").hidden = busy(); // the next person may be at the counter
     offer();
   }
 
@@ -100,23 +119,20 @@
   function offer() {
     const box = $("ws-offer");
     const sid = nextRinging();
-    box.hidden = !sid || !current.sid || current.wrapped;
+    box.hidden = !sid || !busy();
     if (box.hidden) return;
     const data = ringing.get(sid);
     $("ws-offer-text").textContent = `Another call is ringing: ${data.caller_withheld ? "number withheld" : data.from_number_for_people || "number not available"}.`;
     $("ws-offer-open").dataset.callSid = sid;
   }
 
-  async function openCall(sid, { push = true, rescope = true } = {}) {
-    current = { sid, caller: null, wrapped: done.has(sid), ended: false };
-    if (push) {
-      window.history.pushState({ call: sid }, "", sid ? `?call=${sid}` : window.location.pathname);
-    }
+  /* Everything the last call or contact left on the page goes; ``scope`` is the new one's. */
+  function freshPage(scope, rescope) {
     if (rescope) {
-      SB.scopeDraft(requestForm, sid);
-      SB.scopeDraft(wrapForm, sid);
+      SB.scopeDraft(requestForm, scope);
+      SB.scopeDraft(wrapForm, scope);
     }
-    callField.value = sid;
+    callField.value = current.sid;
     forgetAnswers();
     $("ws-filed").replaceChildren();
     $("ws-wrapped").textContent = "";
@@ -127,6 +143,15 @@
     showTopics();
     showRequests();
     showService();
+    $("ws-start").hidden = true;
+  }
+
+  async function openCall(sid, { push = true, rescope = true } = {}) {
+    current = { sid, contact: null, caller: null, wrapped: done.has(sid), ended: false };
+    if (push) {
+      window.history.pushState({ call: sid }, "", sid ? `?call=${sid}` : window.location.pathname);
+    }
+    freshPage(sid, rescope);
     if (!sid) {
       showIdle();
       reuse(null);
@@ -151,6 +176,42 @@
     prefill(data);
     reuse(data.requests[0] || null);
     say();
+  }
+
+  /* A contact logged by hand (``contact``, its record) opens as a call does. */
+  function openContact(contact, { push = true, rescope = true } = {}) {
+    current = { sid: "", contact: contact.id, caller: null, wrapped: Boolean(contact.wrapped_up_at), ended: false };
+    if (push) window.history.pushState({ contact: contact.id }, "", `?contact=${contact.id}`);
+    freshPage(contact.id, rescope);
+    showContact(contact);
+    reuse(null);
+    say();
+  }
+
+  $("ws-start").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector('button[type="submit"]');
+    SB.clearErrors(form);
+    button.disabled = true;
+    try {
+      const started = await SB.api("POST", "/api/contacts", { channel: form.elements.channel.value });
+      if (!started.ok) {
+        SB.showProblem(form, started.data);
+        return;
+      }
+      openContact(started.data);
+      $("ws-filed").replaceChildren();
+      requestForm.querySelector("input:not([type=hidden]):not([disabled])").focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  async function openContactInAddress(id, options) {
+    const found = await SB.api("GET", `/api/contacts/${id}`);
+    if (found.ok) openContact(found.data, options);
+    else await openCall("", options);
   }
 
   /* -- the knowledge base ------------------------------------------------------------ */
@@ -574,13 +635,13 @@
     event.preventDefault();
     const button = wrapForm.querySelector('button[type="submit"]');
     SB.clearErrors(wrapForm);
-    if (!current.sid) {
-      SB.showProblem(wrapForm, { detail: "No call is open: there is nothing to wrap up." });
+    if (!current.sid && !current.contact) {
+      SB.showProblem(wrapForm, { detail: "No call or contact is open: there is nothing to wrap up." });
       return;
     }
     button.disabled = true;
     try {
-      const contact = await contactOfCall();
+      const contact = current.contact || await contactOfCall();
       if (!contact) {
         SB.showProblem(wrapForm, { detail: "This call has no contact to wrap up yet: it opens when you answer the call on your own line." });
         return;
@@ -601,7 +662,7 @@
       }
       SB.clearDraft(wrapForm);
       SB.clearDraft(requestForm);
-      done.add(current.sid);
+      if (current.sid) done.add(current.sid);
       current.wrapped = true;
       $("ws-wrapped").textContent = `Wrapped up ${result.data.id}.`;
       const next = nextRinging();
@@ -647,7 +708,7 @@
           say();
           return;
         }
-        if (!current.sid || current.wrapped) openCall(data.call_sid);
+        if (!busy()) openCall(data.call_sid);
         else say();
       },
       ended: (data) => ended(data.call_sid),
@@ -662,13 +723,19 @@
   }
 
   $("ws-offer-open").addEventListener("click", (event) => openCall(event.currentTarget.dataset.callSid));
-  window.addEventListener("popstate", () => openCall(callInAddress(), { push: false }));
+  window.addEventListener("popstate", () => {
+    const contact = contactInAddress();
+    if (contact) openContactInAddress(contact, { push: false });
+    else openCall(callInAddress(), { push: false });
+  });
 
   document.addEventListener("DOMContentLoaded", async () => {
     const catalogue = await SB.api("GET", "/api/services");
     if (catalogue.ok) for (const service of catalogue.data.items) if (service.active) services.set(service.code, service);
-    // console.js has restored this call's drafts by now.
-    await openCall(callInAddress(), { push: false, rescope: false });
+    // console.js has restored this call's (contact's) drafts by now.
+    const contact = contactInAddress();
+    if (contact) await openContactInAddress(contact, { push: false, rescope: false });
+    else await openCall(callInAddress(), { push: false, rescope: false });
     listen();
   });
 })();
