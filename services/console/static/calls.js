@@ -20,11 +20,6 @@
     completed: "Ended", busy: "Busy", "no-answer": "Not answered", canceled: "Caller hung up",
     failed: "Failed",
   };
-  const RESOLUTION = {
-    information_provided: "information given", request_filed: "request filed",
-    transferred: "transferred", referred: "referred", caller_hung_up: "caller hung up",
-    wrong_number: "wrong number",
-  };
   let next = null;
 
   /* A North American number as people write it; others as dialled (E.164). */
@@ -53,7 +48,7 @@
       items.push(mayHear ? SB.el("a", { href: `/console/recordings/${sid}`, text: name }) : `${name} kept`);
     });
     for (const ct of c.contacts) {
-      const how = ct.resolution ? RESOLUTION[ct.resolution] || ct.resolution : "not yet wrapped up";
+      const how = ct.resolution ? SB.resolutionName(ct.resolution, { within: true }) : "not yet wrapped up";
       const name = mayOpen
         ? SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(c.call_sid)}`, text: `Contact ${ct.id}` })
         : `Contact ${ct.id}`;

@@ -478,6 +478,15 @@ const SB = (() => {
     callStream.subscribers.push(handlers);
   }
 
+  /* A contact's outcome in words (the page lists the contact log's in #resolution-names),
+     as a sentence starts it, or within one with ``{ within: true }``. */
+  function resolutionName(code, { within = false } = {}) {
+    if (!code) return "";
+    const option = document.querySelector(`#resolution-names [data-code="${CSS.escape(code)}"]`);
+    const words = option ? option.textContent : code.replaceAll("_", " ");
+    return within ? words.charAt(0).toLowerCase() + words.slice(1) : words;
+  }
+
   // The agent's presence, in the navigation: only "available" agents are offered calls.
   async function setupPresence() {
     const select = document.querySelector("[data-presence]");
@@ -507,6 +516,6 @@ const SB = (() => {
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
-    pagedList, publicDescription, serviceName, phone, requestLink, callEvents,
+    pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };
 })();

@@ -9,14 +9,6 @@
   const services = JSON.parse(root.dataset.services || "{}");
   const status = document.getElementById("request-status");
   const statusWords = { open: "Open", in_progress: "In progress", closed: "Closed" };
-  const resolutionWords = {
-    information_provided: "information given",
-    request_filed: "request filed",
-    transferred: "transferred",
-    referred: "referred",
-    caller_hung_up: "caller hung up",
-    wrong_number: "wrong number",
-  };
   const textWords = {
     confirmation: "Confirmation",
     reminder: "Reminder",
@@ -119,7 +111,7 @@
             SB.el("li", {},
               `Contact ${contact.id} · ${contact.channel.replace("_", " ")} · ${SB.when(contact.started_at)}`,
               contact.agent ? ` · ${contact.agent}` : "",
-              ` · ${contact.resolution ? resolutionWords[contact.resolution] || contact.resolution : "not wrapped up yet"}`))
+              ` · ${contact.resolution ? SB.resolutionName(contact.resolution, { within: true }) : "not wrapped up yet"}`))
         : [SB.el("li", { text: "No contact is linked to this request." })]),
     );
   }

@@ -70,7 +70,7 @@
       ], "No earlier requests from this number."),
       ...section("Contacts", data.contacts, (item) => [
         `${SB.when(item.started_at)} · ${words(item.channel)}${item.direction === "outbound" ? " (we called)" : ""}`,
-        item.resolution ? ` · ${words(item.resolution)}` : " · not wrapped up",
+        item.resolution ? ` · ${SB.resolutionName(item.resolution, { within: true })}` : " · not wrapped up",
         item.request_ids.length ? ` · ${item.request_ids.join(", ")}` : "",
       ], "No earlier contacts."),
       ...section("Appointments", data.appointments, (item) => [
