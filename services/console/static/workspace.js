@@ -201,7 +201,6 @@
         return;
       }
       openContact(started.data);
-      $("ws-filed").replaceChildren();
       requestForm.querySelector("input:not([type=hidden]):not([disabled])").focus();
     } finally {
       button.disabled = false;
