@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.console import navigation
-from services.console.pages import ConsolePolicy, page_guard, render
+from services.console.pages import ConsolePolicy, page_guard, simple_page
 from services.platform.auth import Staff
-from services.platform.context import ContextDep
+from services.platform.context import AppContext, ContextDep
 from services.reports import actions as reports
 
 router = APIRouter(include_in_schema=False)
@@ -28,24 +28,15 @@ BOARD_POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 
 
-@router.get(navigation.WALLBOARD.path, response_class=HTMLResponse)
-def wallboard_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.WALLBOARD))],
-    context: ContextDep,
-) -> HTMLResponse:
+def _opened_board(context: AppContext, staff: Staff) -> dict[str, Any]:
     """Calls waiting, staff by state, service level and abandoned calls, per department,
-    kept up to date by the page's event stream."""
-    board = reports.open_wallboard(context, staff.actor)
-    return render(
-        request,
-        context,
-        "wallboard.html",
-        staff=staff,
-        title=navigation.WALLBOARD.title,
-        scripts=("wallboard.js",),
-        board=board,
-    )
+    as the page opens (audited); the page's event stream keeps it up to date."""
+    return {"board": reports.open_wallboard(context, staff.actor)}
+
+
+simple_page(navigation.WALLBOARD, "wallboard.html", "wallboard.js", values=_opened_board, on=router)
+# Build a QA form, or a new version of one: sections of weighted questions.
+simple_page(navigation.QA_FORMS, "qa_forms.html", "qa-forms.js", on=router)
 
 
 def _board_json(context: ContextDep) -> str:
@@ -86,21 +77,4 @@ async def wallboard_events(
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
-    )
-
-
-@router.get(navigation.QA_FORMS.path, response_class=HTMLResponse)
-def qa_forms_page(
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.QA_FORMS))],
-    context: ContextDep,
-) -> HTMLResponse:
-    """Build a QA form, or a new version of one: sections of weighted questions."""
-    return render(
-        request,
-        context,
-        "qa_forms.html",
-        staff=staff,
-        title=navigation.QA_FORMS.title,
-        scripts=("qa-forms.js",),
     )

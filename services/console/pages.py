@@ -8,6 +8,7 @@ may not use is left out of its navigation and refused (403, audited) if asked fo
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +28,7 @@ from services.audit import actions as audit_actions
 from services.calls import actions as call_actions
 from services.console import dashboard, navigation
 from services.console.navigation import Page
+from services.contacts import service as contacts
 from services.directory import actions as directory_actions
 from services.platform import audit
 from services.platform.auth import (
@@ -52,6 +54,8 @@ from services.staff import actions as staff_actions
 from services.staff import sign_in
 
 HERE = Path(__file__).parent
+# The contact log's outcomes in words, for every page that shows or chooses one.
+RESOLUTIONS = tuple((code, code.replace("_", " ").capitalize()) for code in contacts.RESOLUTIONS)
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -124,12 +128,13 @@ def render(
             "title": title,
             "scripts": scripts,
             "path": request.url.path,
-            # Services are shown by name (SB.serviceName), never by code.
+            # Services are shown by name (SB.serviceName), never by code; outcomes too.
             "service_names": (
                 request_actions.list_services(context, include_inactive=True)
                 if staff is not None
                 else []
             ),
+            "resolution_names": RESOLUTIONS if staff is not None else (),
             **values,
         },
         status_code=status,
@@ -258,81 +263,100 @@ def sign_out(
 # -- agents ----------------------------------------------------------------------------
 
 
-PageValues = Callable[[AppContext], dict[str, Any]]
+# What a page's template needs beyond the common values: ``(context, staff, **params)``
+# to the values (a ``title`` among them replaces the page's).
+PageValues = Callable[..., dict[str, Any]]
 
 
-def _simple_page(
-    page: Page, template: str, *scripts: str, values: PageValues | None = None
+def simple_page(
+    page: Page,
+    template: str,
+    *scripts: str,
+    values: PageValues | None = None,
+    path: str | None = None,
+    params: dict[str, Any] | None = None,
+    on: APIRouter = router,
 ) -> None:
-    """A page whose data the page's script loads from the staff API; ``values`` adds
-    what the template itself needs (choices for its selects)."""
+    """A page whose data the page's script loads from the staff API, added to ``on``;
+    ``values`` adds what the template itself needs (choices for its selects, a figure
+    read as the page opens). ``path`` serves it elsewhere than ``page.path``, with
+    path ``params`` (name to annotated type) handed to ``values``."""
 
-    def show(request: Request, staff: Staff, context: AppContext) -> HTMLResponse:
-        extra = values(context) if values is not None else {}
+    def show(request: Request, staff: Staff, context: AppContext, **found: Any) -> HTMLResponse:
+        extra = values(context, staff, **found) if values is not None else {}
+        title = extra.pop("title", page.title)
         return render(
-            request, context, template, staff=staff, title=page.title, scripts=scripts, **extra
+            request, context, template, staff=staff, title=title, scripts=scripts, **extra
         )
 
     # Real objects, not the module's postponed (string) annotations: ``page`` is local.
-    show.__annotations__ = {
-        "request": Request,
-        "staff": Annotated[Staff, Depends(page_guard(page))],
-        "context": ContextDep,
-        "return": HTMLResponse,
-    }
-    show.__name__ = "page_" + page.path.strip("/").replace("/", "_")
-    router.add_api_route(page.path, show, methods=["GET"], response_class=HTMLResponse)
+    named = inspect.Parameter.KEYWORD_ONLY
+    show.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", named, annotation=Request),
+            inspect.Parameter(
+                "staff", named, annotation=Annotated[Staff, Depends(page_guard(page))]
+            ),
+            inspect.Parameter("context", named, annotation=ContextDep),
+            *(
+                inspect.Parameter(name, named, annotation=kind)
+                for name, kind in (params or {}).items()
+            ),
+        ],
+        return_annotation=HTMLResponse,
+    )
+    path = path or page.path
+    show.__name__ = "page_" + path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    on.add_api_route(path, show, methods=["GET"], response_class=HTMLResponse)
 
 
-_simple_page(navigation.LIVE, "live.html", "live.js")
-_simple_page(navigation.SEARCH, "search.html", "search.js")
-_simple_page(navigation.REVIEW, "review.html", "review.js")
-_simple_page(navigation.WRAP_UP, "contacts.html", "contacts.js")
-_simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
-_simple_page(navigation.MESSAGES, "messages.html", "messages.js")
-_simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")
-_simple_page(navigation.PRIVACY_REQUESTS, "privacy_requests.html", "privacy-requests.js")
-_simple_page(navigation.HOLDS, "holds.html", "holds.js")
-_simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
-_simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
-_simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
-_simple_page(navigation.APPROVALS, "admin_approvals.html", "admin-approvals.js")
-_simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
-_simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
+simple_page(navigation.LIVE, "live.html", "live.js")
+simple_page(navigation.SEARCH, "search.html", "search.js")
+simple_page(navigation.REVIEW, "review.html", "review.js")
+simple_page(navigation.WRAP_UP, "contacts.html", "contacts.js")
+simple_page(navigation.APPOINTMENTS, "appointments.html", "appointments.js")
+simple_page(navigation.MESSAGES, "messages.html", "messages.js")
+simple_page(navigation.EVALUATIONS, "evaluations.html", "evaluations.js")
+simple_page(navigation.PRIVACY_REQUESTS, "privacy_requests.html", "privacy-requests.js")
+simple_page(navigation.HOLDS, "holds.html", "holds.js")
+simple_page(navigation.DISCLOSURES, "disclosures.html", "disclosures.js")
+simple_page(navigation.RETENTION, "admin_retention.html", "admin-retention.js")
+simple_page(navigation.STAFF, "admin_staff.html", "admin-staff.js")
+simple_page(navigation.APPROVALS, "admin_approvals.html", "admin-approvals.js")
+simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js")
+simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
 
 
-def _extensions(context: AppContext) -> dict[str, Any]:
+def _extensions(context: AppContext, _staff: Staff) -> dict[str, Any]:
     return {"extensions": directory_actions.list_extensions(context)}
 
 
-def _audit_actions(context: AppContext) -> dict[str, Any]:
+def _audit_actions(context: AppContext, _staff: Staff) -> dict[str, Any]:
     return {"actions": audit_actions.recorded_actions(context)}
 
 
-def _active_services(context: AppContext) -> dict[str, Any]:
+def _active_services(context: AppContext, _staff: Staff) -> dict[str, Any]:
     return {"services": request_actions.list_services(context)}
 
 
-def _all_services(context: AppContext) -> dict[str, Any]:
+def _all_services(context: AppContext, _staff: Staff) -> dict[str, Any]:
     # Retired services too: the administrator offers them again from this page.
     return {"services": request_actions.list_services(context, include_inactive=True)}
 
 
-def _service_choices(context: AppContext) -> dict[str, Any]:
+def _service_choices(context: AppContext, _staff: Staff) -> dict[str, Any]:
     services = request_actions.list_services(context)
     return {
         "services": [(service.code, f"{service.name} ({service.code})") for service in services]
     }
 
 
-_simple_page(
-    navigation.NEW_REQUEST, "request_form.html", "request-form.js", values=_active_services
-)
-_simple_page(navigation.KNOWLEDGE, "knowledge.html", "knowledge.js", values=_service_choices)
-_simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
-_simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
-_simple_page(navigation.AUDIT, "audit.html", "audit.js", values=_audit_actions)
-_simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
+simple_page(navigation.NEW_REQUEST, "request_form.html", "request-form.js", values=_active_services)
+simple_page(navigation.KNOWLEDGE, "knowledge.html", "knowledge.js", values=_service_choices)
+simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", values=_all_services)
+simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
+simple_page(navigation.AUDIT, "audit.html", "audit.js", values=_audit_actions)
+simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
 
 
 # -- supervisors -----------------------------------------------------------------------

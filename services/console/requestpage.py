@@ -8,40 +8,36 @@ feature's action, like any other read.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path
 
 from services.console import navigation
-from services.console.pages import page_guard, render
+from services.console.pages import simple_page
 from services.platform.auth import Staff
-from services.platform.context import ContextDep
+from services.platform.context import AppContext
 from services.requests import actions as request_actions
 
 router = APIRouter(include_in_schema=False)
 RequestNumber = Annotated[str, Path(pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")]
 
 
-@router.get("/console/requests/{public_id}", response_class=HTMLResponse)
-def request_page(
-    public_id: RequestNumber,
-    request: Request,
-    staff: Annotated[Staff, Depends(page_guard(navigation.SEARCH))],
-    context: ContextDep,
-) -> HTMLResponse:
-    """The request's page; its script loads the request (audited as ``request.view``)."""
+def _request(context: AppContext, _staff: Staff, public_id: str) -> dict[str, Any]:
     services = {
         service.code: service.name
         for service in request_actions.list_services(context, include_inactive=True)
     }
-    return render(
-        request,
-        context,
-        "request.html",
-        staff=staff,
-        title=f"Request {public_id}",
-        scripts=("request.js",),
-        public_id=public_id,
-        services=services,
-    )
+    return {"title": f"Request {public_id}", "public_id": public_id, "services": services}
+
+
+# The request's page, for those who may find requests; its script loads the request
+# (audited as ``request.view``).
+simple_page(
+    navigation.SEARCH,
+    "request.html",
+    "request.js",
+    values=_request,
+    path="/console/requests/{public_id}",
+    params={"public_id": RequestNumber},
+    on=router,
+)

@@ -178,6 +178,7 @@ def _wallboard(context: AppContext, session: Session, now: datetime) -> Wallboar
             waiting=row.waiting,
             longest_wait_seconds=row.longest_wait_seconds,
             agents=row.agents,
+            staff=row.staff,
             calls_today=row.calls_today,
             answered_today=row.answered_today,
             answered_in_time=row.answered_in_time,
@@ -205,7 +206,7 @@ def open_wallboard(context: AppContext, actor: Actor) -> WallboardOut:
 
 def wallboard_now(context: AppContext) -> WallboardOut:
     """The wallboard again, for a stream already opened (and audited) with
-    ``open_wallboard``: counts and times only, no one's data, so each refresh is not an
-    audited act of its own."""
+    ``open_wallboard``: counts, times and the names of staff taking calls, no caller's
+    data, so each refresh is not an audited act of its own."""
     with context.db() as session:
         return _wallboard(context, session, context.clock.now())

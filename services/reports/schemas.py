@@ -116,6 +116,9 @@ class DepartmentBoardOut(BaseModel):
     waiting: int
     longest_wait_seconds: int | None
     agents: dict[str, int] = Field(description="Staff taking calls, by presence")
+    staff: dict[str, list[str]] = Field(
+        description="Usernames of the staff taking calls, by presence, in alphabetical order"
+    )
     calls_today: int
     answered_today: int
     answered_in_time: int

@@ -4,7 +4,9 @@ department (menu key). Counts and times only, never a caller.
 - waiting: callers' legs in a department that have not ended and that no call taker has
   answered, and the longest of those waits (from the call's start);
 - agents by state: staff who take calls (agents and supervisors with a department or an
-  extension), by presence, wrap-up past its limit counting as available;
+  extension), by presence, wrap-up past its limit counting as available, counted and
+  named (staff usernames are not callers' data: the supervisors who see the board
+  already read each agent's handle time in the agents' report);
 - service level: of today's calls in the department that were answered or abandoned,
   the share a call taker answered within the threshold (30 seconds);
 - abandoned today: callers' legs that ended with no call taker's leg answered.
@@ -15,6 +17,7 @@ in the reports (services.reports.service).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,6 +48,7 @@ class DepartmentBoard:
     waiting: int = 0
     longest_wait_seconds: int | None = None
     agents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    staff: dict[str, list[str]] = field(default_factory=lambda: {state: [] for state in STATES})
     calls_today: int = 0
     answered_today: int = 0
     answered_in_time: int = 0
@@ -116,19 +120,28 @@ def wallboard(
             board.abandoned_today += 1
 
     people = session.scalars(
-        select(StaffUser).where(
+        select(StaffUser)
+        .where(
             StaffUser.role.in_(TAKING_CALLS),
             StaffUser.disabled_at.is_(None),
             (StaffUser.department.is_not(None)) | (StaffUser.extension.is_not(None)),
         )
+        .order_by(StaffUser.username)
     )
     for person in people:
         state, _ = effective_presence(person, now=now, policy=presence)
         board = _board(boards, person.department or person.extension)
-        board.agents[state if state in STATES else "away"] += 1
+        shown = state if state in STATES else "away"
+        board.agents[shown] += 1
+        board.staff[shown].append(person.username)
 
+    return Wallboard(now, threshold_seconds, list(boards.values()), _total(boards.values()))
+
+
+def _total(boards: Iterable[DepartmentBoard]) -> DepartmentBoard:
+    """All departments together: the sums, the longest wait, everyone by name."""
     total = DepartmentBoard("all")
-    for board in boards.values():
+    for board in boards:
         total.waiting += board.waiting
         if board.longest_wait_seconds is not None:
             total.longest_wait_seconds = max(
@@ -136,11 +149,15 @@ def wallboard(
             )
         for state, count in board.agents.items():
             total.agents[state] += count
+        for state, names in board.staff.items():
+            total.staff[state].extend(names)
         total.calls_today += board.calls_today
         total.answered_today += board.answered_today
         total.answered_in_time += board.answered_in_time
         total.abandoned_today += board.abandoned_today
-    return Wallboard(now, threshold_seconds, list(boards.values()), total)
+    for names in total.staff.values():
+        names.sort()
+    return total
 
 
 def _aware(instant: datetime) -> datetime:

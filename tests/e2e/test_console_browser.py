@@ -20,7 +20,7 @@ from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from tests.audio import call_recording
 from tests.e2e.browser import PASSWORD, Console, screenshot, sign_in
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID
+from tests.support import TEST_ACCOUNT_SID, call_sid
 
 CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -63,6 +63,47 @@ def test_a_ringing_call_pops_with_the_callers_earlier_requests(page: Any, consol
         {**base, "CallStatus": "completed", "CallDuration": "40", "SequenceNumber": "9"},
     )
     sync_api.expect(page.locator(".pop.ended")).to_have_count(1)
+
+
+def screen_pops_of(console: Console, sid: str) -> int:
+    """How many times the audit trail says the caller's history was shown for ``sid``."""
+    trail = console.api(
+        "GET",
+        "/api/audit",
+        console.tokens["pia"],
+        params={"action": "call.screen_pop", "object_id": sid},
+    )
+    assert trail.status_code == 200, trail.text
+    return len(trail.json()["items"])
+
+
+def test_one_ring_is_one_audit_entry_on_the_screen_pop_and_the_workspace(
+    page: Any, console: Console
+) -> None:
+    """The screen pop's page and the call bar on it each opened an event stream, so
+    one ring was audited twice; the workspace's page did the same."""
+    bar_caller = page.locator("[data-call-caller]")
+    on_workspace = call_sid()
+    sign_in(page, "ana")
+    page.goto(f"/console/workspace?call={on_workspace}")  # the call rings once it is open
+    sync_api.expect(page.locator("#ws-status")).to_have_text("Showing this call.")
+    console.ring("+12025550171", sid=on_workspace)
+    sync_api.expect(bar_caller).to_contain_text("(202) 555-0171")
+    sync_api.expect(page.locator("#ws-status")).to_have_text("This call is open here.")
+    time.sleep(1.5)  # a second stream would have shown it by now (it polls each second)
+    assert screen_pops_of(console, on_workspace) == 1
+
+    page.goto("/console/live")
+    sync_api.expect(page.locator(f'.pop[data-call-sid="{on_workspace}"]')).to_have_count(1)
+    on_live = console.ring("+12025550172")["CallSid"]
+    sync_api.expect(page.locator(f'.pop[data-call-sid="{on_live}"]')).to_contain_text(
+        "(202) 555-0172"
+    )
+    sync_api.expect(bar_caller).to_contain_text("(202) 555-0172")
+    time.sleep(1.5)
+    assert screen_pops_of(console, on_live) == 1
+    # The page that loaded while the first call rang showed it once more: its own ring.
+    assert screen_pops_of(console, on_workspace) == 2
 
 
 def test_an_anonymous_request_keeps_no_contact_and_ssns_are_refused(

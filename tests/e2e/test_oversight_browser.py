@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,6 +146,22 @@ def test_a_supervisor_lands_on_the_wallboard_and_watches_it_change(
     screenshot(page, "oversight-wallboard")
 
 
+def test_the_wallboard_names_the_staff_in_each_state(page: Any, console: Console) -> None:
+    assert console.api(
+        "PUT", "/api/me/presence", console.agent_token, json={"state": "available"}
+    ).is_success
+    sign_in(page, "sam")
+    expect(figure(page, "3", "names.available")).to_have_text("ana")
+    expect(figure(page, "all", "names.available")).to_contain_text("ana")
+    away = console.api("PUT", "/api/me/presence", console.agent_token, json={"state": "away"})
+    assert away.status_code == 200, away.text
+    expect(figure(page, "3", "names.away")).to_have_text("ana")  # live, no reload
+    expect(figure(page, "3", "names.available")).to_have_text("")
+    expect(figure(page, "3", "agents.away")).to_have_text("1")
+    check_page(page, "wallboard with names")
+    console.api("PUT", "/api/me/presence", console.agent_token, json={"state": "available"})
+
+
 def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     page: Any, console: Console, fake_twilio_server: FakeTwilio
 ) -> None:
@@ -213,6 +230,28 @@ def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     expect(page.locator('[data-error-for="phone"]')).to_be_empty()
     rows.filter(has_text="(202) 555-0161").get_by_role("link", name="Recording").click()
     page.wait_for_url(f"**/console/recordings/{rsid}")
+
+
+def test_a_contact_in_the_call_log_opens_its_calls_workspace(page: Any, console: Console) -> None:
+    call = Call(console, "+12025550165").ring()
+    call.answer()  # ana's contact opens
+    call.end()
+    sign_in(page, "sam")
+    page.goto("/console/calls")
+    row = page.locator("#calls tbody tr").filter(has_text="(202) 555-0165")
+    contact = row.get_by_role("link", name=re.compile(r"^Contact CT-"))
+    expect(contact).to_have_attribute("href", f"/console/workspace?call={call.sid}")
+    contact.click()
+    page.wait_for_url(f"**/console/workspace?call={call.sid}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0165")
+
+    # The privacy officer reads the log but has no workspace: the contact stays text.
+    page.context.clear_cookies()
+    sign_in(page, "pia")
+    page.goto("/console/calls")
+    row = page.locator("#calls tbody tr").filter(has_text="(202) 555-0165")
+    expect(row).to_contain_text("Contact CT-")
+    expect(row.get_by_role("link", name=re.compile(r"^Contact CT-"))).to_have_count(0)
 
 
 def test_a_supervisor_builds_a_qa_form_and_changes_its_weights(page: Any, console: Console) -> None:

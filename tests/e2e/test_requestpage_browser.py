@@ -333,3 +333,40 @@ def test_a_callers_texts_read_as_a_conversation_and_a_failed_search_clears(
     expect(page.locator("#results")).to_be_hidden()
     expect(page.locator("#results tbody tr")).to_have_count(0)
     check_both_widths(page, "find requests after a failed search")
+
+
+def test_a_request_page_says_when_each_call_began_how_long_it_was_and_who_answered(
+    page: Any, console: Console
+) -> None:
+    admin = console.tokens["ada"]
+    staff = console.api("GET", "/api/staff", admin).json()["items"]
+    sam = next(user["id"] for user in staff if user["username"] == "sam")
+    line = console.api("PATCH", f"/api/staff/{sam}", admin, json={"destination": "client:sam"})
+    assert line.status_code == 200, line.text
+    sid = call_sid()
+    base = ring(console, sid, "+12025550164")
+    leg = {**base, "CallSid": call_sid(), "ParentCallSid": sid, "Direction": "outbound-dial"}
+    leg["To"] = "client:sam"  # sam picks it up on his own line
+    for status, seq in (("in-progress", "1"), ("completed", "2")):
+        console.webhook(
+            "/twilio/voice/status", {**leg, "CallStatus": status, "SequenceNumber": seq}
+        )
+    console.webhook(
+        "/twilio/voice/status",
+        {**base, "CallStatus": "completed", "CallDuration": "75", "SequenceNumber": "9"},
+    )
+    request_id = console.file_request(
+        service_code="pothole", description="Pothole by the bus stop", call_sid=sid
+    )
+    started = console.api("GET", f"/api/calls/{sid}", console.agent_token).json()["started_at"]
+
+    sign_in(page, "ana")
+    page.goto(f"/console/requests/{request_id}")
+    call = page.locator("#calls li").first
+    expect(call).to_contain_text("lasted 1:15 · answered by sam")
+    shown = page.evaluate("(iso) => SB.when(iso)", started)
+    expect(call).to_contain_text(f"Call of {shown}")
+    expect(call.get_by_role("link", name="open in the workspace")).to_have_attribute(
+        "href", f"/console/workspace?call={sid}"
+    )
+    check_both_widths(page, "a request page with its call")

@@ -31,6 +31,27 @@ def ring(console: Console, caller: str) -> str:
     return console.ring(caller)["CallSid"]
 
 
+def end(console: Console, sid: str) -> None:
+    """The caller hangs up while it rings: the dial is over (so is the offer to the
+    agent), then the call."""
+    base = {"AccountSid": TEST_ACCOUNT_SID, "CallSid": sid, "To": "+12025550100"}
+    console.webhook(
+        "/twilio/voice/dial-complete?lang=en&ext=3",
+        {**base, "CallStatus": "completed", "DialCallStatus": "canceled"},
+    )
+    ended = console.webhook(
+        "/twilio/voice/status",
+        {
+            **base,
+            "Direction": "inbound",
+            "CallStatus": "completed",
+            "CallDuration": "30",
+            "SequenceNumber": "9",
+        },
+    )
+    assert ended.status_code == 204, ended.text
+
+
 def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, console: Console) -> None:
     """The bug: caller A's half-typed request was restored, call and all, into caller
     B's form, with no notice."""
@@ -296,7 +317,8 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
     assert_fits(page)
     screenshot(page, "workspace-tablet")
     page.set_viewport_size(DESKTOP)
-    clicks.click(duplicates.get_by_role("button", name=f"Add this caller to {new_request}"))
+    adding = duplicates.get_by_role("group", name=f"Add this caller to {new_request}")
+    clicks.click(adding.get_by_role("button", name="Updates by text"))  # the caller's answer
     expect(page.locator("#ws-filed")).to_contain_text(f"Added the caller to {new_request}")
     expect(page.locator("#ws-filed")).to_contain_text("Texts about request")
     hang_up(console, third, third_leg, third_caller)
@@ -312,3 +334,127 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
     assert page.evaluate("() => window.sameDocument") is True
     same_document = [url for url in navigations if "/console/workspace" in url]
     assert len(same_document) == len(navigations) == 3, navigations  # one per call, in place
+
+
+def test_adding_a_caller_to_a_request_asks_how_they_want_its_updates(
+    page: Any, console: Console
+) -> None:
+    """Adding a caller to a possible duplicate used the phone and email typed in the form
+    as consent to updates by both; now the caller's answer is asked for, and no answer
+    records no consent."""
+    existing = console.file_request(
+        service_code="streetlight", description="Dark all night", address="7 Birch Lane"
+    )
+    sid = ring(console, "+12025550177")
+    sign_in(page, "ana")
+    page.goto(f"/console/workspace?call={sid}")
+    form = page.locator("#ws-request-form")
+    expect(form.get_by_label("Phone (optional)", exact=True)).to_have_value("(202) 555-0177")
+    picker = page.get_by_role("combobox", name="Service")
+
+    def duplicate_of_existing() -> Any:
+        picker.press_sequentially("street light", delay=20)
+        expect(page.get_by_role("option", name=re.compile("^Street light out"))).to_be_visible()
+        picker.press("Enter")
+        form.get_by_label("Where is it?").fill("7 Birch Lane")
+        return page.locator("#ws-duplicates").get_by_role(
+            "group", name=f"Add this caller to {existing}"
+        )
+
+    def updates() -> list[str]:
+        found = console.api("GET", f"/api/requests/{existing}", console.agent_token).json()
+        return [consent["channel"] for consent in found["updates"]]
+
+    form.get_by_label("Email (optional)", exact=True).fill("dee@example.org")
+    duplicate_of_existing().get_by_role("button", name="No updates").click()
+    filed = page.locator("#ws-filed")
+    expect(filed).to_contain_text(f"Noted {existing} for this contact")
+    expect(page.locator("#ws-wrap-requests")).to_have_text(existing)
+    assert updates() == []
+
+    # The caller changes their mind: by email only, though a phone is in the form too.
+    form.get_by_label("Phone (optional)", exact=True).fill("(202) 555-0177")
+    form.get_by_label("Email (optional)", exact=True).fill("dee@example.org")
+    choice = duplicate_of_existing()
+    assert_accessible(page, "the workspace asking how the caller wants updates")
+    choice.get_by_role("button", name="Updates by email").click()
+    expect(filed).to_contain_text(f"Added the caller to {existing}")
+    expect(filed).to_contain_text("Read to the caller:")
+    assert updates() == ["email"]
+    screenshot(page, "workspace-add-caller")
+    end(console, sid)
+
+
+def test_topics_restored_from_a_draft_are_shown_by_their_titles(
+    page: Any, console: Console
+) -> None:
+    sid = ring(console, "+12025550178")
+    sign_in(page, "ana")
+    page.goto(f"/console/workspace?call={sid}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0178")
+    page.get_by_label("Search answers").press_sequentially("bulk item", delay=20)
+    page.get_by_role("button", name="Bulk item pickup").click()
+    topics = page.locator("#ws-topics")
+    expect(topics).to_have_text(re.compile("^Bulk item pickup"))
+    page.reload()  # the wrap-up's draft comes back with the topic's code only
+    expect(page.locator("#ws-wrap-form .draft-notice")).to_be_visible()
+    expect(topics).to_have_text(re.compile("^Bulk item pickup"))
+    expect(topics.get_by_role("button", name="Remove the topic Bulk item pickup")).to_be_visible()
+    end(console, sid)
+
+
+def test_someone_at_the_counter_is_served_and_wrapped_up_without_a_call(
+    page: Any, console: Console
+) -> None:
+    available = console.api(
+        "PUT", "/api/me/presence", console.agent_token, json={"state": "available"}
+    )
+    assert available.status_code == 200, available.text  # so that calls are offered to her
+    sign_in(page, "ana")
+    start = page.locator("#ws-start")
+    expect(start).to_be_visible()
+    screenshot(page, "workspace-idle")
+    start.get_by_label("How they reached us").select_option("walk_in")
+    start.get_by_role("button", name="Start the contact").click()
+    expect(page.locator("#ws-number")).to_contain_text("In person (walk-in) · CT-")
+    expect(page.locator("#ws-status")).to_have_text(
+        "A contact is open here: wrap it up when you are done."
+    )
+    expect(start).to_be_hidden()
+    contact = page.url.split("?contact=")[1]
+    form = page.locator("#ws-request-form")
+    picker = page.get_by_role("combobox", name="Service")
+    picker.press_sequentially("pothole", delay=20)
+    expect(page.get_by_role("option", name=re.compile("^Pothole"))).to_be_visible()
+    picker.press("Enter")
+    form.get_by_label("What is the problem?").fill("Pothole outside the library")
+    form.get_by_label("Where is it?").fill("9 Walnut Court")
+    form.get_by_label("Name (optional)", exact=True).fill("Wes Walker")
+    form.get_by_role("button", name="File the request").click()
+    filed = page.locator("#ws-filed strong")
+    expect(filed).to_have_text(REQUEST_ID)
+    request_id = filed.inner_text()
+    expect(page.get_by_label("Outcome")).to_have_value("request_filed")
+
+    page.reload()  # the contact is in the address, its wrap-up kept as a draft of its own
+    expect(page.locator("#ws-number")).to_contain_text(contact)
+    expect(page.locator("#ws-wrap-requests")).to_have_text(request_id)
+    expect(page.locator("#ws-wrap-form .draft-notice")).to_contain_text("for this contact")
+    assert_accessible(page, "the workspace with a walk-in contact")
+    screenshot(page, "workspace-walk-in")
+    # A call rings meanwhile: offered, not forced on the agent serving someone.
+    waiting = ring(console, "+12025550179")
+    expect(page.locator("#ws-offer")).to_contain_text("Another call is ringing: (202) 555-0179.")
+    expect(page.locator("#ws-number")).to_contain_text(contact)
+    page.get_by_role("button", name="Wrap up").click()
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0179")  # then it opens
+    end(console, waiting)
+
+    record = console.api("GET", f"/api/contacts/{contact}", console.agent_token).json()
+    assert record["channel"] == "walk_in" and record["agent"] == "ana"
+    assert record["resolution"] == "request_filed"
+    assert record["request_ids"] == [request_id]
+    assert record["ended_at"] is not None
+    request = console.api("GET", f"/api/requests/{request_id}", console.agent_token).json()
+    assert request["calls"] == []
+    assert request["contact"]["name"] == "Wes Walker"

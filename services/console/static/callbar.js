@@ -157,52 +157,45 @@
     }
   });
 
-  // -- the event stream ------------------------------------------------------------------
-  const source = new EventSource("/console/events");
-  source.addEventListener("status", (event) => {
-    const data = JSON.parse(event.data);
-    if (!data.extension) {
-      state.textContent = "No extension is set for your account, so no call can ring here.";
-      return;
-    }
-    // A new stream names every call still ringing; those it does not name have ended.
-    stale = new Set(calls.keys());
-    setTimeout(() => {
-      let gone = false;
-      for (const sid of stale) gone = calls.delete(sid) || gone;
-      stale = new Set();
-      if (gone) show();
-    }, 4000);
+  // -- the event stream, shared with the page's own script (console.js) ---------------
+  SB.callEvents({
+    status(data) {
+      if (!data.extension) {
+        state.textContent = "No extension is set for your account, so no call can ring here.";
+        return;
+      }
+      // A new stream names every call still ringing; those it does not name have ended.
+      stale = new Set(calls.keys());
+      setTimeout(() => {
+        let gone = false;
+        for (const sid of stale) gone = calls.delete(sid) || gone;
+        stale = new Set();
+        if (gone) show();
+      }, 4000);
+    },
+    ring(data) {
+      const known = calls.has(data.call_sid);
+      stale.delete(data.call_sid);
+      calls.set(data.call_sid, { data, answered: known ? calls.get(data.call_sid).answered : false });
+      show();
+      if (!known) alertRing();
+    },
+    answered(data) {
+      const call = calls.get(data.call_sid);
+      if (!call) return;
+      call.answered = true;
+      show();
+    },
+    ended(data) {
+      calls.delete(data.call_sid);
+      paused.delete(data.call_sid);
+      show();
+      // The agent's leg ending puts them in wrap-up: show it once the server has it.
+      refreshPresence();
+      setTimeout(refreshPresence, 1500);
+    },
+    // A session that ended: the page's own calls to the API open the sign-in dialog.
   });
-  source.addEventListener("ring", (event) => {
-    const data = JSON.parse(event.data);
-    const known = calls.has(data.call_sid);
-    stale.delete(data.call_sid);
-    calls.set(data.call_sid, { data, answered: known ? calls.get(data.call_sid).answered : false });
-    show();
-    if (!known) alertRing();
-  });
-  source.addEventListener("answered", (event) => {
-    const data = JSON.parse(event.data);
-    const call = calls.get(data.call_sid);
-    if (!call) return;
-    call.answered = true;
-    show();
-  });
-  source.addEventListener("ended", (event) => {
-    const data = JSON.parse(event.data);
-    calls.delete(data.call_sid);
-    paused.delete(data.call_sid);
-    show();
-    // The agent's leg ending puts them in wrap-up: show it once the server has it.
-    refreshPresence();
-    setTimeout(refreshPresence, 1500);
-  });
-  source.addEventListener("error", async () => {
-    const check = await fetch("/api/session", { credentials: "same-origin" });
-    if (check.status === 401) source.close(); // the page's own calls open the sign-in dialog
-  });
-  window.addEventListener("pagehide", () => source.close());
   idle();
   refreshPresence();
 })();

@@ -11,16 +11,14 @@
   const search = document.getElementById("call-search");
   const clear = document.getElementById("call-search-clear");
   const mayHear = table.dataset.recordings === "yes";
+  // A contact opens in its call's workspace (the caller, the contact's requests and its
+  // wrap-up), for those who may open the workspace.
+  const mayOpen = table.dataset.workspace === "yes";
   const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
   const STATUS = {
     queued: "Queued", initiated: "Dialling", ringing: "Ringing", "in-progress": "In progress",
     completed: "Ended", busy: "Busy", "no-answer": "Not answered", canceled: "Caller hung up",
     failed: "Failed",
-  };
-  const RESOLUTION = {
-    information_provided: "information given", request_filed: "request filed",
-    transferred: "transferred", referred: "referred", caller_hung_up: "caller hung up",
-    wrong_number: "wrong number",
   };
   let next = null;
 
@@ -50,11 +48,14 @@
       items.push(mayHear ? SB.el("a", { href: `/console/recordings/${sid}`, text: name }) : `${name} kept`);
     });
     for (const ct of c.contacts) {
-      const how = ct.resolution ? RESOLUTION[ct.resolution] || ct.resolution : "not yet wrapped up";
-      items.push(SB.el("span", {}, `Contact ${ct.id}: ${how}`, ct.topics.length ? ` (${ct.topics.join(", ")})` : ""));
+      const how = ct.resolution ? SB.resolutionName(ct.resolution, { within: true }) : "not yet wrapped up";
+      const name = mayOpen
+        ? SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(c.call_sid)}`, text: `Contact ${ct.id}` })
+        : `Contact ${ct.id}`;
+      items.push(SB.el("span", {}, name, `: ${how}`, ct.topics.length ? ` (${ct.topics.join(", ")})` : ""));
     }
     for (const id of c.requests) {
-      items.push(SB.el("span", {}, "Request ", SB.el("a", { href: `/console/requests/${id}`, text: id })));
+      items.push(SB.el("span", {}, "Request ", SB.requestLink(id)));
     }
     return items.length ? SB.el("ul", { class: "plain" }, ...items.map((i) => SB.el("li", {}, i))) : "–";
   }

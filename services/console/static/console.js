@@ -194,7 +194,8 @@ const SB = (() => {
           timeZone: meta("city-tz").getAttribute("content"), timeStyle: "short",
         })
       : null;
-    const what = form.dataset.draftScope ? "for this call" : "in this form";
+    const scope = form.dataset.draftScope || "";
+    const what = scope.startsWith("CT-") ? "for this contact" : scope ? "for this call" : "in this form";
     const notice = el("div", { class: "notice draft-notice", role: "status" },
       el("p", { text: `Restored what you typed earlier ${what}${time ? ` (at ${time})` : ""}. Check it before you send it.` }),
       el("button", {
@@ -442,6 +443,50 @@ const SB = (() => {
     return option ? option.textContent : code;
   }
 
+  /* The screen pop's event stream: one per page, shared by the call bar and the page's
+     own script, since the server audits every ring it sends (one ring, one entry).
+     ``handlers`` names what to do on "status", "ring", "answered" and "ended" (given the
+     event's data), on "error" (the stream is reconnecting) and on "signedOut" (the
+     session ended; the stream is closed). A script that subscribes late is first told
+     what this connection has said so far, so it misses no call already ringing. */
+  const callEventNames = ["status", "ring", "answered", "ended"];
+  let callStream = null;
+
+  function callEvents(handlers) {
+    if (!callStream) {
+      const source = new EventSource("/console/events");
+      const stream = { source, heard: [], subscribers: [] };
+      for (const name of callEventNames) {
+        source.addEventListener(name, (event) => {
+          const data = JSON.parse(event.data);
+          if (name === "status") stream.heard = []; // a new connection starts afresh
+          stream.heard.push([name, data]);
+          for (const subscriber of stream.subscribers) subscriber[name]?.(data);
+        });
+      }
+      source.addEventListener("error", async () => {
+        for (const subscriber of stream.subscribers) subscriber.error?.();
+        const check = await fetch("/api/session", { credentials: "same-origin" });
+        if (check.status !== 401 || source.readyState === EventSource.CLOSED) return;
+        source.close();
+        for (const subscriber of stream.subscribers) subscriber.signedOut?.();
+      });
+      window.addEventListener("pagehide", () => source.close());
+      callStream = stream;
+    }
+    for (const [name, data] of callStream.heard) handlers[name]?.(data);
+    callStream.subscribers.push(handlers);
+  }
+
+  /* A contact's outcome in words (the page lists the contact log's in #resolution-names),
+     as a sentence starts it, or within one with ``{ within: true }``. */
+  function resolutionName(code, { within = false } = {}) {
+    if (!code) return "";
+    const option = document.querySelector(`#resolution-names [data-code="${CSS.escape(code)}"]`);
+    const words = option ? option.textContent : code.replaceAll("_", " ");
+    return within ? words.charAt(0).toLowerCase() + words.slice(1) : words;
+  }
+
   // The agent's presence, in the navigation: only "available" agents are offered calls.
   async function setupPresence() {
     const select = document.querySelector("[data-presence]");
@@ -471,6 +516,6 @@ const SB = (() => {
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
-    pagedList, publicDescription, serviceName, phone, requestLink,
+    pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };
 })();

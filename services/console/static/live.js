@@ -1,5 +1,6 @@
 /* The screen pop: server-sent events name each call ringing on this agent's extension,
-   with the caller's earlier requests. EventSource reconnects by itself. */
+   with the caller's earlier requests. EventSource reconnects by itself; the stream is
+   the page's one (SB.callEvents), shared with the call bar. */
 "use strict";
 
 (() => {
@@ -57,22 +58,23 @@
     cards.delete(data.call_sid);
   }
 
-  const source = new EventSource("/console/events");
-  source.addEventListener("status", (event) => {
-    const data = JSON.parse(event.data);
-    status.textContent = data.extension
-      ? `Waiting for calls on extension ${data.extension}.`
-      : "No extension is set for your account: ask an administrator to set one.";
-  });
-  source.addEventListener("ring", (event) => ring(JSON.parse(event.data)));
-  source.addEventListener("ended", (event) => ended(JSON.parse(event.data)));
-  source.addEventListener("error", async () => {
-    status.textContent = "Reconnecting…";
-    const check = await fetch("/api/session", { credentials: "same-origin" });
-    if (check.status === 401) {
-      source.close();
+  // The call bar's stream (one per page: each ring it sends is audited once).
+  SB.callEvents({
+    status(data) {
+      status.textContent = data.extension
+        ? `Waiting for calls on extension ${data.extension}.`
+        : "No extension is set for your account: ask an administrator to set one.";
+    },
+    ring(data) {
+      if (!cards.has(data.call_sid)) ring(data); // a new stream names it again
+    },
+    ended,
+    error() {
+      status.textContent = "Reconnecting…";
+    },
+    async signedOut() {
       await SB.reauth();
       window.location.reload();
-    }
+    },
   });
 })();

@@ -9,14 +9,6 @@
   const services = JSON.parse(root.dataset.services || "{}");
   const status = document.getElementById("request-status");
   const statusWords = { open: "Open", in_progress: "In progress", closed: "Closed" };
-  const resolutionWords = {
-    information_provided: "information given",
-    request_filed: "request filed",
-    transferred: "transferred",
-    referred: "referred",
-    caller_hung_up: "caller hung up",
-    wrong_number: "wrong number",
-  };
   const textWords = {
     confirmation: "Confirmation",
     reminder: "Reminder",
@@ -78,16 +70,31 @@
     document.getElementById("history-section").hidden = false;
   }
 
-  function renderCalls(item) {
+  /* Each call as the call taker knows it: when it started, how long it lasted and who
+     answered, with the way into its workspace. Each call's read is audited (call.view). */
+  function callLine(sid, call) {
+    const workspace = SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(sid)}`, text: "open in the workspace" });
+    if (!call) return SB.el("li", {}, "A call no longer in the call log · ", workspace);
+    const length = call.duration_seconds !== null
+      ? `lasted ${SB.seconds(call.duration_seconds)}`
+      : call.ended_at ? "length not known" : "still going on";
+    return SB.el("li", {},
+      SB.el("strong", { text: `Call of ${SB.when(call.started_at)}` }),
+      ` · ${length}`,
+      ` · ${call.agent ? `answered by ${call.agent}` : "not answered by a call taker"} · `,
+      workspace);
+  }
+
+  async function renderCalls(item) {
     const calls = document.getElementById("calls");
-    calls.replaceChildren(
-      ...(item.calls.length
-        ? item.calls.map((sid) =>
-            SB.el("li", {}, "Call ", SB.el("code", { text: sid }), " · ",
-              SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(sid)}`, text: "open in the workspace" })))
-        : [SB.el("li", { text: item.anonymous ? "Anonymous: no call is linked." : "No call is linked." })]),
-    );
     document.getElementById("calls-section").hidden = false;
+    if (!item.calls.length) {
+      calls.replaceChildren(SB.el("li", { text: item.anonymous ? "Anonymous: no call is linked." : "No call is linked." }));
+      return;
+    }
+    calls.replaceChildren(SB.el("li", { class: "hint", text: "Loading the calls…" }));
+    const found = await Promise.all(item.calls.map((sid) => SB.api("GET", `/api/calls/${encodeURIComponent(sid)}`)));
+    calls.replaceChildren(...item.calls.map((sid, at) => callLine(sid, found[at].ok ? found[at].data : null)));
   }
 
   async function loadContacts() {
@@ -104,7 +111,7 @@
             SB.el("li", {},
               `Contact ${contact.id} · ${contact.channel.replace("_", " ")} · ${SB.when(contact.started_at)}`,
               contact.agent ? ` · ${contact.agent}` : "",
-              ` · ${contact.resolution ? resolutionWords[contact.resolution] || contact.resolution : "not wrapped up yet"}`))
+              ` · ${contact.resolution ? SB.resolutionName(contact.resolution, { within: true }) : "not wrapped up yet"}`))
         : [SB.el("li", { text: "No contact is linked to this request." })]),
     );
   }

@@ -20,6 +20,10 @@
       "agents.busy": String(row.agents.busy),
       "agents.wrap_up": String(row.agents.wrap_up),
       "agents.away": String(row.agents.away),
+      "names.available": row.staff.available.join(", "),
+      "names.busy": row.staff.busy.join(", "),
+      "names.wrap_up": row.staff.wrap_up.join(", "),
+      "names.away": row.staff.away.join(", "),
     };
   }
 

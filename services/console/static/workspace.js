@@ -11,23 +11,32 @@
   const wrapForm = $("ws-wrap-form");
   const callField = $("ws-call_sid");
   const CALL = /^CA[0-9a-fA-F]{32}$/;
+  const CONTACT = /^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$/;
   const services = new Map(); // code -> service, active ones
   const ringing = new Map(); // call SID -> the ring event's data
   const done = new Set(); // calls wrapped up in this tab
   let extensionNote = "Connecting…";
-  let current = { sid: "", caller: null, wrapped: false, ended: false };
+  // The call open here, or (``contact``, no ``sid``) a contact logged by hand: a walk-in,
+  // an email or a text, handled as a call is.
+  let current = { sid: "", contact: null, caller: null, wrapped: false, ended: false };
 
   const callInAddress = () => {
     const sid = new URLSearchParams(window.location.search).get("call") || "";
     return CALL.test(sid) ? sid : "";
   };
+  const contactInAddress = () => {
+    const id = new URLSearchParams(window.location.search).get("contact") || "";
+    return !callInAddress() && CONTACT.test(id) ? id : "";
+  };
+  // Something is open and not yet wrapped up: a ringing call is offered, not forced.
+  const busy = () => Boolean(current.sid || current.contact) && !current.wrapped;
   const list = (text) => (text || "").split(",").map((part) => part.trim()).filter(Boolean);
   const serviceName = (code) => services.get(code)?.name || SB.serviceName(code);
   const changed = (form) => form.dispatchEvent(new Event("change")); // keeps the draft
 
-  // Before console.js restores drafts (on DOMContentLoaded): this call's own.
-  requestForm.dataset.draftScope = callInAddress();
-  wrapForm.dataset.draftScope = callInAddress();
+  // Before console.js restores drafts (on DOMContentLoaded): this call's (contact's) own.
+  requestForm.dataset.draftScope = callInAddress() || contactInAddress();
+  wrapForm.dataset.draftScope = callInAddress() || contactInAddress();
 
   /* -- the caller ------------------------------------------------------------------- */
 
@@ -61,7 +70,7 @@
       ], "No earlier requests from this number."),
       ...section("Contacts", data.contacts, (item) => [
         `${SB.when(item.started_at)} · ${words(item.channel)}${item.direction === "outbound" ? " (we called)" : ""}`,
-        item.resolution ? ` · ${words(item.resolution)}` : " · not wrapped up",
+        item.resolution ? ` · ${SB.resolutionName(item.resolution, { within: true })}` : " · not wrapped up",
         item.request_ids.length ? ` · ${item.request_ids.join(", ")}` : "",
       ], "No earlier contacts."),
       ...section("Appointments", data.appointments, (item) => [
@@ -81,14 +90,24 @@
     $("ws-history").replaceChildren();
   }
 
+  const channelWords = () => Object.fromEntries([...$("ws-start-channel").options].map((o) => [o.value, o.textContent]));
+
+  function showContact(contact) {
+    $("ws-number").textContent = `${channelWords()[contact.channel] || words(contact.channel)} · ${contact.id}`;
+    $("ws-call-meta").textContent = `Started ${SB.when(contact.started_at)}` + (contact.wrapped_up_at ? " · wrapped up" : "");
+    $("ws-history").replaceChildren(SB.el("p", { class: "hint", text: "Not on a call, so there is no number to look the person up by: find their earlier requests under “Find requests” if they want." }));
+  }
+
   /* -- which call the page is for ----------------------------------------------------- */
 
   function say() {
-    if (!current.sid) status.textContent = extensionNote;
+    if (!current.sid && !current.contact) status.textContent = extensionNote;
     else if (current.wrapped) status.textContent = "Wrapped up. The next call opens here by itself.";
+    else if (current.contact) status.textContent = "A contact is open here: wrap it up when you are done.";
     else if (current.ended) status.textContent = "The call has ended: wrap it up.";
     else if (ringing.has(current.sid)) status.textContent = "This call is open here.";
     else status.textContent = "Showing this call.";
+    $("ws-start").hidden = busy(); // the next person may be at the counter
     offer();
   }
 
@@ -100,23 +119,20 @@
   function offer() {
     const box = $("ws-offer");
     const sid = nextRinging();
-    box.hidden = !sid || !current.sid || current.wrapped;
+    box.hidden = !sid || !busy();
     if (box.hidden) return;
     const data = ringing.get(sid);
     $("ws-offer-text").textContent = `Another call is ringing: ${data.caller_withheld ? "number withheld" : data.from_number_for_people || "number not available"}.`;
     $("ws-offer-open").dataset.callSid = sid;
   }
 
-  async function openCall(sid, { push = true, rescope = true } = {}) {
-    current = { sid, caller: null, wrapped: done.has(sid), ended: false };
-    if (push) {
-      window.history.pushState({ call: sid }, "", sid ? `?call=${sid}` : window.location.pathname);
-    }
+  /* Everything the last call or contact left on the page goes; ``scope`` is the new one's. */
+  function freshPage(scope, rescope) {
     if (rescope) {
-      SB.scopeDraft(requestForm, sid);
-      SB.scopeDraft(wrapForm, sid);
+      SB.scopeDraft(requestForm, scope);
+      SB.scopeDraft(wrapForm, scope);
     }
-    callField.value = sid;
+    callField.value = current.sid;
     forgetAnswers();
     $("ws-filed").replaceChildren();
     $("ws-wrapped").textContent = "";
@@ -127,6 +143,15 @@
     showTopics();
     showRequests();
     showService();
+    $("ws-start").hidden = true;
+  }
+
+  async function openCall(sid, { push = true, rescope = true } = {}) {
+    current = { sid, contact: null, caller: null, wrapped: done.has(sid), ended: false };
+    if (push) {
+      window.history.pushState({ call: sid }, "", sid ? `?call=${sid}` : window.location.pathname);
+    }
+    freshPage(sid, rescope);
     if (!sid) {
       showIdle();
       reuse(null);
@@ -151,6 +176,41 @@
     prefill(data);
     reuse(data.requests[0] || null);
     say();
+  }
+
+  /* A contact logged by hand (``contact``, its record) opens as a call does. */
+  function openContact(contact, { push = true, rescope = true } = {}) {
+    current = { sid: "", contact: contact.id, caller: null, wrapped: Boolean(contact.wrapped_up_at), ended: false };
+    if (push) window.history.pushState({ contact: contact.id }, "", `?contact=${contact.id}`);
+    freshPage(contact.id, rescope);
+    showContact(contact);
+    reuse(null);
+    say();
+  }
+
+  $("ws-start").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector('button[type="submit"]');
+    SB.clearErrors(form);
+    button.disabled = true;
+    try {
+      const started = await SB.api("POST", "/api/contacts", { channel: form.elements.channel.value });
+      if (!started.ok) {
+        SB.showProblem(form, started.data);
+        return;
+      }
+      openContact(started.data);
+      requestForm.querySelector("input:not([type=hidden]):not([disabled])").focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  async function openContactInAddress(id, options) {
+    const found = await SB.api("GET", `/api/contacts/${id}`);
+    if (found.ok) openContact(found.data, options);
+    else await openCall("", options);
   }
 
   /* -- the knowledge base ------------------------------------------------------------ */
@@ -395,9 +455,9 @@
       SB.el("p", {}, SB.el("strong", { text: "Possible duplicates" }), ": open requests for the same service near the same place, filed recently."),
       SB.el("ul", { class: "ws-list" }, ...result.data.items.map((item) => SB.el("li", {},
         SB.el("a", { href: `/console/requests/${item.id}`, text: item.id }),
-        ` ${item.service_name} · ${item.address || "no address"} · ${words(item.status)} · ${SB.when(item.created_at)} `,
-        SB.el("button", { type: "button", class: "small", text: `Add this caller to ${item.id}`, onclick: () => addCaller(item.id) })))),
-      SB.el("p", { class: "hint", text: "Adding the caller tells them of updates on that request instead of filing it twice." }),
+        ` ${item.service_name} · ${item.address || "no address"} · ${words(item.status)} · ${SB.when(item.created_at)}`,
+        addChoice(item.id)))),
+      SB.el("p", { class: "hint", text: "Instead of filing it twice, add the caller to that request. Ask them first whether they want to be told of its updates, by text or by email: the button they choose is their answer." }),
     );
     box.hidden = false;
   }
@@ -406,30 +466,19 @@
     duplicateTimer = setTimeout(checkDuplicates, 400);
   });
 
-  async function addCaller(id) {
-    const phone = requestForm.elements["contact.phone"].value.trim();
-    const email = requestForm.elements["contact.email"].value.trim();
-    const filed = $("ws-filed");
-    if (!phone && !email) {
-      filed.replaceChildren(SB.el("p", { class: "error", text: "Give the caller's mobile number or email (under “How to reach the caller”) to tell them of updates." }));
-      return;
-    }
-    const body = { call_sid: current.sid || null };
-    if (phone) body.phone = phone;
-    if (email) body.email = email;
-    const result = await SB.api("POST", `/api/requests/${id}/updates`, body);
-    if (!result.ok) {
-      const problem = result.data || {};
-      const message = (problem.errors || []).map((error) => `${error.field === "phone" ? "Mobile" : "Email"} ${error.message}`).join(" ") || problem.detail;
-      filed.replaceChildren(SB.el("p", { class: "error", text: message || "The caller was not added." }));
-      return;
-    }
-    const mine = result.data.filter((consent) => consent.consent_call_sid === (current.sid || null));
-    filed.replaceChildren(
-      SB.el("p", {}, "Added the caller to ", SB.el("strong", { text: id }), "."),
-      ...(mine.length ? mine : result.data.slice(-1)).map((consent) => SB.el("p", { text: `Read to the caller: ${consent.confirmation}` })),
-    );
-    linkRequest(id, false);
+  /* "Add this caller to SR-…": one button per answer the caller gives, so their consent
+     to updates is asked, never assumed from what is typed in the form. */
+  function addChoice(id) {
+    const label = `ws-add-${id}`;
+    return SB.el("span", { class: "ws-add", role: "group", "aria-labelledby": label },
+      SB.el("span", { id: label, class: "ws-add-label", text: `Add this caller to ${id}:` }),
+      SB.el("button", { type: "button", class: "small", text: "Updates by text", onclick: () => addCaller(id, "sms") }),
+      SB.el("button", { type: "button", class: "small", text: "Updates by email", onclick: () => addCaller(id, "email") }),
+      SB.el("button", { type: "button", class: "small secondary", text: "No updates", onclick: () => addCaller(id, null) }));
+  }
+
+  /* The form has done its work for this caller: empty it for the next request. */
+  function formDone() {
     SB.clearDraft(requestForm);
     requestForm.reset();
     $("f-service_code").value = "";
@@ -437,6 +486,42 @@
     showService();
     applyAnonymous();
     $("ws-duplicates").hidden = true;
+  }
+
+  async function addCaller(id, channel) {
+    const filed = $("ws-filed");
+    if (!channel) {
+      // No consent, nothing recorded: the request is only named in this contact's wrap-up.
+      filed.replaceChildren(SB.el("p", {}, "Noted ", SB.el("strong", { text: id }),
+        " for this contact. The caller will not be told of its updates."));
+      linkRequest(id, false);
+      formDone();
+      filed.focus();
+      return;
+    }
+    const field = requestForm.elements[channel === "sms" ? "contact.phone" : "contact.email"];
+    const to = field.value.trim();
+    if (!to) {
+      const what = channel === "sms" ? "mobile number" : "email";
+      filed.replaceChildren(SB.el("p", { class: "error", text: `Type the caller's ${what} under “How to reach the caller” to tell them of updates.` }));
+      field.focus();
+      return;
+    }
+    const body = { call_sid: current.sid || null, [channel === "sms" ? "phone" : "email"]: to };
+    const result = await SB.api("POST", `/api/requests/${id}/updates`, body);
+    if (!result.ok) {
+      const problem = result.data || {};
+      const message = (problem.errors || []).map((error) => `${error.field === "phone" ? "Mobile" : "Email"} ${error.message}`).join(" ") || problem.detail;
+      filed.replaceChildren(SB.el("p", { class: "error", text: message || "The caller was not added." }));
+      return;
+    }
+    const mine = result.data.filter((consent) => consent.consent_call_sid === (current.sid || null) && consent.channel === channel);
+    filed.replaceChildren(
+      SB.el("p", {}, "Added the caller to ", SB.el("strong", { text: id }), "."),
+      ...(mine.length ? mine : result.data).slice(-1).map((consent) => SB.el("p", { text: `Read to the caller: ${consent.confirmation}` })),
+    );
+    linkRequest(id, false);
+    formDone();
     filed.focus();
   }
 
@@ -468,10 +553,24 @@
 
   /* -- the wrap-up -------------------------------------------------------------------- */
 
-  const topicTitles = new Map();
+  const topicTitles = new Map(); // code -> title
+  const askedTitles = new Set();
+
+  /* A draft keeps the topics' codes only: their titles are read again from the
+     knowledge base, and the chips shown again once they are known. */
+  function lookUpTitles(codes) {
+    const unknown = codes.filter((code) => !topicTitles.has(code) && !askedTitles.has(code));
+    unknown.forEach((code) => askedTitles.add(code));
+    if (!unknown.length) return;
+    Promise.all(unknown.map(async (code) => {
+      const found = await SB.api("GET", `/api/kb/articles/${encodeURIComponent(code)}` + SB.query({ language: "en" }));
+      if (found.ok) topicTitles.set(code, found.data.title); // else its code stays shown
+    })).then(showTopics);
+  }
 
   function showTopics() {
     const codes = list($("ws-topics-value").value);
+    lookUpTitles(codes);
     const chips = $("ws-topics");
     chips.replaceChildren(...codes.map((code) => SB.el("li", { class: "chip" },
       SB.el("span", { text: topicTitles.get(code) || code }),
@@ -535,13 +634,13 @@
     event.preventDefault();
     const button = wrapForm.querySelector('button[type="submit"]');
     SB.clearErrors(wrapForm);
-    if (!current.sid) {
-      SB.showProblem(wrapForm, { detail: "No call is open: there is nothing to wrap up." });
+    if (!current.sid && !current.contact) {
+      SB.showProblem(wrapForm, { detail: "No call or contact is open: there is nothing to wrap up." });
       return;
     }
     button.disabled = true;
     try {
-      const contact = await contactOfCall();
+      const contact = current.contact || await contactOfCall();
       if (!contact) {
         SB.showProblem(wrapForm, { detail: "This call has no contact to wrap up yet: it opens when you answer the call on your own line." });
         return;
@@ -562,7 +661,7 @@
       }
       SB.clearDraft(wrapForm);
       SB.clearDraft(requestForm);
-      done.add(current.sid);
+      if (current.sid) done.add(current.sid);
       current.wrapped = true;
       $("ws-wrapped").textContent = `Wrapped up ${result.data.id}.`;
       const next = nextRinging();
@@ -585,53 +684,57 @@
   }
 
   function listen() {
-    const source = new EventSource("/console/events");
+    // The page's one stream, shared with the call bar (each ring it sends is audited).
     let streams = 0;
-    source.addEventListener("status", (event) => {
-      const data = JSON.parse(event.data);
-      extensionNote = data.extension
-        ? `Waiting for calls on extension ${data.extension}.`
-        : "No extension is set for your account: ask an administrator to set one.";
-      streams += 1;
-      if (streams > 1) {
-        // A new stream announces the calls still ringing at once; one it does not
-        // announce ended while the stream was away.
-        const before = [...ringing.keys()];
-        ringing.clear();
-        setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
-      }
-      say();
-    });
-    source.addEventListener("ring", (event) => {
-      const data = JSON.parse(event.data);
-      ringing.set(data.call_sid, data);
-      if (done.has(data.call_sid) || data.call_sid === current.sid) {
+    SB.callEvents({
+      status(data) {
+        extensionNote = data.extension
+          ? `Waiting for calls on extension ${data.extension}.`
+          : "No extension is set for your account: ask an administrator to set one.";
+        streams += 1;
+        if (streams > 1) {
+          // A new stream announces the calls still ringing at once; one it does not
+          // announce ended while the stream was away.
+          const before = [...ringing.keys()];
+          ringing.clear();
+          setTimeout(() => before.filter((sid) => !ringing.has(sid)).forEach(ended), 3000);
+        }
         say();
-        return;
-      }
-      if (!current.sid || current.wrapped) openCall(data.call_sid);
-      else say();
-    });
-    source.addEventListener("ended", (event) => ended(JSON.parse(event.data).call_sid));
-    source.addEventListener("error", async () => {
-      status.textContent = "Reconnecting…";
-      const check = await fetch("/api/session", { credentials: "same-origin" });
-      if (check.status === 401) {
-        source.close();
+      },
+      ring(data) {
+        ringing.set(data.call_sid, data);
+        if (done.has(data.call_sid) || data.call_sid === current.sid) {
+          say();
+          return;
+        }
+        if (!busy()) openCall(data.call_sid);
+        else say();
+      },
+      ended: (data) => ended(data.call_sid),
+      error() {
+        status.textContent = "Reconnecting…";
+      },
+      async signedOut() {
         await SB.reauth();
         window.location.reload();
-      }
+      },
     });
   }
 
   $("ws-offer-open").addEventListener("click", (event) => openCall(event.currentTarget.dataset.callSid));
-  window.addEventListener("popstate", () => openCall(callInAddress(), { push: false }));
+  window.addEventListener("popstate", () => {
+    const contact = contactInAddress();
+    if (contact) openContactInAddress(contact, { push: false });
+    else openCall(callInAddress(), { push: false });
+  });
 
   document.addEventListener("DOMContentLoaded", async () => {
     const catalogue = await SB.api("GET", "/api/services");
     if (catalogue.ok) for (const service of catalogue.data.items) if (service.active) services.set(service.code, service);
-    // console.js has restored this call's drafts by now.
-    await openCall(callInAddress(), { push: false, rescope: false });
+    // console.js has restored this call's (contact's) drafts by now.
+    const contact = contactInAddress();
+    if (contact) await openContactInAddress(contact, { push: false, rescope: false });
+    else await openCall(callInAddress(), { push: false, rescope: false });
     listen();
   });
 })();

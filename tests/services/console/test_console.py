@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.app.factory import create_app
+from services.contacts.service import RESOLUTIONS
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
@@ -464,3 +465,26 @@ def test_communications_staff_get_the_news_alerts_page_and_nothing_of_callers(
     assert nav_links(page.text) == ["/console/alerts"]
     assert communications.get("/console/requests/search").status_code == 403
     assert communications.get("/console/messages").status_code == 403
+
+
+def test_outcomes_are_the_contact_logs_own_wherever_they_are_shown_or_chosen(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    """The wrap-up forms offer, and the pages that show contacts name, exactly the
+    outcomes the contact log accepts, from one list (contacts.service.RESOLUTIONS)."""
+    account(console_context, "cleo", Role.AGENT)
+    agent = signed_in(app_client.app, "cleo")
+    for path in (
+        "/console/contacts",
+        "/console/workspace",
+        "/console/calls",
+        "/console/requests/SR-AAAAA-BBBBB",
+    ):
+        page = agent.get(path)
+        assert page.status_code == 200, path
+        names = page.text.split('<ul id="resolution-names" hidden>', 1)[1].split("</ul>", 1)[0]
+        assert re.findall(r'data-code="([a-z_]+)"', names) == list(RESOLUTIONS), path
+        assert "Caller hung up" in names
+        if path in ("/console/contacts", "/console/workspace"):
+            select = page.text.split('<select id="f-resolution"', 1)[1].split("</select>", 1)[0]
+            assert re.findall(r'<option value="([a-z_]+)"', select) == list(RESOLUTIONS), path

@@ -64,9 +64,16 @@ def test_the_board_counts_now_and_today_per_department(
     assert first["abandoned_today"] == 1  # yesterday's is not today's
     assert first["service_level"] == 33.3
     assert first["agents"] == {"available": 1, "busy": 1, "wrap_up": 0, "away": 0}
+    assert first["staff"] == {"available": ["ana"], "busy": ["bo"], "wrap_up": [], "away": []}
     assert second["waiting"] == 1 and second["longest_wait_seconds"] == 20
     assert second["agents"]["away"] == 1 and second["service_level"] is None
     assert body["total"]["waiting"] == 2 and body["total"]["longest_wait_seconds"] == 95
+    assert body["total"]["staff"] == {
+        "available": ["ana"],
+        "busy": ["bo"],
+        "wrap_up": [],
+        "away": ["cy"],
+    }
     assert body["threshold_seconds"] == 30
 
     opened = audit_entries(context, AuditEntry.object_id == "wallboard")
