@@ -458,3 +458,38 @@ def test_someone_at_the_counter_is_served_and_wrapped_up_without_a_call(
     request = console.api("GET", f"/api/requests/{request_id}", console.agent_token).json()
     assert request["calls"] == []
     assert request["contact"]["name"] == "Wes Walker"
+
+
+def test_the_option_a_quick_typist_highlights_stays_chosen_when_a_search_answers_late(
+    page: Any,
+) -> None:
+    """The service list is drawn again as each search answers; the option highlighted with
+    the arrow key stays highlighted, and a search still waiting does not close the list."""
+    sign_in(page, "ana")
+    late = {"on": False}
+
+    def answer_late(route: Any) -> None:
+        if late["on"]:
+            page.wait_for_timeout(1500)  # the knowledge base answers slowly
+        route.continue_()
+
+    page.route("**/api/kb/articles?*", answer_late)
+    start = page.locator("#ws-start")
+    start.get_by_label("How they reached us").select_option("walk_in")
+    start.get_by_role("button", name="Start the contact").click()
+    expect(page.locator("#ws-number")).to_contain_text("In person (walk-in) · CT-")
+    picker = page.get_by_role("combobox", name="Service")
+    # No service is named this way: only an answer in the knowledge base leads to it.
+    picker.press_sequentially("hole in the road", delay=20)
+    pothole = page.get_by_role("option", name=re.compile("^Pothole"))
+    expect(pothole).to_be_visible()
+    picker.press("ArrowDown")
+    expect(pothole).to_have_attribute("aria-selected", "true")
+    late["on"] = True
+    picker.press("End")
+    picker.press_sequentially(" ", delay=20)  # one more key: a new search starts
+    page.wait_for_timeout(400)  # the names are matched, the answers not yet in
+    expect(pothole).to_be_visible()
+    expect(pothole).to_have_attribute("aria-selected", "true")
+    picker.press("Enter")
+    expect(picker).to_have_value("Pothole (Public Works)")

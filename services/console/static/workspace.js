@@ -326,7 +326,13 @@
     return words.every((word) => text.includes(word));
   }
 
-  function showOptions(found) {
+  // ``final`` is false for the names matched here while the answers are still being
+  // searched: an empty list then leaves what is shown. Whatever is highlighted stays
+  // highlighted when the list is redrawn, so a quick typist's arrow and Enter choose what
+  // they saw even when a later search answers in between.
+  function showOptions(found, final = true) {
+    if (!found.length && !final) return;
+    const current = picker.active >= 0 ? picker.options[picker.active] : null;
     picker.options = found;
     picker.box.replaceChildren(...found.map((option, index) => SB.el("li", {
       id: `ws-service-option-${index}`, role: "option", "aria-selected": "false",
@@ -345,6 +351,8 @@
     picker.input.setAttribute("aria-expanded", "true");
     picker.active = -1;
     picker.input.removeAttribute("aria-activedescendant");
+    const kept = current ? found.findIndex((option) => option.code === current.code) : -1;
+    if (kept >= 0) highlight(kept);
   }
 
   async function suggest() {
@@ -354,9 +362,10 @@
     const words = typed.split(/\s+/);
     const found = [...services.values()].filter((service) => matches(service, words))
       .map((service) => ({ code: service.code, why: null }));
-    showOptions(found.slice(0, 8));
+    showOptions(found.slice(0, 8), false);
     const answers = await SB.api("GET", "/api/kb/articles" + SB.query({ q: typed, language: "en", limit: 5 }));
-    if (mine !== picker.asked || !answers.ok) return;
+    if (mine !== picker.asked) return;
+    if (!answers.ok) { showOptions(found.slice(0, 8)); return; }
     const seen = new Set(found.map((option) => option.code));
     for (const article of answers.data.items) {
       if (!article.service_code || seen.has(article.service_code) || !services.has(article.service_code)) continue;
