@@ -53,9 +53,8 @@ async def wallboard_events(
     context: ContextDep,
 ) -> Response:
     """Server-sent events: ``board`` with the whole board whenever a figure changes (and
-    once at the start), a comment line as a heartbeat. The opening is audited; the
-    refreshes carry counts only."""
-    await run_in_threadpool(reports.open_wallboard, context, staff.actor)
+    once at the start), a comment line as a heartbeat. Opening the page is the audited
+    act; the stream, and each reconnection of it, carries counts and staff names only."""
     lifetime = context.part(ConsolePolicy).stream_seconds
 
     async def stream() -> AsyncIterator[str]:

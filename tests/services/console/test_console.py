@@ -488,3 +488,25 @@ def test_outcomes_are_the_contact_logs_own_wherever_they_are_shown_or_chosen(
         if path in ("/console/contacts", "/console/workspace"):
             select = page.text.split('<select id="f-resolution"', 1)[1].split("</select>", 1)[0]
             assert re.findall(r'<option value="([a-z_]+)"', select) == list(RESOLUTIONS), path
+
+
+def test_the_wallboard_is_audited_once_per_opening_not_per_stream(
+    app_client: TestClient, console_context: AppContext
+) -> None:
+    """Opening the page is the supervisor's act, audited; its event stream (and each time
+    it reconnects, every few minutes all day) carries counts and staff names only."""
+    account(console_context, "sam", Role.SUPERVISOR)
+    supervisor = signed_in(app_client.app, "sam")
+    assert supervisor.get("/console/wallboard").status_code == 200
+    for _ in range(2):  # the stream, then the stream again as it reconnects
+        stream = supervisor.get("/console/wallboard/events")
+        assert stream.status_code == 200
+        assert [name for name, _ in events_of(stream.text)][:1] == ["board"]
+    opened = audit_entries(console_context, AuditEntry.object_id == "wallboard")
+    assert [entry.action for entry in opened] == ["report.read"]
+    # The stream stays closed to those who may not open the page, and that is audited.
+    account(console_context, "ana", Role.AGENT, "3")
+    agent = signed_in(app_client.app, "ana")
+    assert agent.get("/console/wallboard/events").status_code == 403
+    denial = audit_entries(console_context, AuditEntry.action == "access.denied")[-1]
+    assert denial.detail["route"] == "/console/wallboard/events"
