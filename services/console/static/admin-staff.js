@@ -103,12 +103,20 @@
     dialog.querySelector("[data-reset-done]").hidden = false;
     dialog.querySelector("[data-reset-close]").focus();
   });
-  dialog.addEventListener("close", () => {
+  // The temporary password leaves the page as the dialog closes: at once when "Done" is
+  // pressed (the close event comes a moment later), and on Escape.
+  function forgetPassword() {
     dialog.querySelector("[data-reset-password]").textContent = "";
     dialog.querySelector("[data-reset-terms]").textContent = "";
+  }
+  dialog.addEventListener("close", () => {
+    forgetPassword();
     if (!dialog.querySelector("[data-reset-done]").hidden) load();
   });
-  dialog.querySelector("[data-reset-close]").addEventListener("click", () => dialog.close());
+  dialog.querySelector("[data-reset-close]").addEventListener("click", () => {
+    forgetPassword();
+    dialog.close();
+  });
 
   /* One person's API tokens, newest first, each revocable. */
   const tokensCard = document.getElementById("tokens");
