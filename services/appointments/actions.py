@@ -31,6 +31,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import Problem, existing
+from services.platform.resources import resource
 from services.requests.catalogue import get_service
 from services.requests.models import ServiceRequest
 
@@ -49,18 +50,16 @@ def _found(session: Session, public_id: str) -> Appointment:
 def _out(context: AppContext, session: Session, appointment: Appointment) -> AppointmentOut:
     request = session.get(ServiceRequest, appointment.request_id)
     tz = context.city_tz
-    return AppointmentOut(
+    return resource(
+        AppointmentOut,
+        appointment,
         id=appointment.public_id,
         request_id=request.public_id if request else "",
         starts_at=appointment.starts_at.astimezone(tz),
         ends_at=appointment.ends_at.astimezone(tz),
         location=appointments.location_of(context.keyring, appointment),
-        department=appointment.department,
         phone=appointments.phone_of(context.keyring, appointment),
-        language=appointment.language,
-        status=appointment.status,
         consent_at=appointment.consent_at.astimezone(tz),
-        consent_call_sid=appointment.consent_call_sid,
         texts=[
             TextOut.of(message, context.keyring, tz)
             for message in texts.texts_about(session, appointment.id)
