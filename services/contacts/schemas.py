@@ -10,20 +10,12 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contacts.models import Contact
+from services.contacts.service import Channel, Resolution
 from services.platform.params import CALL_SID_PATTERN, AwareDatetime
 from services.platform.resources import resource
 
 ContactId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$")
-]
-Channel = Literal["phone", "sms", "web", "email", "walk_in"]
-Resolution = Literal[
-    "information_provided",
-    "request_filed",
-    "transferred",
-    "referred",
-    "caller_hung_up",
-    "wrong_number",
 ]
 
 
