@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -129,6 +130,12 @@ def person(number: int) -> tuple[str, str, str, str]:
     return name, phone_of(number), email, address
 
 
+def _inserted_ids(connection: sa.Connection, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` of ``model`` in one statement; their new ids, in the rows' order."""
+    inserted = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(connection.execute(inserted, rows).scalars().all())
+
+
 def load(context: AppContext, n_requests: int, n_calls: int) -> None:
     keyring, engine = context.keyring, context.engine
     start = datetime(2025, 1, 1, tzinfo=UTC)
@@ -158,13 +165,7 @@ def load(context: AppContext, n_requests: int, n_calls: int) -> None:
             )
             clear.append({"from_number": caller})
         with engine.begin() as connection:
-            ids = (
-                connection.execute(
-                    sa.insert(Call).returning(Call.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
+            ids = _inserted_ids(connection, Call, rows)
             connection.execute(
                 sa.insert(plain_calls),
                 [{"call_id": i, **c} for i, c in zip(ids, clear, strict=True)],
@@ -191,16 +192,7 @@ def load(context: AppContext, n_requests: int, n_calls: int) -> None:
                 }
             )
         with engine.begin() as connection:
-            request_ids = (
-                connection.execute(
-                    sa.insert(ServiceRequest).returning(
-                        ServiceRequest.id, sort_by_parameter_order=True
-                    ),
-                    request_rows,
-                )
-                .scalars()
-                .all()
-            )
+            request_ids = _inserted_ids(connection, ServiceRequest, request_rows)
             contact_rows, token_lists, clear = [], [], []
             for number, request_id, row in zip(numbers, request_ids, request_rows, strict=True):
                 name, phone, email, address = person(number)
@@ -211,16 +203,7 @@ def load(context: AppContext, n_requests: int, n_calls: int) -> None:
                 contact_rows.append({"request_id": request_id, **columns})
                 token_lists.append(tokens)
                 clear.append((request_id, normal))
-            contact_ids = (
-                connection.execute(
-                    sa.insert(RequestContact).returning(
-                        RequestContact.id, sort_by_parameter_order=True
-                    ),
-                    contact_rows,
-                )
-                .scalars()
-                .all()
-            )
+            contact_ids = _inserted_ids(connection, RequestContact, contact_rows)
             connection.execute(
                 sa.insert(ContactNameToken),
                 [

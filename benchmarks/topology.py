@@ -44,6 +44,7 @@ from benchmarks.load import (
     stored_events,
 )
 from benchmarks.scratch import Scratch, run
+from services.app.trial import answers
 from telephony.signature import sign
 from tests.deploy_support import PrivateRedis, render_nginx
 
@@ -165,11 +166,8 @@ def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 def wait_ready(port: int, path: str = "/healthz") -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(f"http://127.0.0.1:{port}{path}"):
+            return
         time.sleep(0.3)
     raise RuntimeError(f"nothing answered on port {port}")
 

@@ -36,12 +36,14 @@ def tool(name: str, *fallbacks: str) -> str:
     return found
 
 
-def self_signed(workdir: Path) -> tuple[Path, Path]:
-    """A certificate and key for 127.0.0.1, as the TLS terminator's test pair."""
+def self_signed(workdir: Path, *, ca: bool = False) -> tuple[Path, Path]:
+    """A certificate and key (PEM files) for 311.example.gov and 127.0.0.1, as the TLS
+    terminator's or a test server's pair; ``ca``: marked a CA, so that a client can
+    trust it as its own root."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "311.example.gov")])
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -55,8 +57,12 @@ def self_signed(workdir: Path) -> tuple[Path, Path]:
             ),
             critical=False,
         )
-        .sign(key, hashes.SHA256())
     )
+    if ca:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
+    certificate = builder.sign(key, hashes.SHA256())
     cert_path, key_path = workdir / "switchboard.crt", workdir / "switchboard.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(

@@ -28,6 +28,7 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.platform.settings import Settings
+from services.recordings.models import Recording
 from services.staff import service as staff_service
 from telephony.signature import sign
 from tests import cli_fork
@@ -218,6 +219,46 @@ class TwilioClient:
             self.call_params(sid, "in-progress", **extra),
         )
 
+    def text(
+        self, sender: str, body: str, *, to: str = "+13025550100", sid: str | None = None
+    ) -> httpx.Response:
+        """A text from ``sender`` to the city's number as Twilio posts it (a new
+        MessageSid unless ``sid`` is given)."""
+        return self.post(
+            "/twilio/sms",
+            {
+                "AccountSid": self.account_sid,
+                "MessageSid": sid or "SM" + call_sid()[2:],
+                "From": sender,
+                "To": to,
+                "Body": body,
+            },
+        )
+
+    def leg_params(
+        self, parent: str, leg: str, status: str, *, to: str, sequence: int, **extra: str
+    ) -> dict[str, str]:
+        """The status callback of ``leg``, a leg dialled from call ``parent`` to ``to``."""
+        return self.call_params(
+            leg,
+            status,
+            ParentCallSid=parent,
+            Direction="outbound-dial",
+            To=to,
+            SequenceNumber=str(sequence),
+            **extra,
+        )
+
+    def leg(
+        self, parent: str, leg: str, status: str, *, to: str, sequence: int, **extra: str
+    ) -> None:
+        """Post a dialled leg's status callback (``leg_params``); Twilio is answered 204."""
+        response = self.post(
+            "/twilio/voice/status",
+            self.leg_params(parent, leg, status, to=to, sequence=sequence, **extra),
+        )
+        assert response.status_code == 204, response.text
+
     def call_params(self, sid: str, status: str, **extra: str) -> dict[str, str]:
         params = {
             "AccountSid": self.account_sid,
@@ -331,6 +372,37 @@ def echoed(response: httpx.Response) -> str:
     if isinstance(body, dict):
         body.pop("request_id", None)
     return json.dumps(body, ensure_ascii=False)
+
+
+def filed_request(client: TestClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    """A service request filed through the staff API with ``body``; its JSON."""
+    response = client.post("/api/requests", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    filed: dict[str, Any] = response.json()
+    return filed
+
+
+def stored_recording(
+    context: AppContext, call_sid: str, recording_sid: str | None = None, **columns: Any
+) -> str:
+    """A call's two-channel recording, as Twilio completed it, written straight to the
+    database (``columns`` add to it or change it; processed unless ``state`` says not);
+    its RecordingSid, a new one unless ``recording_sid`` is given."""
+    now = context.clock.now()
+    sid = recording_sid or "RE" + secrets.token_hex(16)
+    stored = {"kind": "call", "twilio_status": "completed", "channels": 2, "state": "done"}
+    with context.db.begin() as session:
+        session.add(
+            Recording(
+                recording_sid=sid,
+                call_sid=call_sid,
+                started_at=now,
+                created_at=now,
+                updated_at=now,
+                **(stored | columns),
+            )
+        )
+    return sid
 
 
 def audit_entries(context: AppContext, *where: Any) -> list[AuditEntry]:

@@ -29,8 +29,7 @@ from fastapi.testclient import TestClient
 from services.open311 import api_keys as keys
 from services.platform import ssn
 from services.platform.context import AppContext
-from services.recordings.models import Recording
-from tests.support import TEST_ACCOUNT_SID, StaffFactory, TwilioClient, call_sid, served
+from tests.support import StaffFactory, TwilioClient, served, stored_recording
 
 AREA, GROUP, SERIAL = "387", "61", "4529"
 FULL_WIDTH = {ord(str(digit)): 0xFF10 + digit for digit in range(10)}
@@ -113,24 +112,9 @@ class World:
             ],
         }
         self.form_id = self.ok("POST", "/api/qa/forms", self.supervisor, form)["id"]
-        self.recording_sid = "RE" + "a" * 32
-        now = context.clock.now()
-        with context.db.begin() as session:
-            session.add(
-                Recording(
-                    recording_sid=self.recording_sid,
-                    call_sid="CA" + "b" * 32,
-                    kind="call",
-                    twilio_status="completed",
-                    channels=2,
-                    duration_seconds=300.0,
-                    started_at=now,
-                    state="done",
-                    activity={},
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        self.recording_sid = stored_recording(
+            context, "CA" + "b" * 32, "RE" + "a" * 32, duration_seconds=300.0
+        )
         self.privacy_id = self.privacy_request()
         self.services = 0
 
@@ -462,16 +446,7 @@ class World:
                 ),
                 "mattress",
             )
-        TwilioClient(self.client).post(
-            "/twilio/sms",
-            {
-                "AccountSid": TEST_ACCOUNT_SID,
-                "MessageSid": "SM" + call_sid()[2:],
-                "From": MOBILE,
-                "To": "+13025550100",
-                "Body": "Can the crew come after 10?",
-            },
-        )
+        TwilioClient(self.client).text(MOBILE, "Can the crew come after 10?")
         inbound = self.ok("GET", "/api/messages/inbound", agent, None)[0]["id"]
         yield Field(
             "POST /api/messages/inbound/{inbound_id}/reply body",
@@ -635,16 +610,7 @@ def test_no_ssn_reaches_the_database_whatever_the_field_or_spelling(
             },
         )
         assert filed.status_code == 201, filed.text
-        texted = twilio.post(
-            "/twilio/sms",
-            {
-                "AccountSid": TEST_ACCOUNT_SID,
-                "MessageSid": "SM" + call_sid()[2:],
-                "From": "+13025550123",
-                "To": "+13025550100",
-                "Body": f"about my request, ssn {spelling}",
-            },
-        )
+        texted = twilio.text("+13025550123", f"about my request, ssn {spelling}")
         assert texted.status_code == 200, texted.text
         assert not leaked(filed.text + texted.text)
     # Read while the app still holds the database open: the write-ahead log as it is.

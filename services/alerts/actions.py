@@ -18,6 +18,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import existing
+from services.platform.resources import resource
 
 PUBLIC = Actor(None, None, None, None)
 
@@ -134,18 +135,12 @@ def preview(context: AppContext, actor: Actor, body: AlertIn) -> PreviewOut:
 
 
 def _out(alert: Alert, context: AppContext) -> AlertOut:
-    return AlertOut(
+    return resource(
+        AlertOut,
+        alert,
         id=alert.public_id,
-        subject=alert.subject,
-        subject_es=alert.subject_es,
-        state=alert.state,
-        tracking=alert.tracking,
         created_at=alert.created_at.astimezone(context.city_tz),
         finished_at=alert.finished_at.astimezone(context.city_tz) if alert.finished_at else None,
-        recipients=alert.recipients,
-        sent=alert.sent,
-        failed=alert.failed,
-        uncertain=alert.uncertain,
         opens=alert.opens if alert.tracking else None,
     )
 

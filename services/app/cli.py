@@ -25,6 +25,7 @@ from services.knowledge.schemas import ArticleIn
 from services.knowledge.service import STARTER_SET
 from services.open311 import actions as open311_actions
 from services.platform import audit, key_rotation
+from services.platform.actions import unit_of_work
 from services.platform.context import AppContext
 from services.platform.errors import Problem
 from services.platform.observability import configure_logging
@@ -278,15 +279,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     )
     context = _context(settings)
     # The backup is recorded in the trail it copies, so a restored trail shows it.
-    with context.db.begin() as session:
-        audit.record(
-            session,
-            actor=audit.SYSTEM,
-            action="database.backup",
-            at=context.clock.now(),
-            object_type="database",
-            detail={"via": "cli"},
-        )
+    with unit_of_work(context, audit.SYSTEM, "database.backup", object_type="database") as work:
+        work.note(via="cli")
     context.engine.dispose()
     try:
         backup_database(settings.database_url, destination)

@@ -116,39 +116,25 @@ def register_jobs(jobs: Jobs, settings: Settings) -> None:
     """Every background job, by name. Each domain's handlers take (context, payload)."""
     jobs.register_periodic("audit.seal_months", seal_audit_months, minute="17", hour="0")
     jobs.register_periodic("audit.checkpoint", checkpoint_audit_chain, minute="*/5")
-    jobs.register(
-        "recordings.process",
-        recording_jobs.process_recording,
-        retries=settings.recording_max_attempts,
-        retry_delay=15,
-        retry_backoff=2,
-    )
+    # Work that reaches outside (Twilio's media, the SMS and mail gateways) is retried
+    # with growing delays, as many times as its setting allows.
+    for name, handler, attempts, first_delay in (
+        (
+            "recordings.process",
+            recording_jobs.process_recording,
+            settings.recording_max_attempts,
+            15,
+        ),
+        ("sms.send", text_jobs.send_one, settings.sms_max_attempts, 5),
+        ("email.send", email_jobs.send_one, settings.email_max_attempts, 10),
+        ("alerts.confirmation", alert_jobs.confirmation, settings.email_max_attempts, 10),
+    ):
+        jobs.register(name, handler, retries=attempts, retry_delay=first_delay, retry_backoff=2)
     jobs.register_periodic("recordings.sweep", recording_jobs.sweep_recordings, minute="*/5")
-    jobs.register(
-        "sms.send",
-        text_jobs.send_one,
-        retries=settings.sms_max_attempts,
-        retry_delay=5,
-        retry_backoff=2,
-    )
     jobs.register_periodic("sms.due", text_jobs.send_due, minute="*")
-    jobs.register(
-        "email.send",
-        email_jobs.send_one,
-        retries=settings.email_max_attempts,
-        retry_delay=10,
-        retry_backoff=2,
-    )
     jobs.register_periodic("email.due", email_jobs.send_due, minute="*")
     jobs.register("updates.tell", update_jobs.tell)
     jobs.register_periodic("updates.due", update_jobs.tell, minute="*")
-    jobs.register(
-        "alerts.confirmation",
-        alert_jobs.confirmation,
-        retries=settings.email_max_attempts,
-        retry_delay=10,
-        retry_backoff=2,
-    )
     # One long job per alert; a crash is resumed by the sweep, not by the queue's retries.
     jobs.register("alerts.send", alert_jobs.send, retries=0)
     jobs.register_periodic("alerts.resume", alert_jobs.resume, minute="*")

@@ -100,6 +100,14 @@ def _stoppable() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now (a server still starting refuses or times out)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
@@ -109,11 +117,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> Non
             raise TrialFailed(
                 (errors or lines or ["the server stopped at once"])[-1].removeprefix("error: ")
             )
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(f"{url}/healthz"):
+            return
         time.sleep(0.3)
     raise TrialFailed(f"the server did not answer at {url}/healthz within {START_SECONDS} s")
 

@@ -5,6 +5,7 @@ has committed hands the texts that are due to the sender. The staff API calls th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,10 +28,11 @@ from services.messaging.schemas import TextOut
 from services.messaging.sending import Outbound
 from services.messaging.templates import Window, render
 from services.platform import ssn
-from services.platform.actions import unit_of_work
+from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import Problem, existing
+from services.platform.resources import resource
 from services.requests.catalogue import get_service
 from services.requests.models import ServiceRequest
 
@@ -49,18 +51,16 @@ def _found(session: Session, public_id: str) -> Appointment:
 def _out(context: AppContext, session: Session, appointment: Appointment) -> AppointmentOut:
     request = session.get(ServiceRequest, appointment.request_id)
     tz = context.city_tz
-    return AppointmentOut(
+    return resource(
+        AppointmentOut,
+        appointment,
         id=appointment.public_id,
         request_id=request.public_id if request else "",
         starts_at=appointment.starts_at.astimezone(tz),
         ends_at=appointment.ends_at.astimezone(tz),
         location=appointments.location_of(context.keyring, appointment),
-        department=appointment.department,
         phone=appointments.phone_of(context.keyring, appointment),
-        language=appointment.language,
-        status=appointment.status,
         consent_at=appointment.consent_at.astimezone(tz),
-        consent_call_sid=appointment.consent_call_sid,
         texts=[
             TextOut.of(message, context.keyring, tz)
             for message in texts.texts_about(session, appointment.id)
@@ -166,16 +166,33 @@ def read(context: AppContext, actor: Actor, public_id: str) -> AppointmentOut:
         return _out(context, work.session, _found(work.session, public_id))
 
 
+def _change(
+    context: AppContext,
+    actor: Actor,
+    action: str,
+    public_id: str,
+    change: Callable[[Work, Appointment], list[int]],
+) -> AppointmentOut:
+    """Change an appointment (``change`` returns the texts it queued); the texts go once
+    the change is committed."""
+    with unit_of_work(
+        context, actor, action, object_type="appointment", object_id=public_id
+    ) as work:
+        appointment = _found(work.session, public_id)
+        queued = change(work, appointment)
+        result = _out(context, work.session, appointment)
+    messaging.send_due(context, queued)
+    return result
+
+
 def reschedule(
     context: AppContext, actor: Actor, public_id: str, body: RescheduleIn
 ) -> AppointmentOut:
     """Move the visit; the caller is told, and reminded at the new time. 409 for a
     cancelled appointment."""
-    with unit_of_work(
-        context, actor, "appointment.reschedule", object_type="appointment", object_id=public_id
-    ) as work:
-        appointment = _found(work.session, public_id)
-        queued = appointments.reschedule(
+
+    def move(work: Work, appointment: Appointment) -> list[int]:
+        return appointments.reschedule(
             work.session,
             context.keyring,
             appointment,
@@ -186,25 +203,21 @@ def reschedule(
             policy=context.part(appointments.TextPolicy),
             hours=context.part(appointments.VisitHours),
         )
-        result = _out(context, work.session, appointment)
-    messaging.send_due(context, queued)
-    return result
+
+    return _change(context, actor, "appointment.reschedule", public_id, move)
 
 
 def cancel(context: AppContext, actor: Actor, public_id: str) -> AppointmentOut:
     """Cancel the visit; pending texts are withdrawn and the caller is told. 409 for an
     appointment already cancelled."""
-    with unit_of_work(
-        context, actor, "appointment.cancel", object_type="appointment", object_id=public_id
-    ) as work:
-        appointment = _found(work.session, public_id)
-        queued = appointments.cancel(
+
+    def withdraw(work: Work, appointment: Appointment) -> list[int]:
+        return appointments.cancel(
             work.session,
             context.keyring,
             appointment,
             now=work.now,
             policy=context.part(appointments.TextPolicy),
         )
-        result = _out(context, work.session, appointment)
-    messaging.send_due(context, queued)
-    return result
+
+    return _change(context, actor, "appointment.cancel", public_id, withdraw)

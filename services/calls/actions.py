@@ -27,6 +27,7 @@ from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, existing
 from services.platform.phones import InvalidPhoneNumber, normalise
+from services.platform.resources import resource
 
 # A call still ringing (not ended) is one that started at most this long ago: a leg whose
 # end never reached us is not popped forever.
@@ -85,15 +86,11 @@ def _log_rows(context: AppContext, session: Session, calls: list[Call]) -> list[
         found = links[call.call_sid]
         answered = found.taker_answered_at
         rows.append(
-            CallLogRow(
-                call_sid=call.call_sid,
-                direction=call.direction,
+            resource(
+                CallLogRow,
+                call,
                 from_number=service.party_number(keyring, call, "from"),
-                caller_withheld=call.caller_withheld,
                 caller_id_text=service.unparsed_caller_id(keyring, call),
-                extension=call.extension,
-                status=call.status,
-                agent=call.agent,
                 started_at=call.started_at.astimezone(tz),
                 answered_at=None if answered is None else answered.astimezone(tz),
                 wait_seconds=(
@@ -102,7 +99,6 @@ def _log_rows(context: AppContext, session: Session, calls: list[Call]) -> list[
                     else max(0, round((answered - call.started_at).total_seconds()))
                 ),
                 ended_at=None if call.ended_at is None else call.ended_at.astimezone(tz),
-                duration_seconds=call.duration_seconds,
                 recordings=found.recordings,
                 contacts=[
                     ContactLineOut(

@@ -12,6 +12,7 @@ from services.calls.models import Call
 from services.calls.progress import answered_time
 from services.calls.service import caller_name, party_number, unparsed_caller_id
 from services.platform.params import MAX_ROW_ID, AwareDatetime
+from services.platform.resources import resource
 from storage.crypto import Keyring
 
 
@@ -41,24 +42,18 @@ class CallOut(BaseModel):
         def local(instant: datetime | None) -> datetime | None:
             return None if instant is None else instant.astimezone(tz)
 
-        return cls(
-            call_sid=call.call_sid,
-            parent_call_sid=call.parent_call_sid,
+        return resource(
+            cls,
+            call,
             from_number=party_number(keyring, call, "from"),
             to_number=party_number(keyring, call, "to"),
-            caller_withheld=call.caller_withheld,
             caller_id_text=unparsed_caller_id(keyring, call),
             caller_name=caller_name(keyring, call),
-            direction=call.direction,
-            status=call.status,
-            extension=call.extension,
-            agent=call.agent,
             started_at=call.started_at.astimezone(tz),
             answered_at=local(
                 answered_time(call.answered_at, call.ended_at, call.status, call.duration_seconds)
             ),
             ended_at=local(call.ended_at),
-            duration_seconds=call.duration_seconds,
         )
 
 

@@ -160,13 +160,7 @@ def wrap_up_contact(
             work.session,
             context.keyring,
             contact,
-            contacts.WrapUp(
-                topics=body.topics,
-                resolution=body.resolution,
-                request_ids=body.request_ids,
-                transferred_to=body.transferred_to,
-                notes=body.notes,
-            ),
+            contacts.WrapUp(**body.model_dump()),
             now=work.now,
         )
         if first:

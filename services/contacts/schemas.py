@@ -10,19 +10,12 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contacts.models import Contact
+from services.contacts.service import Channel, Resolution
 from services.platform.params import CALL_SID_PATTERN, AwareDatetime
+from services.platform.resources import resource
 
 ContactId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$")
-]
-Channel = Literal["phone", "sms", "web", "email", "walk_in"]
-Resolution = Literal[
-    "information_provided",
-    "request_filed",
-    "transferred",
-    "referred",
-    "caller_hung_up",
-    "wrong_number",
 ]
 
 
@@ -64,20 +57,14 @@ class ContactRecord(BaseModel):
         after = None
         if contact.wrapped_up_at is not None and contact.ended_at is not None:
             after = max(0.0, (contact.wrapped_up_at - contact.ended_at).total_seconds())
-        return cls(
+        return resource(
+            cls,
+            contact,
             id=contact.public_id,
-            channel=contact.channel,
-            direction=contact.direction,
-            call_sid=contact.call_sid,
-            agent=contact.agent,
-            department=contact.department,
             started_at=contact.started_at.astimezone(tz),
             ended_at=local(contact.ended_at),
             topics=topics if topics is not None else [topic.code for topic in contact.topics],
-            resolution=contact.resolution,
             request_ids=request_ids,
-            anonymous_requests=contact.anonymous_requests,
-            transferred_to=contact.transferred_to,
             wrapped_up_at=local(contact.wrapped_up_at),
             after_contact_seconds=after,
             notes=notes,

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -36,15 +37,18 @@ from services.staff.service import staff_at
 from storage.crypto import FieldContext, Keyring
 from storage.upsert import insert_ignoring_conflicts
 
-CHANNELS = ("phone", "sms", "web", "email", "walk_in")
-RESOLUTIONS = (
+Channel = Literal["phone", "sms", "web", "email", "walk_in"]
+Resolution = Literal[
     "information_provided",
     "request_filed",
     "transferred",
     "referred",
     "caller_hung_up",
     "wrong_number",
-)
+]
+# The same values, for checks and listings (the API's schemas take the Literals).
+CHANNELS: tuple[str, ...] = get_args(Channel)
+RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 # NYC 311's split: an inquiry is answered, referred or transferred; a request for
 # service ends with a request filed; the rest are neither.
 INQUIRY = frozenset({"information_provided", "transferred", "referred"})

@@ -24,6 +24,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import existing
+from services.platform.resources import resource
 from services.reports.service import DateRange, local_midnight
 from services.staff import service as accounts
 
@@ -37,13 +38,11 @@ def _out(context: AppContext, disclosure: Disclosure, names: dict[int, str]) -> 
     def ref(user_id: int | None) -> StaffRef:
         return StaffRef(id=user_id, username=names.get(user_id) if user_id else None)
 
-    return DisclosureOut(
+    return resource(
+        DisclosureOut,
+        disclosure,
         id=disclosure.public_id,
         disclosed_at=disclosure.disclosed_at.astimezone(tz),
-        requested_by=disclosure.requested_by,
-        legal_basis=disclosure.legal_basis,
-        reference=disclosure.reference,
-        description=disclosure.description,
         records=records,
         record_count=sum(record.count if record.count is not None else 1 for record in records),
         approved_by=ref(disclosure.approved_by_id),

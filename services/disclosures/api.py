@@ -30,13 +30,8 @@ def record_disclosure(body: DisclosureIn, staff: Officer, context: ContextDep) -
     """Log a disclosure: who asked, on what legal basis, what and which records, who
     approved. The records must exist; the approver must hold the disclosure permission."""
     new = disclosures.NewDisclosure(
-        requested_by=body.requested_by,
-        legal_basis=body.legal_basis,
-        reference=body.reference,
-        description=body.description,
+        **body.model_dump(exclude={"records"}),
         records=[disclosures.RecordRef(record.type, record.id) for record in body.records],
-        approved_by=body.approved_by,
-        disclosed_at=body.disclosed_at,
     )
     return actions.record_disclosure(context, staff.actor, new)
 

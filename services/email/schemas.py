@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.email import service as mail
 from services.email.models import OutgoingEmail
+from services.platform.resources import resource
 from storage.crypto import Keyring
 
 
@@ -27,17 +28,13 @@ class EmailOut(BaseModel):
 
     @classmethod
     def of(cls, message: OutgoingEmail, keyring: Keyring, tz: ZoneInfo) -> EmailOut:
-        return cls(
-            id=message.id,
-            kind=message.kind,
+        return resource(
+            cls,
+            message,
             to=mail.recipient(keyring, message),
             subject=mail.subject_of(keyring, message),
             body=mail.body_of(keyring, message),
-            language=message.language,
-            state=message.state,
             sent_at=message.sent_at.astimezone(tz) if message.sent_at else None,
-            failure=message.failure,
-            gateway=message.gateway,
         )
 
 

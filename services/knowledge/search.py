@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from services.knowledge import text as words
 from services.knowledge.models import SearchTerm, TermTrigram
@@ -132,6 +133,14 @@ def _tsquery(groups: Sequence[Sequence[str]], joiner: str) -> str:
     )
 
 
+def _hits(session: Session, statement: TextClause, query: str, limit: int) -> list[Hit]:
+    """The texts ``statement`` finds for the database's own ``query``, best first."""
+    return [
+        Hit(row.id, row.article_id, row.language, float(row.score))
+        for row in session.execute(statement, {"query": query, "limit": limit})
+    ]
+
+
 def _sqlite(session: Session, groups: list[list[str]], every: bool, limit: int) -> list[Hit]:
     statement = text(
         "SELECT t.id, t.article_id, t.language, "
@@ -141,13 +150,7 @@ def _sqlite(session: Session, groups: list[list[str]], every: bool, limit: int) 
         "WHERE fts_kb_article_texts MATCH :query AND NOT a.retired "
         "ORDER BY score DESC, t.id LIMIT :limit"
     )
-    return [
-        Hit(row.id, row.article_id, row.language, float(row.score))
-        for row in session.execute(
-            statement,
-            {"query": _fts5(groups, "AND" if every else "OR"), "limit": limit},
-        )
-    ]
+    return _hits(session, statement, _fts5(groups, "AND" if every else "OR"), limit)
 
 
 def _postgres(session: Session, groups: list[list[str]], every: bool, limit: int) -> list[Hit]:
@@ -161,12 +164,7 @@ def _postgres(session: Session, groups: list[list[str]], every: bool, limit: int
         "WHERE t.fts_vector @@ q.query AND NOT a.retired "
         "ORDER BY score DESC, t.id LIMIT :limit"
     )
-    return [
-        Hit(row.id, row.article_id, row.language, float(row.score))
-        for row in session.execute(
-            statement, {"query": _tsquery(groups, "&" if every else "|"), "limit": limit}
-        )
-    ]
+    return _hits(session, statement, _tsquery(groups, "&" if every else "|"), limit)
 
 
 def matches(session: Session, query: Query, *, limit: int) -> list[Hit]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.messaging import service as texts
 from services.messaging.models import TextMessage
+from services.platform.resources import resource
 from storage.crypto import Keyring
 
 
@@ -29,19 +30,13 @@ class TextOut(BaseModel):
 
     @classmethod
     def of(cls, message: TextMessage, keyring: Keyring, tz: ZoneInfo) -> TextOut:
-        return cls(
-            id=message.id,
-            kind=message.kind,
+        return resource(
+            cls,
+            message,
             to=texts.recipient(keyring, message),
             body=texts.body_of(keyring, message),
-            language=message.language,
-            state=message.state,
             not_before=message.not_before.astimezone(tz),
             sent_at=message.sent_at.astimezone(tz) if message.sent_at else None,
-            twilio_status=message.twilio_status,
-            error_code=message.error_code,
-            failure=message.failure,
-            gateway=message.gateway,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -306,32 +307,28 @@ def inbound_body(keyring: Keyring, text: InboundText) -> str:
     return keyring.open(text.body_sealed, FieldContext("inbound_texts", "body", text.message_sid))
 
 
+def _latest(session: Session, index: Any, blind_index: bytes, limit: int) -> list[Any]:
+    """The last ``limit`` rows whose ``index`` column is ``blind_index``, oldest first."""
+    model = index.class_
+    return list(
+        session.scalars(
+            select(model).where(index == blind_index).order_by(model.id.desc()).limit(limit)
+        )
+    )[::-1]
+
+
 def texts_to(
     session: Session, keyring: Keyring, number: str, *, limit: int = 200
 ) -> list[TextMessage]:
     """The texts queued to a number (by its blind index), oldest first."""
-    return list(
-        session.scalars(
-            select(TextMessage)
-            .where(TextMessage.to_index == keyring.blind_index("phone", number))
-            .order_by(TextMessage.id.desc())
-            .limit(limit)
-        )
-    )[::-1]
+    return _latest(session, TextMessage.to_index, keyring.blind_index("phone", number), limit)
 
 
 def texts_from(
     session: Session, keyring: Keyring, number: str, *, limit: int = 200
 ) -> list[InboundText]:
     """The texts a number sent (not keywords' effects, but the texts kept), oldest first."""
-    return list(
-        session.scalars(
-            select(InboundText)
-            .where(InboundText.from_index == keyring.blind_index("phone", number))
-            .order_by(InboundText.id.desc())
-            .limit(limit)
-        )
-    )[::-1]
+    return _latest(session, InboundText.from_index, keyring.blind_index("phone", number), limit)
 
 
 def get_inbound(session: Session, inbound_id: int) -> InboundText | None:

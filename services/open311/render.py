@@ -28,20 +28,33 @@ def _fill(parent: Element, value: Any) -> None:
         parent.text = xml_text(str(value))
 
 
-def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
-    document = Element(root)
-    for entry in items:
-        node = SubElement(document, item)
-        for key, value in entry.items():
-            if isinstance(value, list):
-                holder = SubElement(node, key)
-                for element in value:
-                    _fill(SubElement(holder, key.rstrip("s")), element)
-            else:
-                _fill(SubElement(node, key), value)
+def _fields(node: Element, entry: dict[str, Any]) -> None:
+    """``entry``'s keys as elements under ``node``; a list as one element holding an
+    element per item, named in the singular (``keywords`` holds ``keyword``s)."""
+    for key, value in entry.items():
+        if isinstance(value, list):
+            holder = SubElement(node, key)
+            for element in value:
+                child = SubElement(holder, key.rstrip("s"))
+                if isinstance(element, dict):
+                    _fields(child, element)
+                else:
+                    _fill(child, element)
+        else:
+            _fill(SubElement(node, key), value)
+
+
+def _document(document: Element) -> bytes:
     return (
         b'<?xml version="1.0" encoding="utf-8"?>' + tostring(document, encoding="unicode").encode()
     )
+
+
+def to_xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
+    document = Element(root)
+    for entry in items:
+        _fields(SubElement(document, item), entry)
+    return _document(document)
 
 
 def respond(
@@ -56,25 +69,8 @@ def respond_object(fmt: str, root: str, body: dict[str, Any]) -> Response:
     """A single object (discovery): JSON as is, XML under ``root``."""
     if fmt == "xml":
         document = Element(root)
-        for key, value in body.items():
-            if isinstance(value, list):
-                holder = SubElement(document, key)
-                for element in value:
-                    node = SubElement(holder, key.rstrip("s"))
-                    for inner_key, inner in element.items():
-                        if isinstance(inner, list):
-                            formats = SubElement(node, inner_key)
-                            for entry in inner:
-                                _fill(SubElement(formats, inner_key.rstrip("s")), entry)
-                        else:
-                            _fill(SubElement(node, inner_key), inner)
-            else:
-                _fill(SubElement(document, key), value)
-        data = (
-            b'<?xml version="1.0" encoding="utf-8"?>'
-            + tostring(document, encoding="unicode").encode()
-        )
-        return Response(data, media_type=FORMATS["xml"])
+        _fields(document, body)
+        return Response(_document(document), media_type=FORMATS["xml"])
     return Response(json.dumps(body), media_type=FORMATS["json"])
 
 

@@ -17,6 +17,7 @@ from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, Problem, existing
 from services.platform.personal_data import Registry
+from services.platform.resources import resource
 from services.privacy import letters
 from services.privacy import service as privacy
 from services.privacy.calendar import BusinessCalendar
@@ -45,18 +46,11 @@ def _out(
     if with_requester:
         details = privacy.requester_of(context.keyring, request)
         requester = RequesterIn.model_validate(asdict(details))
-    return PrivacyRequestOut(
+    return resource(
+        PrivacyRequestOut,
+        request,
         id=request.public_id,
-        received_on=request.received_on,
-        channel=request.channel,
         kinds=list(request.kinds),
-        identity_evidence=request.identity_evidence,
-        status=request.status,
-        respond_by=request.respond_by,
-        acknowledged_on=request.acknowledged_on,
-        decision_by=request.decision_by,
-        decided_on=request.decided_on,
-        decision_reason=request.decision_reason,
         next_deadline=DeadlineOut(**asdict(found)) if found else None,
         answered_on=privacy.answered_on(request),
         answered_late=privacy.answered_late(request, today=today),

@@ -18,6 +18,7 @@ from services.platform.audit import Actor
 from services.platform.auth import Permission, allows
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, NotFound, Problem, existing
+from services.platform.resources import resource
 from services.platform.roles import Role
 from services.recordings import qa
 from services.recordings import service as recordings
@@ -217,21 +218,16 @@ def _evaluation_out(session: Session, evaluation: QaEvaluation) -> EvaluationOut
     recording = session.get(Recording, evaluation.recording_id)
     assert form is not None and recording is not None  # both are foreign keys
     names = accounts.usernames(session, {evaluation.agent_id, evaluation.evaluator_id})
-    return EvaluationOut(
-        id=evaluation.id,
+    return resource(
+        EvaluationOut,
+        evaluation,
         recording_sid=recording.recording_sid,
         form_id=form.id,
         form_name=form.name,
         form_version=form.version,
         agent=names[evaluation.agent_id],
         evaluator=names[evaluation.evaluator_id],
-        answers=evaluation.answers,
         comments=[CommentIn(**comment) for comment in evaluation.comments],
-        earned_points=evaluation.earned_points,
-        possible_points=evaluation.possible_points,
-        score=evaluation.score,
-        failed_critical=evaluation.failed_critical,
-        created_at=evaluation.created_at,
     )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.platform.params import MAX_ROW_ID, AwareDatetime
+from services.platform.resources import resource
 from services.recordings.models import QaForm, Recording
 
 
@@ -41,19 +42,11 @@ class RecordingOut(BaseModel):
             "talk_seconds": recording.agent_talk_seconds,
             "silence_seconds": recording.agent_silence_seconds,
         }
-        return RecordingOut(
-            recording_sid=recording.recording_sid,
-            call_sid=recording.call_sid,
-            kind=recording.kind,
-            state=recording.state,
-            failure=recording.failure,
-            twilio_status=recording.twilio_status,
-            error_code=recording.error_code,
-            extension=recording.extension,
+        return resource(
+            RecordingOut,
+            recording,
             agent=agents.get(recording.agent_id) if recording.agent_id else None,
             started_at=recording.started_at.astimezone(tz),
-            duration_seconds=recording.duration_seconds,
-            channels=recording.channels,
             talk={"caller": caller_talk, "agent": agent_talk},
             compression_ratio=(
                 round(recording.original_bytes / recording.audio_bytes, 1)

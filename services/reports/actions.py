@@ -13,6 +13,7 @@ from services.directory.models import Extension
 from services.platform.actions import Work, unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
+from services.platform.resources import resource
 from services.reports import service as reports
 from services.reports import wallboard
 from services.reports.schemas import (
@@ -172,18 +173,10 @@ def _wallboard(context: AppContext, session: Session, now: datetime) -> Wallboar
     )
 
     def out(row: wallboard.DepartmentBoard, name: str) -> DepartmentBoardOut:
-        return DepartmentBoardOut(
-            department=row.department,
+        return resource(
+            DepartmentBoardOut,
+            row,
             name=name,
-            waiting=row.waiting,
-            longest_wait_seconds=row.longest_wait_seconds,
-            agents=row.agents,
-            staff=row.staff,
-            calls_today=row.calls_today,
-            answered_today=row.answered_today,
-            answered_in_time=row.answered_in_time,
-            abandoned_today=row.abandoned_today,
-            service_level=row.service_level,
         )
 
     return WallboardOut(

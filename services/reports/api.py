@@ -50,6 +50,14 @@ def _csv(name: str, columns: Sequence[str], rows: Sequence[BaseModel]) -> Respon
     )
 
 
+def _answer(fmt: str, report: Any, name: str, row: type[BaseModel]) -> Any:
+    """``report`` as JSON, or in the CSV format asked for as file ``name``: a line for
+    each of its ``rows``, a column for each field of ``row``."""
+    if fmt == "csv":
+        return _csv(name, list(row.model_fields), report.rows)
+    return report
+
+
 @router.get("/calls", response_model=CallReport, responses=CSV_RESPONSE)
 def calls_report(
     staff: Reader, context: ContextDep, query: Annotated[CallReportQuery, Query()]
@@ -57,10 +65,9 @@ def calls_report(
     """Calls (the caller's leg), answered, abandoned and average handle time by local hour
     of the day, local date or extension, for local dates ``start`` to ``end``."""
     report = actions.call_report(context, staff.actor, query)
-    if query.format == "csv":
-        name = f"calls-by-{query.by}-{query.start}-{query.end}"
-        return _csv(name, list(CallRowOut.model_fields), report.rows)
-    return report
+    return _answer(
+        query.format, report, f"calls-by-{query.by}-{query.start}-{query.end}", CallRowOut
+    )
 
 
 @router.get("/requests", response_model=RequestReport, responses=CSV_RESPONSE)
@@ -70,10 +77,7 @@ def requests_report(
     """Service requests filed on local dates ``start`` to ``end`` (anonymous ones too), by
     service and current status."""
     report = actions.request_report(context, staff.actor, query)
-    if query.format == "csv":
-        name = f"requests-{query.start}-{query.end}"
-        return _csv(name, list(RequestRowOut.model_fields), report.rows)
-    return report
+    return _answer(query.format, report, f"requests-{query.start}-{query.end}", RequestRowOut)
 
 
 @router.get("/contacts", response_model=ContactReport, responses=CSV_RESPONSE)
@@ -120,11 +124,7 @@ def agents_report(
     """Per agent: phone contacts, average talk time, after-contact work and handle time
     (supervisors only: it names staff)."""
     report = actions.agent_report(context, staff.actor, query)
-    if query.format == "csv":
-        return _csv(
-            f"agents-{query.start}-{query.end}", list(AgentRowOut.model_fields), report.rows
-        )
-    return report
+    return _answer(query.format, report, f"agents-{query.start}-{query.end}", AgentRowOut)
 
 
 @router.get("/wallboard", response_model=WallboardOut)

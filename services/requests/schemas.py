@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.platform.params import CALL_SID_PATTERN
+from services.platform.resources import resource
 from services.requests.models import ServiceRequest
 from services.requests.service import ContactView, contact_view
 from services.updates.schemas import UpdateConsentOut, UpdatesIn
@@ -112,18 +113,10 @@ class RequestOut(BaseModel):
     @classmethod
     def of(cls, request: ServiceRequest, keyring: Keyring, tz: ZoneInfo) -> RequestOut:
         view = contact_view(keyring, request)
-        return cls(
+        return resource(
+            cls,
+            request,
             id=request.public_id,
-            service_code=request.service_code,
-            description=request.description,
-            address=request.address,
-            lat=request.lat,
-            long=request.long,
-            status=request.status,
-            status_notes=request.status_notes,
-            public_description=request.public_description,
-            channel=request.channel,
-            anonymous=request.anonymous,
             created_at=request.created_at.astimezone(tz),
             updated_at=request.updated_at.astimezone(tz),
             closed_at=None if request.closed_at is None else request.closed_at.astimezone(tz),

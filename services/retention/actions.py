@@ -16,6 +16,7 @@ from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField
 from services.platform.personal_data import RecordClass, Registry
+from services.platform.resources import resource
 from services.retention import holds
 from services.retention import service as retention
 from services.retention.models import LegalHold
@@ -155,17 +156,14 @@ def _run(
 def _hold_out(context: AppContext, session: Session, hold: LegalHold) -> HoldOut:
     staff_ids = {user for user in (hold.placed_by_id, hold.released_by_id) if user}
     names = accounts.usernames(session, staff_ids)
-    return HoldOut(
+    return resource(
+        HoldOut,
+        hold,
         id=hold.public_id,
-        target_type=hold.target_type,
-        target_ref=hold.target_ref,
-        person_kind=hold.person_kind,
-        reason=hold.reason,
         placed_by=names.get(hold.placed_by_id or 0),
         placed_at=hold.placed_at.astimezone(context.city_tz),
         released_by=names.get(hold.released_by_id or 0),
         released_at=hold.released_at.astimezone(context.city_tz) if hold.released_at else None,
-        release_reason=hold.release_reason,
     )
 
 

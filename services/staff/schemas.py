@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.platform.resources import resource
 from services.platform.roles import Role
 from services.staff.models import ApiToken, StaffUser
 from services.staff.service import MIN_PASSWORD_LENGTH
@@ -106,20 +107,16 @@ class StaffOut(BaseModel):
         def local(value: datetime | None) -> datetime | None:
             return None if value is None else value.astimezone(tz)
 
-        return cls(
-            id=user.id,
-            username=user.username,
+        return resource(
+            cls,
+            user,
             role=Role(user.role),
             disabled=user.disabled_at is not None,
             second_factor=user.totp_enabled_at is not None,
             locked_until=None if user.locked_until is None else user.locked_until.astimezone(tz),
             created_at=user.created_at.astimezone(tz),
-            extension=user.extension,
             approved=user.approved_at is not None,
             pending_role=Role(user.pending_role) if user.pending_role else None,
-            destination=user.destination,
-            department=user.department,
-            presence=user.presence,
             locked=user.locked_until is not None and (now is None or user.locked_until > now),
             last_sign_in_at=local(user.last_sign_in_at),
             temporary_password_until=local(user.password_temporary_until),
@@ -239,14 +236,10 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, token: ApiToken, username: str) -> TokenOut:
-        return cls(
-            id=token.id,
+        return resource(
+            cls,
+            token,
             username=username,
-            label=token.label,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-            last_used_at=token.last_used_at,
         )
 
 

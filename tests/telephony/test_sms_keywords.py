@@ -10,7 +10,7 @@ from services.messaging import service as texts
 from services.messaging.models import InboundText
 from services.platform.context import AppContext
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, TwilioClient, call_sid, served
+from tests.support import TwilioClient, call_sid, served
 
 CALLER = "+13025550123"
 CITY = "+13025550100"
@@ -18,16 +18,7 @@ CITY = "+13025550100"
 
 def text(twilio: TwilioClient, body: str, sid: str | None = None) -> tuple[str, Any]:
     sid = sid or "SM" + call_sid()[2:]
-    answer = twilio.post(
-        "/twilio/sms",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "MessageSid": sid,
-            "From": CALLER,
-            "To": CITY,
-            "Body": body,
-        },
-    )
+    answer = twilio.text(CALLER, body, to=CITY, sid=sid)
     assert answer.status_code == 200, answer.text
     return sid, answer
 

@@ -173,13 +173,12 @@ def leg_events(twilio: TwilioClient, parent: str, child: str, talk: int) -> list
     steps = [("initiated", 0), ("ringing", 1), ("in-progress", 7), ("completed", 7 + talk)]
     events = []
     for sequence, (status, offset) in enumerate(steps):
-        params = twilio.call_params(
+        params = twilio.leg_params(
+            parent,
             child,
             status,
-            ParentCallSid=parent,
-            Direction="outbound-dial",
-            To="client:water",
-            SequenceNumber=str(sequence),
+            to="client:water",
+            sequence=sequence,
             Timestamp=rfc2822(OPEN_HOURS + timedelta(seconds=offset)),
         )
         if status == "completed":

@@ -21,12 +21,12 @@ from services.platform.models import AuditEntry
 from services.platform.queue import RetryLater
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import (
-    TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
     audit_entries,
     audit_entry,
     call_sid,
+    filed_request,
     served,
 )
 
@@ -35,9 +35,7 @@ MOBILE = "(302) 555-0123"
 
 def new_request(client: TestClient, headers: dict[str, str], **extra: Any) -> str:
     body = {"service_code": "bulk-pickup", "contact": {"name": "Ana", "phone": MOBILE}, **extra}
-    response = client.post("/api/requests", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return str(filed_request(client, headers, **body)["id"])
 
 
 def book(client: TestClient, headers: dict[str, str], for_request: str, **extra: Any) -> Any:
@@ -207,16 +205,7 @@ def test_quiet_hours_hold_texts_until_morning(
 
 
 def reply(twilio: TwilioClient, body: str, sender: str = "+13025550123") -> Any:
-    return twilio.post(
-        "/twilio/sms",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "MessageSid": "SM" + call_sid()[2:],
-            "From": sender,
-            "To": "+13025550100",
-            "Body": body,
-        },
-    )
+    return twilio.text(sender, body)
 
 
 def test_stop_start_and_help(

@@ -3,7 +3,6 @@ agent who answered and what hangs off the call; found by the caller's number, au
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +11,15 @@ import sqlalchemy as sa
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from services.recordings.models import Recording
 from services.staff.models import StaffUser
-from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid, rfc2822
+from tests.support import (
+    StaffFactory,
+    TwilioClient,
+    audit_entries,
+    call_sid,
+    rfc2822,
+    stored_recording,
+)
 
 CALLER = "+12025550142"
 DESK = "+13025550190"
@@ -23,21 +28,16 @@ DESK = "+13025550190"
 def _leg(
     twilio: TwilioClient, parent: str, leg: str, status: str, clock: ManualClock, n: int
 ) -> None:
-    answered = twilio.post(
-        "/twilio/voice/status",
-        twilio.call_params(
-            leg,
-            status,
-            ParentCallSid=parent,
-            Direction="outbound-dial",
-            From=CALLER,
-            To=DESK,
-            SequenceNumber=str(n),
-            Timestamp=rfc2822(clock.now()),
-            **({"CallDuration": "60"} if status == "completed" else {}),
-        ),
+    twilio.leg(
+        parent,
+        leg,
+        status,
+        to=DESK,
+        sequence=n,
+        From=CALLER,
+        Timestamp=rfc2822(clock.now()),
+        **({"CallDuration": "60"} if status == "completed" else {}),
     )
-    assert answered.status_code == 204, answered.text
 
 
 def _end(twilio: TwilioClient, sid: str, clock: ManualClock, **extra: str) -> None:
@@ -56,25 +56,7 @@ def _end(twilio: TwilioClient, sid: str, clock: ManualClock, **extra: str) -> No
 
 
 def _recorded(context: AppContext, sid: str) -> str:
-    rsid = "RE" + secrets.token_hex(16)
-    now = context.clock.now()
-    with context.db.begin() as session:
-        session.add(
-            Recording(
-                recording_sid=rsid,
-                call_sid=sid,
-                kind="call",
-                twilio_status="completed",
-                channels=2,
-                started_at=now,
-                state="pending",
-                attempts=0,
-                activity={},
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    return rsid
+    return stored_recording(context, sid, state="pending")
 
 
 def test_one_row_per_call_with_who_answered_and_what_hangs_off_it(

@@ -21,14 +21,15 @@ from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.retention.actions import run_retention
 from tests.support import (
-    TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
     access_export,
     audit_entries,
     call_sid,
+    filed_request,
     knowledge_topics,
     rfc2822,
+    stored_recording,
 )
 
 CALLER = "+13025550161"
@@ -91,21 +92,9 @@ def leg_event(
     sequence: int,
     **extra: str,
 ) -> None:
-    response = twilio.post(
-        "/twilio/voice/status",
-        twilio.call_params(
-            leg,
-            status,
-            ParentCallSid=parent,
-            Direction="outbound-dial",
-            From=CALLER,
-            To=to,
-            SequenceNumber=str(sequence),
-            Timestamp=rfc2822(at),
-            **extra,
-        ),
+    twilio.leg(
+        parent, leg, status, to=to, sequence=sequence, From=CALLER, Timestamp=rfc2822(at), **extra
     )
-    assert response.status_code == 204, response.text
 
 
 def presence(client: TestClient, headers: dict[str, str]) -> str:
@@ -339,26 +328,22 @@ def test_an_anonymous_request_filed_on_a_contact_cannot_be_reached_from_the_call
     contact_id = client.post("/api/contacts/search", json={"call_sid": sid}, headers=ana).json()[
         "items"
     ][0]["id"]
-    anonymous = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "address": "5 Elm St",
-            "anonymous": True,
-            "description": "Deep hole by the bus stop",
-        },
-        headers=ana,
-    ).json()
-    named = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "address": "7 Elm St",
-            "call_sid": sid,
-            "contact": {"phone": CALLER},
-        },
-        headers=ana,
-    ).json()
+    anonymous = filed_request(
+        client,
+        ana,
+        service_code="pothole",
+        address="5 Elm St",
+        anonymous=True,
+        description="Deep hole by the bus stop",
+    )
+    named = filed_request(
+        client,
+        ana,
+        service_code="pothole",
+        address="7 Elm St",
+        call_sid=sid,
+        contact={"phone": CALLER},
+    )
     wrapped = client.post(
         f"/api/contacts/{contact_id}/wrap-up",
         json={
@@ -396,16 +381,7 @@ def test_texts_from_a_number_are_one_sms_contact_per_day(
     knowledge_topics(context, "bulk-pickup")
 
     def text(body: str) -> None:
-        response = twilio.post(
-            "/twilio/sms",
-            {
-                "AccountSid": TEST_ACCOUNT_SID,
-                "MessageSid": "SM" + call_sid()[2:],
-                "From": "(302) 555-0161",
-                "To": "+13025550100",
-                "Body": body,
-            },
-        )
+        response = twilio.text("(302) 555-0161", body)
         assert response.status_code == 200, response.text
 
     text("Is the crew still coming?")
@@ -440,16 +416,7 @@ def test_contacts_follow_their_own_schedule_unless_held(
     for _ in range(2):
         made = client.post("/api/contacts", json={"channel": "email"}, headers=agent)
         assert made.status_code == 201
-    texted = twilio.post(
-        "/twilio/sms",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "MessageSid": "SM" + call_sid()[2:],
-            "From": CALLER,
-            "To": "+13025550100",
-            "Body": "Is the crew still coming?",
-        },
-    )
+    texted = twilio.text(CALLER, "Is the crew still coming?")
     assert texted.status_code == 200
     hold = client.post(
         "/api/holds",
@@ -475,7 +442,6 @@ def test_recordings_and_qa_know_the_agent_who_answered(
     supervisor: dict[str, str],
     context: AppContext,
 ) -> None:
-    from services.recordings.models import Recording
     from tests.services.recordings.test_qa import FORM
 
     admin = staff.headers("admin", "root")
@@ -483,25 +449,14 @@ def test_recordings_and_qa_know_the_agent_who_answered(
     make_agent(client, staff, admin, "bob", "client:bob", department="2")
     sid = twilio.ring(From=CALLER)
     twilio.press(sid, "1", From=CALLER)
-    recording_sid = "RE" + "c" * 32
-    with context.db.begin() as session:
-        session.add(
-            Recording(
-                recording_sid=recording_sid,
-                call_sid=sid,
-                kind="call",
-                twilio_status="completed",
-                channels=2,
-                twilio_duration_seconds=60,
-                duration_seconds=60.0,
-                started_at=clock.now(),
-                state="done",
-                attempts=1,
-                activity={},
-                created_at=clock.now(),
-                updated_at=clock.now(),
-            )
-        )
+    recording_sid = stored_recording(
+        context,
+        sid,
+        "RE" + "c" * 32,
+        twilio_duration_seconds=60,
+        duration_seconds=60.0,
+        attempts=1,
+    )
     leg_event(twilio, sid, call_sid(), "in-progress", "client:ana", clock.now(), 2)
     listed = client.get("/api/recordings", headers=supervisor).json()["items"]
     assert [(r["recording_sid"], r["agent"]) for r in listed] == [(recording_sid, "ana")]

@@ -15,7 +15,14 @@ from services.platform.models import AuditEntry
 from services.platform.settings import Settings
 from tests.fakes.twilio_api import FakeTwilio
 from tests.services.contacts.test_agents_and_contacts import CALLER, leg_event, make_agent
-from tests.support import StaffFactory, TwilioClient, audit_entries, call_sid, make_settings
+from tests.support import (
+    StaffFactory,
+    TwilioClient,
+    audit_entries,
+    call_sid,
+    filed_request,
+    make_settings,
+)
 
 CITY_NUMBER = "+13025550100"  # TWILIO_FROM_NUMBER in the tests' settings
 
@@ -27,9 +34,7 @@ def settings(database_url: str, tmp_path: Path, fake_twilio: FakeTwilio) -> Sett
 
 def file_request(client: TestClient, agent: dict[str, str], **extra: object) -> str:
     body = {"service_code": "pothole", "address": "5 Elm St", **extra}
-    response = client.post("/api/requests", json=body, headers=agent)
-    assert response.status_code == 201, response.text
-    public_id: str = response.json()["id"]
+    public_id: str = filed_request(client, agent, **body)["id"]
     return public_id
 
 

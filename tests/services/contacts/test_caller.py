@@ -12,22 +12,13 @@ from fastapi.testclient import TestClient
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
-from tests.support import TEST_ACCOUNT_SID, TwilioClient, audit_entry, call_sid
+from tests.support import TwilioClient, audit_entry, filed_request
 
 CALLER = "+13025550161"
 
 
 def text_from(twilio: TwilioClient, number: str, body: str) -> None:
-    response = twilio.post(
-        "/twilio/sms",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "MessageSid": "SM" + call_sid()[2:],
-            "From": number,
-            "To": "+13025550100",
-            "Body": body,
-        },
-    )
+    response = twilio.text(number, body)
     assert response.status_code == 200, response.text
 
 
@@ -39,9 +30,7 @@ def test_the_caller_on_a_call_with_their_history_newest_first(
     context: AppContext,
 ) -> None:
     def file(**body: object) -> str:
-        filed = client.post("/api/requests", json=body, headers=agent)
-        assert filed.status_code == 201, filed.text
-        return str(filed.json()["id"])
+        return str(filed_request(client, agent, **body)["id"])
 
     older = file(service_code="pothole", address="12 Elm St", contact={"phone": "302-555-0161"})
     clock.advance(timedelta(hours=1))
@@ -80,15 +69,13 @@ def test_the_caller_on_a_call_with_their_history_newest_first(
 def test_possible_duplicates_before_filing_and_an_earlier_contact_reused(
     client: TestClient, agent: dict[str, str], context: AppContext
 ) -> None:
-    first = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "address": "12 North Oak Street",
-            "contact": {"name": "Lee Chan", "phone": "302-555-0161", "email": "lee@example.org"},
-        },
-        headers=agent,
-    ).json()["id"]
+    first = filed_request(
+        client,
+        agent,
+        service_code="pothole",
+        address="12 North Oak Street",
+        contact={"name": "Lee Chan", "phone": "302-555-0161", "email": "lee@example.org"},
+    )["id"]
 
     same = client.post(
         "/api/requests/possible-duplicates",

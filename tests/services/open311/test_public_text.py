@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.open311 import api_keys as keys
 from services.platform.context import AppContext
-from tests.support import StaffFactory, served
+from tests.support import StaffFactory, filed_request, served
 
 BASE = "/open311/v2"
 # Everything a careless note could say about the caller.
@@ -26,11 +26,7 @@ NOTE = (
 
 
 def file(client: TestClient, headers: dict[str, str], **body: Any) -> str:
-    response = client.post(
-        "/api/requests", json={"service_code": "pothole", **body}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    request_id: str = response.json()["id"]
+    request_id: str = filed_request(client, headers, service_code="pothole", **body)["id"]
     return request_id
 
 

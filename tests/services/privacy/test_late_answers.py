@@ -79,19 +79,15 @@ def test_the_export_shows_one_call_as_one_call_in_plain_words(
     sid = twilio.ring(From=caller)
     twilio.press(sid, "1", From=caller)
     leg = call_sid()
-    for status, sequence in (("in-progress", "1"), ("completed", "2")):
-        twilio.post(
-            "/twilio/voice/status",
-            twilio.call_params(
-                leg,
-                status,
-                ParentCallSid=sid,
-                Direction="outbound-dial",
-                From=caller,
-                To="+13025550190",
-                SequenceNumber=sequence,
-                **({"CallDuration": "150"} if status == "completed" else {}),
-            ),
+    for status, sequence in (("in-progress", 1), ("completed", 2)):
+        twilio.leg(
+            sid,
+            leg,
+            status,
+            to="+13025550190",
+            sequence=sequence,
+            From=caller,
+            **({"CallDuration": "150"} if status == "completed" else {}),
         )
     ended = twilio.call_params(
         sid, "no-answer", CallDuration="192", SequenceNumber="9", From=caller

@@ -18,12 +18,12 @@ from services.platform.models import AuditEntry
 from services.privacy.calendar import BusinessCalendar, us_federal_holidays
 from services.privacy.models import PrivacyRequest
 from tests.support import (
-    TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
     audit_entries,
     audit_entry,
     call_sid,
+    filed_request,
 )
 
 PERSON = {
@@ -64,51 +64,34 @@ def trail(client: TestClient, twilio: TwilioClient, agent: dict[str, str]) -> di
     sid = call_sid()
     frm = "+13025550161"
     twilio.ring(sid, From=frm)
-    filed = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "description": "Pothole at the corner",
-            "address": "900 N Market St",
-            "call_sid": sid,
-            "contact": PERSON,
-        },
-        headers=agent,
-    ).json()
-    by_email = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "address": "1 Rodney Sq",
-            "contact": {"email": "D.Ibarra@Example.com"},
-        },
-        headers=agent,
-    ).json()
-    anonymous = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "address": "5 Elm St",
-            "anonymous": True,
-            "description": "Reported by Dolores, call back 302-555-0161",
-        },
-        headers=agent,
-    ).json()
-    someone_else = client.post(
-        "/api/requests",
-        json={"service_code": "pothole", "address": "2 Elm St", "contact": {"name": "Ana Ruiz"}},
-        headers=agent,
-    ).json()
-    twilio.post(
-        "/twilio/sms",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "MessageSid": "SM" + call_sid()[2:],
-            "From": frm,
-            "To": "+13025550100",
-            "Body": "Is the crew still coming?",
-        },
+    filed = filed_request(
+        client,
+        agent,
+        service_code="pothole",
+        description="Pothole at the corner",
+        address="900 N Market St",
+        call_sid=sid,
+        contact=PERSON,
     )
+    by_email = filed_request(
+        client,
+        agent,
+        service_code="pothole",
+        address="1 Rodney Sq",
+        contact={"email": "D.Ibarra@Example.com"},
+    )
+    anonymous = filed_request(
+        client,
+        agent,
+        service_code="pothole",
+        address="5 Elm St",
+        anonymous=True,
+        description="Reported by Dolores, call back 302-555-0161",
+    )
+    someone_else = filed_request(
+        client, agent, service_code="pothole", address="2 Elm St", contact={"name": "Ana Ruiz"}
+    )
+    twilio.text(frm, "Is the crew still coming?")
     return {
         "call": sid,
         "filed": filed["id"],

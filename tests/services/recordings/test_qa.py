@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.recordings.models import Recording
-from tests.support import StaffFactory, audit_entries
+from tests.support import StaffFactory, audit_entries, stored_recording
 
 FORM = {
     "name": "Call quality",
@@ -62,27 +62,14 @@ FORM = {
 
 @pytest.fixture
 def recording_sid(context: AppContext) -> str:
-    now = context.clock.now()
-    sid = "RE" + "a" * 32
-    with context.db.begin() as session:
-        session.add(
-            Recording(
-                recording_sid=sid,
-                call_sid="CA" + "b" * 32,
-                kind="call",
-                twilio_status="completed",
-                channels=2,
-                twilio_duration_seconds=300,
-                duration_seconds=290.0,
-                started_at=now,
-                state="done",
-                attempts=1,
-                activity={},
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    return sid
+    return stored_recording(
+        context,
+        "CA" + "b" * 32,
+        "RE" + "a" * 32,
+        twilio_duration_seconds=300,
+        duration_seconds=290.0,
+        attempts=1,
+    )
 
 
 # A good call: the optional question not applicable, 85% in all.

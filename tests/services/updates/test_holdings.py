@@ -15,7 +15,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.retention import actions as retention
 from services.updates import actions as updates
-from tests.support import StaffFactory, access_export, confirmed_subscriber
+from tests.support import StaffFactory, access_export, confirmed_subscriber, filed_request
 
 EMAIL = "dolores@example.org"
 
@@ -24,15 +24,13 @@ def test_an_access_request_exports_consents_emails_and_the_alert_subscription(
     client: TestClient, context: AppContext, staff: StaffFactory, officer: dict[str, str]
 ) -> None:
     agent = staff.headers("agent")
-    filed = client.post(
-        "/api/requests",
-        json={
-            "service_code": "pothole",
-            "contact": {"email": EMAIL, "phone": "(302) 555-0161"},
-            "updates": {"email": True, "sms": True},
-        },
-        headers=agent,
-    ).json()
+    filed = filed_request(
+        client,
+        agent,
+        service_code="pothole",
+        contact={"email": EMAIL, "phone": "(302) 555-0161"},
+        updates={"email": True, "sms": True},
+    )
     client.post(f"/api/requests/{filed['id']}/status", json={"status": "closed"}, headers=agent)
     updates.tell_due(context)
     confirmed_subscriber(context, EMAIL, language="es")
@@ -70,11 +68,9 @@ def test_key_rotation_reseals_consents_emails_and_subscribers(
     from services.platform.personal_data import Registry
 
     agent = staff.headers("agent")
-    filed = client.post(
-        "/api/requests",
-        json={"service_code": "pothole", "contact": {"email": EMAIL}, "updates": {"email": True}},
-        headers=agent,
-    ).json()
+    filed = filed_request(
+        client, agent, service_code="pothole", contact={"email": EMAIL}, updates={"email": True}
+    )
     client.post(f"/api/requests/{filed['id']}/status", json={"status": "closed"}, headers=agent)
     updates.tell_due(context)
     confirmed_subscriber(context, EMAIL)

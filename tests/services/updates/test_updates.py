@@ -19,7 +19,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.updates import actions as updates
 from tests.fakes.smtp_server import MailSink
-from tests.support import PUBLIC_URL, TEST_ACCOUNT_SID, StaffFactory, TwilioClient, served
+from tests.support import PUBLIC_URL, StaffFactory, TwilioClient, filed_request, served
 
 MOBILE = "(302) 555-0123"
 EMAIL = "ana@example.org"
@@ -43,9 +43,7 @@ def file(client: TestClient, headers: dict[str, str], **extra: Any) -> dict[str,
         "contact": {"name": "Ana", "phone": MOBILE, "email": EMAIL},
         **extra,
     }
-    response = client.post("/api/requests", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return filed_request(client, headers, **body)
 
 
 def move(
@@ -161,14 +159,7 @@ def test_nothing_is_texted_after_stop(
     headers = staff.headers("agent")
     filed = file(api, headers, updates={"sms": True})
     twilio = TwilioClient(api)
-    stop = {
-        "AccountSid": TEST_ACCOUNT_SID,
-        "MessageSid": "SM" + "5" * 32,
-        "From": "+13025550123",
-        "To": "+13025550100",
-        "Body": "STOP",
-    }
-    assert twilio.post("/twilio/sms", stop).status_code == 200
+    assert twilio.text("+13025550123", "STOP", sid="SM" + "5" * 32).status_code == 200
     move(api, headers, filed["id"], "closed")
     deliver(mailed)
     assert texts_sent(api, headers) == []
