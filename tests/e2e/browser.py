@@ -214,10 +214,18 @@ def assert_accessible(page: Any, where: str = "") -> list[str]:
 
 
 def assert_fits(page: Any) -> None:
-    """No sideways scrolling: the page is no wider than the viewport."""
+    """No sideways scrolling: the page is no wider than the viewport, and no table is
+    wider than its card (a table's own scroll bar hides its last columns)."""
     width = page.viewport_size["width"]
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} scrolls sideways at {width} px ({scroll} px wide)"
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')]
+            .filter((wrap) => wrap.offsetParent && wrap.scrollWidth > wrap.clientWidth + 1)
+            .map((wrap) => `${wrap.querySelector('table')?.id || 'a table'}: `
+                + `${wrap.scrollWidth} px in ${wrap.clientWidth} px`)"""
+    )
+    assert wide == [], f"{page.url} at {width} px: tables wider than their card: {wide}"
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -197,8 +197,7 @@ def _check(page: Any, path: str, name: str, results: dict[str, str]) -> None:
             FILL[path](page)
         try:
             minor = assert_accessible(page, f"{path} as {name} at {label} px")
-            if viewport is TABLET:
-                assert_fits(page)
+            assert_fits(page)
         except (AssertionError, pytest.fail.Exception) as failure:
             failures.append(str(failure))
             results[f"{name} {path} {label}"] = "FAIL"
