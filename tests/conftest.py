@@ -12,7 +12,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,25 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ("sqlite", "postgresql")
+# Names this checkout's PostgreSQL schemas: several checkouts may test at once.
+CHECKOUT = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+
+
+@contextmanager
+def postgres_schema(schema: str) -> Iterator[str]:
+    """An empty PostgreSQL schema of that name (one a run left behind is dropped first);
+    the URL that works in it. The schema is dropped when the block ends."""
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _postgres_or_skip() -> None:
@@ -88,20 +107,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema_url(worker_name: str) -> Iterator[str]:
     _postgres_or_skip()
-    # One schema per checkout and xdist worker: several checkouts may test at once.
-    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
-    schema = f"sb_test_{checkout}_{worker_name}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    migrate.upgrade(rendered)
-    yield rendered
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    # One schema per checkout and xdist worker.
+    with postgres_schema(f"sb_test_{CHECKOUT}_{worker_name}") as url:
+        migrate.upgrade(url)
+        yield url
 
 
 def _truncate_postgres(url: str) -> None:

@@ -93,8 +93,16 @@ def switchboard(
     its own, forked after the imports: tests/cli_fork.py)."""
     if not cli_fork.spawning():
         return cli_fork.run(env, list(args), stdin, timeout=300)
+    return _interpreter(env, ["-m", "services.app.cli", *args], stdin)
+
+
+def _interpreter(
+    env: dict[str, str], args: list[str], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
+    """A new Python interpreter run with ``args`` in ``env`` (SWITCHBOARD_TEST_CLI=spawn),
+    fed ``stdin``, its output kept."""
     return subprocess.run(
-        [sys.executable, "-m", "services.app.cli", *args],
+        [sys.executable, *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -130,15 +138,7 @@ def switchboard_batch(
     one process as an operator's script would run them; each result as from ``switchboard``."""
     script = json.dumps([[list(args), text] for args, text in commands])
     if cli_fork.spawning():
-        ran = subprocess.run(
-            [sys.executable, "-c", _BATCH],
-            env=env,
-            input=script,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        ran = _interpreter(env, ["-c", _BATCH], script)
     else:
         ran = cli_fork.run(env, [], script, timeout=300, code=_BATCH)
     assert ran.returncode == 0, ran.stderr
@@ -173,6 +173,37 @@ def call_sid() -> str:
 
 def rfc2822(instant: datetime) -> str:
     return format_datetime(instant)
+
+
+# When Twilio says a test's call recordings started: 10:00:05 in New York on OPEN_HOURS' day.
+RECORDING_START = "Wed, 18 Nov 2026 15:00:05 +0000"
+
+
+def recording_params(
+    call_sid: str,
+    recording_sid: str,
+    *,
+    status: str = "completed",
+    seconds: int = 12,
+    start: str | None = RECORDING_START,
+    **extra: str,
+) -> dict[str, str]:
+    """The parameters of Twilio's status callback for a call's two-channel recording
+    (POSTed to /twilio/recordings); ``start`` None leaves its start time out."""
+    params = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "CallSid": call_sid,
+        "RecordingSid": recording_sid,
+        "RecordingStatus": status,
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
+        f"{TEST_ACCOUNT_SID}/Recordings/{recording_sid}",
+        "RecordingDuration": str(seconds),
+        "RecordingChannels": "2",
+        "RecordingSource": "DialVerb",
+    }
+    if start is not None:
+        params["RecordingStartTime"] = start
+    return params | extra
 
 
 @dataclass

@@ -9,8 +9,8 @@ and saves a screenshot under var/screenshots/.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from telephony.signature import sign
-from tests.e2e.conftest import free_port, serving
-from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env, switchboard_batch
+from tests.e2e.conftest import free_port, serving, set_up
+from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env
 
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -53,6 +53,10 @@ _backend = {"now": "sqlite"}
 def checking_backend(name: str) -> None:
     """Say which database the page under test is served from (the `page` fixture does)."""
     _backend["now"] = name
+
+
+# The first question of the QA forms the browser tests make (Console.qa_form).
+GREETING = {"id": "greeting", "text": "Greeted the caller", "kind": "yes_no", "weight": 1}
 
 
 # Viewports every page is checked at: a desktop and a tablet held upright.
@@ -111,6 +115,25 @@ class Console:
         assert filed.status_code == 201, filed.text
         return str(filed.json()["id"])
 
+    def qa_form(self, *questions: dict[str, Any]) -> dict[str, Any]:
+        """A QA form, "Call basics", whose one section asks ``questions``, made by the
+        supervisor; its JSON."""
+        body = {"name": "Call basics", "sections": [{"title": "Opening", "questions": questions}]}
+        made = self.api("POST", "/api/qa/forms", self.supervisor_token, json=body)
+        assert made.status_code == 201, made.text
+        form: dict[str, Any] = made.json()
+        return form
+
+    def processed_recording(self, recording_sid: str) -> dict[str, Any]:
+        """The recording as the API shows it once it is processed (waits up to 60 s)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = self.api("GET", f"/api/recordings/{recording_sid}", self.supervisor_token)
+            if found.status_code == 200 and found.json()["state"] == "done":
+                return dict(found.json())
+            time.sleep(0.3)
+        pytest.fail("the recording was not processed in time")
+
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """Run one statement on the server's database (to set up or inspect state)."""
         engine = sa.create_engine(self.database_url)
@@ -120,24 +143,6 @@ class Console:
                 return list(result) if result.returns_rows else []
         finally:
             engine.dispose()
-
-
-@contextmanager
-def postgres_database(base_url: str, name: str) -> Iterator[str]:
-    """An empty PostgreSQL schema of its own for one module's server, dropped after."""
-    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
-    schema = f"sb_e2e_{checkout}_{hashlib.sha1(name.encode()).hexdigest()[:10]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
@@ -159,22 +164,8 @@ def running_console(
         "console_stream_seconds": "20",
     }
     env = cli_env(database_url, root / "var", **{**defaults, **settings})
-    adding: list[tuple[list[str], str | None]] = [
-        (["users", "add", name, "--role", role, "--password-stdin"], PASSWORD + "\n")
-        for name, role in ACCOUNTS
-    ]
-    issuing: list[tuple[list[str], str | None]] = [
-        (["tokens", "issue", name, "--days", "1"], None) for name, _ in ACCOUNTS
-    ]
-    ran = switchboard_batch(
-        env, (["db", "upgrade"], None), *adding, (["kb", "import", "--starter"], None), *issuing
-    )
-    for result in ran:
-        assert result.returncode == 0, (result.args, result.stderr)
-    console = Console(url, database_url, backend, env)
-    for (name, _), result in zip(ACCOUNTS, ran[-len(ACCOUNTS) :], strict=True):
-        console.tokens[name] = result.stdout.strip()
-        assert console.tokens[name].startswith("sb_")
+    tokens = set_up(env, ACCOUNTS, PASSWORD, (["kb", "import", "--starter"], None))
+    console = Console(url, database_url, backend, env, tokens)
     console.sql("UPDATE staff_users SET extension = '3' WHERE username = 'ana'")
     with serving(env, port, root / "server.log"):
         yield console
@@ -189,6 +180,13 @@ def sign_in(page: Any, username: str, lands_on: str | None = None) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**" + (lands_on or LANDING[username]))
     expect(page.locator("main")).to_be_visible()
+
+
+def signed_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the API, without the sign-in page (the page's context keeps the
+    cookie)."""
+    started = page.request.post("/api/session", data={"username": username, "password": password})
+    assert started.status == 201, started.text()
 
 
 def assert_accessible(page: Any, where: str = "") -> list[str]:
@@ -226,6 +224,20 @@ def assert_fits(page: Any) -> None:
                 + `${wrap.scrollWidth} px in ${wrap.clientWidth} px`)"""
     )
     assert wide == [], f"{page.url} at {width} px: tables wider than their card: {wide}"
+
+
+def assert_both_widths(page: Any, where: str, shot: str | None = None) -> dict[int, list[str]]:
+    """axe at 1280 px, then axe and no sideways scrolling at 768 px (saved as screenshot
+    ``shot`` there when it is given), then back to 1280 px; the minor and moderate axe
+    findings at each width."""
+    found = {1280: assert_accessible(page, f"{where} at 1280 px")}
+    page.set_viewport_size(TABLET)
+    found[768] = assert_accessible(page, f"{where} at 768 px")
+    assert_fits(page)
+    if shot is not None:
+        screenshot(page, shot)
+    page.set_viewport_size(DESKTOP)
+    return found
 
 
 def screenshot(page: Any, name: str) -> Path:

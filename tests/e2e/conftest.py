@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +18,8 @@ import httpx
 import pytest
 
 from tests import cli_fork
-from tests.conftest import BACKENDS, IN_CI, POSTGRES_URL, _postgres_or_skip
-from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard
+from tests.conftest import BACKENDS, CHECKOUT, IN_CI, _postgres_or_skip, postgres_schema
+from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard, switchboard_batch
 
 
 def free_port() -> int:
@@ -32,6 +34,23 @@ class Server:
     env: dict[str, str]
     token: str
     log: Path
+
+    def api(self) -> httpx.Client:
+        """A client of this server's API, signed in with ana's token."""
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"})
+
+    def simulate(
+        self, report: Path, *options: str
+    ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+        """``switchboard simulate`` against this server with ``options``, its legs written to
+        ``report``; the run, which must succeed with no call failed, and those legs."""
+        result = switchboard(
+            self.env, "simulate", "--url", self.url, *options, "--report", str(report)
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "0 failed" in result.stdout
+        legs: list[dict[str, Any]] = json.loads(report.read_text())
+        return result, legs
 
 
 @pytest.fixture
@@ -54,25 +73,36 @@ def server(database_url: str, tmp_path: Path, server_env: dict[str, str]) -> Ite
         ),
         **server_env,
     }
-    assert switchboard(env, "db", "upgrade").returncode == 0
-    added = switchboard(
-        env,
-        "users",
-        "add",
-        "ana",
-        "--role",
-        "agent",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
-    assert added.returncode == 0, added.stderr
-    issued = switchboard(env, "tokens", "issue", "ana", "--days", "1")
-    assert issued.returncode == 0, issued.stderr
-    token = issued.stdout.strip()
-    assert token.startswith("sb_") and "\n" not in token
+    token = set_up(env, [("ana", "agent")], "a long enough password")["ana"]
     log = tmp_path / "server.log"
     with serving(env, port, log):
         yield Server(url, env, token, log)
+
+
+def set_up(
+    env: dict[str, str],
+    accounts: Sequence[tuple[str, str]],
+    password: str,
+    *more: tuple[list[str], str | None],
+) -> dict[str, str]:
+    """What an operator runs before the first start, in one script: the database
+    migrated, an account per (name, role) with ``password``, the commands ``more``, then
+    a day's API token for each account; the tokens by name."""
+    adding: list[tuple[list[str], str | None]] = [
+        (["users", "add", name, "--role", role, "--password-stdin"], password + "\n")
+        for name, role in accounts
+    ]
+    issuing: list[tuple[list[str], str | None]] = [
+        (["tokens", "issue", name, "--days", "1"], None) for name, _ in accounts
+    ]
+    ran = switchboard_batch(env, (["db", "upgrade"], None), *adding, *more, *issuing)
+    for result in ran:
+        assert result.returncode == 0, (result.args, result.stderr)
+    tokens = {}
+    for (name, _), result in zip(accounts, ran[-len(accounts) :], strict=True):
+        tokens[name] = result.stdout.strip()
+        assert tokens[name].startswith("sb_") and "\n" not in tokens[name]
+    return tokens
 
 
 @contextmanager
@@ -133,7 +163,7 @@ def console(
     request: pytest.FixtureRequest,
     worker_name: str,
 ) -> Iterator[Any]:
-    from tests.e2e.browser import postgres_database, running_console
+    from tests.e2e.browser import running_console
 
     root = tmp_path_factory.mktemp("console")
     with ExitStack() as stack:
@@ -141,8 +171,10 @@ def console(
             url = f"sqlite:///{root / 'switchboard.db'}"
         else:
             _postgres_or_skip()
+            # A schema of its own for one module's server.
+            name = f"{request.module.__name__}-{worker_name}".encode()
             url = stack.enter_context(
-                postgres_database(POSTGRES_URL, f"{request.module.__name__}-{worker_name}")
+                postgres_schema(f"sb_e2e_{CHECKOUT}_{hashlib.sha1(name).hexdigest()[:10]}")
             )
         yield stack.enter_context(
             running_console(root, url, console_backend, fake_twilio_server.url, **console_settings)

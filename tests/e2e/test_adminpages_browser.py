@@ -15,11 +15,11 @@ import pytest
 from tests.e2e.browser import (
     DESKTOP,
     PASSWORD,
-    TABLET,
     Console,
     assert_accessible,
-    assert_fits,
+    assert_both_widths,
     screenshot,
+    signed_in,
 )
 from tests.support import TEST_ACCOUNT_SID, call_sid, switchboard
 
@@ -28,26 +28,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-def _sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the API (the browser context keeps the cookie)."""
-    started = page.request.post("/api/session", data={"username": username, "password": password})
-    assert started.status == 201, started.text()
-
-
 def _checked(page: Any, name: str) -> None:
     """axe at both widths, nothing sideways at 768 px (nor any table scrolled within
     its frame at 1280 px), a screenshot of each."""
-    assert_accessible(page, f"{name} at 1280 px")
     scrolled = page.eval_on_selector_all(
         ".table-wrap", "frames => frames.filter(f => f.scrollWidth > f.clientWidth).length"
     )
     assert scrolled == 0, f"{name}: a table scrolls sideways at 1280 px"
     screenshot(page, f"admin_{name}_1280")
-    page.set_viewport_size(TABLET)
-    assert_accessible(page, f"{name} at 768 px")
-    assert_fits(page)
-    screenshot(page, f"admin_{name}_768")
-    page.set_viewport_size(DESKTOP)
+    assert_both_widths(page, name, f"admin_{name}_768")
 
 
 def test_an_administrator_helps_a_locked_out_person_back_in(
@@ -68,7 +57,7 @@ def test_an_administrator_helps_a_locked_out_person_back_in(
     ]
     assert answers == [401] * 5 + [429]
 
-    _sign_in(page, "ada")
+    signed_in(page, "ada")
     page.goto("/console/admin/staff")
     row = page.locator("#staff tbody tr", has_text="wes")
     expect(row).to_contain_text("Locked until")
@@ -134,7 +123,7 @@ def test_an_administrator_helps_a_locked_out_person_back_in(
 def test_an_administrator_edits_services_the_menu_the_line_and_looks_ahead_at_retention(
     page: Any, console: Console
 ) -> None:
-    _sign_in(page, "ada")
+    signed_in(page, "ada")
 
     # A service renamed, moved, found by new keywords, and retired, in its row.
     page.goto("/console/admin/services")
@@ -156,17 +145,17 @@ def test_an_administrator_edits_services_the_menu_the_line_and_looks_ahead_at_re
     # The menu: a key added, then removed (a second click confirms).
     page.goto("/console/admin/extensions")
     add = page.locator("#new-extension")
-    add.get_by_label("Key", exact=True).fill("6")
-    add.get_by_label("Name (English)").fill("parks and trees")
-    add.get_by_label("Name (Spanish)").fill("parques y árboles")
-    add.get_by_label("Rings").fill("client:parks")
-    add.get_by_role("button", name="Add the key").click()
+
+    def add_key(key: str, english: str, spanish: str, rings: str) -> None:
+        add.get_by_label("Key", exact=True).fill(key)
+        add.get_by_label("Name (English)").fill(english)
+        add.get_by_label("Name (Spanish)").fill(spanish)
+        add.get_by_label("Rings").fill(rings)
+        add.get_by_role("button", name="Add the key").click()
+
+    add_key("6", "parks and trees", "parques y árboles", "client:parks")
     expect(page.locator("#extensions-status")).to_contain_text("Key 6 added")
-    add.get_by_label("Key", exact=True).fill("9")
-    add.get_by_label("Name (English)").fill("anything")
-    add.get_by_label("Name (Spanish)").fill("cualquier")
-    add.get_by_label("Rings").fill("client:x")
-    add.get_by_role("button", name="Add the key").click()
+    add_key("9", "anything", "cualquier", "client:x")
     expect(add.locator('[data-error-for="digits"]')).to_contain_text("Spanish")
     _checked(page, "extensions")
     page.get_by_role("button", name="Remove key 6").click()

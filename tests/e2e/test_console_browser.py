@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from tests.audio import call_recording
-from tests.e2e.browser import PASSWORD, Console, screenshot, sign_in
+from tests.e2e.browser import GREETING, PASSWORD, Console, screenshot, sign_in
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, call_sid
+from tests.support import call_sid, recording_params
 
 CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -229,16 +229,6 @@ def test_booking_previews_the_text_and_it_reaches_the_outbox(page: Any, console:
     sync_api.expect(outbox).to_contain_text("+12025550190")
 
 
-def wait_for_recording(console: Console, recording_sid: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = console.api("GET", f"/api/recordings/{recording_sid}", console.supervisor_token)
-        if found.status_code == 200 and found.json()["state"] == "done":
-            return dict(found.json())
-        time.sleep(0.3)
-    pytest.fail("the recording was not processed in time")
-
-
 def playing_past(page: Any, seconds: float) -> None:
     """Wait until the player is past ``seconds`` (polled from here: the page's CSP
     rightly forbids the eval that wait_for_function would need)."""
@@ -256,55 +246,14 @@ def test_a_supervisor_plays_a_recording_and_scores_it(
     rsid = "RE" + secrets.token_hex(16)
     base = console.ring("+12025550142")
     sid = base["CallSid"]
-    fake_twilio_server.state.setdefault("media", {})[rsid] = {
-        "wav": call_recording(12.0),
-        "mode": "ok",
-    }
-    callback = console.webhook(
-        "/twilio/recordings",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "CallSid": sid,
-            "RecordingSid": rsid,
-            "RecordingStatus": "completed",
-            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
-            "RecordingDuration": "12",
-            "RecordingChannels": "2",
-            "RecordingSource": "DialVerb",
-            "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
-        },
-    )
+    fake_twilio_server.holds_recording(rsid, call_recording(12.0))
+    callback = console.webhook("/twilio/recordings", recording_params(sid, rsid, seconds=12))
     assert callback.status_code == 204, callback.text
-    wait_for_recording(console, rsid)
-    form = console.api(
-        "POST",
-        "/api/qa/forms",
-        console.supervisor_token,
-        json={
-            "name": "Call basics",
-            "sections": [
-                {
-                    "title": "Opening",
-                    "questions": [
-                        {
-                            "id": "greeting",
-                            "text": "Greeted the caller",
-                            "kind": "yes_no",
-                            "weight": 1,
-                        },
-                        {
-                            "id": "clarity",
-                            "text": "Spoke clearly",
-                            "kind": "scale",
-                            "weight": 2,
-                            "scale_max": 5,
-                        },
-                    ],
-                }
-            ],
-        },
+    console.processed_recording(rsid)
+    console.qa_form(
+        GREETING,
+        {"id": "clarity", "text": "Spoke clearly", "kind": "scale", "weight": 2, "scale_max": 5},
     )
-    assert form.status_code == 201, form.text
 
     sign_in(page, "sam")
     page.goto("/console/recordings")

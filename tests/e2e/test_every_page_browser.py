@@ -11,7 +11,6 @@ so the tables are not empty when they are checked.
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from tests.audio import call_recording
 from tests.e2e.browser import (
     ACCOUNTS,
     DESKTOP,
+    GREETING,
     PASSWORD,
     SCREENSHOTS,
     TABLET,
@@ -31,9 +31,10 @@ from tests.e2e.browser import (
     assert_accessible,
     assert_fits,
     screenshot,
+    signed_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID
+from tests.support import recording_params
 
 CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -56,19 +57,7 @@ def _call(console: Console, number: str, *, seconds: int, recording: str | None 
     sid = base["CallSid"]
     if recording is not None:
         answered = console.webhook(
-            "/twilio/recordings",
-            {
-                "AccountSid": TEST_ACCOUNT_SID,
-                "CallSid": sid,
-                "RecordingSid": recording,
-                "RecordingStatus": "completed",
-                "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
-                f"{TEST_ACCOUNT_SID}/Recordings/{recording}",
-                "RecordingDuration": "8",
-                "RecordingChannels": "2",
-                "RecordingSource": "DialVerb",
-                "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
-            },
+            "/twilio/recordings", recording_params(sid, recording, seconds=8)
         )
         assert answered.status_code == 204, answered.text
     console.webhook(
@@ -89,34 +78,10 @@ def _seed(console: Console, fake_twilio: FakeTwilio) -> str:
             service_code=service, description=description, address="12 Elm St", contact=contact
         )
     recording = "RE" + secrets.token_hex(16)
-    fake_twilio.state.setdefault("media", {})[recording] = {
-        "wav": call_recording(8.0),
-        "mode": "ok",
-    }
+    fake_twilio.holds_recording(recording, call_recording(8.0))
     _call(console, "+12025550161", seconds=125, recording=recording)
     _call(console, "+12025550177", seconds=48)
-    form = console.api(
-        "POST",
-        "/api/qa/forms",
-        console.supervisor_token,
-        json={
-            "name": "Call basics",
-            "sections": [
-                {
-                    "title": "Opening",
-                    "questions": [
-                        {
-                            "id": "greeting",
-                            "text": "Greeted the caller",
-                            "kind": "yes_no",
-                            "weight": 1,
-                        },
-                    ],
-                }
-            ],
-        },
-    )
-    assert form.status_code == 201, form.text
+    console.qa_form(GREETING)
     received = (datetime.now(CITY) - timedelta(days=1)).date().isoformat()
     asked = console.api(
         "POST",
@@ -138,19 +103,8 @@ def _seed(console: Console, fake_twilio: FakeTwilio) -> str:
         json={"username": COMMUNICATIONS[0], "role": COMMUNICATIONS[1], "password": PASSWORD},
     )
     assert added.status_code == 201, added.text
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = console.api("GET", f"/api/recordings/{recording}", console.supervisor_token)
-        if found.status_code == 200 and found.json()["state"] == "done":
-            return recording
-        time.sleep(0.3)
-    pytest.fail("the recording was not processed in time")
-
-
-def _sign_in(page: Any, username: str) -> None:
-    """Sign in through the API (the browser context keeps the cookie)."""
-    started = page.request.post("/api/session", data={"username": username, "password": PASSWORD})
-    assert started.status == 201, started.text()
+    console.processed_recording(recording)
+    return recording
 
 
 def _settled(page: Any) -> None:
@@ -223,7 +177,7 @@ def test_every_page_for_every_role_is_accessible_and_fits_a_tablet(
         context.set_default_timeout(15_000)
         page = context.new_page()
         try:
-            _sign_in(page, name)
+            signed_in(page, name)
             paths = [p.path for p in visible_pages(Role(role))]
             lands = landing(Role(role))
             if "/console/recordings" in paths:

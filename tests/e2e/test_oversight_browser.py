@@ -18,15 +18,14 @@ import pytest
 from tests.audio import call_recording
 from tests.e2e.browser import (
     SCREENSHOTS,
-    TABLET,
     Console,
     assert_accessible,
-    assert_fits,
+    assert_both_widths,
     screenshot,
     sign_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, call_sid
+from tests.support import TEST_ACCOUNT_SID, call_sid, recording_params
 
 CITY = ZoneInfo("America/New_York")
 ANA_DESK = "+12025550199"
@@ -46,12 +45,8 @@ def note(where: str, found: list[str]) -> None:
 
 def check_page(page: Any, name: str) -> None:
     """axe at 1280 px, then axe and no sideways scrolling at 768 px, then back."""
-    note(f"{name} @1280", assert_accessible(page, f"{name} at 1280 px"))
-    page.set_viewport_size(TABLET)
-    note(f"{name} @768", assert_accessible(page, f"{name} at 768 px"))
-    assert_fits(page)
-    screenshot(page, f"oversight-{name}-768")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    for width, found in assert_both_widths(page, name, f"oversight-{name}-768").items():
+        note(f"{name} @{width}", found)
 
 
 class Call:
@@ -168,22 +163,9 @@ def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     answered = Call(console, "+12025550161").ring()
     answered.answer()
     rsid = "RE" + secrets.token_hex(16)
-    fake_twilio_server.state.setdefault("media", {})[rsid] = {
-        "wav": call_recording(6.0),
-        "mode": "ok",
-    }
+    fake_twilio_server.holds_recording(rsid, call_recording(6.0))
     recorded = console.webhook(
-        "/twilio/recordings",
-        {
-            "AccountSid": TEST_ACCOUNT_SID,
-            "CallSid": answered.sid,
-            "RecordingSid": rsid,
-            "RecordingStatus": "completed",
-            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
-            "RecordingDuration": "6",
-            "RecordingChannels": "2",
-            "RecordingSource": "DialVerb",
-        },
+        "/twilio/recordings", recording_params(answered.sid, rsid, seconds=6, start=None)
     )
     assert recorded.status_code == 204, recorded.text
     answered.end()

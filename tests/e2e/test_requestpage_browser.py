@@ -14,10 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.browser import (
-    TABLET,
     Console,
-    assert_accessible,
-    assert_fits,
+    assert_both_widths,
     screenshot,
     sign_in,
 )
@@ -38,15 +36,9 @@ def console_settings() -> dict[str, str]:
     return {"department_visit_hours": json.dumps({"Sanitation": "mon-fri 08:00-17:00"})}
 
 
-def check_both_widths(page: Any, where: str) -> list[str]:
-    """axe at 1280 and 768 px, and no sideways scrolling at 768 px; back to 1280."""
-    findings = assert_accessible(page, f"{where} at 1280 px")
-    page.set_viewport_size(TABLET)
-    findings += assert_accessible(page, f"{where} at 768 px")
-    assert_fits(page)
-    screenshot(page, f"768-{where.replace(' ', '-')}")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return findings
+def check_both_widths(page: Any, where: str) -> None:
+    """axe at 1280 and 768 px, and no sideways scrolling at 768 px (a screenshot there)."""
+    assert_both_widths(page, where, f"768-{where.replace(' ', '-')}")
 
 
 def next_weekday(weekday: int) -> str:

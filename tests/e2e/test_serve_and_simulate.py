@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import subprocess
 from pathlib import Path
@@ -19,30 +18,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_simulated_calls_are_found_with_the_right_records(server: Server, tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    result = switchboard(
-        server.env,
-        "simulate",
-        "--url",
-        server.url,
-        "--calls",
-        "40",
-        "--seed",
-        "311",
-        "--concurrency",
-        "8",
-        "--report",
-        str(report),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failed" in result.stdout
+    simulate = ("--calls", "40", "--seed", "311", "--concurrency", "8")
+    result, legs = server.simulate(tmp_path / "report.json", *simulate)
     # Quiet by default: the summary alone, not a log line per webhook.
     assert result.stdout.count("\n") == 1, result.stdout
     assert "HTTP Request" not in result.stderr
-    legs = json.loads(report.read_text())
     assert len(legs) > 40
-    headers = {"Authorization": f"Bearer {server.token}"}
-    with httpx.Client(base_url=server.url, headers=headers) as api:
+    with server.api() as api:
         for leg in legs:
             got = api.get(f"/api/calls/{leg['call_sid']}").json()
             for field in (

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.support import switchboard
 
 pytestmark = pytest.mark.slow
 
@@ -23,25 +20,9 @@ def server_env() -> dict[str, str]:
 def test_after_hours_every_simulated_call_is_logged_without_a_failure(
     server: Server, tmp_path: Path
 ) -> None:
-    report = tmp_path / "report.json"
-    result = switchboard(
-        server.env,
-        "simulate",
-        "--url",
-        server.url,
-        "--calls",
-        "12",
-        "--seed",
-        "5",
-        "--report",
-        str(report),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failed" in result.stdout
-    legs = json.loads(report.read_text())
+    _, legs = server.simulate(tmp_path / "report.json", "--calls", "12", "--seed", "5")
     assert len(legs) == 12 and all(leg["extension"] is None for leg in legs)
-    headers = {"Authorization": f"Bearer {server.token}"}
-    with httpx.Client(base_url=server.url, headers=headers) as api:
+    with server.api() as api:
         for leg in legs:
             got = api.get(f"/api/calls/{leg['call_sid']}").json()
             assert (got["status"], got["duration_seconds"]) == (

@@ -6,7 +6,6 @@ have opened their contact with the leg's timings; texts are one contact per numb
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,19 +48,14 @@ def test_a_simulated_day_gives_contacts_with_the_right_agent_channel_and_timings
     )
     assert refused.returncode == 2 and "destination" in refused.stderr
 
-    report = tmp_path / "report.json"
     started = datetime.now(UTC) - timedelta(minutes=1)
-    result = switchboard(
-        server.env,
-        "simulate", "--url", server.url, "--calls", "30", "--texts", "6",
-        "--seed", "47", "--concurrency", "4", "--report", str(report),
+    result, legs = server.simulate(
+        tmp_path / "report.json",
+        "--calls", "30", "--texts", "6", "--seed", "47", "--concurrency", "4",
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failed" in result.stdout and "6 text conversations" in result.stdout
-    legs = json.loads(report.read_text())
-    headers = {"Authorization": f"Bearer {server.token}"}
+    assert "6 text conversations" in result.stdout
     answered_by_agents = 0
-    with httpx.Client(base_url=server.url, headers=headers) as api:
+    with server.api() as api:
         for leg in legs:
             if leg["parent_call_sid"] is None:
                 continue

@@ -52,6 +52,7 @@ from tests.support import (
     TwilioClient,
     call_sid,
     cli_env,
+    recording_params,
     switchboard,
 )
 
@@ -155,21 +156,8 @@ class Topology:
 
     def post_recording(self, twilio: TwilioClient, mode: str = "ok") -> str:
         sid, rsid = twilio.ring(), "RE" + secrets.token_hex(16)
-        self.fake.state.setdefault("media", {})[rsid] = {"wav": WAV, "mode": mode}
-        answer = twilio.post(
-            "/twilio/recordings",
-            {
-                "AccountSid": TEST_ACCOUNT_SID,
-                "CallSid": sid,
-                "RecordingSid": rsid,
-                "RecordingStatus": "completed",
-                "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
-                "RecordingDuration": "6",
-                "RecordingChannels": "2",
-                "RecordingSource": "DialVerb",
-                "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
-            },
-        )
+        self.fake.holds_recording(rsid, WAV, mode)
+        answer = twilio.post("/twilio/recordings", recording_params(sid, rsid, seconds=6))
         assert answer.status_code == 204, answer.text
         return rsid
 

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser import (
-    DESKTOP,
-    TABLET,
     Console,
     assert_accessible,
-    assert_fits,
+    assert_both_widths,
     screenshot,
     sign_in,
 )
@@ -80,11 +78,7 @@ def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, consol
     expect(form.get_by_label("Name (optional)", exact=True)).to_have_value("Ada Alpha")
     notice = page.locator(".draft-notice")
     expect(notice).to_contain_text("Restored what you typed earlier for this call")
-    assert_accessible(page, "the request form with a restored draft")
-    page.set_viewport_size(TABLET)
-    assert_accessible(page, "the request form with a restored draft at 768 px")
-    assert_fits(page)
-    page.set_viewport_size(DESKTOP)
+    assert_both_widths(page, "the request form with a restored draft")
     notice.get_by_role("button", name="Discard the draft").click()
     expect(form.get_by_label("Name (optional)", exact=True)).to_have_value("")
     expect(form.get_by_label("Call (optional)")).to_have_value(first)
@@ -108,11 +102,7 @@ def test_a_draft_belongs_to_its_call_and_says_so_when_restored(page: Any, consol
     page.goto("/console/live")
     pop = page.locator(f'.pop[data-call-sid="{second}"]')
     expect(pop).to_be_visible()
-    assert_accessible(page, "the screen pop")
-    page.set_viewport_size(TABLET)
-    assert_accessible(page, "the screen pop at 768 px")
-    assert_fits(page)
-    page.set_viewport_size(DESKTOP)
+    assert_both_widths(page, "the screen pop")
     pop.get_by_role("link", name="Open this call's workspace").click()
     page.wait_for_url(f"**/console/workspace?call={second}")
     expect(page.locator("#ws-number")).to_have_text("(202) 555-0122")
@@ -311,12 +301,9 @@ def test_the_core_loop_takes_two_clicks_a_call_and_no_page_load(
     request_form.get_by_label("Where is it?").fill("100 Main Street")
     duplicates = page.locator("#ws-duplicates")
     expect(duplicates).to_contain_text(new_request)
-    assert_accessible(page, "the workspace with a caller, an answer and a duplicate")
-    page.set_viewport_size(TABLET)
-    assert_accessible(page, "the workspace at 768 px")
-    assert_fits(page)
-    screenshot(page, "workspace-tablet")
-    page.set_viewport_size(DESKTOP)
+    assert_both_widths(
+        page, "the workspace with a caller, an answer and a duplicate", "workspace-tablet"
+    )
     adding = duplicates.get_by_role("group", name=f"Add this caller to {new_request}")
     clicks.click(adding.get_by_role("button", name="Updates by text"))  # the caller's answer
     expect(page.locator("#ws-filed")).to_contain_text(f"Added the caller to {new_request}")

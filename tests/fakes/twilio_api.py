@@ -102,6 +102,11 @@ class FakeTwilio:
         upcoming: list[str] = self.state.setdefault(f"{endpoint}_next", [])
         return upcoming.pop(0) if upcoming else "ok"
 
+    def holds_recording(self, recording_sid: str, wav: bytes, mode: Any = "ok") -> None:
+        """Twilio keeps ``wav`` as that recording's media and serves it as ``mode`` says
+        (tests/fakes/twilio_recordings.py)."""
+        self.state.setdefault("media", {})[recording_sid] = {"wav": wav, "mode": mode}
+
     def reset(self) -> None:
         self.requests.clear()
         self.state.clear()

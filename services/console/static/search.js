@@ -51,6 +51,9 @@
     const save = SB.el("button", {
       type: "button", class: "secondary small", text: "Update", "aria-label": `Update ${item.id}`,
       onclick: async () => {
+        // The last answer goes first: a second "Updated." is then news (to a screen
+        // reader too), not the first one still standing while this one is on its way.
+        said.textContent = "";
         const body = { status: choice.value };
         if (note.value.trim()) {
           body.note = note.value.trim();

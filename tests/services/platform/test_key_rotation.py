@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +15,7 @@ from services.platform.personal_data import Registry
 from services.requests.models import RequestContact
 from storage.crypto import Keyring, MasterKey
 from storage.keystore import EncryptionKey
-from tests.support import MASTER_KEY, StaffFactory, TwilioClient, call_sid
+from tests.support import StaffFactory, TwilioClient, call_sid, cli_env, switchboard
 
 
 def fill(
@@ -125,20 +123,7 @@ def test_the_cli_rotates_and_destroys_the_old_key(
     tmp_path: Path,
 ) -> None:
     fill(twilio, client, staff.headers("agent"), 3)
-    env = {
-        **os.environ,
-        "SWITCHBOARD_DATABASE_URL": database_url,
-        "SWITCHBOARD_DATA_DIR": str(tmp_path),
-        "SWITCHBOARD_MASTER_KEY": MASTER_KEY,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "services.app.cli", "keys", "rotate", "--settle-seconds", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = switchboard(cli_env(database_url, tmp_path), "keys", "rotate", "--settle-seconds", "0")
     assert result.returncode == 0, result.stderr
     # 3 calls x (caller, called, caller name) + 3 contacts x (name, phone, email, address)
     assert "re-sealed 21 values" in result.stdout

@@ -25,13 +25,13 @@ from services.staff.models import StaffUser
 from tests.audio import call_recording
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import (
-    TEST_ACCOUNT_SID,
     StaffFactory,
     TwilioClient,
     audit_entries,
     audit_entry,
     call_sid,
     make_settings,
+    recording_params,
     served,
 )
 
@@ -59,18 +59,7 @@ def settings(database_url: str, tmp_path: Path, fake_twilio: FakeTwilio) -> Sett
 def callback(
     twilio: TwilioClient, rsid: str, sid: str, status: str, *, kind: str = "", **extra: str
 ) -> Any:
-    params = {
-        "AccountSid": TEST_ACCOUNT_SID,
-        "CallSid": sid,
-        "RecordingSid": rsid,
-        "RecordingStatus": status,
-        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Recordings/{rsid}",
-        "RecordingDuration": "12",
-        "RecordingChannels": "2",
-        "RecordingSource": "DialVerb",
-        "RecordingStartTime": "Wed, 18 Nov 2026 15:00:05 +0000",
-        **extra,
-    }
+    params = recording_params(sid, rsid, status=status) | extra
     return twilio.post("/twilio/recordings" + (f"?kind={kind}" if kind else ""), params)
 
 
@@ -85,7 +74,7 @@ def completed(twilio: TwilioClient, fake: FakeTwilio, mode: Any = "ok") -> tuple
     rsid, sid = recording_sid(), call_sid()
     twilio.ring(sid)
     twilio.press(sid, "3")
-    fake.state.setdefault("media", {})[rsid] = {"wav": WAV, "mode": mode}
+    fake.holds_recording(rsid, WAV, mode)
     assert callback(twilio, rsid, sid, "completed").status_code == 204
     return rsid, sid
 
