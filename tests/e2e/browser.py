@@ -227,10 +227,11 @@ def assert_fits(page: Any) -> None:
 
 
 def assert_both_widths(page: Any, where: str, shot: str | None = None) -> dict[int, list[str]]:
-    """axe at 1280 px, then axe and no sideways scrolling at 768 px (saved as screenshot
-    ``shot`` there when it is given), then back to 1280 px; the minor and moderate axe
-    findings at each width."""
+    """axe and the fit (no sideways scrolling, no table wider than its card) at 1280 px,
+    then at 768 px (saved as screenshot ``shot`` there when it is given), then back to
+    1280 px; the minor and moderate axe findings at each width."""
     found = {1280: assert_accessible(page, f"{where} at 1280 px")}
+    assert_fits(page)
     page.set_viewport_size(TABLET)
     found[768] = assert_accessible(page, f"{where} at 768 px")
     assert_fits(page)
