@@ -163,6 +163,7 @@ def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, consol
     page.get_by_label("Search for").fill("(202) 555 0188")
     page.get_by_role("button", name="Search").click()
     sync_api.expect(page.locator("#results")).to_contain_text(found)
+    sync_api.expect(page.locator("#results")).to_contain_text("Lee Chan · (202) 555-0188")
     assert "555" not in page.url
 
     page.get_by_label("Email", exact=True).check()
@@ -226,7 +227,7 @@ def test_booking_previews_the_text_and_it_reaches_the_outbox(page: Any, console:
     page.wait_for_url("**/console/messages")
     outbox = page.locator("#outbox")
     sync_api.expect(outbox).to_contain_text(request_id)
-    sync_api.expect(outbox).to_contain_text("+12025550190")
+    sync_api.expect(outbox).to_contain_text("(202) 555-0190")
 
 
 def playing_past(page: Any, seconds: float) -> None:

@@ -131,7 +131,7 @@
         document.getElementById("outbox"),
         document.getElementById("outbox-status"),
         outbox.data.items,
-        (t) => [t.to, t.body, t.kind, t.state, SB.when(t.not_before)],
+        (t) => [SB.phone(t.to), t.body, t.kind, t.state, SB.when(t.not_before)],
         { empty: "No texts yet." },
       );
     }

@@ -82,7 +82,7 @@
       item.address || "–",
       SB.publicDescription(item),
       item.contact
-        ? [item.contact.name, item.contact.phone, item.contact.email].filter(Boolean).join(" · ")
+        ? [item.contact.name, item.contact.phone && SB.phone(item.contact.phone), item.contact.email].filter(Boolean).join(" · ")
         : item.anonymous ? "anonymous" : "–",
     ], { empty: "No requests found." });
     const count = data.items.length;
