@@ -12,7 +12,7 @@ the same), so common names are asked as often as a city's callers hold them. Two
 split the name searches by the path they take: "name, rare word" (a word held by at most
 RARE_WORD_LIMIT contacts, read first) and "name, all common". The last row, "name words",
 times the name search's first step (which contacts hold every word, starting from the
-rarest) against the same step weighing all the words together.
+rarest) against the same step intersecting every word's contacts.
 
 ``--keep DIR`` keeps each loaded database (the SQLite file, the PostgreSQL schema and
 the master key, named in DIR) and a later run with the same sizes measures it again
@@ -167,8 +167,7 @@ def measure_backend(
             kept, requests.RARE_WORD_LIMIT = requests.RARE_WORD_LIMIT, limit
             try:
                 with reading(sessions) as session:
-                    found = requests.contacts_named(session, indexes)
-                    return len(found if isinstance(found, list) else session.scalars(found).all())
+                    return len(session.scalars(requests.contacts_named(session, indexes)).all())
             finally:
                 requests.RARE_WORD_LIMIT = kept
 
@@ -182,8 +181,8 @@ def measure_backend(
         "name, all common": (common, ours("name"), baseline("name")),
         "address": ([p.address for p in people], ours("address"), baseline("address")),
         "calls by phone": ([p.phone for p in people], calls_ours, calls_baseline),
-        # Its baseline is the same step weighing every word together (limit 0), as the
-        # search did before it started from the rarest word.
+        # Its baseline is the same step taking every word as common (limit 0): the
+        # intersection of every word's contacts, with no rarest word to start from.
         "name words": (names, name_words(requests.RARE_WORD_LIMIT), name_words(0)),
     }
     heads = ("p50 ms", "p95 ms", "plain p50", "plain p95", "ratio p50", "ratio p95")
