@@ -220,9 +220,7 @@ def test_an_all_common_name_is_found_without_grouping_its_words_entries(
     with sqlite_context.db() as session:
         assert set(session.scalars(requests_service.contacts_named(session, indexes))) == {1}
         query = requests_service.contacts_named(session, indexes)
-        compiled = query.compile(
-            sqlite_context.engine, compile_kwargs={"render_postcompile": True}
-        )
+        compiled = query.compile(sqlite_context.engine, compile_kwargs={"render_postcompile": True})
         plan = [
             row[3]
             for row in session.connection().exec_driver_sql(
