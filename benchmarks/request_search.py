@@ -185,6 +185,7 @@ def measure_backend(
         # intersection of every word's contacts, with no rarest word to start from.
         "name words": (names, name_words(requests.RARE_WORD_LIMIT), name_words(0)),
     }
+    print(f"  load average before measuring: {_load()}", flush=True)
     heads = ("p50 ms", "p95 ms", "plain p50", "plain p95", "ratio p50", "ratio p95")
     print(f"  {'key':<17} " + " ".join(f"{head:>10}" for head in heads), flush=True)
     for key, (terms, fn, base) in cases.items():
@@ -201,7 +202,15 @@ def measure_backend(
         )
         values = (p50, p95, b50, b95, p50 / b50, p95 / b95)
         print(f"  {key:<17} " + " ".join(f"{value:10.2f}" for value in values), flush=True)
+    print(f"  load average after measuring: {_load()}", flush=True)
     context.engine.dispose()
+
+
+def _load() -> str:
+    """The machine's load averages (1, 5 and 15 minutes) and its processors: latencies on
+    a shared machine mean little without them."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} processors"
 
 
 def kept_databases(folder: Path, choice: str, args: argparse.Namespace) -> Iterator[Kept]:

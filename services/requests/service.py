@@ -490,15 +490,20 @@ def normalised_term(key: SearchKey, region: str) -> str:
 RARE_WORD_LIMIT = 2_000
 
 
-def _entries_up_to(session: Session, index: bytes, cap: int) -> int:
-    held = (
-        select(ContactNameToken.contact_id).where(ContactNameToken.token_index == index).limit(cap)
-    )
-    return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
-
-
 def _holding(index: bytes) -> Select[int]:
     return select(ContactNameToken.contact_id).where(ContactNameToken.token_index == index)
+
+
+def _entries_up_to(indexes: list[bytes], cap: int) -> Select[Any]:
+    """Each word's count of index entries, up to ``cap``, in one row (one round trip)."""
+    return select(
+        *(
+            select(func.count())
+            .select_from(_holding(index).limit(cap).subquery())
+            .scalar_subquery()
+            for index in indexes
+        )
+    )
 
 
 def contacts_named(session: Session, indexes: set[bytes]) -> Select[int] | CompoundSelect[int]:
@@ -508,10 +513,12 @@ def contacts_named(session: Session, indexes: set[bytes]) -> Select[int] | Compo
     the other words; when every word is common, the words' contacts are intersected (each
     word's entries come sorted from the index, with no grouping or counting).
     """
-    weights = {index: _entries_up_to(session, index, RARE_WORD_LIMIT + 1) for index in indexes}
-    rarest = min(sorted(weights), key=lambda index: weights[index])
+    ordered = sorted(indexes)
+    counts = session.execute(_entries_up_to(ordered, RARE_WORD_LIMIT + 1)).one()
+    weights = dict(zip(ordered, counts, strict=True))
+    rarest = min(ordered, key=lambda index: weights[index])
     if weights[rarest] > RARE_WORD_LIMIT and len(indexes) > 1:
-        return intersect(*(_holding(index) for index in sorted(indexes)))
+        return intersect(*(_holding(index) for index in ordered))
     query = _holding(rarest)
     for other in sorted(indexes - {rarest}):
         word = aliased(ContactNameToken)
@@ -524,7 +531,7 @@ def contacts_named(session: Session, indexes: set[bytes]) -> Select[int] | Compo
 
 
 def _matching_contacts(session: Session, keyring: Keyring, kind: str, term: str) -> Any:
-    """The ids of contacts whose blind index matches ``term`` (a list or a subquery)."""
+    """A query for the ids of contacts whose blind index matches ``term``."""
     if kind == "name":
         return contacts_named(
             session, {keyring.blind_index("name-token", token) for token in term.split()}
