@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, exists, func, intersect, select
+from sqlalchemy import CompoundSelect, Select, and_, exists, func, intersect, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from services.calls.service import get_call, party_number
@@ -485,8 +485,8 @@ def normalised_term(key: SearchKey, region: str) -> str:
 
 # A name search starts from its rarest word: the contacts holding that word (when there
 # are at most this many) are the candidates, each checked for the other words through
-# the (contact_id, token_index) index. Words are compared by a capped count of their
-# index entries, so a common first name never costs more than this many to weigh.
+# the (contact_id, token_index) index. On SQLite, words are compared by a capped count of
+# their index entries, so a common first name never costs more than this many to weigh.
 RARE_WORD_LIMIT = 2_000
 
 
@@ -509,24 +509,38 @@ def _entries_up_to(indexes: list[bytes], cap: int) -> Select[Any]:
 def contacts_named(session: Session, indexes: set[bytes]) -> Select[int] | CompoundSelect[int]:
     """A query for the ids of contacts whose name holds every word of ``indexes``.
 
-    When the rarest word is rare enough, its contacts are read and each is checked for
-    the other words; when every word is common, the words' contacts are intersected (each
-    word's entries come sorted from the index, with no grouping or counting).
+    PostgreSQL keeps statistics of the commonest words (ANALYZE, run by autovacuum), so
+    its planner starts from the rarest word by itself: each word is a join through the
+    (token_index, contact_id) index, in one round trip. SQLite has no statistics (the
+    application never runs ANALYZE there), so the words are weighed first: when the
+    rarest is rare enough, its contacts are checked for the other words; when every word
+    is common, the words' contacts are intersected (each word's entries come sorted from
+    the index, with no grouping or counting).
     """
     ordered = sorted(indexes)
+    if session.get_bind().dialect.name == "postgresql":
+        query = _holding(ordered[0])
+        for other in ordered[1:]:
+            word = aliased(ContactNameToken)
+            query = query.join(
+                word,
+                and_(word.contact_id == ContactNameToken.contact_id, word.token_index == other),
+            )
+        return query
     counts = session.execute(_entries_up_to(ordered, RARE_WORD_LIMIT + 1)).one()
     weights = dict(zip(ordered, counts, strict=True))
     rarest = min(ordered, key=lambda index: weights[index])
-    if weights[rarest] > RARE_WORD_LIMIT and len(indexes) > 1:
+    if weights[rarest] > RARE_WORD_LIMIT and len(ordered) > 1:
         return intersect(*(_holding(index) for index in ordered))
     query = _holding(rarest)
-    for other in sorted(indexes - {rarest}):
-        word = aliased(ContactNameToken)
-        query = query.where(
-            exists().where(
-                word.contact_id == ContactNameToken.contact_id, word.token_index == other
+    for other in ordered:
+        if other != rarest:
+            word = aliased(ContactNameToken)
+            query = query.where(
+                exists().where(
+                    word.contact_id == ContactNameToken.contact_id, word.token_index == other
+                )
             )
-        )
     return query
 
 
