@@ -24,7 +24,7 @@ the measurements.
 the master key, named in DIR) and a later run with the same sizes measures it again
 without loading; ``--drop-kept DIR`` removes them.
 
-    python -m benchmarks.request_search [--requests 1000000] [--calls 1000000]
+    python -m benchmarks.request_search [--requests 1000000] [--calls 5000000]
         [--queries 300] [--rounds 1] [--backend sqlite|postgresql|both] [--keep DIR] [--workers 0]
 """
 
@@ -348,7 +348,7 @@ def open_database(
 def main(space: Scratch) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1_000_000)
-    parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=5_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument(
         "--rounds",
