@@ -209,7 +209,7 @@ def test_the_search_benchmark_runs_small_and_measures_a_kept_database_again(
         return result.stdout
 
     sizes = ("--requests", "3000", "--calls", "3000", "--queries", "20")
-    first = bench(*sizes, "--keep", str(kept))
+    first = bench(*sizes, "--keep", str(kept), "--workers", "1")  # rows built by a worker
     backends = ["sqlite", "postgresql"] if _postgres_answers() else ["sqlite"]
     for name in backends:
         assert f"{name}: loading" in first
