@@ -245,7 +245,8 @@ def _load() -> str:
 
 def kept_databases(folder: Path, choice: str, args: argparse.Namespace) -> Iterator[Kept]:
     """Each backend's database kept in ``folder``: the one a former run loaded with the
-    same sizes, else a new one (loaded by the caller, then ``Kept.save``)."""
+    same sizes, else a new one, named in ``folder`` before anything is loaded into it (so
+    ``--drop-kept`` finds it however the load ends), loaded by the caller."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("sqlite", "postgresql"):
         if choice not in (name, "both"):
@@ -253,7 +254,8 @@ def kept_databases(folder: Path, choice: str, args: argparse.Namespace) -> Itera
         manifest = folder / f"{name}.json"
         if manifest.exists():
             kept = json.loads(manifest.read_text())
-            if (kept["requests"], kept["calls"]) == (args.requests, args.calls):
+            same = (kept["requests"], kept["calls"]) == (args.requests, args.calls)
+            if kept["loaded"] and same:
                 yield Kept(name, kept["url"], kept["master_key"], folder, loaded=True)
                 continue
             _drop(folder, name)
@@ -271,8 +273,9 @@ def kept_databases(folder: Path, choice: str, args: argparse.Namespace) -> Itera
             finally:
                 engine.dispose()
             url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
-        key = base64.b64encode(os.urandom(32)).decode()
-        yield Kept(name, url, key, folder, loaded=False)
+        new = Kept(name, url, base64.b64encode(os.urandom(32)).decode(), folder, loaded=False)
+        new.save(args)
+        yield new
 
 
 class Kept:
@@ -290,6 +293,7 @@ class Kept:
                 "master_key": self.master_key,
                 "requests": args.requests,
                 "calls": args.calls,
+                "loaded": self.loaded,
             }
         )
         # It holds the master key of the benchmark's made-up data: the owner's alone.
@@ -383,6 +387,7 @@ def main(space: Scratch) -> None:
                 master_key=kept.master_key,
             )
             if not kept.loaded:
+                kept.loaded = True
                 kept.save(args)
             measure_backend(kept.name, context, args, space)
         return

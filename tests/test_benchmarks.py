@@ -209,26 +209,73 @@ def test_the_search_benchmark_runs_small_and_measures_a_kept_database_again(
         return result.stdout
 
     sizes = ("--requests", "3000", "--calls", "3000", "--queries", "20")
-    first = bench(*sizes, "--keep", str(kept), "--workers", "1")  # rows built by a worker
-    backends = ["sqlite", "postgresql"] if _postgres_answers() else ["sqlite"]
-    for name in backends:
-        assert f"{name}: loading" in first
-    assert first.count("loaded 3,000 requests and 3,000 calls") == len(backends)
-    assert first.count("name words") == len(backends)
-    again = bench(*sizes, "--keep", str(kept))
-    assert ": loading" not in again
-    assert again.count("measuring the kept database (not loading)") == len(backends)
-    assert again.count("name words") == len(backends)
-    schemas = [
-        json.loads((kept / f"{name}.json").read_text())["url"].rsplit("%3D", 1)[1]
-        for name in backends
-        if name == "postgresql"
-    ]
-    bench("--drop-kept", str(kept))
+    try:
+        first = bench(*sizes, "--keep", str(kept), "--workers", "1")  # rows built by a worker
+        backends = ["sqlite", "postgresql"] if _postgres_answers() else ["sqlite"]
+        for name in backends:
+            assert f"{name}: loading" in first
+        assert first.count("loaded 3,000 requests and 3,000 calls") == len(backends)
+        assert first.count("name words") == len(backends)
+        again = bench(*sizes, "--keep", str(kept))
+        assert ": loading" not in again
+        assert again.count("measuring the kept database (not loading)") == len(backends)
+        assert again.count("name words") == len(backends)
+        schemas = [
+            json.loads((kept / f"{name}.json").read_text())["url"].rsplit("%3D", 1)[1]
+            for name in backends
+            if name == "postgresql"
+        ]
+    finally:
+        # Kept databases outlive a run by design: this one must not outlive the test.
+        bench("--drop-kept", str(kept))
     assert not (kept / "search.db").exists() and not list(kept.glob("*.json"))
     for schema in schemas:
         assert not schema_exists(schema)
     assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # the scratch folders went
+
+
+def test_a_database_kept_from_a_load_stopped_midway_is_dropped_with_the_others(
+    tmp_path: Path,
+) -> None:
+    if not _postgres_answers():
+        assert os.environ.get("CI") != "true", "PostgreSQL is required when CI=true"
+        pytest.skip("PostgreSQL not reachable")
+    kept = tmp_path / "kept"
+    sizes = ["--requests", "1000000", "--calls", "0", "--backend", "postgresql"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.request_search", *sizes, "--keep", str(kept)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "postgresql: loading" in line:
+                break
+        time.sleep(2)  # stopped while loading
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=120)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    manifest = json.loads((kept / "postgresql.json").read_text())
+    assert not manifest["loaded"], output
+    schema = manifest["url"].rsplit("%3D", 1)[1]
+    assert schema_exists(schema)
+    dropped = subprocess.run(
+        [sys.executable, "-m", "benchmarks.request_search", "--drop-kept", str(kept)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert not schema_exists(schema), dropped.stdout
+    assert not list(kept.iterdir())
 
 
 def _postgres_answers() -> bool:
