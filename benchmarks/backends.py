@@ -40,16 +40,19 @@ def each_backend(
             yield "postgresql", url
 
 
-def fresh_context(url: str, data_dir: Path, **settings: Any) -> AppContext:
-    """The application over the database at ``url``, newly migrated, with a new random
-    master key and its files under ``data_dir``; ``settings`` set the rest."""
+def fresh_context(
+    url: str, data_dir: Path, *, master_key: str | None = None, **settings: Any
+) -> AppContext:
+    """The application over the database at ``url``, newly migrated, with ``master_key``
+    (a new random one by default) and its files under ``data_dir``; ``settings`` set the
+    rest."""
     migrate.upgrade(url)
     context = build_context(
         Settings(  # type: ignore[call-arg]
             _env_file=None,
             database_url=url,
             data_dir=data_dir,
-            master_key=base64.b64encode(os.urandom(32)).decode(),
+            master_key=master_key or base64.b64encode(os.urandom(32)).decode(),
             **settings,
         )
     )

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from benchmarks.scratch import POSTGRES_URL, Scratch, run
+from benchmarks.search_data import bulk_load, person, public_id_of
+from services.calls import service as calls_service
+from services.platform.clock import ManualClock
+from services.platform.context import AppContext
+from services.requests import service as requests_service
+from services.requests.models import ServiceRequest
+from storage.db import reading
 
 ROOT = Path(__file__).parents[1]
 pytestmark = pytest.mark.slow
@@ -122,3 +132,158 @@ def test_the_sms_benchmark_exits_1_when_texts_are_missing(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stdout
     assert "CHECK FAILED: every confirmation reached the carrier" in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bulk_loaded_request_is_found_and_opened_as_one_filed_through_the_service(
+    context: AppContext, clock: ManualClock
+) -> None:
+    report = bulk_load(context, 30, 30, batch=7)
+    assert (report.requests, report.calls) == (30, 30)
+    who = person(7)
+    keyring = context.keyring
+    with context.db.begin() as session:
+        filed = requests_service.create_request(
+            session,
+            keyring,
+            requests_service.NewRequest(
+                "pothole", contact=requests_service.ContactDetails(*astuple(who))
+            ),
+            filed_by=None,
+            now=clock.now(),
+            region=context.region,
+            duplicates=requests_service.DuplicatePolicy(),
+        )
+        filed_id = filed.public_id
+    loaded_id = public_id_of(7)
+    expected = requests_service.ContactView(who.name, who.phone, who.email, who.address)
+    for kind in ("phone", "email", "name", "address"):
+        with reading(context.db) as session:
+            found = requests_service.search_requests(
+                session,
+                keyring,
+                requests_service.SearchKey(kind, getattr(who, kind)),
+                region=context.region,
+            )
+            views = {r.public_id: requests_service.contact_view(keyring, r) for r in found}
+        assert views[filed_id] == views[loaded_id] == expected, kind
+        if kind != "name":  # another of the thirty may share a name, never the others
+            assert set(views) == {filed_id, loaded_id}, kind
+    with reading(context.db) as session:
+        contacts = {
+            r.public_id: r.contact
+            for r in session.scalars(
+                sa.select(ServiceRequest)
+                .where(ServiceRequest.public_id.in_([filed_id, loaded_id]))
+                .options(selectinload(ServiceRequest.contact))
+            )
+        }
+        # Blind indexes are the same bytes; sealed values differ only by their nonce.
+        for column in ("phone_index", "email_index", "address_index"):
+            assert getattr(contacts[filed_id], column) == getattr(contacts[loaded_id], column)
+        tokens = {
+            public_id: {t.token_index for t in contact.name_tokens}
+            for public_id, contact in contacts.items()
+        }
+        assert tokens[filed_id] == tokens[loaded_id]
+        (call,) = calls_service.search_calls(session, keyring, phone_e164=who.phone)
+        assert call.call_sid == f"CA{7:032x}"
+        assert calls_service.party_number(keyring, call, "from") == who.phone
+
+
+def test_the_search_benchmark_runs_small_and_measures_a_kept_database_again(
+    tmp_path: Path,
+) -> None:
+    kept = tmp_path / "kept"
+
+    def bench(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "benchmarks.request_search", *args],
+            cwd=ROOT,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    sizes = ("--requests", "3000", "--calls", "3000", "--queries", "20")
+    try:
+        first = bench(*sizes, "--keep", str(kept), "--workers", "1")  # rows built by a worker
+        backends = ["sqlite", "postgresql"] if _postgres_answers() else ["sqlite"]
+        for name in backends:
+            assert f"{name}: loading" in first
+        assert first.count("loaded 3,000 requests and 3,000 calls") == len(backends)
+        assert first.count("name words") == len(backends)
+        again = bench(*sizes, "--keep", str(kept))
+        assert ": loading" not in again
+        assert again.count("measuring the kept database (not loading)") == len(backends)
+        assert again.count("name words") == len(backends)
+        schemas = [
+            json.loads((kept / f"{name}.json").read_text())["url"].rsplit("%3D", 1)[1]
+            for name in backends
+            if name == "postgresql"
+        ]
+    finally:
+        # Kept databases outlive a run by design: this one must not outlive the test.
+        bench("--drop-kept", str(kept))
+    assert not (kept / "search.db").exists() and not list(kept.glob("*.json"))
+    for schema in schemas:
+        assert not schema_exists(schema)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # the scratch folders went
+
+
+def test_a_database_kept_from_a_load_stopped_midway_is_dropped_with_the_others(
+    tmp_path: Path,
+) -> None:
+    if not _postgres_answers():
+        assert os.environ.get("CI") != "true", "PostgreSQL is required when CI=true"
+        pytest.skip("PostgreSQL not reachable")
+    kept = tmp_path / "kept"
+    sizes = ["--requests", "1000000", "--calls", "0", "--backend", "postgresql"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.request_search", *sizes, "--keep", str(kept)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "postgresql: loading" in line:
+                break
+        time.sleep(2)  # stopped while loading
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=120)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    manifest = json.loads((kept / "postgresql.json").read_text())
+    assert not manifest["loaded"], output
+    schema = manifest["url"].rsplit("%3D", 1)[1]
+    assert schema_exists(schema)
+    dropped = subprocess.run(
+        [sys.executable, "-m", "benchmarks.request_search", "--drop-kept", str(kept)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert not schema_exists(schema), dropped.stdout
+    assert not list(kept.iterdir())
+
+
+def _postgres_answers() -> bool:
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()

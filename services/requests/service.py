@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import CompoundSelect, Select, and_, exists, func, intersect, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from services.calls.service import get_call, party_number
 from services.platform import public_ids, ssn
@@ -483,55 +483,69 @@ def normalised_term(key: SearchKey, region: str) -> str:
     return address
 
 
-# A name search starts from its rarest word: the contacts holding that word are read
-# (when there are at most this many) and only they are checked for the other words.
-# Words are compared by a capped count of their index entries, so a common first name
-# never costs more than this many index entries to weigh.
+# A name search starts from its rarest word: the contacts holding that word (when there
+# are at most this many) are the candidates, each checked for the other words through
+# the (contact_id, token_index) index. On SQLite, words are compared by a capped count of
+# their index entries, so a common first name never costs more than this many to weigh.
 RARE_WORD_LIMIT = 2_000
 
 
-def _entries_up_to(session: Session, index: bytes, cap: int) -> int:
-    held = (
-        select(ContactNameToken.contact_id).where(ContactNameToken.token_index == index).limit(cap)
-    )
-    return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
+def _holding(index: bytes) -> Select[int]:
+    return select(ContactNameToken.contact_id).where(ContactNameToken.token_index == index)
 
 
-def contacts_named(session: Session, indexes: set[bytes]) -> Any:
-    """The ids of contacts whose name holds every word of ``indexes``: a list when the
-    rarest word is rare enough to start from, else a subquery over all the words."""
-    weights = {index: _entries_up_to(session, index, RARE_WORD_LIMIT + 1) for index in indexes}
-    rarest = min(weights, key=lambda index: weights[index])
-    if weights[rarest] > RARE_WORD_LIMIT:
-        return (
-            select(ContactNameToken.contact_id)
-            .where(ContactNameToken.token_index.in_(indexes))
-            .group_by(ContactNameToken.contact_id)
-            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(indexes))
-        )
-    candidates = list(
-        session.scalars(
-            select(ContactNameToken.contact_id).where(ContactNameToken.token_index == rarest)
+def _entries_up_to(indexes: list[bytes], cap: int) -> Select[Any]:
+    """Each word's count of index entries, up to ``cap``, in one row (one round trip)."""
+    return select(
+        *(
+            select(func.count())
+            .select_from(_holding(index).limit(cap).subquery())
+            .scalar_subquery()
+            for index in indexes
         )
     )
-    others = indexes - {rarest}
-    if not others or not candidates:
-        return candidates
-    return list(
-        session.scalars(
-            select(ContactNameToken.contact_id)
-            .where(
-                ContactNameToken.contact_id.in_(candidates),
-                ContactNameToken.token_index.in_(others),
+
+
+def contacts_named(session: Session, indexes: set[bytes]) -> Select[int] | CompoundSelect[int]:
+    """A query for the ids of contacts whose name holds every word of ``indexes``.
+
+    PostgreSQL keeps statistics of the commonest words (ANALYZE, run by autovacuum), so
+    its planner starts from the rarest word by itself: each word is a join through the
+    (token_index, contact_id) index, in one round trip. SQLite has no statistics (the
+    application never runs ANALYZE there), so the words are weighed first: when the
+    rarest is rare enough, its contacts are checked for the other words; when every word
+    is common, the words' contacts are intersected (each word's entries come sorted from
+    the index, with no grouping or counting).
+    """
+    ordered = sorted(indexes)
+    if session.get_bind().dialect.name == "postgresql":
+        query = _holding(ordered[0])
+        for other in ordered[1:]:
+            word = aliased(ContactNameToken)
+            query = query.join(
+                word,
+                and_(word.contact_id == ContactNameToken.contact_id, word.token_index == other),
             )
-            .group_by(ContactNameToken.contact_id)
-            .having(func.count(func.distinct(ContactNameToken.token_index)) == len(others))
-        )
-    )
+        return query
+    counts = session.execute(_entries_up_to(ordered, RARE_WORD_LIMIT + 1)).one()
+    weights = dict(zip(ordered, counts, strict=True))
+    rarest = min(ordered, key=lambda index: weights[index])
+    if weights[rarest] > RARE_WORD_LIMIT and len(ordered) > 1:
+        return intersect(*(_holding(index) for index in ordered))
+    query = _holding(rarest)
+    for other in ordered:
+        if other != rarest:
+            word = aliased(ContactNameToken)
+            query = query.where(
+                exists().where(
+                    word.contact_id == ContactNameToken.contact_id, word.token_index == other
+                )
+            )
+    return query
 
 
 def _matching_contacts(session: Session, keyring: Keyring, kind: str, term: str) -> Any:
-    """The ids of contacts whose blind index matches ``term`` (a list or a subquery)."""
+    """A query for the ids of contacts whose blind index matches ``term``."""
     if kind == "name":
         return contacts_named(
             session, {keyring.blind_index("name-token", token) for token in term.split()}

@@ -139,6 +139,98 @@ def test_a_name_search_starts_from_its_rarest_word_and_still_needs_every_word(
     assert found("nobody diaz") == set()
 
 
+NAMES = [
+    "Maria Lopez",
+    "Maria Diaz",
+    "Maria Diaz Ruiz",
+    "Maria Ruiz",
+    "Pedro Diaz",
+    "Diaz Maria",
+    "Ana Maria Diaz",
+    "Pedro",
+    "Ruiz Ruiz",
+    "Ana Lopez Diaz",
+]
+WORDS = ["maria", "diaz", "ruiz", "pedro", "lopez", "ana", "nobody"]
+
+
+def _named(context: AppContext, words: list[str]) -> set[int]:
+    keyring = context.keyring
+    indexes = {keyring.blind_index("name-token", word) for word in words}
+    with context.db() as session:
+        return set(session.scalars(requests_service.contacts_named(session, indexes)))
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 2_000])
+def test_a_name_finds_the_contacts_holding_every_word_whatever_path_it_takes(
+    client: TestClient,
+    agent: dict[str, str],
+    context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+) -> None:
+    """Every one-, two- and three-word name, its words common or rare (against a limit
+    from none to all), finds exactly the contacts whose name holds all its words."""
+    filed = [file(client, agent, contact={"name": name}).json()["id"] for name in NAMES]
+    with context.db() as session:
+        contact_of = dict(
+            session.execute(
+                sa.text(
+                    "SELECT r.public_id, c.id FROM service_requests r "
+                    "JOIN request_contacts c ON c.request_id = r.id"
+                )
+            ).all()
+        )
+    held = {
+        contact_of[public_id]: set(name.lower().split())
+        for public_id, name in zip(filed, NAMES, strict=True)
+    }
+    monkeypatch.setattr(requests_service, "RARE_WORD_LIMIT", limit)
+    asked = (
+        [[a] for a in WORDS]
+        + [[a, b] for a in WORDS for b in WORDS if a < b]
+        + [["maria", "diaz", "ruiz"], ["ana", "lopez", "diaz"], ["pedro", "diaz", "nobody"]]
+    )
+    for words in asked:
+        expected = {contact for contact, tokens in held.items() if set(words) <= tokens}
+        assert _named(context, words) == expected, words
+
+
+def test_an_all_common_name_is_found_without_grouping_its_words_entries(
+    sqlite_context: AppContext, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every word common: the words' contacts are intersected from the index, which comes
+    sorted, rather than grouped and counted in a temporary tree (about half the time at
+    a million requests)."""
+    monkeypatch.setattr(requests_service, "RARE_WORD_LIMIT", 0)
+    keyring = sqlite_context.keyring
+    indexes = {keyring.blind_index("name-token", word) for word in ("maria", "diaz")}
+    with sqlite_context.db.begin() as session:
+        requests_service.create_request(
+            session,
+            keyring,
+            requests_service.NewRequest(
+                "pothole", contact=requests_service.ContactDetails(name="Maria Diaz")
+            ),
+            filed_by=None,
+            now=clock.now(),
+            region=sqlite_context.region,
+            duplicates=requests_service.DuplicatePolicy(),
+        )
+    with sqlite_context.db() as session:
+        assert set(session.scalars(requests_service.contacts_named(session, indexes))) == {1}
+        query = requests_service.contacts_named(session, indexes)
+        compiled = query.compile(sqlite_context.engine, compile_kwargs={"render_postcompile": True})
+        plan = [
+            row[3]
+            for row in session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
+            )
+        ]
+    assert not any("GROUP BY" in step for step in plan), plan
+    assert any("ix_contact_name_tokens_token_index" in step for step in plan), plan
+
+
 @pytest.mark.parametrize(
     "body", [{}, {"phone": "1", "email": "a@b.co"}, {"name": "   "}, {"phone": "nope"}]
 )
