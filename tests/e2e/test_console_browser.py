@@ -18,7 +18,14 @@ import sqlalchemy as sa
 
 from services.requests.models import RequestCall, RequestContact, ServiceRequest
 from tests.audio import call_recording
-from tests.e2e.browser import GREETING, PASSWORD, Console, screenshot, sign_in
+from tests.e2e.browser import (
+    GREETING,
+    PASSWORD,
+    Console,
+    assert_accessible,
+    screenshot,
+    sign_in,
+)
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import call_sid, recording_params
 
@@ -120,6 +127,7 @@ def test_an_anonymous_request_keeps_no_contact_and_ssns_are_refused(
     sync_api.expect(error).to_contain_text("looks like a Social Security number")
 
     page.get_by_label("What is the problem?").fill("Deep pothole outside the library")
+    page.get_by_label("Text them, at the mobile number above").check()
     page.get_by_role("switch").check()
     sync_api.expect(page.locator("#anonymous-note")).to_contain_text("Not kept for this request")
     sync_api.expect(page.locator("#contact")).to_be_hidden()
@@ -148,6 +156,36 @@ def test_an_anonymous_request_keeps_no_contact_and_ssns_are_refused(
     engine.dispose()
     assert row.anonymous is True
     assert (contacts, links) == (0, 0)
+    # The consent ticked before the switch went with the contact: nothing to follow.
+    request = console.api("GET", f"/api/requests/{public_id}", console.agent_token).json()
+    assert request["updates"] == []
+
+
+def test_the_caller_is_asked_about_updates_and_the_answer_is_read_back(
+    page: Any, console: Console
+) -> None:
+    sign_in(page, "ana")
+    page.goto("/console/requests/new")
+    page.get_by_label("Service", exact=True).select_option("streetlight")
+    page.get_by_label("What is the problem?").fill("Light out at the corner")
+    page.get_by_label("Phone (optional)", exact=True).fill("(302) 555-0162")
+    page.get_by_label("Email them, at the email above").check()
+    page.get_by_role("button", name="File the request").click()
+    # An email is asked for, by the field, and nothing is filed.
+    sync_api.expect(page.locator('[data-error-for="updates.email"]')).not_to_be_empty()
+    sync_api.expect(page.locator("#filed")).to_be_hidden()
+    page.get_by_label("Email (optional)", exact=True).fill("kai@example.org")
+    page.get_by_label("Text them, at the mobile number above").check()
+    page.get_by_label("In", exact=True).select_option("es")
+    page.get_by_role("button", name="File the request").click()
+    filed = page.locator("#filed")
+    sync_api.expect(filed).to_contain_text("Read to the caller")
+    assert filed.locator("p", has_text="Read to the caller").count() == 2
+    public_id = filed.locator("strong").inner_text()
+    assert_accessible(page, "a request filed with updates by text and email")
+    request = console.api("GET", f"/api/requests/{public_id}", console.agent_token).json()
+    consents = {(u["channel"], u["language"], u["consent_by"]) for u in request["updates"]}
+    assert consents == {("sms", "es", "ana"), ("email", "es", "ana")}
 
 
 def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, console: Console) -> None:

@@ -53,6 +53,9 @@
         SB.el("p", { text: `Possible duplicates of: ${data.possible_duplicates.join(", ")}.` }),
       );
     }
+    for (const consent of data.updates || []) {
+      parts.push(SB.el("p", { text: `Read to the caller: ${consent.confirmation}` }));
+    }
     filed.replaceChildren(...parts);
     filed.hidden = false;
     form.reset();
