@@ -18,6 +18,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, existing
+from services.platform.phones import for_people
 from services.requests import service as service_requests
 from services.requests.models import ServiceRequest
 from services.staff.models import StaffUser
@@ -33,8 +34,14 @@ CONFIRMATIONS = {
 
 
 def consent_out(
-    session: Session, keyring: Keyring, subscription: UpdateSubscription, tz: ZoneInfo
+    session: Session,
+    keyring: Keyring,
+    subscription: UpdateSubscription,
+    tz: ZoneInfo,
+    region: str,
 ) -> UpdateConsentOut:
+    """A consent as the call taker reads it back: a number as people say it, (302)
+    555-0123 rather than +13025550123 (``to`` keeps the stored form)."""
     request = session.get(ServiceRequest, subscription.request_id)
     taker = (
         session.get(StaffUser, subscription.consent_by_id) if subscription.consent_by_id else None
@@ -52,7 +59,8 @@ def consent_out(
         ),
         messages=subscription.messages,
         confirmation=CONFIRMATIONS[subscription.channel].format(
-            number=request.public_id if request else "", to=to
+            number=request.public_id if request else "",
+            to=for_people(to, region) if subscription.channel == "sms" else to,
         ),
     )
 
@@ -60,7 +68,7 @@ def consent_out(
 def consents_of(context: AppContext, session: Session, request_id: int) -> list[UpdateConsentOut]:
     """The consents recorded on a request (for its page and its confirmation)."""
     return [
-        consent_out(session, context.keyring, subscription, context.city_tz)
+        consent_out(session, context.keyring, subscription, context.city_tz, context.region)
         for subscription in updates.subscriptions_of(session, request_id)
     ]
 

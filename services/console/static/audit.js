@@ -44,6 +44,13 @@
       ...entries.flatMap(([k, v]) => [SB.el("dt", { text: label(k) }), SB.el("dd", { text: value(v) })]));
   }
 
+  /* An action name (privacy.request_acknowledge) that may break after its dots and
+     underscores in a narrow column, and only there. */
+  function breakable(text) {
+    const parts = text.split(/(?<=[._])/);
+    return SB.el("span", {}, ...parts.flatMap((part, n) => (n ? [SB.el("wbr", {}), part] : [part])));
+  }
+
   function who(e) {
     if (!e.actor_name) return "Nobody signed in";
     return e.actor_role ? `${e.actor_name} (${e.actor_role.replace(/_/g, " ")})` : e.actor_name;
@@ -54,7 +61,7 @@
       String(e.seq),
       SB.when(e.occurred_at),
       who(e),
-      e.action,
+      breakable(e.action),
       [e.object_type, e.object_id].filter(Boolean).join(" ") || "–",
       e.outcome,
       detail(e),

@@ -81,6 +81,7 @@ def test_consent_is_recorded_per_channel_and_shown_in_the_confirmation(
     assert consent["channel"] == "sms" and consent["to"] == "+13025550123"
     assert consent["consent_by"] == "ana-taker" and consent["language"] == "es"
     assert filed["id"] in consent["confirmation"] and "STOP" in consent["confirmation"]
+    assert "(302) 555-0123" in consent["confirmation"]  # read back as people say it
     again = api.get(f"/api/requests/{filed['id']}", headers=headers).json()
     assert [item["channel"] for item in again["updates"]] == ["sms"]
 
