@@ -56,6 +56,19 @@ def schema_exists(name: str) -> bool:
         engine.dispose()
 
 
+def benchmark(name: str, *args: str, temp: Path) -> subprocess.Popen[str]:
+    """``python -m benchmarks.NAME ARGS`` started with its scratch space under ``temp``,
+    its output (both streams) to be read line by line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"benchmarks.{name}", *args],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_benchmark_stopped_midway_leaves_no_files_schemas_or_servers(
     tmp_path: Path, stop: signal.Signals
@@ -63,14 +76,7 @@ def test_a_benchmark_stopped_midway_leaves_no_files_schemas_or_servers(
     temp = tmp_path / "tmp"
     temp.mkdir()
     # Far more requests than it will send before the signal: it is stopped while measuring.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.webhook_ingest", "--requests", "500000"],
-        cwd=ROOT,
-        env={**os.environ, "TMPDIR": str(temp)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = benchmark("webhook_ingest", "--requests", "500000", temp=temp)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -242,14 +248,7 @@ def test_a_database_kept_from_a_load_stopped_midway_is_dropped_with_the_others(
         pytest.skip("PostgreSQL not reachable")
     kept = tmp_path / "kept"
     sizes = ["--requests", "1000000", "--calls", "0", "--backend", "postgresql"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.request_search", *sizes, "--keep", str(kept)],
-        cwd=ROOT,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = benchmark("request_search", *sizes, "--keep", str(kept), temp=tmp_path)
     try:
         assert process.stdout is not None
         for line in process.stdout:
