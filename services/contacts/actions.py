@@ -75,6 +75,8 @@ def log_contact(context: AppContext, actor: Actor, body: ContactLogIn) -> Contac
             ),
             now=work.now,
         )
+        if contact.channel == "walk_in" and body.ended_at is None and actor.username:
+            contacts.serving_in_person(work.session, agent=actor.username, now=work.now)
         work.object_id = contact.public_id
         work.note(channel=contact.channel)
         return _out(context, work.session, contact)
@@ -165,6 +167,8 @@ def wrap_up_contact(
         )
         if first:
             contacts.end_wrap_up(work.session, agent=contact.agent, now=work.now)
+            if contact.channel == "walk_in":
+                contacts.served_in_person(work.session, agent=contact.agent, now=work.now)
         work.note(
             resolution=body.resolution,
             topics=len(result.topics),

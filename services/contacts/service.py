@@ -308,6 +308,34 @@ def end_wrap_up(session: Session, *, agent: str | None, now: datetime) -> None:
     )
 
 
+def serving_in_person(session: Session, *, agent: str, now: datetime) -> None:
+    """An available agent who starts serving someone at the counter is busy: no call is
+    offered to them meanwhile (someone away or on a call keeps their status)."""
+    session.execute(
+        update(StaffUser)
+        .where(StaffUser.username == agent, StaffUser.presence == "available")
+        .values(presence="busy", presence_since=now, updated_at=now)
+    )
+
+
+def served_in_person(session: Session, *, agent: str | None, now: datetime) -> None:
+    """The person at the counter is wrapped up: the agent is available again, unless
+    they are on a call meanwhile."""
+    if agent is None:
+        return
+    on_a_call = session.scalar(
+        select(Contact.id)
+        .where(Contact.agent == agent, Contact.channel == "phone", Contact.ended_at.is_(None))
+        .limit(1)
+    )
+    if on_a_call is None:
+        session.execute(
+            update(StaffUser)
+            .where(StaffUser.username == agent, StaffUser.presence == "busy")
+            .values(presence="available", presence_since=now, updated_at=now)
+        )
+
+
 def notes_of(keyring: Keyring, contact: Contact) -> str | None:
     if contact.notes_sealed is None:
         return None

@@ -408,6 +408,8 @@ def test_someone_at_the_counter_is_served_and_wrapped_up_without_a_call(
         "A contact is open here: wrap it up when you are done."
     )
     expect(start).to_be_hidden()
+    status = page.get_by_label("My status")
+    expect(status).to_have_value("busy")  # no call is offered while she serves someone
     contact = page.url.split("?contact=")[1]
     form = page.locator("#ws-request-form")
     picker = page.get_by_role("combobox", name="Service")
@@ -435,6 +437,7 @@ def test_someone_at_the_counter_is_served_and_wrapped_up_without_a_call(
     expect(page.locator("#ws-number")).to_contain_text(contact)
     page.get_by_role("button", name="Wrap up").click()
     expect(page.locator("#ws-number")).to_have_text("(202) 555-0179")  # then it opens
+    expect(status).to_have_value("available")
     end(console, waiting)
 
     record = console.api("GET", f"/api/contacts/{contact}", console.agent_token).json()

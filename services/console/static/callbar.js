@@ -196,6 +196,8 @@
     },
     // A session that ended: the page's own calls to the API open the sign-in dialog.
   });
+  // The page changed the agent's status itself (someone at the counter, wrapped up).
+  document.addEventListener("sb:presence", refreshPresence);
   idle();
   refreshPresence();
 })();

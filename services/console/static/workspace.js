@@ -201,6 +201,7 @@
         return;
       }
       openContact(started.data);
+      document.dispatchEvent(new Event("sb:presence")); // busy while serving someone here
       requestForm.querySelector("input:not([type=hidden]):not([disabled])").focus();
     } finally {
       button.disabled = false;
@@ -673,6 +674,7 @@
       if (current.sid) done.add(current.sid);
       current.wrapped = true;
       $("ws-wrapped").textContent = `Wrapped up ${result.data.id}.`;
+      document.dispatchEvent(new Event("sb:presence"));
       const next = nextRinging();
       if (next) openCall(next);
       else say();

@@ -276,6 +276,33 @@ def test_wrap_up_past_the_limit_makes_the_agent_available_again(
     assert dialled(twilio.press(later, "1", From="+13025550172")) == ("Client", "ana")
 
 
+def test_someone_at_the_counter_takes_the_agent_off_calls_until_wrapped_up(
+    client: TestClient, twilio: TwilioClient, staff: StaffFactory
+) -> None:
+    admin = staff.headers("admin", "root")
+    ana = make_agent(client, staff, admin, "ana", "client:ana")
+    walk_in = client.post("/api/contacts", json={"channel": "walk_in"}, headers=ana)
+    assert walk_in.status_code == 201, walk_in.text
+    assert presence(client, ana) == "busy"  # serving someone in person: no calls offered
+    waiting = twilio.ring(From="+13025550173")
+    assert dialled(twilio.press(waiting, "1", From="+13025550173")) == ("Client", "sanitation")
+    wrapped = client.post(
+        f"/api/contacts/{walk_in.json()['id']}/wrap-up",
+        json={"resolution": "information_provided"},
+        headers=ana,
+    )
+    assert wrapped.status_code == 200, wrapped.text
+    assert presence(client, ana) == "available"
+    # Logged after the fact (it has ended), or by someone away: their status stays.
+    done = {"channel": "walk_in", "started_at": "2026-11-18T09:00:00-05:00"}
+    done["ended_at"] = "2026-11-18T09:10:00-05:00"
+    assert client.post("/api/contacts", json=done, headers=ana).status_code == 201
+    assert presence(client, ana) == "available"
+    bo = make_agent(client, staff, admin, "bo", "client:bo", presence="away")
+    assert client.post("/api/contacts", json={"channel": "walk_in"}, headers=bo).status_code == 201
+    assert presence(client, bo) == "away"
+
+
 def test_bad_wrap_ups_are_refused_and_change_nothing(
     client: TestClient, agent: dict[str, str], context: AppContext
 ) -> None:
