@@ -106,6 +106,7 @@ def _log_rows(context: AppContext, session: Session, calls: list[Call]) -> list[
                         agent=line.agent,
                         resolution=line.resolution,
                         topics=list(line.topics),
+                        topic_titles=list(line.topic_titles),
                     )
                     for line in found.contacts
                 ],

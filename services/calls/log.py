@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.calls.models import Call
 from services.calls.service import CallFilter, filtered_calls, party_number
 from services.contacts.models import Contact, ContactRequest, ContactTopic
+from services.knowledge import service as knowledge
 from services.platform.queries import in_period
 from services.recordings.models import Recording
 from services.requests.models import RequestCall, ServiceRequest
@@ -33,6 +34,7 @@ class ContactLine:
     agent: str | None
     resolution: str | None
     topics: tuple[str, ...]
+    topic_titles: tuple[str, ...]  # the topics by their knowledge-base titles, in order
 
 
 @dataclass
@@ -133,13 +135,16 @@ def links_of(session: Session, calls: Sequence[Call]) -> dict[str, CallLinks]:
             .order_by(ContactRequest.id)
         ):
             filed[by_contact[contact_id]].append(public_id)
+    titles = knowledge.titles_of(session, [code for codes in topics.values() for code in codes])
     for contact in contacts:
+        codes = tuple(topics.get(contact.id, ()))
         links[owner[contact.call_sid or ""]].contacts.append(
             ContactLine(
                 contact.public_id,
                 contact.agent,
                 contact.resolution,
-                tuple(topics.get(contact.id, ())),
+                codes,
+                tuple(titles.get(code, code) for code in codes),
             )
         )
     for sid, public_id in session.execute(

@@ -113,7 +113,8 @@ class ContactLineOut(BaseModel):
     id: str
     agent: str | None
     resolution: str | None
-    topics: list[str]
+    topics: list[str] = Field(description="Knowledge-base codes of the topics")
+    topic_titles: list[str] = Field(description="The same topics by their titles, in order")
 
 
 class CallLogRow(BaseModel):

@@ -349,6 +349,23 @@ def known_codes(session: Session, codes: Collection[str]) -> set[str]:
     )
 
 
+def titles_of(session: Session, codes: Collection[str], language: str = "en") -> dict[str, str]:
+    """The title of each article named in ``codes`` (retired ones too: a topic recorded
+    before it was retired is still named), in ``language``, else in English."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    titles: dict[str, str] = {}
+    for code, text_language, title in session.execute(
+        select(Article.code, ArticleText.language, ArticleText.title)
+        .join(ArticleText, ArticleText.article_id == Article.id)
+        .where(Article.code.in_(wanted))
+    ):
+        if text_language == language or code not in titles:
+            titles[code] = title
+    return titles
+
+
 @dataclass
 class Imported:
     created: int = 0

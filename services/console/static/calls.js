@@ -52,7 +52,7 @@
       const name = mayOpen
         ? SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(c.call_sid)}`, text: `Contact ${ct.id}` })
         : `Contact ${ct.id}`;
-      items.push(SB.el("span", {}, name, `: ${how}`, ct.topics.length ? ` (${ct.topics.join(", ")})` : ""));
+      items.push(SB.el("span", {}, name, `: ${how}`, ct.topic_titles.length ? ` (${ct.topic_titles.join(", ")})` : ""));
     }
     for (const id of c.requests) {
       items.push(SB.el("span", {}, "Request ", SB.requestLink(id)));

@@ -17,6 +17,7 @@ from tests.support import (
     TwilioClient,
     audit_entries,
     call_sid,
+    knowledge_topics,
     rfc2822,
     stored_recording,
 )
@@ -91,6 +92,20 @@ def test_one_row_per_call_with_who_answered_and_what_hangs_off_it(
     clock.advance(timedelta(seconds=60))
     _leg(twilio, answered, leg, "completed", clock, 2)
     _end(twilio, answered, clock, From=CALLER)
+    knowledge_topics(context, "pothole-report")
+    [contact] = twilio.client.post(
+        "/api/contacts/search", json={"call_sid": leg}, headers=agent
+    ).json()["items"]
+    wrapped = twilio.client.post(
+        f"/api/contacts/{contact['id']}/wrap-up",
+        json={
+            "resolution": "request_filed",
+            "request_ids": [filed.json()["id"]],
+            "topics": ["pothole-report"],
+        },
+        headers=agent,
+    )
+    assert wrapped.status_code == 200, wrapped.text
 
     clock.advance(timedelta(minutes=5))
     abandoned = twilio.ring(From="+13025550111")
@@ -107,6 +122,8 @@ def test_one_row_per_call_with_who_answered_and_what_hangs_off_it(
     assert first["from_number"] == CALLER and first["extension"] == "1"
     assert first["recordings"] == [rsid]
     assert [contact["agent"] for contact in first["contacts"]] == ["ana"]
+    [line] = first["contacts"]
+    assert (line["topics"], line["topic_titles"]) == (["pothole-report"], ["Pothole Report"])
     assert first["requests"] == [filed.json()["id"]]
     assert last["agent"] is None and last["answered_at"] is None and last["recordings"] == []
     by_agent = twilio.client.get("/api/calls/log?agent=ana", headers=supervisor).json()
