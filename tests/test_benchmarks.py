@@ -69,6 +69,21 @@ def benchmark(name: str, *args: str, temp: Path) -> subprocess.Popen[str]:
     )
 
 
+def finished(
+    name: str, *args: str, temp: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks.NAME ARGS`` run to its end, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{name}", *args],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_benchmark_stopped_midway_leaves_no_files_schemas_or_servers(
     tmp_path: Path, stop: signal.Signals
@@ -116,24 +131,15 @@ def test_a_failed_check_makes_the_benchmark_exit_1(capsys: pytest.CaptureFixture
 
 def test_the_sms_benchmark_exits_1_when_texts_are_missing(tmp_path: Path) -> None:
     """Given no time to wait for the carrier, its confirmations are not all there."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.sms_throughput",
-            "--appointments",
-            "6",
-            "--failures",
-            "1",
-            "--wait-seconds",
-            "0",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = finished(
+        "sms_throughput",
+        "--appointments",
+        "6",
+        "--failures",
+        "1",
+        "--wait-seconds",
+        "0",
+        temp=tmp_path,
     )
     assert result.returncode == 1, result.stdout
     assert "CHECK FAILED: every confirmation reached the carrier" in result.stdout
@@ -202,15 +208,7 @@ def test_the_search_benchmark_runs_small_and_measures_a_kept_database_again(
     kept = tmp_path / "kept"
 
     def bench(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "benchmarks.request_search", *args],
-            cwd=ROOT,
-            env={**os.environ, "TMPDIR": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        result = finished("request_search", *args, temp=tmp_path, timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
