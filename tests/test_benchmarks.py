@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import astuple
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from benchmarks.scratch import POSTGRES_URL, Scratch, run
-from benchmarks.search_data import bulk_load, person, public_id_of
+from benchmarks.search_data import bulk_load, person, plain, public_id_of
 from services.calls import service as calls_service
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
@@ -146,9 +147,18 @@ def test_the_sms_benchmark_exits_1_when_texts_are_missing(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.fixture
+def loading(context: AppContext) -> Iterator[AppContext]:
+    """The test database, with the benchmark's plain side tables dropped afterwards (the
+    database's other tests, migrations' among them, expect the application's tables only)."""
+    yield context
+    plain.drop_all(context.engine)
+
+
 def test_a_bulk_loaded_request_is_found_and_opened_as_one_filed_through_the_service(
-    context: AppContext, clock: ManualClock
+    loading: AppContext, clock: ManualClock
 ) -> None:
+    context = loading
     report = bulk_load(context, 30, 30, batch=7)
     assert (report.requests, report.calls) == (30, 30)
     who = person(7)

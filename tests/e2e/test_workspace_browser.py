@@ -431,7 +431,15 @@ def test_someone_at_the_counter_is_served_and_wrapped_up_without_a_call(
     expect(page.locator("#ws-wrap-form .draft-notice")).to_contain_text("for this contact")
     assert_accessible(page, "the workspace with a walk-in contact")
     screenshot(page, "workspace-walk-in")
-    # A call rings meanwhile: offered, not forced on the agent serving someone.
+    # She makes herself available again while the visitor reads something over; a call
+    # rings meanwhile: offered, not forced on the agent serving someone.
+    status.select_option("available")
+    for _ in range(50):
+        mine = console.api("GET", "/api/me/presence", console.agent_token).json()
+        if mine["state"] == "available":
+            break
+        page.wait_for_timeout(100)
+    assert mine["state"] == "available"
     waiting = ring(console, "+12025550179")
     expect(page.locator("#ws-offer")).to_contain_text("Another call is ringing: (202) 555-0179.")
     expect(page.locator("#ws-number")).to_contain_text(contact)
