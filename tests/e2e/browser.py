@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -47,12 +48,9 @@ LANDING = {
 # axe-core checks what a page shows, which the database under it does not change: it
 # runs where the server is on SQLite; on PostgreSQL the same flows run without it.
 AXE_BACKENDS = ("sqlite",)
-_backend = {"now": "sqlite"}
-
-
-def checking_backend(name: str) -> None:
-    """Say which database the page under test is served from (the `page` fixture does)."""
-    _backend["now"] = name
+# The database under each running console, by its address (the page's own server says
+# which database it shows, whichever browser context opened it).
+_BACKEND_AT: dict[str, str] = {}
 
 
 # The first question of the QA forms the browser tests make (Console.qa_form).
@@ -167,8 +165,12 @@ def running_console(
     tokens = set_up(env, ACCOUNTS, PASSWORD, (["kb", "import", "--starter"], None))
     console = Console(url, database_url, backend, env, tokens)
     console.sql("UPDATE staff_users SET extension = '3' WHERE username = 'ana'")
-    with serving(env, port, root / "server.log"):
-        yield console
+    _BACKEND_AT[url] = backend
+    try:
+        with serving(env, port, root / "server.log"):
+            yield console
+    finally:
+        del _BACKEND_AT[url]
 
 
 def sign_in(page: Any, username: str, lands_on: str | None = None) -> None:
@@ -196,7 +198,8 @@ def assert_accessible(page: Any, where: str = "") -> list[str]:
     server that is not in AXE_BACKENDS it checks nothing and returns none."""
     from axe_playwright_python.sync_playwright import Axe
 
-    if _backend["now"] not in AXE_BACKENDS:
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    if _BACKEND_AT.get(origin, AXE_BACKENDS[0]) not in AXE_BACKENDS:
         return []
     results = Axe().run(page)
     violations = results.response["violations"]

@@ -204,9 +204,8 @@ def browser(console: Any) -> Iterator[Any]:
 def page(browser: Any, console: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context at 1280 px; a screenshot is saved when the test ends, and
     the test fails if the page broke its Content Security Policy."""
-    from tests.e2e.browser import DESKTOP, checking_backend, screenshot
+    from tests.e2e.browser import DESKTOP, screenshot
 
-    checking_backend(console.backend)
     context = browser.new_context(base_url=console.url, viewport=DESKTOP)
     context.set_default_timeout(15_000)
     opened = context.new_page()
