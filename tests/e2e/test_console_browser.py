@@ -176,7 +176,7 @@ def test_the_caller_is_asked_about_updates_and_the_answer_is_read_back(
     sync_api.expect(page.locator("#filed")).to_be_hidden()
     page.get_by_label("Email (optional)", exact=True).fill("kai@example.org")
     page.get_by_label("Text them, at the mobile number above").check()
-    page.get_by_label("In", exact=True).select_option("es")
+    page.get_by_label("Language of the updates").select_option("es")
     page.get_by_role("button", name="File the request").click()
     filed = page.locator("#filed")
     sync_api.expect(filed).to_contain_text("Read to the caller")
