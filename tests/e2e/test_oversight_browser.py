@@ -397,3 +397,46 @@ def test_the_audit_viewer_filters_folds_formats_and_exports(page: Any, console: 
         "items"
     ]
     assert audited and audited[0]["detail"]["filters"] == ["action", "actor_name"]
+
+
+def test_the_due_list_shows_the_view_asked_for_last_whatever_answers_first(
+    page: Any, console: Console
+) -> None:
+    """An older, slower answer (the open requests, or a re-sort) must not replace the
+    list the officer switched to after it."""
+    recorded = console.api(
+        "POST",
+        "/api/privacy/requests",
+        console.tokens["pia"],
+        json={
+            "received_on": datetime.now(CITY).date().isoformat(),
+            "channel": "mail",
+            "kinds": ["access"],
+            "identity_evidence": "Signature compared with the one on file",
+            "requester": {"phone": "(302) 555-0145"},
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    closed = recorded.json()["id"]
+    refused = console.api(
+        "POST",
+        f"/api/privacy/requests/{closed}/decide",
+        console.tokens["pia"],
+        json={"decision": "denied", "reason": "Not the person the records are about"},
+    )
+    assert refused.status_code == 200, refused.text
+    sign_in(page, "pia")
+    page.get_by_label("All").check()
+    expect(page.locator(f'#requests tbody tr[data-id="{closed}"]')).to_have_count(1)
+
+    def open_slowly(route: Any) -> None:
+        if "which=open" in route.request.url:
+            page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route("**/api/privacy/requests?*", open_slowly)
+    page.get_by_label("Open, soonest deadline first").check()  # answers slowly...
+    page.get_by_label("All").check()  # ...after this one
+    page.wait_for_timeout(2500)
+    expect(page.get_by_label("All")).to_be_checked()
+    expect(page.locator(f'#requests tbody tr[data-id="{closed}"]')).to_have_count(1)

@@ -124,8 +124,11 @@
     status.textContent = n === 0 ? "No entries match." : `${n} ${n === 1 ? "entry" : "entries"} shown.`;
   }
 
+  const loading = SB.newest();
   async function load(append) {
+    const ticket = loading();
     const result = await SB.api("GET", "/api/audit" + SB.query({ ...filters(), before_seq: append ? next : null }));
+    if (!ticket()) return;
     if (!result.ok) {
       SB.showProblem(form, result.data);
       return;

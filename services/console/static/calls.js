@@ -82,11 +82,14 @@
     status.textContent = n === 0 ? empty : `${n} call${n === 1 ? "" : "s"} shown.`;
   }
 
+  const loading = SB.newest();
   async function load(append) {
     const v = SB.formJSON(filters);
     const params = { ...SB.dateRange(v), extension: v.extension, status: v.status, agent: v.agent,
       before_id: append ? next : null };
+    const ticket = loading();
     const result = await SB.api("GET", "/api/calls/log" + SB.query(params));
+    if (!ticket()) return;
     if (!result.ok) {
       SB.showProblem(filters, result.data);
       return;
@@ -107,7 +110,9 @@
     event.preventDefault();
     const v = SB.formJSON(search);
     const range = SB.dateRange(SB.formJSON(filters));
+    const ticket = loading(); // the search and the log fill the same table: the last asked wins
     const result = await SB.api("POST", "/api/calls/log/search", { phone: v.phone || "", ...range });
+    if (!ticket()) return;
     if (!result.ok) {
       SB.showProblem(search, result.data);
       table.querySelector("tbody").replaceChildren();

@@ -341,6 +341,17 @@ const SB = (() => {
     });
   }
 
+  /* For a list loaded again as its filters change: each load takes a ticket from the
+     function ``newest()`` returns and applies its answer only while ``ticket()`` is
+     still true, so an older, slower answer never replaces the one asked for last. */
+  function newest() {
+    let asked = 0;
+    return () => {
+      const mine = ++asked;
+      return () => mine === asked;
+    };
+  }
+
   /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
   function fillTable(table, status, items, cells, { append = false, empty = "Nothing found." } = {}) {
     const body = table.querySelector("tbody");
@@ -415,10 +426,13 @@ const SB = (() => {
     const status = document.getElementById(`${id}-status`);
     const more = document.getElementById("more");
     let next = null;
+    const loading = newest();
 
     async function load(append) {
       const params = { ...filters(formJSON(filterForm)), [cursor]: append ? next : null };
+      const ticket = loading();
       const result = await api("GET", url + query(params));
+      if (!ticket()) return;
       if (!result.ok) {
         showProblem(filterForm, result.data);
         return;
@@ -515,7 +529,7 @@ const SB = (() => {
 
   return {
     api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
-    cityMidnight, when, seconds, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
+    cityMidnight, when, seconds, newest, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
     pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };
 })();

@@ -223,8 +223,11 @@
     resortWhenFree();
   });
 
+  const loading = SB.newest();
   async function load() {
+    const ticket = loading();
     const result = await SB.api("GET", "/api/privacy/requests" + SB.query({ which: which() }));
+    if (!ticket()) return; // the officer chose another view, or a re-sort followed
     if (!result.ok) {
       status.textContent = result.data.detail || "Could not load.";
       return;
