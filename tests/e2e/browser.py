@@ -214,6 +214,17 @@ def assert_accessible(page: Any, where: str = "") -> list[str]:
     return [str(v["id"]) for v in violations]
 
 
+def address_of(page: Any) -> str:
+    """The page's address after its origin (path, query and fragment): what a check that
+    no personal value reaches the URL reads (the server's port is any number)."""
+    parts = urlsplit(page.url)
+    return (
+        parts.path
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
+
+
 def assert_fits(page: Any) -> None:
     """No sideways scrolling: the page is no wider than the viewport, and no table is
     wider than its card (a table's own scroll bar hides its last columns)."""
