@@ -5,16 +5,14 @@ in ``pages.py``; their scripts talk to the staff API."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from services.console import navigation
+from services.console.events import event_stream
 from services.console.pages import ConsolePolicy, page_guard, simple_page
 from services.platform.auth import Staff
 from services.platform.context import AppContext, ContextDep
@@ -25,7 +23,6 @@ router = APIRouter(include_in_schema=False)
 # The wallboard reads its counts from the database (any web process may hold the
 # stream), at most this often, and sends them only when they changed.
 BOARD_POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 15.0
 
 
 def _opened_board(context: AppContext, staff: Staff) -> dict[str, Any]:
@@ -55,25 +52,19 @@ async def wallboard_events(
     """Server-sent events: ``board`` with the whole board whenever a figure changes (and
     once at the start), a comment line as a heartbeat. Opening the page is the audited
     act; the stream, and each reconnection of it, carries counts and staff names only."""
-    lifetime = context.part(ConsolePolicy).stream_seconds
+    last = ""
 
-    async def stream() -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
-        last = ""
-        started = last_sent = time.monotonic()
-        while time.monotonic() - started < lifetime:
-            if await request.is_disconnected():
-                return
-            board = await run_in_threadpool(_board_json, context)
-            if board != last:
-                last = board
-                yield f"event: board\ndata: {board}\n\n"
-                last_sent = time.monotonic()
-            elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-                yield ": still here\n\n"
-                last_sent = time.monotonic()
-            await anyio.sleep(BOARD_POLL_SECONDS)
+    async def changed_board() -> list[str]:
+        nonlocal last
+        board = await run_in_threadpool(_board_json, context)
+        if board == last:
+            return []
+        last = board
+        return [f"event: board\ndata: {board}\n\n"]
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    return event_stream(
+        request,
+        lifetime=context.part(ConsolePolicy).stream_seconds,
+        every=BOARD_POLL_SECONDS,
+        poll=changed_board,
     )

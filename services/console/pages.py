@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import inspect
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import anyio
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from services.audit import actions as audit_actions
 from services.calls import actions as call_actions
 from services.console import dashboard, navigation
+from services.console.events import event_stream, sse
 from services.console.navigation import Page
 from services.contacts import service as contacts
 from services.directory import actions as directory_actions
@@ -62,7 +61,6 @@ router = APIRouter(include_in_schema=False)
 # The screen pop polls the database (any web process may hold the agent's stream) for
 # calls ringing on the agent's extension.
 POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -505,10 +503,6 @@ def _ringing(
     return events
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
 @router.get("/console/events")
 async def screen_pop_events(
     request: Request,
@@ -528,38 +522,29 @@ async def screen_pop_events(
             json.dumps({"extension": extension, "ringing": events}),
             media_type="application/json",
         )
+    first = [sse("status", {"extension": extension})]
     lifetime = context.part(ConsolePolicy).stream_seconds
+    if not extension:
+        return event_stream(request, lifetime=lifetime, every=POLL_SECONDS, poll=None, first=first)
+    ringing_on: str = extension
+    shown: set[str] = set()
+    answered: set[str] = set()
 
-    async def stream() -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
-        yield _sse("status", {"extension": extension})
-        if not extension:
-            return
-        shown: set[str] = set()
-        answered: set[str] = set()
-        started = last_sent = time.monotonic()
-        while time.monotonic() - started < lifetime:
-            if await request.is_disconnected():
-                return
-            events = await run_in_threadpool(_ringing, context, staff, extension, shown, answered)
-            for event in events:
-                name = event.pop("event")
-                if name == "ring":
-                    shown.add(event["call_sid"])
-                elif name == "answered":
-                    answered.add(event["call_sid"])
-                else:
-                    shown.discard(event["call_sid"])
-                    answered.discard(event["call_sid"])
-                yield _sse(name, event)
-                last_sent = time.monotonic()
-            if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-                yield ": still here\n\n"
-                last_sent = time.monotonic()
-            await anyio.sleep(POLL_SECONDS)
+    async def calls_changed() -> list[str]:
+        events = await run_in_threadpool(_ringing, context, staff, ringing_on, shown, answered)
+        frames = []
+        for event in events:
+            name = event.pop("event")
+            if name == "ring":
+                shown.add(event["call_sid"])
+            elif name == "answered":
+                answered.add(event["call_sid"])
+            else:
+                shown.discard(event["call_sid"])
+                answered.discard(event["call_sid"])
+            frames.append(sse(name, event))
+        return frames
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no"},
+    return event_stream(
+        request, lifetime=lifetime, every=POLL_SECONDS, poll=calls_changed, first=first
     )
