@@ -11,7 +11,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from services.contacts.callbacks import CallbackFailed, PlacedCall
-from telephony.rest import DEFAULT_TIMEOUT_SECONDS, rest_client
+from telephony.rest import TwilioAccount
 from telephony.twiml import CHILD_LEG_EVENTS
 
 RING_AGENT_SECONDS = 30
@@ -34,17 +34,8 @@ def bridge_twiml(*, caller: str, caller_id: str, status_callback: str) -> str:
 class TwilioCallbackDialer:
     """Callbacks through the Twilio SDK's ``calls.create`` (``TWILIO_API_BASE_URL``)."""
 
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        *,
-        api_base_url: str,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        self._client = rest_client(
-            account_sid, auth_token, api_base_url=api_base_url, timeout=timeout
-        )
+    def __init__(self, account: TwilioAccount) -> None:
+        self._client = account.client
 
     def place(
         self, *, agent_destination: str, caller: str, caller_id: str, status_callback: str

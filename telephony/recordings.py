@@ -14,7 +14,7 @@ from services.platform.errors import Problem
 from services.platform.params import CALL_SID, RECORDING_SID
 from services.recordings.service import RecordingEvent, record_recording_event
 from services.recordings.source import MediaUnavailable
-from telephony.rest import DEFAULT_TIMEOUT_SECONDS, RoutedHttpClient, rest_client
+from telephony.rest import TwilioAccount
 from telephony.webhooks import TwilioRoute, app_context, twilio_form
 
 MAX_MEDIA_BYTES = 512 * 1024 * 1024
@@ -72,20 +72,11 @@ async def recording_status(request: Request) -> Response:
 class TwilioRecordingSource:
     """Recording media and controls through Twilio's REST API (``TWILIO_API_BASE_URL``)."""
 
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        *,
-        api_base_url: str,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        self._auth = (account_sid, auth_token)
-        self._timeout = timeout
-        self._router = RoutedHttpClient(api_base_url, timeout=timeout)
-        self._client = rest_client(
-            account_sid, auth_token, api_base_url=api_base_url, timeout=timeout
-        )
+    def __init__(self, account: TwilioAccount) -> None:
+        self._auth = account.auth
+        self._timeout = account.timeout
+        self._router = account.router
+        self._client = account.client
 
     def _media_url(self, media_url: str) -> str:
         if not media_url.startswith("https://api.twilio.com/") and not media_url.startswith(

@@ -42,6 +42,27 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, self.route(url), *args, **kwargs)
 
 
+class TwilioAccount:
+    """One Twilio account as every adapter reaches it (texts, recordings, callbacks): its
+    credentials, the router onto ``TWILIO_API_BASE_URL`` and one SDK client, made once."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.auth = (account_sid, auth_token)
+        self.timeout = timeout
+        self.router = RoutedHttpClient(api_base_url, timeout=timeout)
+        self.client = Client(account_sid, auth_token, http_client=self.router)
+
+    def __repr__(self) -> str:  # never the token
+        return f"TwilioAccount({self.auth[0]!r}, api_base_url={self.router.base_url!r})"
+
+
 def rest_client(
     account_sid: str,
     auth_token: str,

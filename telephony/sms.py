@@ -20,7 +20,7 @@ from services.messaging.templates import render
 from services.platform import ssn
 from services.platform.errors import Problem
 from services.platform.phones import read_caller_id
-from telephony.rest import DEFAULT_TIMEOUT_SECONDS, rest_client
+from telephony.rest import TwilioAccount
 from telephony.webhooks import TwilioRoute, app_context, twilio_form
 
 MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
@@ -133,20 +133,15 @@ class TwilioTextGateway:
 
     def __init__(
         self,
-        account_sid: str,
-        auth_token: str,
+        account: TwilioAccount,
         *,
-        api_base_url: str,
         from_number: str | None,
         messaging_service_sid: str | None,
         lookups: bool,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if not from_number and not messaging_service_sid:
             raise ValueError("texts need TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        self._client = rest_client(
-            account_sid, auth_token, api_base_url=api_base_url, timeout=timeout
-        )
+        self._client = account.client
         self._sender = (
             {"messaging_service_sid": messaging_service_sid}
             if messaging_service_sid

@@ -32,6 +32,7 @@ from services.staff.sign_in import SECOND_FACTOR_ROLES, SessionPolicy
 from services.updates.service import UpdatePolicy
 from telephony.calls import TwilioCallbackDialer
 from telephony.recordings import TwilioRecordingSource
+from telephony.rest import TwilioAccount
 from telephony.sms import TwilioTextGateway
 
 
@@ -44,18 +45,31 @@ def city_of(settings: Settings) -> City:
     )
 
 
-def text_carrier(settings: Settings) -> SmsGateway:
-    """Twilio with credentials (unless told otherwise), the console outbox without."""
-    if settings.effective_sms_gateway == "console" or not settings.twilio_auth_token:
-        return ConsoleGateway()
-    return TwilioTextGateway(
-        settings.twilio_account_sid or "",
+def twilio_account(settings: Settings) -> TwilioAccount | None:
+    """The city's Twilio account, for every adapter that calls Twilio; None without
+    credentials (texts then go to the console outbox, callbacks are refused, recordings
+    are not fetched)."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return None
+    return TwilioAccount(
+        settings.twilio_account_sid,
         settings.twilio_auth_token.get_secret_value(),
         api_base_url=settings.twilio_api_base_url,
+        timeout=settings.twilio_timeout_seconds,
+    )
+
+
+def text_carrier(settings: Settings, twilio: TwilioAccount | None) -> SmsGateway:
+    """Twilio with credentials (unless told otherwise), the console outbox without."""
+    if settings.effective_sms_gateway == "console":
+        return ConsoleGateway()
+    if twilio is None:
+        raise ValueError("SMS_GATEWAY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    return TwilioTextGateway(
+        twilio,
         from_number=settings.twilio_from_number,
         messaging_service_sid=settings.twilio_messaging_service_sid,
         lookups=settings.twilio_lookup,
-        timeout=settings.twilio_timeout_seconds,
     )
 
 
@@ -82,29 +96,10 @@ def mailer(settings: Settings) -> Mailer:
     )
 
 
-def recording_source(settings: Settings) -> TwilioRecordingSource | None:
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        return None
-    return TwilioRecordingSource(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token.get_secret_value(),
-        api_base_url=settings.twilio_api_base_url,
-        timeout=settings.twilio_timeout_seconds,
-    )
-
-
-def callback_policy(settings: Settings) -> CallbackPolicy:
+def callback_policy(settings: Settings, twilio: TwilioAccount | None) -> CallbackPolicy:
     """Callbacks ring through Twilio with credentials; without, they are refused."""
-    dialer = None
-    if settings.twilio_account_sid and settings.twilio_auth_token:
-        dialer = TwilioCallbackDialer(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            api_base_url=settings.twilio_api_base_url,
-            timeout=settings.twilio_timeout_seconds,
-        )
     return CallbackPolicy(
-        dialer=dialer,
+        dialer=TwilioCallbackDialer(twilio) if twilio else None,
         caller_id=settings.callback_caller_id or settings.twilio_from_number,
         status_callback=f"{settings.public_url}/twilio/voice/status",
     )
@@ -125,7 +120,8 @@ def session_policy(settings: Settings) -> SessionPolicy:
 def policies(settings: Settings) -> list[object]:
     """One object per policy or port; ValueError names a setting that cannot be used."""
     tz = settings.city_tz
-    carrier = text_carrier(settings)
+    twilio = twilio_account(settings)
+    carrier = text_carrier(settings, twilio)
     return [
         settings,  # for the composition root itself; features cannot name its type
         IvrPolicy(
@@ -167,13 +163,13 @@ def policies(settings: Settings) -> list[object]:
             },
         ),
         RecordingPolicy(
-            source=recording_source(settings),
+            source=TwilioRecordingSource(twilio) if twilio else None,
             ffmpeg_path=settings.ffmpeg_path,
             delete_from_twilio=settings.delete_twilio_recordings,
             max_attempts=settings.recording_max_attempts,
         ),
         session_policy(settings),
-        callback_policy(settings),
+        callback_policy(settings, twilio),
         BusinessCalendar.from_settings(
             settings.us_federal_holidays, settings.holidays, settings.holiday_state
         ),
