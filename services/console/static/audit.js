@@ -4,10 +4,9 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("audit-filters");
-  const table = document.getElementById("audit");
-  const status = document.getElementById("audit-status");
-  const more = document.getElementById("more");
+  const { form, table, status, more } = SB.byId({
+    form: "audit-filters", table: "audit", status: "audit-status", more: "more",
+  });
   const me = Number(form.dataset.me);
   const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
   const READ = /(^audit\.|\.(read|list|search|view|request_read|request_list)$)/;

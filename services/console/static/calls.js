@@ -4,12 +4,10 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("calls");
-  const status = document.getElementById("calls-status");
-  const more = document.getElementById("more");
-  const filters = document.getElementById("call-filters");
-  const search = document.getElementById("call-search");
-  const clear = document.getElementById("call-search-clear");
+  const { table, status, more, filters, search, clear } = SB.byId({
+    table: "calls", status: "calls-status", more: "more",
+    filters: "call-filters", search: "call-search", clear: "call-search-clear",
+  });
   const mayHear = table.dataset.recordings === "yes";
   // A contact opens in its call's workspace (the caller, the contact's requests and its
   // wrap-up), for those who may open the workspace.

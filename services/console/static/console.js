@@ -22,6 +22,19 @@ const SB = (() => {
     return node;
   }
 
+  /* A page's elements by the names its script gives them: byId({ table: "calls" }) is
+     { table: <the element with id "calls"> }. An id the page lacks fails at once, by
+     name, rather than as a null somewhere later; an element a page shows only to some
+     (an editor's form) is looked up on its own and checked where it is used. */
+  function byId(ids) {
+    const found = {};
+    for (const [name, id] of Object.entries(ids)) {
+      found[name] = document.getElementById(id);
+      if (!found[name]) throw new Error(`This page has no element with id "${id}" (${name}).`);
+    }
+    return found;
+  }
+
   function reauth() {
     const dialog = document.getElementById("reauth");
     if (!dialog) {
@@ -528,7 +541,7 @@ const SB = (() => {
   });
 
   return {
-    api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
+    api, el, byId, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, newest, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
     pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };

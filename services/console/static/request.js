@@ -4,10 +4,9 @@
 "use strict";
 
 (() => {
-  const root = document.getElementById("request-page");
+  const { root, status } = SB.byId({ root: "request-page", status: "request-status" });
   const id = root.dataset.requestId;
   const services = JSON.parse(root.dataset.services || "{}");
-  const status = document.getElementById("request-status");
   const statusWords = { open: "Open", in_progress: "In progress", closed: "Closed" };
   const textWords = {
     confirmation: "Confirmation",

@@ -6,10 +6,10 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const status = $("ws-status");
-  const requestForm = $("ws-request-form");
-  const wrapForm = $("ws-wrap-form");
-  const callField = $("ws-call_sid");
+  const { status, requestForm, wrapForm, callField } = SB.byId({
+    status: "ws-status", requestForm: "ws-request-form",
+    wrapForm: "ws-wrap-form", callField: "ws-call_sid",
+  });
   const CALL = /^CA[0-9a-fA-F]{32}$/;
   const CONTACT = /^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$/;
   const services = new Map(); // code -> service, active ones
