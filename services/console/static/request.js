@@ -135,32 +135,27 @@
     }
   }
 
-  // -- the status, moved on in place ----------------------------------------------
-  const statusForm = document.getElementById("status-form");
-  if (statusForm) {
-    statusForm.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const said = document.getElementById("status-said");
-      const values = SB.formJSON(statusForm);
-      const body = { status: values.status };
-      if (values.note) {
-        body.note = values.note;
-        body.public = Boolean(values.public);
-      }
-      const result = await SB.api("POST", `/api/requests/${id}/status`, body);
-      if (!result.ok) {
-        SB.showProblem(statusForm, result.data);
-        said.textContent = "";
-        return;
-      }
-      SB.clearErrors(statusForm);
-      statusForm.reset();
-      current = result.data;
-      renderSummary(current);
-      renderHistory(current);
-      said.textContent = `Now ${(statusWords[current.status] || current.status).toLowerCase()}.`;
-    });
-  }
+  // -- the status, moved on in place (sent as the console sends its forms) ---------
+  SB.builders["status-form"] = (form) => {
+    const values = SB.formJSON(form);
+    const body = { status: values.status };
+    if (values.note) {
+      body.note = values.note;
+      body.public = Boolean(values.public);
+    }
+    return body;
+  };
+  SB.renderers["status-form"] = (data, form) => {
+    form.reset();
+    current = data;
+    renderSummary(current);
+    renderHistory(current);
+    document.getElementById("status-said").textContent =
+      `Now ${(statusWords[current.status] || current.status).toLowerCase()}.`;
+  };
+  SB.failures["status-form"] = () => {
+    document.getElementById("status-said").textContent = "";
+  };
 
   // -- appointments ---------------------------------------------------------------
   const visitForm = document.getElementById("visit-form");
