@@ -158,14 +158,13 @@
   };
 
   // -- appointments ---------------------------------------------------------------
+  // Only those who manage appointments have the section; its elements come with its form.
   const visitForm = document.getElementById("visit-form");
-  const visitList = document.getElementById("appointments");
-  const visitStatus = document.getElementById("appointments-status");
-  const preview = document.getElementById("visit-preview");
-  const parts = document.getElementById("visit-parts");
-  const submit = document.getElementById("visit-submit");
-  const keepButton = document.getElementById("visit-cancel-edit");
-  const title = document.getElementById("visit-title");
+  const visitIds = {
+    visitList: "appointments", visitStatus: "appointments-status", preview: "visit-preview",
+    parts: "visit-parts", submit: "visit-submit", keepButton: "visit-cancel-edit", title: "visit-title",
+  };
+  const { visitList, visitStatus, preview, parts, submit, keepButton, title } = visitForm ? SB.byId(visitIds) : {};
 
   const cityTime = (iso) => {
     const zone = document.querySelector('meta[name="city-tz"]').getAttribute("content");
