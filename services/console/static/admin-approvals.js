@@ -2,8 +2,7 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("approvals");
-  const status = document.getElementById("approvals-status");
+  const { table, status } = SB.byId({ table: "approvals", status: "approvals-status" });
 
   function row(item) {
     const note = SB.el("span", { class: "row-note", role: "status" });

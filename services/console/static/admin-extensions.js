@@ -3,8 +3,7 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("extensions");
-  const status = document.getElementById("extensions-status");
+  const { table, status } = SB.byId({ table: "extensions", status: "extensions-status" });
 
   function row(ext) {
     const input = (name, value, label) =>
@@ -66,9 +65,7 @@
   };
 
   // How the line answers.
-  const line = document.getElementById("line");
-  const open = document.getElementById("line-open");
-  const saved = document.getElementById("line-saved");
+  const { line, open, saved } = SB.byId({ line: "line", open: "line-open", saved: "line-saved" });
   function showLine(data) {
     line.elements.hours.value = data.hours_set ? data.hours : "";
     line.elements.hours.placeholder = data.default_hours;

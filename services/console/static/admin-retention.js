@@ -2,8 +2,7 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("schedules");
-  const status = document.getElementById("schedules-status");
+  const { table, status } = SB.byId({ table: "schedules", status: "schedules-status" });
   const units = ["days", "months", "years"];
 
   function row(s) {
@@ -45,8 +44,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     SB.clearErrors(form);
-    const out = document.getElementById("dry-run-status");
-    const table = document.getElementById("dry-run-result");
+    const { out, table } = SB.byId({ out: "dry-run-status", table: "dry-run-result" });
     const day = form.elements.as_of.value;
     const body = { dry_run: true };
     if (day) body.as_of = SB.cityMidnight(day);

@@ -3,8 +3,7 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("staff");
-  const status = document.getElementById("staff-status");
+  const { table, status } = SB.byId({ table: "staff", status: "staff-status" });
   const roles = ["agent", "supervisor", "privacy_officer", "admin", "knowledge_editor", "communications"];
 
   function row(user) {
@@ -121,8 +120,7 @@
   /* One person's API tokens, newest first, each revocable. */
   const tokensCard = document.getElementById("tokens");
   async function showTokens(user) {
-    const list = document.getElementById("token-list");
-    const status = document.getElementById("tokens-status");
+    const { list, status } = SB.byId({ list: "token-list", status: "tokens-status" });
     document.getElementById("tokens-title").textContent = `API tokens of ${user.username}`;
     tokensCard.hidden = false;
     const result = await SB.api("GET", `/api/staff/${user.id}/tokens`);

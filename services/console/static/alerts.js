@@ -2,10 +2,9 @@
 "use strict";
 
 (() => {
-  const draft = document.getElementById("alert-draft");
-  const preview = document.getElementById("preview");
-  const sendButton = document.getElementById("send");
-  const sendStatus = document.getElementById("send-status");
+  const { draft, preview, sendButton, sendStatus } = SB.byId({
+    draft: "alert-draft", preview: "preview", sendButton: "send", sendStatus: "send-status",
+  });
   let previewed = null;
 
   function body(form) {

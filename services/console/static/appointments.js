@@ -3,9 +3,7 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("booking");
-  const preview = document.getElementById("preview");
-  const booked = document.getElementById("booked");
+  const { form, preview, booked } = SB.byId({ form: "booking", preview: "preview", booked: "booked" });
 
   function window_(values) {
     if (!values.date || !values.start || !values.end) return null;

@@ -4,15 +4,13 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("audit-filters");
-  const table = document.getElementById("audit");
-  const status = document.getElementById("audit-status");
-  const more = document.getElementById("more");
+  const { form, table, status, more } = SB.byId({
+    form: "audit-filters", table: "audit", status: "audit-status", more: "more",
+  });
   const me = Number(form.dataset.me);
   const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
   const READ = /(^audit\.|\.(read|list|search|view|request_read|request_list)$)/;
   let items = [];
-  let next = null;
   const opened = new Set();
 
   function filters() {
@@ -124,20 +122,13 @@
     status.textContent = n === 0 ? "No entries match." : `${n} ${n === 1 ? "entry" : "entries"} shown.`;
   }
 
-  const loading = SB.newest();
-  async function load(append) {
-    const ticket = loading();
-    const result = await SB.api("GET", "/api/audit" + SB.query({ ...filters(), before_seq: append ? next : null }));
-    if (!ticket()) return;
-    if (!result.ok) {
-      SB.showProblem(form, result.data);
-      return;
-    }
-    next = result.data.next_before_seq;
-    more.hidden = next === null;
-    items = append ? items.concat(result.data.items) : result.data.items;
-    render();
-  }
+  const load = SB.pager({
+    form, more, url: "/api/audit", cursor: "before_seq", params: filters,
+    show: (page, append) => {
+      items = append ? items.concat(page) : page;
+      render();
+    },
+  });
 
   /* The download goes through the API like every other call (with the session's CSRF
      token), then is handed to the browser as a file. */
@@ -159,11 +150,5 @@
     said.textContent = "Downloaded. The download is recorded in the trail.";
   });
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    SB.clearErrors(form);
-    load(false);
-  });
-  more.addEventListener("click", () => load(true));
   load(false);
 })();

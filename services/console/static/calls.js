@@ -4,12 +4,10 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("calls");
-  const status = document.getElementById("calls-status");
-  const more = document.getElementById("more");
-  const filters = document.getElementById("call-filters");
-  const search = document.getElementById("call-search");
-  const clear = document.getElementById("call-search-clear");
+  const { table, status, more, filters, search, clear } = SB.byId({
+    table: "calls", status: "calls-status", more: "more",
+    filters: "call-filters", search: "call-search", clear: "call-search-clear",
+  });
   const mayHear = table.dataset.recordings === "yes";
   // A contact opens in its call's workspace (the caller, the contact's requests and its
   // wrap-up), for those who may open the workspace.
@@ -20,7 +18,6 @@
     completed: "Ended", busy: "Busy", "no-answer": "Not answered", canceled: "Caller hung up",
     failed: "Failed",
   };
-  let next = null;
 
   /* A North American number as people write it; others as dialled (E.164). */
   function phone(number) {
@@ -82,35 +79,21 @@
     status.textContent = n === 0 ? empty : `${n} call${n === 1 ? "" : "s"} shown.`;
   }
 
-  const loading = SB.newest();
-  async function load(append) {
-    const v = SB.formJSON(filters);
-    const params = { ...SB.dateRange(v), extension: v.extension, status: v.status, agent: v.agent,
-      before_id: append ? next : null };
-    const ticket = loading();
-    const result = await SB.api("GET", "/api/calls/log" + SB.query(params));
-    if (!ticket()) return;
-    if (!result.ok) {
-      SB.showProblem(filters, result.data);
-      return;
-    }
-    next = result.data.next_before_id;
-    more.hidden = next === null;
-    show(result.data.items, { append, empty: "No calls match." });
-  }
-
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    SB.clearErrors(filters);
-    load(false);
+  const loading = SB.newest(); // the search and the log fill the same table: the last asked wins
+  const load = SB.pager({
+    form: filters, more, url: "/api/calls/log", cursor: "before_id", loading,
+    params: () => {
+      const v = SB.formJSON(filters);
+      return { ...SB.dateRange(v), extension: v.extension, status: v.status, agent: v.agent };
+    },
+    show: (items, append) => show(items, { append, empty: "No calls match." }),
   });
-  more.addEventListener("click", () => load(true));
 
   search.addEventListener("submit", async (event) => {
     event.preventDefault();
     const v = SB.formJSON(search);
     const range = SB.dateRange(SB.formJSON(filters));
-    const ticket = loading(); // the search and the log fill the same table: the last asked wins
+    const ticket = loading();
     const result = await SB.api("POST", "/api/calls/log/search", { phone: v.phone || "", ...range });
     if (!ticket()) return;
     if (!result.ok) {

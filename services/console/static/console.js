@@ -22,6 +22,19 @@ const SB = (() => {
     return node;
   }
 
+  /* A page's elements by the names its script gives them: byId({ table: "calls" }) is
+     { table: <the element with id "calls"> }. An id the page lacks fails at once, by
+     name, rather than as a null somewhere later; an element a page shows only to some
+     (an editor's form) is looked up on its own and checked where it is used. */
+  function byId(ids) {
+    const found = {};
+    for (const [name, id] of Object.entries(ids)) {
+      found[name] = document.getElementById(id);
+      if (!found[name]) throw new Error(`This page has no element with id "${id}" (${name}).`);
+    }
+    return found;
+  }
+
   function reauth() {
     const dialog = document.getElementById("reauth");
     if (!dialog) {
@@ -416,37 +429,46 @@ const SB = (() => {
       el("small", { text: "Anyone can read what you publish here." }), text, copy, publish, withdraw, said);
   }
 
-  /* A list read page by page, newest first: the form's filters (``filters`` turns its
-     fields into the query), the table ``id`` with its status line "<id>-status", and the
-     #more button that asks for the page before the last one shown, passing the page's
-     "next_<cursor>" back as ``cursor``. */
-  function pagedList({ form, id, url, cursor, filters, cells, empty }) {
-    const filterForm = document.getElementById(form);
-    const table = document.getElementById(id);
-    const status = document.getElementById(`${id}-status`);
-    const more = document.getElementById("more");
+  /* A list read page by page, newest first, as its filter ``form`` asks: ``params()``
+     gives the filters as the query and ``show(items, append)`` shows a page, the first
+     or one more; the ``more`` button asks for the page before the last one shown,
+     passing the page's "next_<cursor>" back as ``cursor``. Returns ``load(append)``.
+     A page that fills the same list some other way (a search) passes the ``loading``
+     it takes its own tickets from, so the last asked wins either way. */
+  function pager({ form, more, url, cursor, params, show, loading = newest() }) {
     let next = null;
-    const loading = newest();
-
     async function load(append) {
-      const params = { ...filters(formJSON(filterForm)), [cursor]: append ? next : null };
       const ticket = loading();
-      const result = await api("GET", url + query(params));
+      const result = await api("GET", url + query({ ...params(), [cursor]: append ? next : null }));
       if (!ticket()) return;
       if (!result.ok) {
-        showProblem(filterForm, result.data);
+        showProblem(form, result.data);
         return;
       }
       next = result.data[`next_${cursor}`];
       more.hidden = next === null;
-      fillTable(table, status, result.data.items, cells, { append, empty });
+      show(result.data.items, append);
     }
-    filterForm.addEventListener("submit", (event) => {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      clearErrors(filterForm);
+      clearErrors(form);
       load(false);
     });
     more.addEventListener("click", () => load(true));
+    return load;
+  }
+
+  /* A pager into a table: the form's filters (``filters`` turns its fields into the
+     query), the table ``id`` with its status line "<id>-status", and the #more button. */
+  function pagedList({ form, id, url, cursor, filters, cells, empty }) {
+    const { filterForm, table, status, more } = byId({
+      filterForm: form, table: id, status: `${id}-status`, more: "more",
+    });
+    const load = pager({
+      form: filterForm, more, url, cursor,
+      params: () => filters(formJSON(filterForm)),
+      show: (items, append) => fillTable(table, status, items, cells, { append, empty }),
+    });
     load(false);
   }
 
@@ -528,8 +550,8 @@ const SB = (() => {
   });
 
   return {
-    api, el, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
+    api, el, byId, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
     cityMidnight, when, seconds, newest, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
-    pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
+    pager, pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };
 })();

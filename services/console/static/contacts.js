@@ -3,11 +3,10 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("open-contacts");
-  const status = document.getElementById("open-status");
-  const form = document.getElementById("wrap-up-form");
-  const which = document.getElementById("wrap-up-which");
-  const done = document.getElementById("wrap-up-done");
+  const { table, status, form, which, done } = SB.byId({
+    table: "open-contacts", status: "open-status",
+    form: "wrap-up-form", which: "wrap-up-which", done: "wrap-up-done",
+  });
   const agent = status.dataset.agent;
   const list = (text) => text.split(",").map((part) => part.trim()).filter(Boolean);
 

@@ -2,9 +2,9 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("disclosures");
-  const status = document.getElementById("disclosures-status");
-  const more = document.getElementById("more");
+  const { table, status, more } = SB.byId({
+    table: "disclosures", status: "disclosures-status", more: "more",
+  });
   let next = null;
 
   function recordType(id) {

@@ -2,8 +2,7 @@
 "use strict";
 
 (() => {
-  const start = document.getElementById("enrol-start");
-  const confirm = document.getElementById("enrol-confirm");
+  const { start, confirm } = SB.byId({ start: "enrol-start", confirm: "enrol-confirm" });
   start.addEventListener("click", async () => {
     const result = await SB.api("POST", "/api/session/totp", {});
     if (!result.ok) return;

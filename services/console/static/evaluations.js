@@ -2,9 +2,8 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("evaluation-filters");
-  const table = document.getElementById("evaluations");
-  const status = document.getElementById("evaluations-status");
+  const form = document.getElementById("evaluation-filters"); // only for those who may evaluate
+  const { table, status } = SB.byId({ table: "evaluations", status: "evaluations-status" });
 
   async function load() {
     const agent = form ? SB.formJSON(form).agent : null;

@@ -2,11 +2,10 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("new-hold");
-  const kind = document.getElementById("f-target_type");
-  const table = document.getElementById("holds");
-  const status = document.getElementById("holds-status");
-  const released = document.getElementById("show-released");
+  const { form, kind, table, status, released } = SB.byId({
+    form: "new-hold", kind: "f-target_type",
+    table: "holds", status: "holds-status", released: "show-released",
+  });
 
   function showTarget() {
     const person = kind.value === "person";

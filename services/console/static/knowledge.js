@@ -3,14 +3,11 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("kb-search");
-  const input = document.getElementById("f-q");
-  const language = document.getElementById("kb-language");
-  const list = document.getElementById("kb-results");
-  const status = document.getElementById("kb-status");
-  const panel = document.getElementById("kb-article");
-  const history = document.getElementById("kb-history");
-  const editor = document.getElementById("kb-editor");
+  const { form, input, language, list, status, panel, history } = SB.byId({
+    form: "kb-search", input: "f-q", language: "kb-language", list: "kb-results",
+    status: "kb-status", panel: "kb-article", history: "kb-history",
+  });
+  const editor = document.getElementById("kb-editor"); // only for knowledge editors
   let shown = null;
   let asked = 0;
   let timer = null;

@@ -4,9 +4,9 @@
 "use strict";
 
 (() => {
-  const status = document.getElementById("live-status");
-  const pops = document.getElementById("pops");
-  const template = document.getElementById("pop-template");
+  const { status, pops, template } = SB.byId({
+    status: "live-status", pops: "pops", template: "pop-template",
+  });
   const cards = new Map();
 
   function requestList(items) {

@@ -3,14 +3,12 @@
 "use strict";
 
 (() => {
-  const list = document.getElementById("conversations");
-  const inboundStatus = document.getElementById("inbound-status");
-  const panel = document.getElementById("conversation");
-  const heading = document.getElementById("conversation-title");
-  const thread = document.getElementById("thread");
-  const visits = document.getElementById("conversation-visits");
-  const said = document.getElementById("conversation-status");
-  const form = document.getElementById("reply-form");
+  const { list, inboundStatus, panel, heading, thread, visits, said } = SB.byId({
+    list: "conversations", inboundStatus: "inbound-status",
+    panel: "conversation", heading: "conversation-title", said: "conversation-status",
+    thread: "thread", visits: "conversation-visits",
+  });
+  const form = document.getElementById("reply-form"); // only for those who manage appointments
   const kindWords = {
     confirmation: "Confirmation", reminder: "Reminder", reschedule: "New time",
     cancellation: "Cancellation", reply: "Reply", update: "Update",

@@ -4,10 +4,9 @@
 "use strict";
 
 (() => {
-  const root = document.getElementById("recording");
+  const { root, status } = SB.byId({ root: "recording", status: "recording-status" });
   const sid = root.dataset.sid;
-  const status = document.getElementById("recording-status");
-  const audio = document.getElementById("audio");
+  const audio = document.getElementById("audio"); // only for those who may play it
   const SVG = "http://www.w3.org/2000/svg";
   let duration = 0;
 
@@ -81,9 +80,7 @@
   }
 
   if (audio) {
-    const play = document.getElementById("play");
-    const seek = document.getElementById("seek");
-    const position = document.getElementById("position");
+    const { play, seek, position } = SB.byId({ play: "play", seek: "seek", position: "position" });
     const show = () => {
       position.textContent = `${SB.seconds(audio.currentTime)} / ${SB.seconds(duration)}`;
       seek.value = audio.currentTime;
@@ -120,9 +117,9 @@
   const qa = document.getElementById("qa-form");
   if (qa) {
     const comments = [];
-    const list = document.getElementById("comments");
-    const formSelect = document.getElementById("f-form_id");
-    const result = document.getElementById("qa-result");
+    const { list, formSelect, result } = SB.byId({
+      list: "comments", formSelect: "f-form_id", result: "qa-result",
+    });
     const showForm = () =>
       qa.querySelectorAll(".qa-questions").forEach((part) => {
         part.hidden = part.dataset.form !== formSelect.value;

@@ -3,9 +3,9 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("requests");
-  const status = document.getElementById("requests-status");
-  const resortNote = document.getElementById("resort-note");
+  const { table, status, resortNote } = SB.byId({
+    table: "requests", status: "requests-status", resortNote: "resort-note",
+  });
   const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
   const which = () => document.querySelector('input[name="which"]:checked').value;
   const STATUS = {
@@ -55,8 +55,7 @@
   }
 
   /* Decisions ask first, in a dialog that says what will happen. */
-  const dialog = document.getElementById("confirm-decision");
-  const confirmForm = document.getElementById("confirm-form");
+  const { dialog, confirmForm } = SB.byId({ dialog: "confirm-decision", confirmForm: "confirm-form" });
   const DECISIONS = {
     acknowledge: {
       title: (r) => `Acknowledge ${r.id}?`,

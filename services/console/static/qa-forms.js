@@ -4,11 +4,10 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("qa-form");
-  const sectionsBox = document.getElementById("sections");
-  const startFrom = document.getElementById("start-from");
-  const formsStatus = document.getElementById("forms-status");
-  const weights = document.getElementById("weights");
+  const { form, sectionsBox, startFrom, formsStatus, weights } = SB.byId({
+    form: "qa-form", sectionsBox: "sections", startFrom: "start-from",
+    formsStatus: "forms-status", weights: "weights",
+  });
   let forms = [];
   let counter = 0;
 

@@ -4,13 +4,10 @@
 "use strict";
 
 (() => {
-  const form = document.getElementById("request-form");
-  const anonymous = document.getElementById("f-anonymous");
-  const contact = document.getElementById("contact");
-  const callLink = document.getElementById("call-link");
-  const callSid = document.getElementById("f-call_sid");
-  const note = document.getElementById("anonymous-note");
-  const filed = document.getElementById("filed");
+  const { form, anonymous, contact, callLink, callSid, note, filed } = SB.byId({
+    form: "request-form", anonymous: "f-anonymous", contact: "contact", callLink: "call-link",
+    callSid: "f-call_sid", note: "anonymous-note", filed: "filed",
+  });
 
   const callInAddress = () => {
     const found = window.location.hash.match(/call=(CA[0-9a-fA-F]{32})/);

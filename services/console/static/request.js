@@ -4,10 +4,9 @@
 "use strict";
 
 (() => {
-  const root = document.getElementById("request-page");
+  const { root, status } = SB.byId({ root: "request-page", status: "request-status" });
   const id = root.dataset.requestId;
   const services = JSON.parse(root.dataset.services || "{}");
-  const status = document.getElementById("request-status");
   const statusWords = { open: "Open", in_progress: "In progress", closed: "Closed" };
   const textWords = {
     confirmation: "Confirmation",
@@ -136,42 +135,36 @@
     }
   }
 
-  // -- the status, moved on in place ----------------------------------------------
-  const statusForm = document.getElementById("status-form");
-  if (statusForm) {
-    statusForm.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const said = document.getElementById("status-said");
-      const values = SB.formJSON(statusForm);
-      const body = { status: values.status };
-      if (values.note) {
-        body.note = values.note;
-        body.public = Boolean(values.public);
-      }
-      const result = await SB.api("POST", `/api/requests/${id}/status`, body);
-      if (!result.ok) {
-        SB.showProblem(statusForm, result.data);
-        said.textContent = "";
-        return;
-      }
-      SB.clearErrors(statusForm);
-      statusForm.reset();
-      current = result.data;
-      renderSummary(current);
-      renderHistory(current);
-      said.textContent = `Now ${(statusWords[current.status] || current.status).toLowerCase()}.`;
-    });
-  }
+  // -- the status, moved on in place (sent as the console sends its forms) ---------
+  SB.builders["status-form"] = (form) => {
+    const values = SB.formJSON(form);
+    const body = { status: values.status };
+    if (values.note) {
+      body.note = values.note;
+      body.public = Boolean(values.public);
+    }
+    return body;
+  };
+  SB.renderers["status-form"] = (data, form) => {
+    form.reset();
+    current = data;
+    renderSummary(current);
+    renderHistory(current);
+    document.getElementById("status-said").textContent =
+      `Now ${(statusWords[current.status] || current.status).toLowerCase()}.`;
+  };
+  SB.failures["status-form"] = () => {
+    document.getElementById("status-said").textContent = "";
+  };
 
   // -- appointments ---------------------------------------------------------------
+  // Only those who manage appointments have the section; its elements come with its form.
   const visitForm = document.getElementById("visit-form");
-  const visitList = document.getElementById("appointments");
-  const visitStatus = document.getElementById("appointments-status");
-  const preview = document.getElementById("visit-preview");
-  const parts = document.getElementById("visit-parts");
-  const submit = document.getElementById("visit-submit");
-  const keepButton = document.getElementById("visit-cancel-edit");
-  const title = document.getElementById("visit-title");
+  const visitIds = {
+    visitList: "appointments", visitStatus: "appointments-status", preview: "visit-preview",
+    parts: "visit-parts", submit: "visit-submit", keepButton: "visit-cancel-edit", title: "visit-title",
+  };
+  const { visitList, visitStatus, preview, parts, submit, keepButton, title } = visitForm ? SB.byId(visitIds) : {};
 
   const cityTime = (iso) => {
     const zone = document.querySelector('meta[name="city-tz"]').getAttribute("content");

@@ -2,8 +2,7 @@
 "use strict";
 
 (() => {
-  const table = document.getElementById("results");
-  const status = document.getElementById("results-status");
+  const { table, status } = SB.byId({ table: "results", status: "results-status" });
   let searchedBy = null;
   SB.builders["search-form"] = (form) => {
     const key = form.querySelector('input[name="search_key"]:checked').value;

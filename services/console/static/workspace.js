@@ -6,10 +6,10 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const status = $("ws-status");
-  const requestForm = $("ws-request-form");
-  const wrapForm = $("ws-wrap-form");
-  const callField = $("ws-call_sid");
+  const { status, requestForm, wrapForm, callField } = SB.byId({
+    status: "ws-status", requestForm: "ws-request-form",
+    wrapForm: "ws-wrap-form", callField: "ws-call_sid",
+  });
   const CALL = /^CA[0-9a-fA-F]{32}$/;
   const CONTACT = /^CT-[0-9A-Z]{5}-[0-9A-Z]{5}$/;
   const services = new Map(); // code -> service, active ones
@@ -487,15 +487,20 @@
       SB.el("button", { type: "button", class: "small secondary", text: "No updates", onclick: () => addCaller(id, null) }));
   }
 
+  /* The request form, emptied, set up again for the call (or contact) open here. */
+  function requestFormEmptied() {
+    callField.value = current.sid;
+    showService();
+    applyAnonymous();
+    $("ws-duplicates").hidden = true;
+  }
+
   /* The form has done its work for this caller: empty it for the next request. */
   function formDone() {
     SB.clearDraft(requestForm);
     requestForm.reset();
     $("f-service_code").value = "";
-    callField.value = current.sid;
-    showService();
-    applyAnonymous();
-    $("ws-duplicates").hidden = true;
+    requestFormEmptied();
   }
 
   async function addCaller(id, channel) {
@@ -550,12 +555,7 @@
     if (data.possible_duplicates.length) parts.push(SB.el("p", { text: `Possible duplicates of: ${data.possible_duplicates.join(", ")}.` }));
     for (const consent of data.updates || []) parts.push(SB.el("p", { text: `Read to the caller: ${consent.confirmation}` }));
     $("ws-filed").replaceChildren(...parts);
-    form.reset();
-    $("f-service_code").value = "";
-    callField.value = current.sid;
-    showService();
-    applyAnonymous();
-    $("ws-duplicates").hidden = true;
+    formDone();
     // An anonymous request is named to the wrap-up too, which counts it and links none.
     linkRequest(data.id, true);
     $("ws-filed").focus();
@@ -621,10 +621,7 @@
   $("ws-topics-value").addEventListener("change", showTopics);
   // A draft discarded: the form is empty again, for the same call.
   requestForm.addEventListener("draft-discarded", () => {
-    callField.value = current.sid;
-    showService();
-    applyAnonymous();
-    $("ws-duplicates").hidden = true;
+    requestFormEmptied();
     if (current.caller) prefill(current.caller);
   });
   wrapForm.addEventListener("draft-discarded", () => {
