@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Response
+from fastapi import APIRouter, Depends, Form, Path, Response
 from fastapi.responses import HTMLResponse
 
 from services.alerts import actions
@@ -21,6 +21,7 @@ from services.alerts.schemas import (
 from services.alerts.service import TRACKING_NOTE, AlertPolicy
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
+from services.platform.params import PageLimit
 from services.platform.public_pages import page
 from services.platform.ratelimit import rate_limit
 
@@ -152,9 +153,7 @@ def send(body: AlertIn, staff: Communications, context: ContextDep) -> AlertOut:
 
 
 @router.get("/api/alerts", response_model=AlertList)
-def list_alerts(
-    staff: Communications, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> AlertList:
+def list_alerts(staff: Communications, context: ContextDep, limit: PageLimit = 50) -> AlertList:
     """Alerts sent, newest first, with their counts."""
     return actions.list_alerts(context, staff.actor, limit=limit)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 
 from services.messaging import actions
 from services.messaging.schemas import ConversationOut, InboundOut, Outbox, ReplyIn
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import MAX_ROW_ID, BeforeId, PageLimit
 
 router = APIRouter(tags=["messages"])
 Reader = Annotated[Staff, Depends(require(Permission.MESSAGES_READ))]
@@ -24,17 +24,15 @@ InboundId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 def outbox(
     staff: Reader,
     context: ContextDep,
-    before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_id: BeforeId = None,
+    limit: PageLimit = 50,
 ) -> Outbox:
     """Texts sent or waiting, newest first: with the console gateway, this is where they go."""
     return actions.read_outbox(context, staff.actor, before_id=before_id, limit=limit)
 
 
 @router.get("/api/messages/inbound", response_model=list[InboundOut])
-def inbound(
-    staff: Reader, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[InboundOut]:
+def inbound(staff: Reader, context: ContextDep, limit: PageLimit = 50) -> list[InboundOut]:
     """Texts callers sent, newest first, each with the sender's earlier requests."""
     return actions.read_inbound(context, staff.actor, limit=limit)
 

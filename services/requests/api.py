@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 
 from services.platform.auth import Permission, Staff, require
 from services.platform.context import ContextDep
-from services.platform.params import CallSid
+from services.platform.params import CallSid, PageLimit
 from services.requests import actions
 from services.requests.schemas import (
     ContactCorrection,
@@ -74,9 +74,7 @@ def reuse_contact(public_id: PublicId, staff: Reader, context: ContextDep) -> Co
 
 
 @router.get("/api/requests/unreviewed", response_model=ReviewQueue)
-def unreviewed(
-    staff: Editor, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> ReviewQueue:
+def unreviewed(staff: Editor, context: ContextDep, limit: PageLimit = 50) -> ReviewQueue:
     """Descriptions nobody has reviewed for the public feed yet, newest first (declared
     before ``/api/requests/{public_id}``, which would take the word for a number)."""
     return actions.unreviewed(context, staff.actor, limit=limit)
