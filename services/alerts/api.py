@@ -19,14 +19,13 @@ from services.alerts.schemas import (
     SubscribeOut,
 )
 from services.alerts.service import TRACKING_NOTE, AlertPolicy
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import Communications
 from services.platform.context import ContextDep
 from services.platform.params import PageLimit
 from services.platform.public_pages import page
 from services.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["alerts"])
-Communications = Annotated[Staff, Depends(require(Permission.ALERTS_MANAGE))]
 AlertId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^AL-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 ]
