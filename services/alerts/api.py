@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Response
+from fastapi import APIRouter, Depends, Form, Path, Response
 from fastapi.responses import HTMLResponse
 
 from services.alerts import actions
@@ -19,13 +19,13 @@ from services.alerts.schemas import (
     SubscribeOut,
 )
 from services.alerts.service import TRACKING_NOTE, AlertPolicy
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import Communications
 from services.platform.context import ContextDep
+from services.platform.params import PageLimit
 from services.platform.public_pages import page
 from services.platform.ratelimit import rate_limit
 
 router = APIRouter(tags=["alerts"])
-Communications = Annotated[Staff, Depends(require(Permission.ALERTS_MANAGE))]
 AlertId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^AL-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 ]
@@ -152,9 +152,7 @@ def send(body: AlertIn, staff: Communications, context: ContextDep) -> AlertOut:
 
 
 @router.get("/api/alerts", response_model=AlertList)
-def list_alerts(
-    staff: Communications, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> AlertList:
+def list_alerts(staff: Communications, context: ContextDep, limit: PageLimit = 50) -> AlertList:
     """Alerts sent, newest first, with their counts."""
     return actions.list_alerts(context, staff.actor, limit=limit)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from services.appointments import actions
 from services.appointments.schemas import (
@@ -16,12 +16,11 @@ from services.appointments.schemas import (
     PreviewIn,
     RescheduleIn,
 )
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import Scheduler
 from services.platform.context import ContextDep
 
 router = APIRouter(tags=["appointments"])
 AppointmentId = Annotated[str, Path(pattern=r"^AP-[0-9A-Z]{5}-[0-9A-Z]{5}$")]
-Scheduler = Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))]
 
 
 @router.post("/api/appointments", status_code=201, response_model=AppointmentOut)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.audit import actions
 from services.audit.schemas import AuditExportFilters, AuditFilters, AuditPage
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import Auditor
 from services.platform.context import ContextDep
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-Auditor = Annotated[Staff, Depends(require(Permission.AUDIT_READ))]
 
 
 @router.get("", response_model=AuditPage)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from services.calls import actions
 from services.calls.schemas import (
@@ -16,12 +16,11 @@ from services.calls.schemas import (
     CallPage,
     CallSearch,
 )
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import CallReader
 from services.platform.context import ContextDep
 from services.platform.params import CallSid
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
-CallReader = Annotated[Staff, Depends(require(Permission.CALLS_READ))]
 
 
 @router.post("/search", response_model=CallList)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from services.directory import actions
 from services.directory.schemas import (
@@ -15,11 +15,10 @@ from services.directory.schemas import (
     LineOut,
     NewExtension,
 )
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import ConfigAdmin
 from services.platform.context import ContextDep
 
 router = APIRouter(tags=["directory"])
-ConfigAdmin = Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))]
 
 
 @router.get("/api/extensions", response_model=list[ExtensionOut])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from services.disclosures import actions
@@ -17,16 +17,17 @@ from services.disclosures.schemas import (
     DisclosurePage,
     ExportQuery,
 )
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import DisclosureOfficer
 from services.platform.context import ContextDep
 
 router = APIRouter(prefix="/api/disclosures", tags=["disclosures"])
 DisclosureId = Annotated[str, Path(pattern=r"^DC-[0-9A-Z]{5}-[0-9A-Z]{5}$")]
-Officer = Annotated[Staff, Depends(require(Permission.DISCLOSURES))]
 
 
 @router.post("", status_code=201, response_model=DisclosureOut)
-def record_disclosure(body: DisclosureIn, staff: Officer, context: ContextDep) -> DisclosureOut:
+def record_disclosure(
+    body: DisclosureIn, staff: DisclosureOfficer, context: ContextDep
+) -> DisclosureOut:
     """Log a disclosure: who asked, on what legal basis, what and which records, who
     approved. The records must exist; the approver must hold the disclosure permission."""
     new = disclosures.NewDisclosure(
@@ -38,7 +39,7 @@ def record_disclosure(body: DisclosureIn, staff: Officer, context: ContextDep) -
 
 @router.get("", response_model=DisclosurePage)
 def list_disclosures(
-    staff: Officer, context: ContextDep, filters: Annotated[DisclosureFilters, Query()]
+    staff: DisclosureOfficer, context: ContextDep, filters: Annotated[DisclosureFilters, Query()]
 ) -> DisclosurePage:
     """The disclosure log, newest first, by legal basis and local dates; pass
     ``next_before`` back as ``before`` for the next page."""
@@ -50,7 +51,7 @@ def list_disclosures(
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 def public_records_export(
-    query: ExportQuery, staff: Officer, context: ContextDep
+    query: ExportQuery, staff: DisclosureOfficer, context: ContextDep
 ) -> StreamingResponse:
     """Service requests filed on local dates ``start`` to ``end`` for a public-records
     request: no names, numbers, emails, home addresses, descriptions or street numbers.
@@ -64,6 +65,8 @@ def public_records_export(
 
 
 @router.get("/{public_id}", response_model=DisclosureOut)
-def read_disclosure(public_id: DisclosureId, staff: Officer, context: ContextDep) -> DisclosureOut:
+def read_disclosure(
+    public_id: DisclosureId, staff: DisclosureOfficer, context: ContextDep
+) -> DisclosureOut:
     """One entry of the disclosure log."""
     return actions.read_disclosure(context, staff.actor, public_id)

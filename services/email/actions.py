@@ -8,17 +8,24 @@ from services.email.schemas import EmailOut, EmailOutbox, SuppressionIn, Suppres
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
+from services.platform.outbox import read_page
 
 
 def read_outbox(
     context: AppContext, actor: Actor, *, before_id: int | None = None, limit: int = 50
 ) -> EmailOutbox:
     """Emails sent or waiting, newest first: with the console gateway, this is where they go."""
-    with unit_of_work(context, actor, "email.outbox", object_type="email") as work:
-        found = mail.outbox(work.session, before_id=before_id, limit=limit)
-        work.note(results=len(found))
-        items = [EmailOut.of(message, context.keyring, context.city_tz) for message in found]
-    return EmailOutbox(items=items, next_before_id=items[-1].id if len(items) == limit else None)
+    items, next_before_id = read_page(
+        context,
+        actor,
+        mail.OUTBOX,
+        EmailOut.of,
+        action="email.outbox",
+        object_type="email",
+        before_id=before_id,
+        limit=limit,
+    )
+    return EmailOutbox(items=items, next_before_id=next_before_id)
 
 
 def record_suppression(context: AppContext, actor: Actor, body: SuppressionIn) -> SuppressionOut:

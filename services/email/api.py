@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from services.email import actions
 from services.email.schemas import EmailOutbox, SuppressionIn, SuppressionOut
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import BounceRecorder, MessageReader
 from services.platform.context import ContextDep
-from services.platform.params import MAX_ROW_ID
+from services.platform.params import BeforeId, PageLimit
 
 router = APIRouter(tags=["email"])
-Reader = Annotated[Staff, Depends(require(Permission.MESSAGES_READ))]
-Recorder = Annotated[Staff, Depends(require(Permission.EMAIL_SUPPRESS))]
 
 
 @router.get("/api/email/outbox", response_model=EmailOutbox)
 def outbox(
-    staff: Reader,
+    staff: MessageReader,
     context: ContextDep,
-    before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_id: BeforeId = None,
+    limit: PageLimit = 50,
 ) -> EmailOutbox:
     """Emails to callers, sent or waiting, newest first."""
     return actions.read_outbox(context, staff.actor, before_id=before_id, limit=limit)
 
 
 @router.post("/api/email/suppressions", response_model=SuppressionOut)
-def suppress(body: SuppressionIn, staff: Recorder, context: ContextDep) -> SuppressionOut:
+def suppress(body: SuppressionIn, staff: BounceRecorder, context: ContextDep) -> SuppressionOut:
     """Record a hard bounce or a complaint reported by the mail provider: that address
     gets no more mail (updates, alerts, confirmations)."""
     return actions.record_suppression(context, staff.actor, body)

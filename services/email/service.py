@@ -161,10 +161,3 @@ def subject_of(keyring: Keyring, message: OutgoingEmail) -> str:
 
 def body_of(keyring: Keyring, message: OutgoingEmail) -> str:
     return OUTBOX.opened(keyring, message, "body")
-
-
-def outbox(
-    session: Session, *, before_id: int | None = None, limit: int = 50
-) -> list[OutgoingEmail]:
-    """Emails sent or waiting, newest first; page on with ``before_id``."""
-    return OUTBOX.page(session, before_id=before_id, limit=limit)

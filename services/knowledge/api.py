@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from services.knowledge import actions
 from services.knowledge.schemas import (
@@ -18,13 +18,11 @@ from services.knowledge.schemas import (
     LanguageQuery,
 )
 from services.knowledge.service import CODE_PATTERN
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import KnowledgeEditor, KnowledgeReader, Staff
 from services.platform.context import ContextDep
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
-Reader = Annotated[Staff, Depends(require(Permission.KB_READ))]
-Editor = Annotated[Staff, Depends(require(Permission.KB_EDIT))]
 
 
 def _via(staff: Staff) -> str:
@@ -34,7 +32,7 @@ def _via(staff: Staff) -> str:
 
 @router.get("/articles", response_model=ArticleList)
 def search_articles(
-    _staff: Reader, context: ContextDep, query: Annotated[ArticleQuery, Query()]
+    _staff: KnowledgeReader, context: ContextDep, query: Annotated[ArticleQuery, Query()]
 ) -> ArticleList:
     """Articles matching ``q`` (as typed, in English or Spanish, misspellings forgiven),
     best first, each in ``language`` when written in it. Without ``q``: every article in
@@ -43,14 +41,17 @@ def search_articles(
 
 
 @router.post("/articles", status_code=201, response_model=ArticleOut)
-def create_article(body: ArticleIn, staff: Editor, context: ContextDep) -> ArticleOut:
+def create_article(body: ArticleIn, staff: KnowledgeEditor, context: ContextDep) -> ArticleOut:
     """A new article in one language (add the other with PUT). 409 when the code is taken."""
     return actions.create_article(context, staff.actor, body, via=_via(staff))
 
 
 @router.get("/articles/{code}", response_model=ArticleOut)
 def read_article(
-    code: Code, staff: Reader, context: ContextDep, query: Annotated[LanguageQuery, Query()]
+    code: Code,
+    staff: KnowledgeReader,
+    context: ContextDep,
+    query: Annotated[LanguageQuery, Query()],
 ) -> ArticleOut:
     """One article (retired ones too), in ``language`` when written in it."""
     return actions.read_article(context, staff.actor, code, query.language)
@@ -58,7 +59,7 @@ def read_article(
 
 @router.put("/articles/{code}", response_model=ArticleOut)
 def update_article(
-    code: Code, body: ArticleUpdate, staff: Editor, context: ContextDep
+    code: Code, body: ArticleUpdate, staff: KnowledgeEditor, context: ContextDep
 ) -> ArticleOut:
     """Change an article's text in one language (or add that language), its department,
     service and retirement; a new version when anything changed. Send the ``version``
@@ -67,6 +68,6 @@ def update_article(
 
 
 @router.get("/articles/{code}/history", response_model=HistoryOut)
-def article_history(code: Code, staff: Reader, context: ContextDep) -> HistoryOut:
+def article_history(code: Code, staff: KnowledgeReader, context: ContextDep) -> HistoryOut:
     """Every version of the article, newest first: what changed, who changed it, when."""
     return actions.article_history(context, staff.actor, code)

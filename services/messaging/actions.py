@@ -28,6 +28,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.errors import InvalidField, Problem, existing
+from services.platform.outbox import read_page
 from services.requests import service as requests
 from services.requests.models import ServiceRequest
 
@@ -40,11 +41,17 @@ def read_outbox(
     context: AppContext, actor: Actor, *, before_id: int | None = None, limit: int = 50
 ) -> Outbox:
     """Texts sent or waiting, newest first: with the console gateway, this is where they go."""
-    with unit_of_work(context, actor, "messages.outbox", object_type="text_message") as work:
-        found = texts.outbox(work.session, before_id=before_id, limit=limit)
-        work.note(results=len(found))
-        items = [TextOut.of(message, context.keyring, context.city_tz) for message in found]
-    return Outbox(items=items, next_before_id=items[-1].id if len(items) == limit else None)
+    items, next_before_id = read_page(
+        context,
+        actor,
+        texts.OUTBOX,
+        TextOut.of,
+        action="messages.outbox",
+        object_type="text_message",
+        before_id=before_id,
+        limit=limit,
+    )
+    return Outbox(items=items, next_before_id=next_before_id)
 
 
 def read_inbound(context: AppContext, actor: Actor, *, limit: int = 50) -> list[InboundOut]:

@@ -130,11 +130,6 @@ def texts_about(session: Session, appointment_id: int) -> list[TextMessage]:
     )
 
 
-def outbox(session: Session, *, before_id: int | None = None, limit: int = 50) -> list[TextMessage]:
-    """Texts sent or waiting, newest first; page on with ``before_id``."""
-    return OUTBOX.page(session, before_id=before_id, limit=limit)
-
-
 def ready(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
     """Those of ``message_ids`` whose time has come (not held for quiet hours or later)."""
     if not message_ids:

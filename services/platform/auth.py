@@ -1,6 +1,7 @@
 """Need-to-know access: roles, permissions and the one dependency every staff route uses.
 
-A route declares what it needs with ``Depends(require(Permission.X))``; the dependency
+A route declares what it needs with ``Depends(require(Permission.X))``, through the one
+alias declared here for each permission (``staff: CallReader``); the dependency
 authenticates the caller, checks the matrix on the server, audits a refusal and hands
 the route a ``Staff`` with which to audit what it then does. docs/permissions.md shows
 the matrix in prose.
@@ -12,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.platform import audit
@@ -23,11 +25,41 @@ from services.platform.roles import Role
 
 __all__ = [
     "PERMISSIONS",
+    "AgentReportReader",
+    "Auditor",
     "Authentication",
+    "BounceRecorder",
+    "CallReader",
+    "CallbackPlacer",
+    "Communications",
+    "ConfigAdmin",
+    "ContactCreator",
+    "ContactReader",
+    "DisclosureOfficer",
+    "Evaluator",
+    "HoldKeeper",
     "Identity",
+    "KnowledgeEditor",
+    "KnowledgeReader",
+    "MessageReader",
+    "OwnScoreReader",
     "Permission",
+    "PresenceHolder",
+    "PrivacyOfficer",
+    "QaFormEditor",
+    "RecordingController",
+    "RecordingListener",
+    "RecordingReader",
+    "ReportReader",
+    "RequestEditor",
+    "RequestFiler",
+    "RequestReader",
     "Role",
+    "Scheduler",
     "Staff",
+    "StaffAdmin",
+    "StaffApprover",
+    "WrapperUp",
     "allows",
     "authenticate",
     "needs_second_person",
@@ -338,3 +370,37 @@ def required_permission(dependency: object) -> Permission | None:
     """The permission a ``require()`` dependency demands, if it is one."""
     found = getattr(dependency, "permission", None)
     return found if isinstance(found, Permission) else None
+
+
+# The staff a route admits, one alias per permission: a route names what it needs in its
+# signature (``staff: CallReader``), and a permission reads the same in every router.
+CallReader = Annotated[Staff, Depends(require(Permission.CALLS_READ))]
+RequestFiler = Annotated[Staff, Depends(require(Permission.REQUESTS_CREATE))]
+RequestReader = Annotated[Staff, Depends(require(Permission.REQUESTS_READ))]
+RequestEditor = Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))]
+Scheduler = Annotated[Staff, Depends(require(Permission.APPOINTMENTS_MANAGE))]
+MessageReader = Annotated[Staff, Depends(require(Permission.MESSAGES_READ))]
+RecordingReader = Annotated[Staff, Depends(require(Permission.RECORDINGS_READ))]
+RecordingListener = Annotated[Staff, Depends(require(Permission.RECORDINGS_PLAY))]
+RecordingController = Annotated[Staff, Depends(require(Permission.RECORDING_CONTROL))]
+Evaluator = Annotated[Staff, Depends(require(Permission.QA_EVALUATE))]
+OwnScoreReader = Annotated[Staff, Depends(require(Permission.QA_OWN_READ))]
+QaFormEditor = Annotated[Staff, Depends(require(Permission.QA_FORMS_MANAGE))]
+ReportReader = Annotated[Staff, Depends(require(Permission.REPORTS_READ))]
+PrivacyOfficer = Annotated[Staff, Depends(require(Permission.PRIVACY_REQUESTS))]
+HoldKeeper = Annotated[Staff, Depends(require(Permission.LEGAL_HOLDS))]
+DisclosureOfficer = Annotated[Staff, Depends(require(Permission.DISCLOSURES))]
+Auditor = Annotated[Staff, Depends(require(Permission.AUDIT_READ))]
+StaffAdmin = Annotated[Staff, Depends(require(Permission.STAFF_MANAGE))]
+StaffApprover = Annotated[Staff, Depends(require(Permission.STAFF_APPROVE))]
+ConfigAdmin = Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))]
+PresenceHolder = Annotated[Staff, Depends(require(Permission.PRESENCE_SET))]
+ContactCreator = Annotated[Staff, Depends(require(Permission.CONTACTS_CREATE))]
+ContactReader = Annotated[Staff, Depends(require(Permission.CONTACTS_READ))]
+WrapperUp = Annotated[Staff, Depends(require(Permission.CONTACTS_WRAP_UP))]
+CallbackPlacer = Annotated[Staff, Depends(require(Permission.CALLBACKS))]
+AgentReportReader = Annotated[Staff, Depends(require(Permission.REPORTS_AGENTS))]
+KnowledgeReader = Annotated[Staff, Depends(require(Permission.KB_READ))]
+KnowledgeEditor = Annotated[Staff, Depends(require(Permission.KB_EDIT))]
+Communications = Annotated[Staff, Depends(require(Permission.ALERTS_MANAGE))]
+BounceRecorder = Annotated[Staff, Depends(require(Permission.EMAIL_SUPPRESS))]

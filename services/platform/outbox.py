@@ -14,14 +14,17 @@ lives here, so a fix to claiming or retrying reaches texts and email alike:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Integer, String, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from services.platform.actions import unit_of_work
+from services.platform.audit import Actor
+from services.platform.context import AppContext
 from services.platform.personal_data import ExportRows, Found, local_time
 from storage.base import BIG_ID
 from storage.crypto import FieldContext, Keyring
@@ -52,6 +55,14 @@ class OutboxColumns:
 
 
 Message = TypeVar("Message", bound=OutboxColumns)
+
+
+class _Shown(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Shown = TypeVar("Shown", bound=_Shown)
 
 
 class Outbox(Generic[Message]):
@@ -217,3 +228,24 @@ class Outbox(Generic[Message]):
             ]
 
         return rows
+
+
+def read_page(
+    context: AppContext,
+    actor: Actor,
+    outbox: Outbox[Message],
+    show: Callable[[Message, Keyring, ZoneInfo], Shown],
+    *,
+    action: str,
+    object_type: str,
+    before_id: int | None,
+    limit: int,
+) -> tuple[list[Shown], int | None]:
+    """One page of an outbox for staff, newest first, read in a unit of work audited as
+    ``action`` with the number of results: the messages as ``show`` shows them, and the
+    ``before_id`` of the next page (None on the last)."""
+    with unit_of_work(context, actor, action, object_type=object_type) as work:
+        found = outbox.page(work.session, before_id=before_id, limit=limit)
+        work.note(results=len(found))
+        items = [show(message, context.keyring, context.city_tz) for message in found]
+    return items, items[-1].id if len(items) == limit else None

@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, TypeVar
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator
 
 DateOrTime = TypeVar("DateOrTime", date, datetime)
@@ -28,6 +28,10 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 # Twilio's call and recording identifiers in a URL.
 CallSid = Annotated[str, Path(pattern=CALL_SID_PATTERN)]
 RecordingSid = Annotated[str, Path(pattern=RECORDING_SID_PATTERN)]
+# Paging a staff list newest first: how many rows a page holds at most, and the id the
+# previous page ended at.
+PageLimit = Annotated[int, Query(ge=1, le=200)]
+BeforeId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
 # The years a date or instant from outside may name. Python's own range (years 1 to

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import PrivacyOfficer
 from services.platform.context import ContextDep
 from services.privacy import actions, letters
 from services.privacy import service as privacy
@@ -25,7 +25,6 @@ from services.requests.service import ContactDetails
 
 router = APIRouter(prefix="/api/privacy/requests", tags=["privacy"])
 
-Officer = Annotated[Staff, Depends(require(Permission.PRIVACY_REQUESTS))]
 PublicId = Annotated[str, Path(max_length=16, pattern=r"^PR-[0-9A-Z]{8}$")]
 
 
@@ -34,7 +33,9 @@ def _html(text: str) -> HTMLResponse:
 
 
 @router.post("", status_code=201, response_model=PrivacyRequestOut)
-def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> PrivacyRequestOut:
+def record_request(
+    body: NewRequestIn, staff: PrivacyOfficer, context: ContextDep
+) -> PrivacyRequestOut:
     """Record a request as received; the answer is due in 5 business days."""
     new = privacy.NewPrivacyRequest(
         received_on=body.received_on,
@@ -48,7 +49,7 @@ def record_request(body: NewRequestIn, staff: Officer, context: ContextDep) -> P
 
 @router.get("", response_model=list[PrivacyRequestOut])
 def list_requests(
-    staff: Officer,
+    staff: PrivacyOfficer,
     context: ContextDep,
     which: Annotated[Literal["open", "all"], Query(description="open: the due list")] = "open",
 ) -> list[PrivacyRequestOut]:
@@ -57,14 +58,16 @@ def list_requests(
 
 
 @router.get("/{public_id}", response_model=PrivacyRequestOut)
-def read_request(public_id: PublicId, staff: Officer, context: ContextDep) -> PrivacyRequestOut:
+def read_request(
+    public_id: PublicId, staff: PrivacyOfficer, context: ContextDep
+) -> PrivacyRequestOut:
     """One request, with the requester's details."""
     return actions.read_request(context, staff.actor, public_id)
 
 
 @router.post("/{public_id}/acknowledge", response_model=PrivacyRequestOut)
 def acknowledge(
-    public_id: PublicId, body: AcknowledgeIn, staff: Officer, context: ContextDep
+    public_id: PublicId, body: AcknowledgeIn, staff: PrivacyOfficer, context: ContextDep
 ) -> PrivacyRequestOut:
     """Acknowledge in writing with the decision date (default and latest: 30 days on)."""
     return actions.acknowledge(context, staff.actor, public_id, decision_by=body.decision_by)
@@ -72,7 +75,7 @@ def acknowledge(
 
 @router.post("/{public_id}/decide", response_model=PrivacyRequestOut)
 def decide(
-    public_id: PublicId, body: DecideIn, staff: Officer, context: ContextDep
+    public_id: PublicId, body: DecideIn, staff: PrivacyOfficer, context: ContextDep
 ) -> PrivacyRequestOut:
     """Grant, or deny with reasons in writing."""
     return actions.decide(
@@ -81,7 +84,7 @@ def decide(
 
 
 @router.get("/{public_id}/export")
-def export_json(public_id: PublicId, staff: Officer, context: ContextDep) -> Response:
+def export_json(public_id: PublicId, staff: PrivacyOfficer, context: ContextDep) -> Response:
     """Everything held about the person, as JSON (a download)."""
     document = actions.export_json(context, staff.actor, public_id)
     return Response(
@@ -92,7 +95,7 @@ def export_json(public_id: PublicId, staff: Officer, context: ContextDep) -> Res
 
 
 @router.get("/{public_id}/export.html", response_class=HTMLResponse)
-def export_html(public_id: PublicId, staff: Officer, context: ContextDep) -> HTMLResponse:
+def export_html(public_id: PublicId, staff: PrivacyOfficer, context: ContextDep) -> HTMLResponse:
     """Everything held about the person, as a readable, printable letter."""
     return _html(actions.export_html(context, staff.actor, public_id))
 
@@ -101,7 +104,7 @@ def export_html(public_id: PublicId, staff: Officer, context: ContextDep) -> HTM
 def letter(
     public_id: PublicId,
     kind: Annotated[actions.Letter, Path()],
-    staff: Officer,
+    staff: PrivacyOfficer,
     context: ContextDep,
 ) -> HTMLResponse:
     """A letter to the person: acknowledgement, grant, denial (with reasons), or their
@@ -111,7 +114,7 @@ def letter(
 
 @router.post("/{public_id}/corrections", response_model=CorrectionOut)
 def correct(
-    public_id: PublicId, body: CorrectionIn, staff: Officer, context: ContextDep
+    public_id: PublicId, body: CorrectionIn, staff: PrivacyOfficer, context: ContextDep
 ) -> CorrectionOut:
     """Correct the person's contact details on one of their requests, through the
     requests service; only a request found for this person may be corrected."""

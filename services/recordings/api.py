@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import (
+    Evaluator,
+    OwnScoreReader,
+    QaFormEditor,
+    RecordingController,
+    RecordingListener,
+    RecordingReader,
+)
 from services.platform.context import ContextDep
 from services.platform.params import CallSid, RecordingSid, RowId
 from services.recordings import actions
@@ -25,17 +32,11 @@ from services.recordings.schemas import (
 )
 
 router = APIRouter(tags=["recordings"])
-Reader = Annotated[Staff, Depends(require(Permission.RECORDINGS_READ))]
-Listener = Annotated[Staff, Depends(require(Permission.RECORDINGS_PLAY))]
-Controller = Annotated[Staff, Depends(require(Permission.RECORDING_CONTROL))]
-FormEditor = Annotated[Staff, Depends(require(Permission.QA_FORMS_MANAGE))]
-Evaluator = Annotated[Staff, Depends(require(Permission.QA_EVALUATE))]
-QaReader = Annotated[Staff, Depends(require(Permission.QA_OWN_READ))]
 
 
 @router.get("/api/recordings", response_model=RecordingPage)
 def list_recordings(
-    staff: Reader, context: ContextDep, filters: Annotated[RecordingFilters, Query()]
+    staff: RecordingReader, context: ContextDep, filters: Annotated[RecordingFilters, Query()]
 ) -> RecordingPage:
     """Recordings newest first: by date, extension, agent, duration, QA status, state."""
     return actions.list_recordings(context, staff.actor, filters)
@@ -43,7 +44,7 @@ def list_recordings(
 
 @router.get("/api/recordings/{recording_sid}", response_model=RecordingDetail)
 def read_recording(
-    recording_sid: RecordingSid, staff: Reader, context: ContextDep
+    recording_sid: RecordingSid, staff: RecordingReader, context: ContextDep
 ) -> RecordingDetail:
     """One recording with its talk/silence profile per channel and its evaluations."""
     return actions.read_recording(context, staff.actor, recording_sid)
@@ -57,7 +58,7 @@ def read_recording(
 def play_recording(
     recording_sid: RecordingSid,
     request: Request,
-    staff: Listener,
+    staff: RecordingListener,
     context: ContextDep,
     download: Annotated[bool, Query()] = False,
 ) -> Response:
@@ -90,7 +91,7 @@ def play_recording(
 
 @router.post("/api/calls/{call_sid}/recording", status_code=204)
 def control_recording(
-    call_sid: CallSid, body: RecordingControl, staff: Controller, context: ContextDep
+    call_sid: CallSid, body: RecordingControl, staff: RecordingController, context: ContextDep
 ) -> Response:
     """Pause recording while a caller reads out a card number or the like; resume after."""
     actions.control_recording(context, staff.actor, call_sid, action=body.action)
@@ -101,14 +102,14 @@ def control_recording(
 
 
 @router.post("/api/qa/forms", status_code=201, response_model=FormOut)
-def create_form(body: FormIn, staff: FormEditor, context: ContextDep) -> FormOut:
+def create_form(body: FormIn, staff: QaFormEditor, context: ContextDep) -> FormOut:
     """A new QA form, or a new version of one (same name); old evaluations keep theirs."""
     return actions.create_form(context, staff.actor, body)
 
 
 @router.get("/api/qa/forms", response_model=list[FormOut])
 def list_forms(
-    staff: QaReader, context: ContextDep, include_old: Annotated[bool, Query()] = False
+    staff: OwnScoreReader, context: ContextDep, include_old: Annotated[bool, Query()] = False
 ) -> list[FormOut]:
     """The QA forms in use (and their old versions, if asked)."""
     return actions.list_forms(context, include_old=include_old)
@@ -126,13 +127,17 @@ def evaluate_recording(
 
 @router.get("/api/qa/evaluations", response_model=list[EvaluationOut])
 def list_evaluations(
-    staff: QaReader, context: ContextDep, agent: Annotated[str | None, Query(max_length=64)] = None
+    staff: OwnScoreReader,
+    context: ContextDep,
+    agent: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[EvaluationOut]:
     """Evaluations, newest first. Agents see only their own."""
     return actions.list_evaluations(context, staff.actor, agent=agent)
 
 
 @router.get("/api/qa/evaluations/{evaluation_id}", response_model=EvaluationOut)
-def read_evaluation(evaluation_id: RowId, staff: QaReader, context: ContextDep) -> EvaluationOut:
+def read_evaluation(
+    evaluation_id: RowId, staff: OwnScoreReader, context: ContextDep
+) -> EvaluationOut:
     """One evaluation: an agent may read only their own."""
     return actions.read_evaluation(context, staff.actor, evaluation_id)

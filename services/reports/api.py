@@ -8,11 +8,11 @@ import io
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import AgentReportReader, ReportReader
 from services.platform.context import ContextDep
 from services.reports import actions
 from services.reports.schemas import (
@@ -30,7 +30,6 @@ from services.reports.schemas import (
 )
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
-Reader = Annotated[Staff, Depends(require(Permission.REPORTS_READ))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}
 }
@@ -60,7 +59,7 @@ def _answer(fmt: str, report: Any, name: str, row: type[BaseModel]) -> Any:
 
 @router.get("/calls", response_model=CallReport, responses=CSV_RESPONSE)
 def calls_report(
-    staff: Reader, context: ContextDep, query: Annotated[CallReportQuery, Query()]
+    staff: ReportReader, context: ContextDep, query: Annotated[CallReportQuery, Query()]
 ) -> Any:
     """Calls (the caller's leg), answered, abandoned and average handle time by local hour
     of the day, local date or extension, for local dates ``start`` to ``end``."""
@@ -72,7 +71,7 @@ def calls_report(
 
 @router.get("/requests", response_model=RequestReport, responses=CSV_RESPONSE)
 def requests_report(
-    staff: Reader, context: ContextDep, query: Annotated[ReportQuery, Query()]
+    staff: ReportReader, context: ContextDep, query: Annotated[ReportQuery, Query()]
 ) -> Any:
     """Service requests filed on local dates ``start`` to ``end`` (anonymous ones too), by
     service and current status."""
@@ -82,7 +81,7 @@ def requests_report(
 
 @router.get("/contacts", response_model=ContactReport, responses=CSV_RESPONSE)
 def contacts_report(
-    staff: Reader, context: ContextDep, query: Annotated[ReportQuery, Query()]
+    staff: ReportReader, context: ContextDep, query: Annotated[ReportQuery, Query()]
 ) -> Any:
     """Contacts started on local dates ``start`` to ``end``: by topic, resolution, channel
     and department, inquiries versus requests for service, top inquiries per month. The
@@ -114,12 +113,9 @@ class _Figure(BaseModel):
     count: int | None
 
 
-AgentsReader = Annotated[Staff, Depends(require(Permission.REPORTS_AGENTS))]
-
-
 @router.get("/contacts/agents", response_model=AgentReport, responses=CSV_RESPONSE)
 def agents_report(
-    staff: AgentsReader, context: ContextDep, query: Annotated[AgentReportQuery, Query()]
+    staff: AgentReportReader, context: ContextDep, query: Annotated[AgentReportQuery, Query()]
 ) -> Any:
     """Per agent: phone contacts, average talk time, after-contact work and handle time
     (supervisors only: it names staff)."""
@@ -128,7 +124,7 @@ def agents_report(
 
 
 @router.get("/wallboard", response_model=WallboardOut)
-def read_wallboard(staff: AgentsReader, context: ContextDep) -> WallboardOut:
+def read_wallboard(staff: AgentReportReader, context: ContextDep) -> WallboardOut:
     """The contact centre now and today, per department: calls waiting and the longest
     wait, staff by presence, service level (answered within 30 s) and abandoned calls.
     The console's wallboard streams the same figures as server-sent events."""

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import (
+    ConfigAdmin,
+    RequestEditor,
+    RequestFiler,
+    RequestReader,
+)
 from services.platform.context import ContextDep
-from services.platform.params import CallSid
+from services.platform.params import CallSid, PageLimit
 from services.requests import actions
 from services.requests.schemas import (
     ContactCorrection,
@@ -35,14 +40,10 @@ router = APIRouter(tags=["requests"])
 PublicId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 ]
-Filer = Annotated[Staff, Depends(require(Permission.REQUESTS_CREATE))]
-Reader = Annotated[Staff, Depends(require(Permission.REQUESTS_READ))]
-Editor = Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))]
-ConfigAdmin = Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))]
 
 
 @router.post("/api/requests", status_code=201, response_model=RequestOut)
-def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestOut:
+def file_request(body: RequestIn, staff: RequestFiler, context: ContextDep) -> RequestOut:
     """File a service request, with or without contact details, or anonymously."""
     contact = ContactDetails(**body.contact.model_dump()) if body.contact is not None else None
     new = NewRequest(
@@ -60,43 +61,43 @@ def file_request(body: RequestIn, staff: Filer, context: ContextDep) -> RequestO
 
 
 @router.post("/api/requests/possible-duplicates", response_model=DuplicateList)
-def possible_duplicates(body: DuplicateCheck, staff: Filer, context: ContextDep) -> DuplicateList:
+def possible_duplicates(
+    body: DuplicateCheck, staff: RequestFiler, context: ContextDep
+) -> DuplicateList:
     """Before filing: open requests for the same service near the same place, filed
     recently, so the caller can be added to one instead of filing it twice."""
     return actions.possible_duplicates(context, staff.actor, body)
 
 
 @router.get("/api/requests/{public_id}/contact", response_model=ContactOut)
-def reuse_contact(public_id: PublicId, staff: Reader, context: ContextDep) -> ContactOut:
+def reuse_contact(public_id: PublicId, staff: RequestReader, context: ContextDep) -> ContactOut:
     """The contact details of an earlier request, to fill in a new one for the same
     caller (read from the sealed record, audited)."""
     return actions.reuse_contact(context, staff.actor, public_id)
 
 
 @router.get("/api/requests/unreviewed", response_model=ReviewQueue)
-def unreviewed(
-    staff: Editor, context: ContextDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> ReviewQueue:
+def unreviewed(staff: RequestEditor, context: ContextDep, limit: PageLimit = 50) -> ReviewQueue:
     """Descriptions nobody has reviewed for the public feed yet, newest first (declared
     before ``/api/requests/{public_id}``, which would take the word for a number)."""
     return actions.unreviewed(context, staff.actor, limit=limit)
 
 
 @router.get("/api/requests/{public_id}", response_model=RequestOut)
-def read_request(public_id: PublicId, staff: Reader, context: ContextDep) -> RequestOut:
+def read_request(public_id: PublicId, staff: RequestReader, context: ContextDep) -> RequestOut:
     """One request with its contact, calls and history."""
     return actions.read_request(context, staff.actor, public_id)
 
 
 @router.post("/api/requests/search", response_model=RequestList)
-def search(body: RequestSearch, staff: Reader, context: ContextDep) -> RequestList:
+def search(body: RequestSearch, staff: RequestReader, context: ContextDep) -> RequestList:
     """A caller's earlier requests by phone, email, name or home address, newest first."""
     return actions.search_requests(context, staff.actor, SearchKey(*body.key()))
 
 
 @router.post("/api/requests/{public_id}/status", response_model=RequestOut)
 def change_status(
-    public_id: PublicId, body: StatusChangeIn, staff: Editor, context: ContextDep
+    public_id: PublicId, body: StatusChangeIn, staff: RequestEditor, context: ContextDep
 ) -> RequestOut:
     """Move a request on (open, in progress, closed) with a note."""
     return actions.change_status(
@@ -106,7 +107,7 @@ def change_status(
 
 @router.put("/api/requests/{public_id}/public-description", response_model=RequestOut)
 def review_description(
-    public_id: PublicId, body: DescriptionReview, staff: Editor, context: ContextDep
+    public_id: PublicId, body: DescriptionReview, staff: RequestEditor, context: ContextDep
 ) -> RequestOut:
     """Publish the description as reviewed for the public feed (null withdraws it)."""
     return actions.review_description(context, staff.actor, public_id, text=body.text)
@@ -114,7 +115,7 @@ def review_description(
 
 @router.patch("/api/requests/{public_id}/contact", response_model=RequestOut)
 def correct_contact(
-    public_id: PublicId, body: ContactCorrection, staff: Editor, context: ContextDep
+    public_id: PublicId, body: ContactCorrection, staff: RequestEditor, context: ContextDep
 ) -> RequestOut:
     """Correct or erase a requester's contact details (e.g. on a correction request)."""
     return actions.correct_contact(
@@ -127,7 +128,7 @@ def correct_contact(
 
 
 @router.get("/api/calls/{call_sid}/screen-pop", response_model=ScreenPopOut)
-def call_screen_pop(call_sid: CallSid, staff: Reader, context: ContextDep) -> ScreenPopOut:
+def call_screen_pop(call_sid: CallSid, staff: RequestReader, context: ContextDep) -> ScreenPopOut:
     """For a ringing call: the caller's earlier requests, unless the number is withheld."""
     return actions.screen_pop(context, staff.actor, call_sid)
 
@@ -136,7 +137,7 @@ def call_screen_pop(call_sid: CallSid, staff: Reader, context: ContextDep) -> Sc
 
 
 @router.get("/api/services", response_model=ServiceList)
-def list_services(staff: Filer, context: ContextDep) -> ServiceList:
+def list_services(staff: RequestFiler, context: ContextDep) -> ServiceList:
     """The service catalogue a request is filed against."""
     return ServiceList(items=actions.list_services(context))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import ConfigAdmin, HoldKeeper
 from services.platform.context import ContextDep
 from services.retention import actions
 from services.retention.schemas import (
@@ -22,12 +22,9 @@ from services.retention.schemas import (
 
 router = APIRouter(tags=["retention"])
 
-Admin = Annotated[Staff, Depends(require(Permission.CONFIG_MANAGE))]
-HoldKeeper = Annotated[Staff, Depends(require(Permission.LEGAL_HOLDS))]
-
 
 @router.get("/api/retention/schedules", response_model=list[ScheduleOut])
-def list_schedules(staff: Admin, context: ContextDep) -> list[ScheduleOut]:
+def list_schedules(staff: ConfigAdmin, context: ContextDep) -> list[ScheduleOut]:
     """How long each class of records is kept."""
     return actions.list_schedules(context)
 
@@ -36,7 +33,7 @@ def list_schedules(staff: Admin, context: ContextDep) -> list[ScheduleOut]:
 def change_schedule(
     record_class: Annotated[str, Path(max_length=32, pattern=r"^[a-z_]+$")],
     body: ScheduleChange,
-    staff: Admin,
+    staff: ConfigAdmin,
     context: ContextDep,
 ) -> list[ScheduleOut]:
     """Change one class's period (within the policy's ceilings); audited."""
@@ -46,7 +43,7 @@ def change_schedule(
 
 
 @router.post("/api/retention/run", response_model=RunOut)
-def run_now(body: RunIn, staff: Admin, context: ContextDep) -> RunOut:
+def run_now(body: RunIn, staff: ConfigAdmin, context: ContextDep) -> RunOut:
     """Run the purge now (by default dry: what would go, and what holds keep). Only a
     dry run may look at another instant (``as_of``); a run that destroys runs as of now."""
     return RunOut.model_validate(

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from services.platform.audit import Actor
 from services.platform.auth import (
     SESSION_COOKIE,
-    Permission,
+    PresenceHolder,
     Refusal,
     Staff,
+    StaffAdmin,
+    StaffApprover,
     audit_refusal,
     authenticate,
-    require,
 )
 from services.platform.context import AppContext, ContextDep
 from services.platform.errors import Problem
@@ -139,8 +140,6 @@ def confirm_totp(body: TotpCode, staff: ConsoleSession, context: ContextDep) -> 
 
 # -- presence --------------------------------------------------------------------------
 
-PresenceHolder = Annotated[Staff, Depends(require(Permission.PRESENCE_SET))]
-
 
 @router.get("/api/me/presence", response_model=PresenceOut)
 def read_presence(staff: PresenceHolder, context: ContextDep) -> PresenceOut:
@@ -155,8 +154,6 @@ def set_presence(body: PresenceIn, staff: PresenceHolder, context: ContextDep) -
 
 
 # -- administrators: accounts and tokens ------------------------------------------------
-
-StaffAdmin = Annotated[Staff, Depends(require(Permission.STAFF_MANAGE))]
 
 
 @router.get("/api/staff", response_model=StaffList)
@@ -204,9 +201,6 @@ def reset_to_temporary_password(
 def unlock_staff(user_id: RowId, staff: StaffAdmin, context: ContextDep) -> StaffOut:
     """Lift the lockout after too many failed sign-ins."""
     return actions.unlock(context, staff.actor, user_id)
-
-
-StaffApprover = Annotated[Staff, Depends(require(Permission.STAFF_APPROVE))]
 
 
 @router.get("/api/staff/approvals", response_model=AwaitingList)

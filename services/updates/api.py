@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse
 
-from services.platform.auth import Permission, Staff, require
+from services.platform.auth import RequestEditor
 from services.platform.context import ContextDep
 from services.platform.public_pages import page
 from services.platform.ratelimit import rate_limit
@@ -20,7 +20,6 @@ PublicId = Annotated[
     str, Path(min_length=14, max_length=16, pattern=r"^SR-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 ]
 Token = Annotated[str, Path(min_length=3, max_length=64, pattern=r"^[0-9]{1,18}\.[A-Za-z0-9_-]+$")]
-Editor = Annotated[Staff, Depends(require(Permission.REQUESTS_UPDATE))]
 Limited = Depends(rate_limit("unsubscribe", limit=60, per_seconds=60))
 
 
@@ -28,7 +27,7 @@ Limited = Depends(rate_limit("unsubscribe", limit=60, per_seconds=60))
     "/api/requests/{public_id}/updates", status_code=201, response_model=list[UpdateConsentOut]
 )
 def add_caller(
-    public_id: PublicId, body: AddCallerIn, staff: Editor, context: ContextDep
+    public_id: PublicId, body: AddCallerIn, staff: RequestEditor, context: ContextDep
 ) -> list[UpdateConsentOut]:
     """Another caller about this request gets its updates too, by text and/or email."""
     return actions.add_caller(context, staff.actor, public_id, body)
