@@ -436,6 +436,27 @@ def stored_recording(
     return sid
 
 
+# The password of the staff accounts tests make with one (``add_user``).
+PASSWORD = "correct horse battery staple"
+
+
+def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> int:
+    """A staff account that signs in with ``PASSWORD`` (``StaffFactory`` makes accounts
+    with API tokens only); its id."""
+    with context.db.begin() as session:
+        user = staff_service.create_user(
+            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
+        )
+        return user.id
+
+
+def staff_account(client: TestClient, admin: dict[str, str], name: str) -> dict[str, Any]:
+    """The account ``name`` as the staff list shows it to ``admin``."""
+    items = client.get("/api/staff", headers=admin).json()["items"]
+    found: dict[str, Any] = next(item for item in items if item["username"] == name)
+    return found
+
+
 def audit_entries(context: AppContext, *where: Any) -> list[AuditEntry]:
     """The audit entries that match ``where``, oldest first."""
     with context.db() as session:

@@ -15,17 +15,7 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from services.staff import service as accounts
-from tests.support import PUBLIC_URL, audit_entries, served
-
-PASSWORD = "correct horse battery staple"
-
-
-def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> None:
-    with context.db.begin() as session:
-        accounts.create_user(
-            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
-        )
+from tests.support import PASSWORD, PUBLIC_URL, add_user, audit_entries, served
 
 
 def sign_in(client: TestClient, name: str, password: str = PASSWORD, **extra: Any) -> Any:
