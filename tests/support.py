@@ -9,7 +9,8 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,6 +166,17 @@ def served(context: AppContext, base_url: str = PUBLIC_URL) -> Iterator[TestClie
     """A test client of the app over ``context``, its start-up and shutdown run."""
     with TestClient(create_app(context), base_url=base_url) as client:
         yield client
+
+
+def wait_until(what: str, condition: Callable[[], object], seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds`` (a
+    generous default: the machine under test is shared)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting until {what}")
 
 
 def call_sid() -> str:

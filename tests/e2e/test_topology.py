@@ -54,6 +54,7 @@ from tests.support import (
     cli_env,
     recording_params,
     switchboard,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.topology, pytest.mark.slow]
@@ -61,15 +62,6 @@ pytestmark = [pytest.mark.topology, pytest.mark.slow]
 CALLS = int(os.environ.get("SWITCHBOARD_TOPOLOGY_CALLS", "24"))
 LEASE_SECONDS = 4
 WAV = call_recording(6.0)
-
-
-def wait_until(what: str, condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting until {what}")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from services.platform.queue import Jobs, make_huey
+from tests.support import wait_until
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -31,21 +32,12 @@ def jobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Jobs]:
     huey.flush()
 
 
-def wait_for(condition: Any, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the job")
-
-
 def test_a_job_runs_with_the_bound_context_and_its_payload(jobs: Jobs) -> None:
     seen: list[tuple[Any, dict[str, Any]]] = []
     jobs.register("test.record", lambda context, payload: seen.append((context, payload)))
     jobs.enqueue("test.record", {"recording_id": 7})
     jobs.start_consumer()
-    wait_for(lambda: seen)
+    wait_until("the job ran", lambda: seen)
     assert seen == [({"context": "bound"}, {"recording_id": 7})]
 
 
@@ -62,7 +54,7 @@ def test_a_failing_job_is_retried_until_it_succeeds(jobs: Jobs) -> None:
     jobs.register("test.flaky", flaky, retries=5, retry_delay=1.0, retry_backoff=3.0)
     jobs.enqueue("test.flaky", {})
     jobs.start_consumer()
-    wait_for(done.is_set)
+    wait_until("the third attempt succeeded", done.is_set)
     assert len(attempts) == 3
     # Waits of about one then three seconds (the scheduler ticks each second): backoff.
     first_wait, second_wait = attempts[1] - attempts[0], attempts[2] - attempts[1]
@@ -78,7 +70,7 @@ def test_a_job_with_an_eta_waits_for_it(jobs: Jobs) -> None:
     queued_at = time.monotonic()
     jobs.enqueue("test.later", {}, eta=datetime.now(UTC) + timedelta(seconds=1.5))
     jobs.start_consumer()
-    wait_for(lambda: ran)
+    wait_until("the job ran", lambda: ran)
     assert ran[0] - queued_at >= 1.4
 
 
