@@ -43,8 +43,8 @@ import sqlalchemy as sa
 from tests.audio import call_recording
 from tests.conftest import POSTGRES_URL, _postgres_or_skip
 from tests.deploy_support import PrivateRedis, TcpProxy, render_nginx, tool
-from tests.e2e.conftest import free_port
 from tests.fakes.twilio_api import FakeTwilio
+from tests.ports import free_port
 from tests.support import (
     MASTER_KEY,
     TEST_ACCOUNT_SID,

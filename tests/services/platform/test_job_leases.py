@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from services.platform.models import QueuedJob
 from services.platform.queue import JobLedger, Jobs, make_huey
 from storage.db import make_engine, make_session_factory
 from tests.deploy_support import PrivateRedis
+from tests.ports import free_port
 from tests.support import wait_until
 
 
@@ -163,9 +163,7 @@ def test_a_failing_job_stays_owed_while_it_has_retries_and_not_after(jobs: Jobs)
 def test_an_unreachable_queue_leaves_the_job_owed_and_the_sweep_pushes_it(
     database_url: str, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()
     down = build_jobs(database_url, make_huey(f"redis://127.0.0.1:{closed_port}/0", tmp_path), 2)
     down.register("test.down", lambda _c, _p: None)
     assert down.enqueue("test.down", {"recording_id": 5}) == ""

@@ -3,7 +3,6 @@ encryption at rest, Range playback, pausing and per-extension settings."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,6 +23,7 @@ from services.recordings.source import MediaUnavailable
 from services.staff.models import StaffUser
 from tests.audio import call_recording
 from tests.fakes.twilio_api import FakeTwilio
+from tests.ports import free_port
 from tests.support import (
     StaffFactory,
     TwilioClient,
@@ -357,9 +357,7 @@ def test_a_completed_recording_is_owed_with_its_callback_when_the_queue_is_down(
     """The job is written in the callback's own transaction (the outbox): with Redis
     unreachable the callback is still acknowledged, and a worker that comes up later
     finds the job in the database and stores the recording once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     down = context_with(
         twilio_api_base_url=fake_twilio.url, queue_url=f"redis://127.0.0.1:{closed}/0"
     )
