@@ -521,6 +521,20 @@ def confirmed_subscriber(context: AppContext, address: str, language: str = "en"
         assert alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
 
 
+def privacy_request(client: TestClient, officer: dict[str, str], **fields: Any) -> httpx.Response:
+    """Record, as ``officer``, a privacy request received by mail on OPEN_HOURS' day with the
+    requester's identity checked: an access request unless ``fields`` say otherwise
+    (they change any part of it and must name the ``requester``). The answer, unchecked."""
+    body = {
+        "received_on": "2026-11-18",
+        "channel": "mail",
+        "kinds": ["access"],
+        "identity_evidence": "Signature compared with the one on file",
+        **fields,
+    }
+    return client.post("/api/privacy/requests", json=body, headers=officer)
+
+
 def access_export(
     client: TestClient,
     officer: dict[str, str],
@@ -532,15 +546,7 @@ def access_export(
     """Record an access request from ``requester`` (``fields`` change how it came in) and
     fetch its export (as ``export_headers``, the officer by default); fails unless both
     succeed."""
-    body = {
-        "received_on": "2026-11-18",
-        "channel": "mail",
-        "kinds": ["access"],
-        "identity_evidence": "Signature compared with the one on file",
-        "requester": requester,
-        **fields,
-    }
-    recorded = client.post("/api/privacy/requests", json=body, headers=officer)
+    recorded = privacy_request(client, officer, requester=requester, **fields)
     assert recorded.status_code == 201, recorded.text
     exported = client.get(
         f"/api/privacy/requests/{recorded.json()['id']}/export",
