@@ -4,7 +4,6 @@ neither runs twice. On SQLite and PostgreSQL, on the embedded queue and on Redis
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import threading
 import time
@@ -22,17 +21,6 @@ from storage.db import make_engine, make_session_factory
 from tests.deploy_support import PrivateRedis
 from tests.ports import free_port
 from tests.support import wait_until
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def huey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Huey]:
-    if request.param == "embedded":
-        queue = make_huey(None, tmp_path)
-    else:
-        url: str = request.getfixturevalue("redis_url")
-        queue = make_huey(url, tmp_path, name=f"test-{secrets.token_hex(4)}")
-    yield queue
-    queue.flush()
 
 
 def build_jobs(database_url: str, huey: Huey, lease_seconds: float) -> Jobs:

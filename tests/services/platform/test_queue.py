@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import threading
 import time
@@ -13,23 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huey.api import Huey
 
 from services.platform.queue import Jobs, make_huey
 from tests.support import wait_until
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def jobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Jobs]:
-    if request.param == "sqlite":
-        huey = make_huey(None, tmp_path)
-    else:
-        url: str = request.getfixturevalue("redis_url")
-        huey = make_huey(url, tmp_path, name=f"test-{secrets.token_hex(4)}")
+@pytest.fixture
+def jobs(huey: Huey) -> Iterator[Jobs]:
     queue = Jobs(huey, embedded=True)
     queue.bind({"context": "bound"})
     yield queue
     queue.stop_consumer()
-    huey.flush()
 
 
 def test_a_job_runs_with_the_bound_context_and_its_payload(jobs: Jobs) -> None:
