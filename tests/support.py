@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import sqlalchemy as sa
@@ -45,6 +46,8 @@ JOSE = {
     "email": "Jose.Alvarez@Example.org",
     "address": "12 North Oak Street, Apt. 3",
 }
+# The city's time zone: the settings' default, which the apps and servers under test keep.
+CITY = ZoneInfo("America/New_York")
 # A Wednesday, 10:00 in New York: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
