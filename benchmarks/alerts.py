@@ -34,6 +34,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import insert, select
 
 from benchmarks.scratch import Scratch, run
+from tests.ports import free_port
 
 MESSAGE_ID = re.compile(rb"^Message-ID: <(AL-[0-9A-Z-]+)\.(\d+)@", re.MULTILINE | re.IGNORECASE)
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -61,14 +62,6 @@ class CountingSink:
 
     def of(self, alert: str) -> Counter[int]:
         return Counter(self.per_alert.get(alert, Counter()))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def settings_for(data: Path, smtp_url: str) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -136,12 +135,6 @@ async def _drive(port: int, requests: Sequence[bytes], connections: int) -> Load
 def drive(port: int, requests: Sequence[bytes], connections: int = 16) -> LoadResult:
     """Send every request once over ``connections`` keep-alive connections."""
     return asyncio.run(_drive(port, requests, connections))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from benchmarks.load import LoadResult, drive, free_port, python, serve
+from benchmarks.load import LoadResult, drive, python, serve
 from benchmarks.scratch import Scratch, run
 from benchmarks.webhook_ingest import AUTH_TOKEN, callbacks
 from services.calls.models import Call, CallEvent
@@ -33,6 +33,7 @@ from services.platform.models import AccessLogEntry
 from services.recordings.models import Recording
 from storage import migrate
 from storage.blobs import open_blob_store
+from tests.ports import free_port
 
 CHUNK = 20_000
 

@@ -38,7 +38,6 @@ import sqlalchemy as sa
 from benchmarks.load import (
     CALL_STATUSES,
     LoadResult,
-    free_port,
     progress_callbacks,
     python,
     stored_events,
@@ -47,6 +46,7 @@ from benchmarks.scratch import Scratch, run
 from services.app.trial import answers
 from telephony.signature import sign
 from tests.deploy_support import PrivateRedis, render_nginx
+from tests.ports import free_port
 
 AUTH_TOKEN = "bench-auth-token"
 ACCOUNT = "AC" + "1" * 32

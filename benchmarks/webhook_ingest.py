@@ -20,13 +20,13 @@ from pathlib import Path
 from benchmarks.load import (
     LoadResult,
     drive,
-    free_port,
     progress_callbacks,
     python,
     serve,
     stored_events,
 )
 from benchmarks.scratch import Scratch, run
+from tests.ports import free_port
 
 AUTH_TOKEN = "bench-auth-token"
 

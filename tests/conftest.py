@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from services.platform.settings import Settings
 from storage import migrate
 from tests.fakes.smtp_server import MailSink, smtp_server
 from tests.fakes.twilio_api import FakeTwilio
+from tests.ports import free_port
 from tests.support import (
     OPEN_HOURS,
     TEST_ACCOUNT_SID,
@@ -244,9 +244,7 @@ def s3_endpoint() -> Iterator[str]:
     """A local S3-compatible server (moto's), a real HTTP endpoint in this process."""
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

@@ -9,13 +9,15 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import sqlalchemy as sa
@@ -44,6 +46,8 @@ JOSE = {
     "email": "Jose.Alvarez@Example.org",
     "address": "12 North Oak Street, Apt. 3",
 }
+# The city's time zone: the settings' default, which the apps and servers under test keep.
+CITY = ZoneInfo("America/New_York")
 # A Wednesday, 10:00 in New York: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
@@ -165,6 +169,17 @@ def served(context: AppContext, base_url: str = PUBLIC_URL) -> Iterator[TestClie
     """A test client of the app over ``context``, its start-up and shutdown run."""
     with TestClient(create_app(context), base_url=base_url) as client:
         yield client
+
+
+def wait_until(what: str, condition: Callable[[], object], seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds`` (a
+    generous default: the machine under test is shared)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting until {what}")
 
 
 def call_sid() -> str:
@@ -436,6 +451,27 @@ def stored_recording(
     return sid
 
 
+# The password of the staff accounts tests make with one (``add_user``).
+PASSWORD = "correct horse battery staple"
+
+
+def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> int:
+    """A staff account that signs in with ``PASSWORD`` (``StaffFactory`` makes accounts
+    with API tokens only); its id."""
+    with context.db.begin() as session:
+        user = staff_service.create_user(
+            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
+        )
+        return user.id
+
+
+def staff_account(client: TestClient, admin: dict[str, str], name: str) -> dict[str, Any]:
+    """The account ``name`` as the staff list shows it to ``admin``."""
+    items = client.get("/api/staff", headers=admin).json()["items"]
+    found: dict[str, Any] = next(item for item in items if item["username"] == name)
+    return found
+
+
 def audit_entries(context: AppContext, *where: Any) -> list[AuditEntry]:
     """The audit entries that match ``where``, oldest first."""
     with context.db() as session:
@@ -488,6 +524,20 @@ def confirmed_subscriber(context: AppContext, address: str, language: str = "en"
         assert alerts.confirm(session, context.keyring, pending.token, now=context.clock.now())
 
 
+def privacy_request(client: TestClient, officer: dict[str, str], **fields: Any) -> httpx.Response:
+    """Record, as ``officer``, a privacy request received by mail on OPEN_HOURS' day with the
+    requester's identity checked: an access request unless ``fields`` say otherwise
+    (they change any part of it and must name the ``requester``). The answer, unchecked."""
+    body = {
+        "received_on": "2026-11-18",
+        "channel": "mail",
+        "kinds": ["access"],
+        "identity_evidence": "Signature compared with the one on file",
+        **fields,
+    }
+    return client.post("/api/privacy/requests", json=body, headers=officer)
+
+
 def access_export(
     client: TestClient,
     officer: dict[str, str],
@@ -499,15 +549,7 @@ def access_export(
     """Record an access request from ``requester`` (``fields`` change how it came in) and
     fetch its export (as ``export_headers``, the officer by default); fails unless both
     succeed."""
-    body = {
-        "received_on": "2026-11-18",
-        "channel": "mail",
-        "kinds": ["access"],
-        "identity_evidence": "Signature compared with the one on file",
-        "requester": requester,
-        **fields,
-    }
-    recorded = client.post("/api/privacy/requests", json=body, headers=officer)
+    recorded = privacy_request(client, officer, requester=requester, **fields)
     assert recorded.status_code == 201, recorded.text
     exported = client.get(
         f"/api/privacy/requests/{recorded.json()['id']}/export",

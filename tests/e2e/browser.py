@@ -23,7 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from telephony.signature import sign
-from tests.e2e.conftest import free_port, serving, set_up
+from tests.e2e.conftest import serving, set_up
+from tests.ports import free_port
 from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, call_sid, cli_env
 
 CHROMIUM = Path(os.environ.get("SWITCHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,8 @@ import pytest
 
 from tests import cli_fork
 from tests.conftest import BACKENDS, CHECKOUT, IN_CI, _postgres_or_skip, postgres_schema
+from tests.ports import free_port
 from tests.support import TEST_AUTH_TOKEN, cli_env, switchboard, switchboard_batch
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

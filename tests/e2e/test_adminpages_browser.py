@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,9 +20,8 @@ from tests.e2e.browser import (
     screenshot,
     signed_in,
 )
-from tests.support import TEST_ACCOUNT_SID, call_sid, switchboard
+from tests.support import CITY, TEST_ACCOUNT_SID, call_sid, switchboard
 
-CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 

@@ -11,7 +11,6 @@ import secrets
 import time
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -28,9 +27,8 @@ from tests.e2e.browser import (
     sign_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import call_sid, recording_params
+from tests.support import CITY, call_sid, recording_params
 
-CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -34,9 +33,8 @@ from tests.e2e.browser import (
     signed_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import recording_params
+from tests.support import CITY, recording_params
 
-CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

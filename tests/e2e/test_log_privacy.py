@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from telephony.signature import sign
 from tests.e2e.conftest import Server
-from tests.support import TEST_AUTH_TOKEN, call_sid, switchboard
+from tests.support import CITY, TEST_AUTH_TOKEN, call_sid, switchboard
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +29,6 @@ SSN = "219-09-9999"
 EMAIL = "winifred.q@example.net"
 HOME = "4417 Brandywine Terrace"
 REPLY = "the gate code is purple falcon"
-
-# The city's date, as the server checks it (the UTC date runs ahead in the evening).
-CITY = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
@@ -96,6 +92,7 @@ def later_flows(server: Server) -> None:
     recorded = httpx.post(
         server.url + "/api/privacy/requests",
         json={
+            # The city's date, as the server checks it (the UTC date runs ahead in the evening).
             "received_on": datetime.now(CITY).date().isoformat(),
             "channel": "email",
             "kinds": ["access"],

@@ -11,7 +11,6 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,9 +25,8 @@ from tests.e2e.browser import (
     sign_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, call_sid, recording_params
+from tests.support import CITY, TEST_ACCOUNT_SID, call_sid, recording_params
 
-CITY = ZoneInfo("America/New_York")
 ANA_DESK = "+12025550199"
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 from tests.test_benchmarks import processes_using
 
 ROOT = Path(__file__).parents[2]

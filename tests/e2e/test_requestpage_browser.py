@@ -9,7 +9,6 @@ import json
 import time
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,9 +19,8 @@ from tests.e2e.browser import (
     sign_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import TEST_ACCOUNT_SID, call_sid
+from tests.support import CITY, TEST_ACCOUNT_SID, call_sid
 
-CITY = ZoneInfo("America/New_York")
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 

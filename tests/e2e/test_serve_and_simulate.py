@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from telephony.signature import sign
-from tests.e2e.conftest import Server, free_port
+from tests.e2e.conftest import Server
+from tests.ports import free_port
 from tests.support import TEST_AUTH_TOKEN, call_sid, cli_env, switchboard
 
 pytestmark = pytest.mark.slow

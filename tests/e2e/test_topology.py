@@ -43,8 +43,8 @@ import sqlalchemy as sa
 from tests.audio import call_recording
 from tests.conftest import POSTGRES_URL, _postgres_or_skip
 from tests.deploy_support import PrivateRedis, TcpProxy, render_nginx, tool
-from tests.e2e.conftest import free_port
 from tests.fakes.twilio_api import FakeTwilio
+from tests.ports import free_port
 from tests.support import (
     MASTER_KEY,
     TEST_ACCOUNT_SID,
@@ -54,6 +54,7 @@ from tests.support import (
     cli_env,
     recording_params,
     switchboard,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.topology, pytest.mark.slow]
@@ -61,15 +62,6 @@ pytestmark = [pytest.mark.topology, pytest.mark.slow]
 CALLS = int(os.environ.get("SWITCHBOARD_TOPOLOGY_CALLS", "24"))
 LEASE_SECONDS = 4
 WAV = call_recording(6.0)
-
-
-def wait_until(what: str, condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting until {what}")
 
 
 @dataclass

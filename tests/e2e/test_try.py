@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 from tests.test_benchmarks import processes_using
 
 pytestmark = pytest.mark.slow

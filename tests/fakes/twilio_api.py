@@ -9,7 +9,6 @@ tests steer them through ``FakeTwilio.state`` and read ``FakeTwilio.requests``.
 from __future__ import annotations
 
 import base64
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.ports import free_port
 
 
 @dataclass
@@ -112,9 +113,7 @@ class FakeTwilio:
         self.state.clear()
 
     def start(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
         self._server = uvicorn.Server(config)
         threading.Thread(target=self._server.run, daemon=True).start()

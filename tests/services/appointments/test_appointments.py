@@ -29,6 +29,7 @@ from tests.support import (
     call_sid,
     filed_request,
     served,
+    wait_until,
 )
 
 MOBILE = "(302) 555-0123"
@@ -482,12 +483,9 @@ def test_from_booking_to_the_outbox_through_the_job_queue(
     with served(context) as client:
         headers = StaffFactory(context).headers("agent", "queue-agent")
         book(client, headers, new_request(client, headers))
-        import time
 
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            states = {t["kind"]: t["state"] for t in outbox(client, headers)}
-            if states.get("confirmation") == "sent":
-                break
-            time.sleep(0.1)
-    assert states == {"confirmation": "sent", "reminder": "held"}
+        def states() -> dict[str, str]:
+            return {t["kind"]: t["state"] for t in outbox(client, headers)}
+
+        wait_until("the confirmation is sent", lambda: states().get("confirmation") == "sent")
+        assert states() == {"confirmation": "sent", "reminder": "held"}

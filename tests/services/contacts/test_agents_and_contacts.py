@@ -29,6 +29,7 @@ from tests.support import (
     filed_request,
     knowledge_topics,
     rfc2822,
+    staff_account,
     stored_recording,
 )
 
@@ -48,11 +49,6 @@ def dialled(response: Any) -> tuple[str, str] | None:
     return noun.tag, (noun.text or "").strip()
 
 
-def staff_id(client: TestClient, admin: dict[str, str], name: str) -> int:
-    listed = client.get("/api/staff", headers=admin).json()["items"]
-    return next(user["id"] for user in listed if user["username"] == name)
-
-
 def make_agent(
     client: TestClient,
     staff: StaffFactory,
@@ -65,7 +61,7 @@ def make_agent(
 ) -> dict[str, str]:
     headers = staff.headers("agent", name)
     changed = client.patch(
-        f"/api/staff/{staff_id(client, admin, name)}",
+        f"/api/staff/{staff_account(client, admin, name)['id']}",
         json={"destination": destination, "department": department},
         headers=admin,
     )

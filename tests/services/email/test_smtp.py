@@ -96,7 +96,7 @@ def test_a_slow_server_is_given_up_on_and_the_send_is_ambiguous(
 
 
 def test_no_server_listening_is_a_failure_to_retry() -> None:
-    from tests.fakes.smtp_server import free_port
+    from tests.ports import free_port
 
     gateway = mailer(f"smtp://127.0.0.1:{free_port()}").gateway
     with pytest.raises(MailFailed) as failed, gateway.connect():

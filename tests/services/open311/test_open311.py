@@ -33,13 +33,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path / "var", public_text="filtered")
 
 
-@pytest.fixture
-def api_key(context: AppContext) -> str:
-    with context.db.begin() as session:
-        key, _ = keys.issue_key(session, name="FixMyStreet", now=context.clock.now())
-    return key
-
-
 def submit(client: TestClient, fmt: str = "json", **form: str) -> Any:
     return client.post(f"{BASE}/requests.{fmt}", data=form)
 

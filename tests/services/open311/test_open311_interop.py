@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.open311 import api_keys as keys
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.settings import Settings
@@ -79,13 +78,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def open311(client: TestClient) -> Open311:
     return Open311(client)
-
-
-@pytest.fixture
-def api_key(context: AppContext) -> str:
-    with context.db.begin() as session:
-        key, _ = keys.issue_key(session, name="FixMyStreet", now=context.clock.now())
-    return key
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

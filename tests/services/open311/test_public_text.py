@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from services.open311 import api_keys as keys
 from services.platform.context import AppContext
 from tests.support import StaffFactory, filed_request, served
 
@@ -184,13 +183,6 @@ def test_names_in_anonymous_descriptions_are_not_stored(
     with context.db() as session:
         stored = session.scalar(sa.text("SELECT description FROM service_requests"))
     assert stored == ("My name is [name removed]; my neighbour Mrs. [name removed] dumps trash")
-
-
-@pytest.fixture
-def api_key(context: AppContext) -> str:
-    with context.db.begin() as session:
-        key, _ = keys.issue_key(session, name="FixMyStreet", now=context.clock.now())
-    return key
 
 
 def test_open311_submissions_keep_no_personal_data_in_the_clear(

@@ -35,6 +35,15 @@ def three_months(context: AppContext, clock: ManualClock) -> None:
     write(context, 2)
 
 
+def purged_before(month: str, context: AppContext, clock: ManualClock) -> int:
+    """Three months and a bit of entries written, the complete months sealed and those
+    before ``month`` purged; how many entries the purge removed."""
+    three_months(context, clock)
+    with context.db.begin() as session:
+        audit.seal_months(session, now=clock.now())
+        return audit.purge_sealed_months(session, before=month, now=clock.now())
+
+
 def verify(context: AppContext) -> audit.VerifyResult:
     with context.db() as session:
         return audit.verify(session)
@@ -57,10 +66,7 @@ def test_complete_months_are_sealed_once(context: AppContext, clock: ManualClock
 def test_purging_sealed_months_keeps_the_rest_verifiable(
     context: AppContext, clock: ManualClock
 ) -> None:
-    three_months(context, clock)
-    with context.db.begin() as session:
-        audit.seal_months(session, now=clock.now())
-        assert audit.purge_sealed_months(session, before="2026-10", now=clock.now()) == 8
+    assert purged_before("2026-10", context, clock) == 8
     result = verify(context)
     assert result == audit.VerifyResult(True, 6)
     write(context, 1)
@@ -79,10 +85,7 @@ def test_purging_sealed_months_keeps_the_rest_verifiable(
 def test_tampering_after_a_purge_is_still_found(
     context: AppContext, clock: ManualClock, tamper: sa.Executable, first_bad: int
 ) -> None:
-    three_months(context, clock)
-    with context.db.begin() as session:
-        audit.seal_months(session, now=clock.now())
-        audit.purge_sealed_months(session, before="2026-10", now=clock.now())
+    purged_before("2026-10", context, clock)
     with context.engine.begin() as connection:
         connection.execute(tamper)
     result = verify(context)
@@ -93,10 +96,7 @@ def test_tampering_after_a_purge_is_still_found(
 def test_an_entry_left_behind_in_a_purged_month_is_found(
     context: AppContext, clock: ManualClock
 ) -> None:
-    three_months(context, clock)
-    with context.db.begin() as session:
-        audit.seal_months(session, now=clock.now())
-        audit.purge_sealed_months(session, before="2026-09", now=clock.now())
+    purged_before("2026-09", context, clock)
     with context.engine.begin() as connection:
         connection.execute(
             sa.update(AuditSeal).where(AuditSeal.month == "2026-09").values(purged_at=clock.now())

@@ -3,17 +3,15 @@ answer 503 at once with Retry-After, so Twilio retries; /readyz says why."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from services.app.factory import build_context
+from tests.ports import free_port
 from tests.support import TEST_ACCOUNT_SID, TwilioClient, call_sid, make_settings, served
 
 
 def test_webhooks_get_503_and_readyz_says_the_database_is_unavailable(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     settings = make_settings(
         f"postgresql+psycopg://postgres@127.0.0.1:{closed}/switchboard", tmp_path / "var"
     )

@@ -4,9 +4,7 @@ neither runs twice. On SQLite and PostgreSQL, on the embedded queue and on Redis
 
 from __future__ import annotations
 
-import secrets
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,26 +19,8 @@ from services.platform.models import QueuedJob
 from services.platform.queue import JobLedger, Jobs, make_huey
 from storage.db import make_engine, make_session_factory
 from tests.deploy_support import PrivateRedis
-
-
-def wait_for(condition: Any, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def huey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Huey]:
-    if request.param == "embedded":
-        queue = make_huey(None, tmp_path)
-    else:
-        url: str = request.getfixturevalue("redis_url")
-        queue = make_huey(url, tmp_path, name=f"test-{secrets.token_hex(4)}")
-    yield queue
-    queue.flush()
+from tests.ports import free_port
+from tests.support import wait_until
 
 
 def build_jobs(database_url: str, huey: Huey, lease_seconds: float) -> Jobs:
@@ -90,8 +70,8 @@ def test_a_job_taken_by_a_worker_that_died_runs_again_after_its_lease(jobs: Jobs
     assert jobs.sweep() == 0  # the lease still holds: nobody else may run it yet
     assert jobs.ledger.claim(job_id) is None
     jobs.start_consumer()
-    wait_for(lambda: runs)
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("the job ran", lambda: runs)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     assert runs == [{"recording_id": 7}]
 
 
@@ -105,8 +85,8 @@ def test_a_worker_that_is_alive_keeps_its_lease_for_as_long_as_the_job_runs(jobs
     jobs.register("test.slow", slow)
     jobs.enqueue("test.slow", {"recording_id": 8})
     jobs.start_consumer(workers=2)
-    wait_for(lambda: starts)
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("the job started", lambda: starts)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     assert len(starts) == 1
 
 
@@ -116,7 +96,7 @@ def test_the_same_job_queued_twice_is_owed_once_and_runs_once(jobs: Jobs) -> Non
     jobs.enqueue("test.twice", {"message_id": 3})
     assert owed(jobs) == 1
     jobs.start_consumer()
-    wait_for(lambda: owed(jobs) == 0 and jobs.pending() == 0)
+    wait_until("nothing is owed or queued", lambda: owed(jobs) == 0 and jobs.pending() == 0)
     time.sleep(0.5)  # let a second delivery, if any, run
     assert runs == [{"message_id": 3}]
 
@@ -132,7 +112,7 @@ def test_a_queue_that_lost_its_contents_gets_every_owed_job_back_once(jobs: Jobs
     assert jobs.sweep() == 0  # pushed under the new epoch: not pushed again
     assert jobs.pending() == 3
     jobs.start_consumer()
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     assert sorted(run["recording_id"] for run in runs) == [0, 1, 2]
 
 
@@ -148,7 +128,7 @@ def test_a_job_owed_in_a_transaction_commits_or_rolls_back_with_it(jobs: Jobs) -
     assert owed(jobs) == 1
     assert jobs.pending() == 0
     jobs.start_consumer()
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     assert runs == [{"recording_id": 2}]
 
 
@@ -162,8 +142,8 @@ def test_a_failing_job_stays_owed_while_it_has_retries_and_not_after(jobs: Jobs)
     jobs.register("test.failing", failing, retries=1, retry_delay=0.1)
     jobs.enqueue("test.failing", {})
     jobs.start_consumer()
-    wait_for(lambda: len(attempts) == 2)
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("the retry ran", lambda: len(attempts) == 2)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     time.sleep(0.5)
     assert len(attempts) == 2
 
@@ -171,9 +151,7 @@ def test_a_failing_job_stays_owed_while_it_has_retries_and_not_after(jobs: Jobs)
 def test_an_unreachable_queue_leaves_the_job_owed_and_the_sweep_pushes_it(
     database_url: str, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()
     down = build_jobs(database_url, make_huey(f"redis://127.0.0.1:{closed_port}/0", tmp_path), 2)
     down.register("test.down", lambda _c, _p: None)
     assert down.enqueue("test.down", {"recording_id": 5}) == ""
@@ -181,9 +159,9 @@ def test_an_unreachable_queue_leaves_the_job_owed_and_the_sweep_pushes_it(
     # The same database, a queue that answers: the sweep finds the job never pushed.
     up = build_jobs(database_url, make_huey(None, tmp_path), 2)
     runs = counting(up, "test.down")
-    wait_for(lambda: up.sweep() == 1, seconds=5)
+    wait_until("the sweep pushed the job", lambda: up.sweep() == 1, seconds=5)
     up.start_consumer()
-    wait_for(lambda: owed(up) == 0)
+    wait_until("nothing is owed", lambda: owed(up) == 0)
     up.stop_consumer()
     assert runs == [{"recording_id": 5}]
 
@@ -219,7 +197,7 @@ def test_redis_restarted_empty_loses_no_committed_job_and_doubles_none(
     runs = counting(jobs, "test.restart")
     jobs.enqueue("test.restart", {"recording_id": 1})
     jobs.start_consumer()
-    wait_for(lambda: runs)
+    wait_until("the job ran", lambda: runs)
     jobs.stop_consumer()
     for number in (2, 3, 4):
         jobs.enqueue("test.restart", {"recording_id": number})
@@ -230,7 +208,7 @@ def test_redis_restarted_empty_loses_no_committed_job_and_doubles_none(
     private_redis.start()
     assert jobs.pending() == 0
     jobs.start_consumer()
-    wait_for(lambda: owed(jobs) == 0)
+    wait_until("nothing is owed", lambda: owed(jobs) == 0)
     jobs.stop_consumer()
     assert sorted(run["recording_id"] for run in runs) == [1, 2, 3, 4, 5]
     assert jobs.ledger is not None

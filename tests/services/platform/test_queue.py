@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import threading
 import time
@@ -13,31 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huey.api import Huey
 
 from services.platform.queue import Jobs, make_huey
+from tests.support import wait_until
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def jobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Jobs]:
-    if request.param == "sqlite":
-        huey = make_huey(None, tmp_path)
-    else:
-        url: str = request.getfixturevalue("redis_url")
-        huey = make_huey(url, tmp_path, name=f"test-{secrets.token_hex(4)}")
+@pytest.fixture
+def jobs(huey: Huey) -> Iterator[Jobs]:
     queue = Jobs(huey, embedded=True)
     queue.bind({"context": "bound"})
     yield queue
     queue.stop_consumer()
-    huey.flush()
-
-
-def wait_for(condition: Any, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the job")
 
 
 def test_a_job_runs_with_the_bound_context_and_its_payload(jobs: Jobs) -> None:
@@ -45,7 +31,7 @@ def test_a_job_runs_with_the_bound_context_and_its_payload(jobs: Jobs) -> None:
     jobs.register("test.record", lambda context, payload: seen.append((context, payload)))
     jobs.enqueue("test.record", {"recording_id": 7})
     jobs.start_consumer()
-    wait_for(lambda: seen)
+    wait_until("the job ran", lambda: seen)
     assert seen == [({"context": "bound"}, {"recording_id": 7})]
 
 
@@ -62,7 +48,7 @@ def test_a_failing_job_is_retried_until_it_succeeds(jobs: Jobs) -> None:
     jobs.register("test.flaky", flaky, retries=5, retry_delay=1.0, retry_backoff=3.0)
     jobs.enqueue("test.flaky", {})
     jobs.start_consumer()
-    wait_for(done.is_set)
+    wait_until("the third attempt succeeded", done.is_set)
     assert len(attempts) == 3
     # Waits of about one then three seconds (the scheduler ticks each second): backoff.
     first_wait, second_wait = attempts[1] - attempts[0], attempts[2] - attempts[1]
@@ -78,7 +64,7 @@ def test_a_job_with_an_eta_waits_for_it(jobs: Jobs) -> None:
     queued_at = time.monotonic()
     jobs.enqueue("test.later", {}, eta=datetime.now(UTC) + timedelta(seconds=1.5))
     jobs.start_consumer()
-    wait_for(lambda: ran)
+    wait_until("the job ran", lambda: ran)
     assert ran[0] - queued_at >= 1.4
 
 

@@ -9,20 +9,12 @@ from fastapi.testclient import TestClient
 
 from services.platform.clock import ManualClock
 from services.privacy import letters
-from tests.support import TwilioClient, call_sid
+from tests.support import TwilioClient, call_sid, privacy_request
 
 
 def _record(client: TestClient, officer: dict[str, str], received_on: str) -> str:
-    recorded = client.post(
-        "/api/privacy/requests",
-        json={
-            "received_on": received_on,
-            "channel": "mail",
-            "kinds": ["access"],
-            "identity_evidence": "Signature compared with the one on file",
-            "requester": {"phone": "(302) 555-0188"},
-        },
-        headers=officer,
+    recorded = privacy_request(
+        client, officer, received_on=received_on, requester={"phone": "(302) 555-0188"}
     )
     assert recorded.status_code == 201, recorded.text
     return str(recorded.json()["id"])

@@ -24,6 +24,7 @@ from tests.support import (
     audit_entry,
     call_sid,
     filed_request,
+    privacy_request,
 )
 
 PERSON = {
@@ -102,15 +103,13 @@ def trail(client: TestClient, twilio: TwilioClient, agent: dict[str, str]) -> di
 
 
 def new_request(client: TestClient, officer: dict[str, str], **extra: Any) -> Any:
-    body = {
-        "received_on": "2026-11-18",
-        "channel": "mail",
+    """PERSON asks to see and correct their data (``extra`` changes the request)."""
+    fields = {
         "kinds": ["access", "correction"],
-        "identity_evidence": "Signature compared with the one on the 2025 request form",
         "requester": {"phone": PERSON["phone"], "email": PERSON["email"]},
         **extra,
     }
-    return client.post("/api/privacy/requests", json=body, headers=officer)
+    return privacy_request(client, officer, **fields)
 
 
 def test_an_access_request_from_receipt_to_grant(

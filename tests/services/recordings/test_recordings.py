@@ -3,7 +3,6 @@ encryption at rest, Range playback, pausing and per-extension settings."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,6 +23,7 @@ from services.recordings.source import MediaUnavailable
 from services.staff.models import StaffUser
 from tests.audio import call_recording
 from tests.fakes.twilio_api import FakeTwilio
+from tests.ports import free_port
 from tests.support import (
     StaffFactory,
     TwilioClient,
@@ -33,6 +33,7 @@ from tests.support import (
     make_settings,
     recording_params,
     served,
+    wait_until,
 )
 
 WAV = call_recording(12.0)
@@ -346,9 +347,7 @@ def test_from_callback_to_playable_through_the_job_queue(
     context = context_with(twilio_api_base_url=fake_twilio.url, embedded_worker=True)
     with served(context) as client:
         rsid, _ = completed(TwilioClient(client), fake_twilio)
-        deadline = time.monotonic() + 30
-        while recording(context, rsid).state != "done" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until("the recording is stored", lambda: recording(context, rsid).state == "done")
     assert recording(context, rsid).state == "done"
 
 
@@ -358,9 +357,7 @@ def test_a_completed_recording_is_owed_with_its_callback_when_the_queue_is_down(
     """The job is written in the callback's own transaction (the outbox): with Redis
     unreachable the callback is still acknowledged, and a worker that comes up later
     finds the job in the database and stores the recording once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     down = context_with(
         twilio_api_base_url=fake_twilio.url, queue_url=f"redis://127.0.0.1:{closed}/0"
     )
@@ -373,14 +370,10 @@ def test_a_completed_recording_is_owed_with_its_callback_when_the_queue_is_down(
     assert down.jobs.ledger.owed()[0] == 1
     up = context_with(twilio_api_base_url=fake_twilio.url, job_lease_seconds=1.0)
     assert up.jobs.ledger is not None
-    deadline = time.monotonic() + 10
-    while up.jobs.sweep() == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until("the sweep pushes the owed job", lambda: up.jobs.sweep() > 0, seconds=10)
     up.jobs.start_consumer()
     try:
-        deadline = time.monotonic() + 30
-        while recording(up, rsid).state != "done" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until("the recording is stored", lambda: recording(up, rsid).state == "done")
     finally:
         up.jobs.stop_consumer()
     assert recording(up, rsid).state == "done"

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.requests.models import RequestStatusChange, ServiceRequest
+from tests.support import privacy_request
 
 AUDITOR_JOIN = sa.text(
     """
@@ -84,19 +85,11 @@ def test_a_correction_naming_an_anonymous_request_does_not_name_it_either(
     anonymous = client.post(
         "/api/requests", json={"service_code": "pothole", "anonymous": True}, headers=agent
     ).json()["id"]
-    privacy_request = client.post(
-        "/api/privacy/requests",
-        json={
-            "received_on": "2026-11-18",
-            "channel": "mail",
-            "kinds": ["correction"],
-            "identity_evidence": "Signature compared with the form",
-            "requester": {"phone": "(302) 555-0123"},
-        },
-        headers=officer,
+    correction = privacy_request(
+        client, officer, kinds=["correction"], requester={"phone": "(302) 555-0123"}
     ).json()["id"]
     refused = client.post(
-        f"/api/privacy/requests/{privacy_request}/corrections",
+        f"/api/privacy/requests/{correction}/corrections",
         json={"request_id": anonymous, "name": "Pat Example"},
         headers=officer,
     )

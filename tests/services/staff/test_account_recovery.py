@@ -17,28 +17,12 @@ from services.platform.models import AuditEntry
 from services.platform.roles import Role
 from services.staff import service as accounts
 from services.staff.models import StaffUser
-from tests.support import StaffFactory, audit_entries
-
-PASSWORD = "correct horse battery staple"
-
-
-def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> int:
-    with context.db.begin() as session:
-        user = accounts.create_user(
-            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
-        )
-        return user.id
+from tests.support import PASSWORD, StaffFactory, add_user, audit_entries, staff_account
 
 
 def sign_in(client: TestClient, name: str, password: str, **extra: str) -> dict[str, object]:
     answer = client.post("/api/session", json={"username": name, "password": password, **extra})
     return {"status": answer.status_code, **answer.json()}
-
-
-def account(client: TestClient, admin: dict[str, str], name: str) -> dict[str, object]:
-    items = client.get("/api/staff", headers=admin).json()["items"]
-    found: dict[str, object] = next(item for item in items if item["username"] == name)
-    return found
 
 
 def test_a_temporary_password_is_shown_once_and_must_be_replaced_at_sign_in(
@@ -50,7 +34,7 @@ def test_a_temporary_password_is_shown_once_and_must_be_replaced_at_sign_in(
 ) -> None:
     admin = staff.headers("admin", "root")
     writer = add_user(context, "kim", Role.KNOWLEDGE_EDITOR)  # no second person needed
-    assert account(client, admin, "kim")["last_sign_in_at"] is None
+    assert staff_account(client, admin, "kim")["last_sign_in_at"] is None
     with context.db.begin() as session:
         accounts.issue_token(session, username="kim", days=5, now=clock.now())
     caplog.set_level(logging.DEBUG)
@@ -70,7 +54,7 @@ def test_a_temporary_password_is_shown_once_and_must_be_replaced_at_sign_in(
     assert temporary not in json.dumps(entry.detail)
     assert entry.detail["temporary"] is True
     assert temporary not in caplog.text
-    assert account(client, admin, "kim")["temporary_password_until"] is not None
+    assert staff_account(client, admin, "kim")["temporary_password_until"] is not None
 
     # The old password no longer works; the temporary one only asks for a new one.
     assert sign_in(client, "kim", PASSWORD)["status"] == 401
@@ -90,7 +74,7 @@ def test_a_temporary_password_is_shown_once_and_must_be_replaced_at_sign_in(
     # It worked once: now only the new one does.
     assert sign_in(client, "kim", temporary)["status"] == 401
     assert sign_in(client, "kim", "my very own passphrase")["status"] == 201
-    seen = account(client, admin, "kim")
+    seen = staff_account(client, admin, "kim")
     assert seen["temporary_password_until"] is None
     assert seen["last_sign_in_at"] is not None
 
@@ -127,7 +111,7 @@ def test_an_administrator_unlocks_a_locked_account(
     for _ in range(5):
         assert sign_in(client, "ana", "guess guess guess")["status"] == 401
     assert sign_in(client, "ana", PASSWORD)["status"] == 429
-    locked = account(client, admin, "ana")
+    locked = staff_account(client, admin, "ana")
     assert locked["locked"] is True and locked["locked_until"] is not None
 
     unlocked = client.post(f"/api/staff/{agent}/unlock", headers=admin)

@@ -15,21 +15,18 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.platform.roles import Role
-from services.staff import service as accounts
-from tests.support import PUBLIC_URL, audit_entries, served
-
-PASSWORD = "correct horse battery staple"
-
-
-def add_user(context: AppContext, name: str, role: Role = Role.AGENT) -> None:
-    with context.db.begin() as session:
-        accounts.create_user(
-            session, username=name, role=role, password=PASSWORD, now=context.clock.now()
-        )
+from tests.support import PASSWORD, PUBLIC_URL, add_user, audit_entries, served
 
 
 def sign_in(client: TestClient, name: str, password: str = PASSWORD, **extra: Any) -> Any:
     return client.post("/api/session", json={"username": name, "password": password, **extra})
+
+
+def search_calls(client: TestClient, csrf: str | None) -> Any:
+    """A call search (a POST, so it needs the session's CSRF token), sent with ``csrf``
+    as that token, or with none."""
+    headers = {"X-CSRF-Token": csrf} if csrf is not None else {}
+    return client.post("/api/calls/search", json={"phone": "2025550142"}, headers=headers)
 
 
 def last_audit(context: AppContext, action: str) -> AuditEntry:
@@ -58,16 +55,12 @@ def test_a_session_works_for_reads_and_needs_its_csrf_token_for_writes(
     add_user(context, "ana")
     csrf = sign_in(client, "ana").json()["csrf_token"]
     assert client.get("/api/session").json()["csrf_token"] == csrf
-    no_csrf = client.post("/api/calls/search", json={"phone": "2025550142"})
+    no_csrf = search_calls(client, None)
     assert no_csrf.status_code == 403
     assert last_audit(context, "access.denied").detail["reason"] == "csrf"
-    wrong = client.post(
-        "/api/calls/search", json={"phone": "2025550142"}, headers={"X-CSRF-Token": "x" * 32}
-    )
+    wrong = search_calls(client, "x" * 32)
     assert wrong.status_code == 403
-    ok = client.post(
-        "/api/calls/search", json={"phone": "2025550142"}, headers={"X-CSRF-Token": csrf}
-    )
+    ok = search_calls(client, csrf)
     assert ok.status_code == 200
 
 
@@ -229,9 +222,7 @@ def test_required_second_factor_holds_a_supervisor_until_enrolled(
         body = sign_in(client, "sam").json()
         assert body["second_factor"] == "enrolment_required"
         csrf = body["csrf_token"]
-        held = client.post(
-            "/api/calls/search", json={"phone": "2025550142"}, headers={"X-CSRF-Token": csrf}
-        )
+        held = search_calls(client, csrf)
         assert held.status_code == 403 and "second factor" in held.json()["detail"]
         uri = client.post("/api/session/totp", headers={"X-CSRF-Token": csrf}).json()[
             "provisioning_uri"
@@ -240,9 +231,7 @@ def test_required_second_factor_holds_a_supervisor_until_enrolled(
         client.post(
             "/api/session/totp/confirm", json={"code": code}, headers={"X-CSRF-Token": csrf}
         )
-        allowed = client.post(
-            "/api/calls/search", json={"phone": "2025550142"}, headers={"X-CSRF-Token": csrf}
-        )
+        allowed = search_calls(client, csrf)
         assert allowed.status_code == 200
 
 

@@ -13,7 +13,7 @@ from services.platform.roles import Role
 from services.staff import actions
 from services.staff.models import StaffUser
 from services.staff.schemas import NewStaff
-from tests.support import StaffFactory, audit_entries
+from tests.support import StaffFactory, audit_entries, staff_account
 
 
 def test_an_administrator_manages_accounts(
@@ -163,11 +163,7 @@ def test_a_password_reset_or_disabling_revokes_the_accounts_api_tokens(
 ) -> None:
     admin = staff.headers("admin", "root")
     dana = staff.headers("agent", "dana")
-    dana_id = next(
-        user["id"]
-        for user in client.get("/api/staff", headers=admin).json()["items"]
-        if user["username"] == "dana"
-    )
+    dana_id = staff_account(client, admin, "dana")["id"]
     assert client.get("/api/calls", headers=dana).status_code == 200
     reset = client.put(
         f"/api/staff/{dana_id}/password", json={"password": "another long one"}, headers=admin
@@ -267,11 +263,7 @@ def test_a_password_reset_by_someone_else_holds_a_data_account_until_approved(
     root = staff.headers("admin", "root")
     officer = staff.headers("privacy_officer", "pat")
     staff.headers("privacy_officer", "dana")
-    dana = next(
-        user["id"]
-        for user in client.get("/api/staff", headers=root).json()["items"]
-        if user["username"] == "dana"
-    )
+    dana = staff_account(client, root, "dana")["id"]
     reset = client.put(
         f"/api/staff/{dana}/password", json={"password": "a long enough one"}, headers=root
     )

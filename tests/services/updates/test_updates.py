@@ -132,12 +132,14 @@ def test_a_text_update_has_no_link_and_the_reference_only(
 
 
 def test_one_click_unsubscribe_by_post_without_a_session_stops_emails(
-    api: TestClient, staff: StaffFactory, mailed: AppContext, smtp: tuple[MailSink, str]
+    api: TestClient,
+    staff: StaffFactory,
+    mailed: AppContext,
+    smtp: tuple[MailSink, str],
+    clock: ManualClock,
 ) -> None:
     sink, _ = smtp
     headers = staff.headers("agent")
-    clock = mailed.clock
-    assert isinstance(clock, ManualClock)
     filed = file(api, headers, updates={"email": True})
     move(api, headers, filed["id"], "in_progress")
     deliver(mailed)
@@ -167,11 +169,9 @@ def test_nothing_is_texted_after_stop(
 
 
 def test_changes_within_the_hour_fold_into_one_message(
-    api: TestClient, staff: StaffFactory, mailed: AppContext
+    api: TestClient, staff: StaffFactory, mailed: AppContext, clock: ManualClock
 ) -> None:
     headers = staff.headers("agent")
-    clock = mailed.clock
-    assert isinstance(clock, ManualClock)
     filed = file(api, headers, updates={"sms": True})
     move(api, headers, filed["id"], "in_progress")
     deliver(mailed)
