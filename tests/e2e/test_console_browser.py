@@ -508,3 +508,34 @@ def test_an_administrator_sets_retention_and_counts_what_is_due(page: Any) -> No
     page.get_by_role("button", name="Count", exact=True).click()
     sync_api.expect(page.locator("#dry-run-result")).to_contain_text("webhook log")
     sync_api.expect(page.get_by_role("navigation")).not_to_contain_text("Legal holds")
+
+
+def test_an_agent_wraps_up_a_contact_logged_by_hand(page: Any, console: Console) -> None:
+    started = datetime.now(CITY) - timedelta(minutes=5)
+    answered = {
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(minutes=3)).isoformat(),
+    }
+    logged = console.api(
+        "POST", "/api/contacts", console.agent_token, json={"channel": "email", **answered}
+    )
+    assert logged.status_code == 201, logged.text
+    contact_id = logged.json()["id"]
+    sign_in(page, "ana")
+    page.goto("/console/contacts")
+    page.get_by_role("button", name=f"Wrap up {contact_id}").click()
+    sync_api.expect(page.locator("#wrap-up-which")).to_have_text(contact_id)
+    sync_api.expect(page.get_by_label("Outcome")).to_be_focused()
+    page.get_by_label("Outcome").select_option("information_provided")
+    page.get_by_label("Topics").fill("trash-collection-schedule, missed-trash-pickup")
+    page.get_by_label("Notes").fill("Told them their collection day.")
+    page.get_by_role("button", name="Wrap up", exact=True).click()
+    sync_api.expect(page.locator("#wrap-up-done")).to_have_text(f"Wrapped up {contact_id}.")
+    sync_api.expect(page.get_by_role("button", name=f"Wrap up {contact_id}")).to_have_count(0)
+    sync_api.expect(page.get_by_role("button", name="Wrap up", exact=True)).to_be_disabled()
+    screenshot(page, "contacts-wrapped-up")
+
+    kept = console.api("GET", f"/api/contacts/{contact_id}", console.agent_token).json()
+    assert kept["resolution"] == "information_provided"
+    assert kept["topics"] == ["trash-collection-schedule", "missed-trash-pickup"]
+    assert kept["wrapped_up_at"] is not None

@@ -281,20 +281,23 @@ const SB = (() => {
         const build = builders[form.id];
         const body = build ? build(form) : formJSON(form);
         if (body === null) return;
+        // Disabled while it is sent; enabled again before the page shows the answer, so
+        // a renderer may leave it disabled (nothing left to send).
         button.disabled = true;
+        let result;
         try {
-          const result = await api(form.dataset.method || "POST", form.dataset.api, body);
-          if (!result.ok) {
-            showProblem(form, result.data);
-            if (failures[form.id]) failures[form.id](result.data, form);
-            return;
-          }
-          clearErrors(form);
-          clearDraft(form);
-          if (renderers[form.id]) renderers[form.id](result.data, form);
+          result = await api(form.dataset.method || "POST", form.dataset.api, body);
         } finally {
           button.disabled = false;
         }
+        if (!result.ok) {
+          showProblem(form, result.data);
+          if (failures[form.id]) failures[form.id](result.data, form);
+          return;
+        }
+        clearErrors(form);
+        clearDraft(form);
+        if (renderers[form.id]) renderers[form.id](result.data, form);
       });
     });
     document.querySelectorAll("form[data-sign-out]").forEach((form) => {
