@@ -191,6 +191,20 @@ def test_an_alert_is_previewed_in_both_languages_sent_and_reaches_each_subscribe
     cells = [cell.strip() for cell in row.locator("td").all_inner_texts()]
     assert cells[3:] == ["sent", "2", "2", "0", "0", "not counted"], cells
 
+    # Tom unsubscribes with one click (as his mail program does): the next alert would
+    # go to Rosa alone.
+    gone = httpx.post(
+        str(to_tom["List-Unsubscribe"]).strip().strip("<>"),
+        data={"List-Unsubscribe": "One-Click"},
+        timeout=10,
+    )
+    assert gone.status_code == 200, gone.text
+    _write(page, "Snow emergency over", "Snow routes are open again.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-recipients")).to_have_text(
+        "It would go to 1 confirmed subscriber."
+    )
+
 
 def test_a_refused_alert_is_shown_by_the_field_and_cannot_be_sent(
     page: Any, console: Console, cole: str

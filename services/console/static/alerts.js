@@ -6,6 +6,7 @@
     draft: "alert-draft", preview: "preview", sendButton: "send", sendStatus: "send-status",
   });
   let previewed = null;
+  const subscribers = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
   function body(form) {
     const values = SB.formJSON(form);
@@ -34,7 +35,7 @@
   SB.renderers["alert-draft"] = (data, form) => {
     previewed = body(form);
     document.getElementById("preview-recipients").textContent =
-      `It would go to ${data.recipients} confirmed subscribers.` +
+      `It would go to ${subscribers(data.recipients, "confirmed subscriber")}.` +
       (data.tracking ? " Opens are counted (in total, never who)." : "");
     document.getElementById("preview-en").textContent = `${data.english.subject}\n\n${data.english.text}`;
     document.getElementById("preview-es").textContent = `${data.spanish.subject}\n\n${data.spanish.text}`;
@@ -56,7 +57,7 @@
       sendButton.disabled = false;
       return;
     }
-    sendStatus.textContent = `Alert ${result.data.id} is being sent to ${result.data.recipients} subscribers.`;
+    sendStatus.textContent = `Alert ${result.data.id} is being sent to ${subscribers(result.data.recipients, "subscriber")}.`;
     previewed = null;
     SB.clearDraft(draft);
     load();
