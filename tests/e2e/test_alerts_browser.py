@@ -246,3 +246,31 @@ def test_a_refused_alert_is_shown_by_the_field_and_cannot_be_sent(
     expect(page.locator('[data-error-for="body"]')).to_contain_text("may not carry links")
     expect(send).to_be_disabled()
     expect(page.locator("#alerts")).not_to_contain_text("Library hours")
+
+
+def test_an_edit_made_while_the_preview_is_on_its_way_needs_a_new_preview(
+    page: Any, cole: str
+) -> None:
+    sign_in(page, cole, "/console/alerts")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        """The preview's answer waits until the test lets it through (Playwright needs a
+        function of its own: a bound method is refused)."""
+        held.append(route)
+
+    page.route("**/api/alerts/preview", hold)
+    _write(page, "Water main repair", "Elm St is closed from 9 am to noon.")
+    page.get_by_role("button", name="Preview").click()
+    while not held:
+        page.wait_for_timeout(50)
+    page.get_by_label("Text", exact=True).fill("Elm St is closed from 9 am to 5 pm.")
+    held[0].continue_()
+    page.unroute("**/api/alerts/preview")
+
+    # The preview shows what was asked for; the edit made since has not been previewed.
+    expect(page.locator("#preview-en")).to_contain_text("from 9 am to noon.")
+    expect(page.get_by_role("button", name="Send to every subscriber")).to_be_disabled()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-en")).to_contain_text("from 9 am to 5 pm.")
+    expect(page.get_by_role("button", name="Send to every subscriber")).to_be_enabled()

@@ -31,21 +31,25 @@
     );
   }
 
-  SB.builders["alert-draft"] = body;
-  SB.renderers["alert-draft"] = (data, form) => {
-    previewed = body(form);
+  // What the preview on its way was asked for; an edit made before its answer comes drops
+  // it, so what is sent is what was shown, never what was typed while it was on its way.
+  let asked = null;
+  SB.builders["alert-draft"] = (form) => (asked = body(form));
+  SB.renderers["alert-draft"] = (data) => {
+    previewed = asked;
     document.getElementById("preview-recipients").textContent =
       `It would go to ${subscribers(data.recipients, "confirmed subscriber")}.` +
       (data.tracking ? " Opens are counted (in total, never who)." : "");
     document.getElementById("preview-en").textContent = `${data.english.subject}\n\n${data.english.text}`;
     document.getElementById("preview-es").textContent = `${data.spanish.subject}\n\n${data.spanish.text}`;
     sendStatus.textContent = "";
-    sendButton.disabled = false;
+    sendButton.disabled = previewed === null;
     preview.hidden = false;
   };
   draft.addEventListener("input", () => {
     // Only what was previewed is sent: an edit needs a new preview.
     previewed = null;
+    asked = null;
     sendButton.disabled = true;
   });
   sendButton.addEventListener("click", async () => {
