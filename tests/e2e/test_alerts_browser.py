@@ -274,3 +274,27 @@ def test_an_edit_made_while_the_preview_is_on_its_way_needs_a_new_preview(
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview-en")).to_contain_text("from 9 am to 5 pm.")
     expect(page.get_by_role("button", name="Send to every subscriber")).to_be_enabled()
+
+
+def test_what_is_written_outlives_a_reload_until_it_is_sent(page: Any, cole: str) -> None:
+    sign_in(page, cole, "/console/alerts")
+    _write(page, "Leaf collection starts", "Bag your leaves by the curb on Mondays.")
+    page.get_by_role("button", name="Preview").click()
+    send = page.get_by_role("button", name="Send to every subscriber")
+    expect(send).to_be_enabled()
+
+    # Previewed, not sent: a reload keeps it, and it must be previewed again.
+    page.reload()
+    expect(page.locator(".draft-notice")).to_contain_text("Restored what you typed earlier")
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("Leaf collection starts")
+    expect(page.locator("#preview")).to_be_hidden()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".draft-notice")).to_have_count(0)
+    send.click()
+    expect(page.locator("#send-status")).to_contain_text("is being sent to")
+
+    # Sent: a reload does not bring it back as a draft to send again.
+    page.reload()
+    expect(page.locator("#alerts")).to_contain_text("Leaf collection starts")
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("")
+    expect(page.locator(".draft-notice")).to_have_count(0)

@@ -260,7 +260,7 @@ const SB = (() => {
   }
 
   function clearDraft(form) {
-    if (form.dataset.draft) sessionStorage.removeItem(draftKey(form));
+    if ("draft" in form.dataset) sessionStorage.removeItem(draftKey(form));
     dropDraftNotice(form);
   }
 
@@ -296,7 +296,10 @@ const SB = (() => {
           return;
         }
         clearErrors(form);
-        clearDraft(form);
+        // A form that only previews (data-draft-until-sent) keeps its draft: its page
+        // clears it once what was previewed is sent.
+        if ("draftUntilSent" in form.dataset) dropDraftNotice(form);
+        else clearDraft(form);
         if (renderers[form.id]) renderers[form.id](result.data, form);
       });
     });
