@@ -138,7 +138,7 @@ def seed(data: Path, smtp_url: str, count: int) -> None:
     context.engine.dispose()
 
 
-def new_alert(data: Path, smtp_url: str) -> tuple[int, str]:
+def new_alert(data: Path, smtp_url: str, subject: str) -> tuple[int, str]:
     from services.alerts import service as alerts
     from services.app.factory import build_context
 
@@ -147,7 +147,7 @@ def new_alert(data: Path, smtp_url: str) -> tuple[int, str]:
         alert = alerts.create_alert(
             session,
             alerts.Draft(
-                "Leaf collection starts Monday",
+                subject,
                 "Put leaves at the curb by 7 am.\n\nBags must be paper.",
                 "La recogida de hojas empieza el lunes",
                 "Deje las hojas en la acera antes de las 7.",
@@ -234,13 +234,14 @@ def main(space: Scratch) -> None:
 
         base_rate = baseline(port, count)
 
-        first_id, first_public = new_alert(data, smtp_url)
+        first_id, first_public = new_alert(data, smtp_url, "Leaf collection starts Monday")
         run = spawn(data, smtp_url, first_id)
         out, _ = run.communicate()
         state, elapsed, peak_kb = out.split()
         ours = sink.received(first_public) / float(elapsed)
 
-        second_id, second_public = new_alert(data, smtp_url)
+        # A second alert, not the same one again (that would be refused within the hour).
+        second_id, second_public = new_alert(data, smtp_url, "Leaf collection: week two")
         victim = spawn(data, smtp_url, second_id)
         while sink.received(second_public) < count // 3 and victim.poll() is None:
             time.sleep(0.01)

@@ -22,13 +22,16 @@ from services.alerts.models import Alert, AlertRetry, AlertSignup, AlertSubscrib
 from services.email import service as mail
 from services.email.compose import Letter
 from services.platform import public_ids, ssn
-from services.platform.errors import InvalidField
+from services.platform.errors import InvalidField, Problem
 from storage.crypto import CryptoError, FieldContext, Keyring
 from storage.upsert import insert_ignoring_conflicts
 
 MAILING_LIST = "news-alerts"
 # Unconfirmed sign-ups for one address at a time: more are dropped without a word.
 MAX_PENDING = 3
+# The same alert word for word again this soon is taken for a mistake (a page reloaded
+# and sent again, a request retried), not a second message to every subscriber.
+REPEAT_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -261,8 +264,26 @@ def alert_letter(alert: Alert, language: str, *, policy: AlertPolicy, unsubscrib
 def create_alert(
     session: Session, draft: Draft, *, created_by: int | None, tracking: bool, now: datetime
 ) -> Alert:
-    """An alert to every subscriber confirmed by now, ready to send."""
+    """An alert to every subscriber confirmed by now, ready to send. 409 for the same
+    alert, word for word in both languages, sent within ``REPEAT_WINDOW``."""
     check_draft(draft)
+    repeated = session.scalar(
+        select(Alert.public_id)
+        .where(
+            Alert.created_at >= now - REPEAT_WINDOW,
+            Alert.subject == draft.subject,
+            Alert.body == draft.body,
+            Alert.subject_es.is_not_distinct_from(draft.subject_es),
+            Alert.body_es.is_not_distinct_from(draft.body_es),
+        )
+        .limit(1)
+    )
+    if repeated is not None:
+        raise Problem(
+            409,
+            "Already sent",
+            f"This alert was sent as {repeated} less than an hour ago; change it to send it again.",
+        )
     last = session.scalar(select(func.max(AlertSubscriber.id))) or 0
     recipients = session.scalar(select(func.count()).select_from(AlertSubscriber)) or 0
     alert = Alert(

@@ -163,6 +163,7 @@ def test_an_alert_is_previewed_in_both_languages_sent_and_reaches_each_subscribe
     alert_id = re.search(r"AL-\w{5}-\w{5}", status.inner_text())
     assert alert_id is not None
     expect(send).to_be_disabled()  # sent once: a second click would send it again
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("")  # written anew to send again
     row = page.locator("#alerts tbody tr", has_text=alert_id.group(0))
     expect(row).to_contain_text("Snow emergency tonight")
     screenshot(page, "alerts_sent_1280")
@@ -298,3 +299,10 @@ def test_what_is_written_outlives_a_reload_until_it_is_sent(page: Any, cole: str
     expect(page.locator("#alerts")).to_contain_text("Leaf collection starts")
     expect(page.get_by_label("Subject", exact=True)).to_have_value("")
     expect(page.locator(".draft-notice")).to_have_count(0)
+
+    # Written again word for word within the hour: the preview shows it, sending refuses it.
+    _write(page, "Leaf collection starts", "Bag your leaves by the curb on Mondays.")
+    page.get_by_role("button", name="Preview").click()
+    send.click()
+    expect(page.locator("#send-status")).to_contain_text("less than an hour ago")
+    expect(page.locator("#alerts tbody tr", has_text="Leaf collection starts")).to_have_count(1)

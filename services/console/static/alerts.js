@@ -63,6 +63,9 @@
     }
     sendStatus.textContent = `Alert ${result.data.id} is being sent to ${subscribers(result.data.recipients, "subscriber")}.`;
     previewed = null;
+    // Sent: the form starts empty, so sending it again takes writing it again (and the
+    // server refuses the same alert word for word within the hour).
+    draft.reset();
     SB.clearDraft(draft);
     load();
   });

@@ -18,8 +18,15 @@ from services.alerts.models import Alert, AlertSignup, AlertSubscriber
 from services.alerts.sending import Pace, send_alert
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from tests.fakes.smtp_server import MailSink
-from tests.support import PUBLIC_URL, StaffFactory, confirmed_subscriber, served
+from tests.support import (
+    PUBLIC_URL,
+    StaffFactory,
+    audit_entries,
+    confirmed_subscriber,
+    served,
+)
 
 ALERT = {"subject": "Leaf collection starts Monday", "body": "Put leaves at the curb by 7 am."}
 
@@ -233,7 +240,8 @@ def test_a_hard_bounce_stops_alerts_to_that_address(
     assert counts["sent"] == 1 and counts["failed"] == 1
     sink.refuse.clear()
     sink.received.clear()
-    api.post("/api/alerts", json=ALERT, headers=headers)
+    second = api.post("/api/alerts", json={**ALERT, "subject": "Next alert"}, headers=headers)
+    assert second.status_code == 202, second.text
     drain(mailed)
     assert [str(m["To"]) for m in sink.received] == ["ok@example.org"]
 
@@ -255,3 +263,37 @@ def test_tracking_when_turned_on_is_disclosed_and_counted_per_alert_only(
         assert "how many people opened" in html
         assert api.get(pixel.removeprefix(PUBLIC_URL)).status_code == 200
         assert api.get(f"/api/alerts/{sent['id']}", headers=headers).json()["opens"] == 1
+
+
+def test_the_same_alert_again_within_the_hour_is_refused_and_sends_nothing(
+    api: TestClient, mailed: AppContext, smtp: tuple[MailSink, str], staff: StaffFactory
+) -> None:
+    sink, _ = smtp
+    subscribe(api, mailed, sink, "a@example.org")
+    drain(mailed)
+    headers = staff.headers("communications")
+    first = api.post("/api/alerts", json=ALERT, headers=headers)
+    assert first.status_code == 202, first.text
+    drain(mailed)
+    sink.received.clear()
+
+    again = api.post("/api/alerts", json=ALERT, headers=headers)
+    assert again.status_code == 409, again.text
+    assert first.json()["id"] in again.json()["detail"]
+    drain(mailed)
+    assert sink.received == []
+    listed = api.get("/api/alerts", headers=headers).json()["items"]
+    assert [alert["id"] for alert in listed] == [first.json()["id"]]
+    # Refused, and the refusal audited.
+    sends = audit_entries(mailed, AuditEntry.action == "alerts.send")
+    assert [entry.outcome for entry in sends] == ["ok", "conflict"]
+
+    # Changed, it goes; and word for word again once the hour has passed.
+    changed = api.post(
+        "/api/alerts", json={**ALERT, "body": ALERT["body"] + " Thank you."}, headers=headers
+    )
+    assert changed.status_code == 202, changed.text
+    clock = mailed.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert api.post("/api/alerts", json=ALERT, headers=headers).status_code == 202
