@@ -97,7 +97,10 @@ def place_hold(
 def release_hold(
     session: Session, public_id: str, *, reason: str, by: int | None, now: datetime
 ) -> LegalHold:
-    found = session.scalar(select(LegalHold).where(LegalHold.public_id == public_id))
+    # Locked, so of two releases at once the second waits and finds the hold released.
+    found = session.scalar(
+        select(LegalHold).where(LegalHold.public_id == public_id).with_for_update()
+    )
     hold = existing(found, "legal hold")
     if hold.released_at is not None:
         raise Problem(409, "Conflict", "This hold was already released.")

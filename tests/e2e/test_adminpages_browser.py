@@ -199,3 +199,118 @@ def test_an_administrator_edits_services_the_menu_the_line_and_looks_ahead_at_re
     assert int(row.locator("td").nth(1).inner_text()) >= 1
     _checked(page, "retention")
     assert console.sql("SELECT count(*) FROM call_events")[0][0] == before
+
+
+def test_a_second_administrator_approves_what_another_asked_for(
+    page: Any, browser: Any, console: Console
+) -> None:
+    """Accounts and roles that read personal data wait for a second person: the
+    administrator who asked is refused, another approves or turns them down, and what
+    was approved is in force (the new privacy officer signs in), each step audited."""
+    added = switchboard(
+        console.env, "users", "add", "abe", "--role", "admin", "--password-stdin", stdin=PASSWORD
+    )
+    assert added.returncode == 0, added.stderr
+    signed_in(page, "abe")
+    page.goto("/console/admin/approvals")
+    status = page.locator("#approvals-status")
+    expect(status).to_have_text("Nothing waits for approval.")
+    expect(page.locator("#approvals")).to_be_hidden()
+
+    # Ada asks for a new privacy officer, a knowledge editor made a supervisor, and an
+    # agent's account (to be turned down).
+    ada = console.tokens["ada"]
+
+    def account(username: str, role: str) -> dict[str, Any]:
+        made = console.api(
+            "POST",
+            "/api/staff",
+            ada,
+            json={"username": username, "role": role, "password": PASSWORD},
+        )
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    pat = account("pat", "privacy_officer")
+    assert pat["approved"] is False
+    kit = account("kit", "knowledge_editor")
+    changed = console.api("PATCH", f"/api/staff/{kit['id']}", ada, json={"role": "supervisor"})
+    assert changed.status_code == 200 and changed.json()["pending_role"] == "supervisor"
+    rex = account("rex", "agent")
+
+    def signs_in(username: str) -> int:
+        return httpx.post(
+            f"{console.url}/api/session",
+            json={"username": username, "password": PASSWORD},
+            timeout=10,
+        ).status_code
+
+    assert signs_in("pat") != 201  # not in force until approved
+
+    # The one who asked may not approve it: refused, said in the row, and it still waits.
+    hers = browser.new_context(base_url=console.url, viewport=DESKTOP)
+    asker = hers.new_page()
+    signed_in(asker, "ada")
+    asker.goto("/console/admin/approvals")
+    row = asker.locator("#approvals tbody tr", has_text="pat")
+    expect(row).to_contain_text("the account")
+    expect(row).to_contain_text("privacy officer")
+    expect(row).to_contain_text("ada")
+    row.get_by_role("button", name="Approve pat").click()
+    expect(row).to_contain_text("cannot approve it")
+    screenshot(asker, "admin_approvals_refused")
+    hers.close()
+    assert signs_in("pat") != 201
+
+    # Abe, the second administrator, sees the three and approves the privacy officer.
+    page.reload()
+    rows = page.locator("#approvals tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="kit")).to_contain_text("a change of role (now knowledge editor)")
+    expect(rows.filter(has_text="kit")).to_contain_text("supervisor")
+    _checked(page, "approvals")
+    row = rows.filter(has_text="pat")
+    row.get_by_role("button", name="Approve pat").click()
+    expect(row).to_contain_text("Approved.")
+    # Nothing is left to decide on that row: neither button sends again.
+    expect(row.get_by_role("button", name="Approve pat")).to_be_disabled()
+    expect(row.get_by_role("button", name="Turn down pat")).to_be_disabled()
+    expect(rows).to_have_count(2)
+
+    # A double click approves once (the trail below has one approval of kit): the second
+    # click is not sent as a second approval, refused or not.
+    rows.filter(has_text="kit").get_by_role("button", name="Approve kit").dblclick()
+    expect(rows).to_have_count(1)
+
+    # The agent's account is turned down; then nothing waits.
+    rows.filter(has_text="rex").get_by_role("button", name="Turn down rex").click()
+    expect(rows.filter(has_text="rex")).to_contain_text("Turned down.")
+    expect(status).to_have_text("Nothing waits for approval.")
+    screenshot(page, "admin_approvals_done")
+
+    # What was approved is in force; what was turned down is not.
+    theirs = browser.new_context(base_url=console.url, viewport=DESKTOP)
+    officer = theirs.new_page()
+    officer.goto("/console/sign-in")
+    officer.get_by_label("Username", exact=True).fill("pat")
+    officer.get_by_label("Password", exact=True).fill(PASSWORD)
+    officer.get_by_role("button", name="Sign in").click()
+    officer.wait_for_url("**/console/privacy/requests")
+    expect(officer.locator("h1")).to_have_text("Access requests")
+    theirs.close()
+    staff = {s["username"]: s for s in console.api("GET", "/api/staff", ada).json()["items"]}
+    assert staff["pat"]["approved"] and staff["pat"]["role"] == "privacy_officer"
+    assert staff["kit"]["role"] == "supervisor" and staff["kit"]["pending_role"] is None
+    assert staff["rex"]["disabled"] and signs_in("rex") != 201
+
+    # Each step is in the audit trail, the refusal included.
+    def trail(action: str) -> list[tuple[str, str, str]]:
+        found = console.api("GET", f"/api/audit?action={action}", console.tokens["pia"])
+        assert found.status_code == 200, found.text
+        return [(e["actor_name"], e["object_id"], e["outcome"]) for e in found.json()["items"]]
+
+    approvals = trail("staff.approve")
+    assert ("ada", str(pat["id"]), "refused") in approvals
+    assert ("abe", str(pat["id"]), "ok") in approvals
+    assert [a for a in approvals if a[1] == str(kit["id"])] == [("abe", str(kit["id"]), "ok")]
+    assert ("abe", str(rex["id"]), "ok") in trail("staff.reject")

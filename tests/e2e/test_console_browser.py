@@ -539,3 +539,30 @@ def test_an_agent_wraps_up_a_contact_logged_by_hand(page: Any, console: Console)
     assert kept["resolution"] == "information_provided"
     assert kept["topics"] == ["trash-collection-schedule", "missed-trash-pickup"]
     assert kept["wrapped_up_at"] is not None
+
+
+def test_a_hold_released_with_a_double_click_is_released_once(page: Any, console: Console) -> None:
+    """The Release button is disabled while the release is sent: a second click of a
+    double click is not sent as a second release (refused, the hold being released)."""
+    filed = console.file_request(service_code="pothole", description="Deep pothole by the school")
+    placed = console.api(
+        "POST",
+        "/api/holds",
+        console.tokens["pia"],
+        json={"target_type": "request", "target_ref": filed, "reason": "Claim 2026-81"},
+    )
+    assert placed.status_code == 201, placed.text
+    hold = placed.json()["id"]
+    sign_in(page, "pia")
+    page.goto("/console/privacy/holds")
+    row = page.locator("#holds tbody tr", has_text=hold)
+    row.get_by_label(f"Why {hold} is released").fill("The claim was settled")
+    row.get_by_role("button", name=f"Release {hold}").dblclick()
+    sync_api.expect(row).to_have_count(0)  # the list shows the holds standing
+    page.get_by_label("Show released holds too").check()
+    sync_api.expect(row).to_contain_text("The claim was settled")
+    releases = console.api("GET", "/api/audit?action=hold.release", console.tokens["pia"]).json()[
+        "items"
+    ]
+    mine = [(e["outcome"], e["object_id"]) for e in releases if e["object_id"] == hold]
+    assert mine == [("ok", hold)]

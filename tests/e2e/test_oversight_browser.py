@@ -16,6 +16,8 @@ import pytest
 
 from tests.audio import call_recording
 from tests.e2e.browser import (
+    GREETING,
+    PASSWORD,
     SCREENSHOTS,
     Console,
     address_of,
@@ -23,9 +25,16 @@ from tests.e2e.browser import (
     assert_both_widths,
     screenshot,
     sign_in,
+    signed_in,
 )
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import CITY, TEST_ACCOUNT_SID, call_sid, recording_params
+from tests.support import (
+    CITY,
+    TEST_ACCOUNT_SID,
+    call_sid,
+    recording_params,
+    switchboard_batch,
+)
 
 ANA_DESK = "+12025550199"
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -439,3 +448,122 @@ def test_the_due_list_shows_the_view_asked_for_last_whatever_answers_first(
     page.wait_for_timeout(2500)
     expect(page.get_by_label("All")).to_be_checked()
     expect(page.locator(f'#requests tbody tr[data-id="{closed}"]')).to_have_count(1)
+
+
+def recorded_call(console: Console, fake_twilio: FakeTwilio, caller: str, answered: bool) -> str:
+    """A call with a six-second recording, answered by ana or by nobody; its recording sid."""
+    call = Call(console, caller).ring()
+    if answered:
+        call.answer()
+    rsid = "RE" + secrets.token_hex(16)
+    fake_twilio.holds_recording(rsid, call_recording(6.0))
+    recorded = console.webhook(
+        "/twilio/recordings", recording_params(call.sid, rsid, seconds=6, start=None)
+    )
+    assert recorded.status_code == 204, recorded.text
+    call.end()
+    return rsid
+
+
+def test_agents_read_their_own_evaluations_and_a_supervisor_reads_and_filters_all(
+    page: Any, console: Console, fake_twilio_server: FakeTwilio
+) -> None:
+    added = switchboard_batch(
+        console.env,
+        *[
+            (["users", "add", name, "--role", "agent", "--password-stdin"], PASSWORD + "\n")
+            for name in ("bea", "cal")
+        ],
+    )
+    assert [a.returncode for a in added] == [0, 0], [a.stderr for a in added]
+    form = console.qa_form(
+        {**GREETING, "critical": True},
+        {"id": "clarity", "text": "Spoke clearly", "kind": "scale", "weight": 2, "scale_max": 5},
+    )
+
+    def evaluate(rsid: str, agent: str, answers: dict[str, Any], comment: str) -> None:
+        made = console.api(
+            "POST",
+            f"/api/recordings/{rsid}/evaluations",
+            console.supervisor_token,
+            json={
+                "form_id": form["id"],
+                "agent": agent,
+                "answers": answers,
+                "comments": [{"at_seconds": 3, "text": comment}],
+            },
+        )
+        assert made.status_code == 201, made.text
+
+    anas = recorded_call(console, fake_twilio_server, "+12025550171", answered=True)
+    beas = recorded_call(console, fake_twilio_server, "+12025550172", answered=False)
+    evaluate(anas, "ana", {"greeting": "yes", "clarity": 4}, "Good recap of the request")
+    evaluate(beas, "bea", {"greeting": "no", "clarity": 5}, "No greeting at all")
+
+    # An agent with none yet is told so.
+    signed_in(page, "cal")
+    page.goto("/console/evaluations")
+    status = page.locator("#evaluations-status")
+    expect(status).to_have_text("No evaluations yet.")
+    expect(page.locator("#evaluations")).to_be_hidden()
+    expect(page.locator("#evaluation-filters")).to_have_count(0)
+
+    # Ana reads her own, with its score and comment, and nobody else's; a recording she
+    # may not open is not offered as a link.
+    page.context.clear_cookies()
+    sign_in(page, "ana")
+    page.get_by_role("link", name="Evaluations").click()
+    page.wait_for_url("**/console/evaluations")
+    expect(page.locator(".lead")).to_have_text("Your own evaluations.")
+    rows = page.locator("#evaluations tbody tr")
+    expect(rows).to_have_count(1)
+    expect(status).to_have_text("1 shown.")
+    mine = rows.first
+    expect(mine).to_contain_text("ana")
+    expect(mine).to_contain_text(f"Call basics v{form['version']}")
+    expect(mine).to_contain_text("86.7%")
+    expect(mine).to_contain_text("sam")
+    expect(mine).to_contain_text("0:03 Good recap of the request")
+    expect(page.locator("#evaluations")).not_to_contain_text("No greeting at all")
+    expect(mine.get_by_role("link")).to_have_count(0)
+    check_page(page, "evaluations-agent")
+    theirs = console.api("GET", "/api/qa/evaluations?agent=bea", console.agent_token).json()
+    assert [e["agent"] for e in theirs] == ["ana"]  # asking for another's gives one's own
+
+    # The supervisor sees everyone's and filters by agent.
+    page.context.clear_cookies()
+    sign_in(page, "sam")
+    page.goto("/console/evaluations")
+    expect(rows.filter(has_text="Good recap of the request")).to_have_count(1)
+    beas_row = rows.filter(has_text="No greeting at all")
+    expect(beas_row).to_contain_text("0% (critical failed)")
+    expect(beas_row).to_contain_text("bea")
+    check_page(page, "evaluations-supervisor")
+    every = rows.count()
+    page.get_by_label("Agent (optional)").fill("bea")
+    page.get_by_role("button", name="Show evaluations").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("No greeting at all")
+    page.get_by_label("Agent (optional)").fill("nobody")
+    page.get_by_role("button", name="Show evaluations").click()
+    expect(status).to_have_text("No evaluations of nobody.")
+    expect(page.locator("#evaluations")).to_be_hidden()
+
+    # The list shows the filter asked for last, whatever answers first.
+    def bea_slowly(route: Any) -> None:
+        if "agent=bea" in route.request.url:
+            page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route("**/api/qa/evaluations?*", bea_slowly)
+    page.get_by_label("Agent (optional)").fill("bea")
+    page.get_by_role("button", name="Show evaluations").click()  # answers slowly...
+    page.get_by_label("Agent (optional)").fill("")
+    page.get_by_role("button", name="Show evaluations").click()  # ...after this one
+    page.wait_for_timeout(2500)
+    expect(rows).to_have_count(every)
+    page.unroute("**/api/qa/evaluations?*")
+
+    # A supervisor opens the recording scored.
+    rows.filter(has_text="Good recap of the request").get_by_role("link", name="Recording").click()
+    page.wait_for_url(f"**/console/recordings/{anas}")

@@ -6,12 +6,17 @@
 
   function row(item) {
     const note = SB.el("span", { class: "row-note", role: "status" });
+    // Both buttons are disabled while a decision is sent, and stay so once it is made:
+    // a second click (a double click) would send the decision again.
+    const buttons = (disabled) => [approve, reject].forEach((b) => (b.disabled = disabled));
     const decide = (verb, body) => async () => {
+      buttons(true);
       const result = await SB.api("POST", `/api/staff/${item.id}/${verb}`, body);
       note.classList.toggle("error", !result.ok);
       note.textContent = result.ok ? (verb === "approve" ? "Approved." : "Turned down.")
         : (result.data.detail || "Not done.");
       if (result.ok) setTimeout(load, 800);
+      else buttons(false);
     };
     const approve = SB.el("button", {
       type: "button", text: "Approve", "aria-label": `Approve ${item.username}`,

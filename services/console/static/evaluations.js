@@ -4,10 +4,17 @@
 (() => {
   const form = document.getElementById("evaluation-filters"); // only for those who may evaluate
   const { table, status } = SB.byId({ table: "evaluations", status: "evaluations-status" });
+  // The template gives the Recording column (the last) only to those who may open
+  // recordings, not to agents: a row has the cells its table has columns for.
+  const columns = table.querySelectorAll("thead th").length;
+
+  const loading = SB.newest(); // filters asked for one after another: the last asked wins
 
   async function load() {
     const agent = form ? SB.formJSON(form).agent : null;
+    const ticket = loading();
     const result = await SB.api("GET", "/api/qa/evaluations" + SB.query({ agent }));
+    if (!ticket()) return;
     if (!result.ok) {
       status.textContent = result.data.detail || "Could not load the evaluations.";
       return;
@@ -20,7 +27,7 @@
       e.evaluator,
       e.comments.map((c) => `${SB.seconds(c.at_seconds)} ${c.text}`).join("; ") || "–",
       SB.el("a", { href: `/console/recordings/${e.recording_sid}`, text: "Recording" }),
-    ], { empty: "No evaluations yet." });
+    ].slice(0, columns), { empty: agent ? `No evaluations of ${agent}.` : "No evaluations yet." });
   }
   if (form) {
     form.addEventListener("submit", (event) => {
