@@ -216,10 +216,14 @@ def test_an_agent_finds_earlier_requests_by_phone_and_by_email(page: Any, consol
     page.get_by_label(f"Note on {found}").fill("SSN 219-09-9999")
     page.get_by_role("button", name=f"Update {found}").click()
     sync_api.expect(page.locator("#results")).to_contain_text("Social Security")
+    before = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
     page.get_by_label(f"Note on {found}").fill("Crew booked for Tuesday")
-    page.get_by_role("button", name=f"Update {found}").click()
+    # A double click sends one change (the button is disabled while it is sent).
+    page.get_by_role("button", name=f"Update {found}").dblclick()
     sync_api.expect(page.locator("#results")).to_contain_text("Updated.")
+    sync_api.expect(page.get_by_role("button", name=f"Update {found}")).to_be_enabled()
     request = console.api("GET", f"/api/requests/{found}", console.agent_token).json()
+    assert len(request["history"]) == len(before["history"]) + 1, request["history"]
     assert request["status"] == "in_progress", request
     assert request["history"][-1]["note"] == "Crew booked for Tuesday"
     assert request["history"][-1]["public"] is False  # notes are private unless published

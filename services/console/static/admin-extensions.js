@@ -20,18 +20,18 @@
     };
     const save = SB.el("button", {
       type: "button", class: "secondary", text: "Save", "aria-label": `Save key ${ext.digits}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         const result = await SB.api("PATCH", `/api/extensions/${ext.digits}`, {
           name_en: nameEn.value.trim(), name_es: nameEs.value.trim(),
           destination: destination.value.trim(), record_calls: record.checked, enabled: enabled.checked,
         });
         said(result, "Saved.");
-      },
+      }),
     });
     let confirming = false;
     const remove = SB.el("button", {
       type: "button", class: "secondary", text: "Remove", "aria-label": `Remove key ${ext.digits}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         // A second click confirms: callers pressing this key will hear "not one of the choices".
         if (!confirming) {
           confirming = true;
@@ -47,7 +47,7 @@
         remove.textContent = "Remove";
         remove.setAttribute("aria-label", `Remove key ${ext.digits}`);
         if (result.ok) load(`Key ${ext.digits} removed from the menu.`);
-      },
+      }),
     });
     return [ext.digits, nameEn, nameEs, destination, record, enabled, SB.el("span", { class: "actions" }, save, remove, note)];
   }

@@ -13,13 +13,13 @@
     const note = SB.el("span", { class: "row-note", role: "status" });
     const save = SB.el("button", {
       type: "button", class: "secondary", text: "Save", "aria-label": `Save ${s.label}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         const result = await SB.api("PUT", `/api/retention/schedules/${s.record_class}`, {
           amount: Number(amount.value), unit: unit.value,
         });
         note.classList.toggle("error", !result.ok);
         note.textContent = result.ok ? "Saved." : (result.data.errors?.[0]?.message || result.data.detail || "Not saved.");
-      },
+      }),
     });
     return [s.label, s.counted_from, SB.el("span", { class: "keep" }, amount, unit),
       s.default + (s.ceiling ? ` (at most ${s.ceiling})` : ""), SB.el("span", {}, save, " ", note)];

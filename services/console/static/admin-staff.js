@@ -29,7 +29,7 @@
     const save = SB.el("button", {
       type: "button", class: "secondary", text: "Save",
       "aria-label": `Save ${user.username}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         const result = await SB.api("PATCH", `/api/staff/${user.id}`, {
           role: role.value, extension: extension.value.trim(), disabled: disabled.checked,
           destination: destination.value.trim(), department: department.value.trim(),
@@ -37,7 +37,7 @@
         note.textContent = !result.ok
           ? result.data.errors?.[0]?.message || result.data.detail || "Not saved."
           : result.data.pending_role || !result.data.approved ? "Saved; a second person must approve the role." : "Saved.";
-      },
+      }),
     });
     const approval = !user.approved ? "account awaits approval"
       : user.pending_role ? `role ${user.pending_role.replace("_", " ")} awaits approval` : "in force";
@@ -51,12 +51,12 @@
     });
     const unlock = user.locked ? SB.el("button", {
       type: "button", class: "secondary", text: "Unlock", "aria-label": `Unlock ${user.username}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         const result = await SB.api("POST", `/api/staff/${user.id}/unlock`);
         note.classList.toggle("error", !result.ok);
         note.textContent = result.ok ? "Unlocked." : result.data.detail || "Not unlocked.";
         if (result.ok) unlock.remove();
-      },
+      }),
     }) : null;
     const facts = SB.el("ul", { class: "facts" },
       SB.el("li", { text: `Last sign-in: ${user.last_sign_in_at ? SB.when(user.last_sign_in_at) : "never"}` }),
@@ -86,7 +86,7 @@
     dialog.querySelector("[data-reset-cancel]").focus();
   }
   dialog.querySelector("[data-reset-cancel]").addEventListener("click", () => dialog.close());
-  dialog.querySelector("[data-reset-confirm]").addEventListener("click", async () => {
+  dialog.querySelector("[data-reset-confirm]").addEventListener("click", SB.oneAtATime(async () => {
     const result = await SB.api("POST", `/api/staff/${resetting.id}/temporary-password`);
     if (!result.ok) {
       dialog.querySelector("[data-reset-error]").textContent = result.data.detail || "Not reset.";
@@ -101,7 +101,7 @@
     dialog.querySelector("[data-reset-ask]").hidden = true;
     dialog.querySelector("[data-reset-done]").hidden = false;
     dialog.querySelector("[data-reset-close]").focus();
-  });
+  }));
   // The temporary password leaves the page as the dialog closes: at once when "Done" is
   // pressed (the close event comes a moment later), and on Escape.
   function forgetPassword() {
@@ -135,12 +135,12 @@
       const revoke = live ? SB.el("button", {
         type: "button", class: "secondary", text: "Revoke",
         "aria-label": `Revoke token ${token.label} issued ${SB.when(token.created_at)}`,
-        onclick: async () => {
+        onclick: SB.oneAtATime(async () => {
           const done = await SB.api("DELETE", `/api/tokens/${token.id}`);
           note.classList.toggle("error", !done.ok);
           note.textContent = done.ok ? "Revoked." : done.data.detail || "Not revoked.";
           if (done.ok) revoke.remove();
-        },
+        }),
       }) : null;
       const state = token.revoked_at ? `revoked ${SB.when(token.revoked_at)}` : live ? "in use" : "expired";
       return [token.label, SB.when(token.created_at), SB.when(token.expires_at),

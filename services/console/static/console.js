@@ -371,6 +371,22 @@ const SB = (() => {
     };
   }
 
+  /* A click handler that sends once however often it is clicked: its button is disabled
+     while ``handler`` runs (a disabled button takes no clicks, so a double click sends
+     one request) and enabled again after it, unless the handler took it off the page. */
+  function oneAtATime(handler) {
+    return async (event) => {
+      const button = event.currentTarget;
+      if (button.disabled) return;
+      button.disabled = true;
+      try {
+        await handler(event);
+      } finally {
+        button.disabled = false;
+      }
+    };
+  }
+
   /* Rows into a table's body; ``cells`` turns an item into the row's cells. */
   function fillTable(table, status, items, cells, { append = false, empty = "Nothing found." } = {}) {
     const body = table.querySelector("tbody");
@@ -557,7 +573,7 @@ const SB = (() => {
 
   return {
     api, el, byId, formJSON, showProblem, clearErrors, builders, renderers, failures, signIn, reauth,
-    cityMidnight, when, seconds, newest, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
+    cityMidnight, when, seconds, newest, oneAtATime, fillTable, columnLabels, query, clearDraft, scopeDraft, dateRange,
     pager, pagedList, publicDescription, serviceName, resolutionName, phone, requestLink, callEvents,
   };
 })();

@@ -3,7 +3,7 @@
 
 (() => {
   const { start, confirm } = SB.byId({ start: "enrol-start", confirm: "enrol-confirm" });
-  start.addEventListener("click", async () => {
+  start.addEventListener("click", SB.oneAtATime(async () => {
     const result = await SB.api("POST", "/api/session/totp", {});
     if (!result.ok) return;
     const uri = result.data.provisioning_uri;
@@ -13,7 +13,7 @@
     document.getElementById("enrol-key").hidden = false;
     start.hidden = true;
     document.getElementById("f-code").focus();
-  });
+  }));
   confirm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const result = await SB.api("POST", "/api/session/totp/confirm", SB.formJSON(confirm));

@@ -267,7 +267,7 @@
       const confirm = SB.el("button", {
         type: "button", class: "danger small", text: "Yes, cancel it and tell the caller", hidden: true,
         "aria-label": `Yes, cancel visit ${appointment.id} and tell the caller`,
-        onclick: async () => {
+        onclick: SB.oneAtATime(async () => {
           const result = await SB.api("POST", `/api/appointments/${appointment.id}/cancel`);
           if (!result.ok) {
             said.textContent = result.data.detail || "The visit was not cancelled.";
@@ -276,7 +276,7 @@
           }
           await loadAppointments();
           visitStatus.textContent = `Visit ${appointment.id} cancelled; the caller is told by text.`;
-        },
+        }),
       });
       actions.push(SB.el("button", {
         type: "button", class: "secondary small", text: "Cancel",

@@ -49,7 +49,7 @@
     const said = SB.el("span", { class: "row-note", role: "status" });
     const save = SB.el("button", {
       type: "button", class: "secondary small", text: "Update", "aria-label": `Update ${item.id}`,
-      onclick: async () => {
+      onclick: SB.oneAtATime(async () => {
         // The last answer goes first: a second "Updated." is then news (to a screen
         // reader too), not the first one still standing while this one is on its way.
         said.textContent = "";
@@ -67,7 +67,7 @@
           note.value = "";
           publish.checked = false;
         }
-      },
+      }),
     });
     return SB.el("span", { class: "keep" }, choice, note, publishLabel, save, said);
   }
