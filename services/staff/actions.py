@@ -321,6 +321,12 @@ def _account(session: Session, user_id: int) -> StaffUser:
     return existing(accounts.get_user(session, user_id), "staff account")
 
 
+def _account_to_change(session: Session, user_id: int) -> StaffUser:
+    """The account, locked until the change commits: of two changes at once (two
+    approvers, an approval and a turn-down) the second waits and sees the first."""
+    return existing(accounts.get_user(session, user_id, lock=True), "staff account")
+
+
 def _out(context: AppContext, user: StaffUser) -> StaffOut:
     return StaffOut.of(user, context.city_tz, now=context.clock.now())
 
@@ -407,7 +413,7 @@ def change_staff(context: AppContext, actor: Actor, user_id: int, change: StaffC
     with unit_of_work(
         context, actor, "staff.change", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         losing_admin = change.role not in (None, Role.ADMIN) or change.disabled is True
         if losing_admin and accounts.is_last_active_admin(work.session, user):
             raise Problem(409, "Conflict", "This is the last active administrator.")
@@ -453,7 +459,7 @@ def reset_password(context: AppContext, actor: Actor, user_id: int, password: st
     with unit_of_work(
         context, actor, "staff.password_reset", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         try:
             revoked = accounts.set_password(
                 work.session, user=user, password=password, now=work.now
@@ -479,7 +485,7 @@ def reset_to_temporary_password(
     with unit_of_work(
         context, actor, "staff.password_reset", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         password, revoked = accounts.set_temporary_password(work.session, user=user, now=work.now)
         sessions.clear_lock(work.session, context.keyring, user.username)
         work.note(temporary=True, tokens_revoked=revoked)
@@ -503,7 +509,7 @@ def unlock(context: AppContext, actor: Actor, user_id: int) -> StaffOut:
     with unit_of_work(
         context, actor, "staff.unlock", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         work.note(was_locked=user.locked_until is not None and user.locked_until > work.now)
         sessions.clear_lock(work.session, context.keyring, user.username)
         user.locked_until = None
@@ -560,7 +566,7 @@ def approve_staff(context: AppContext, actor: Actor, user_id: int, approval: App
     with unit_of_work(
         context, actor, "staff.approve", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         waiting = accounts.awaiting(user)
         if waiting is None:
             raise Problem(409, "Conflict", "Nothing on this account waits for approval.")
@@ -584,7 +590,7 @@ def reject_staff(context: AppContext, actor: Actor, user_id: int) -> StaffOut:
     with unit_of_work(
         context, actor, "staff.reject", object_type="staff_user", object_id=str(user_id)
     ) as work:
-        user = _account(work.session, user_id)
+        user = _account_to_change(work.session, user_id)
         waiting = accounts.reject(work.session, user=user, now=work.now)
         if waiting is None:
             raise Problem(409, "Conflict", "Nothing on this account waits for approval.")

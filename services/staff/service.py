@@ -155,8 +155,9 @@ def secret_hash(secret: str) -> str:
     return _token_hash(secret)
 
 
-def get_user(session: Session, user_id: int) -> StaffUser | None:
-    return session.get(StaffUser, user_id)
+def get_user(session: Session, user_id: int, *, lock: bool = False) -> StaffUser | None:
+    """The account; with ``lock``, locked until the transaction ends (PostgreSQL)."""
+    return session.get(StaffUser, user_id, with_for_update=lock)
 
 
 def usernames(session: Session, ids: set[int]) -> dict[int, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -287,3 +290,47 @@ def test_the_operator_on_the_server_adds_accounts_directly(
     made = actions.create_staff(context, audit.SYSTEM, new, via="cli", direct=True)
     assert made.approved is True
     assert sign_in(client, "ola") == 201
+
+
+# SQLite runs one writer at a time: the race is PostgreSQL's.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_of_two_approvals_at_once_the_second_waits_and_finds_nothing_to_approve(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    """PostgreSQL: while another approver's transaction holds the account, an approval
+    waits for it, then sees the account approved (409), rather than approving it again
+    over the first and answering "approved" twice."""
+    assert context.engine.dialect.name == "postgresql"
+    root = staff.headers("admin", "root")
+    made = client.post(
+        "/api/staff",
+        json={"username": "dana", "role": "privacy_officer", "password": "a long enough one"},
+        headers=root,
+    )
+    dana = made.json()["id"]
+    officer = staff.headers("privacy_officer", "pat")
+    first = context.engine.connect()
+    transaction = first.begin()
+    first.execute(sa.text("SELECT id FROM staff_users WHERE id = :id FOR UPDATE"), {"id": dana})
+    answers: list[int] = []
+    second = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                f"/api/staff/{dana}/approve", json={"role": "privacy_officer"}, headers=officer
+            ).status_code
+        )
+    )
+    second.start()
+    second.join(timeout=1.0)
+    assert second.is_alive()  # waiting for the first approver's transaction
+    first.execute(
+        sa.text(
+            "UPDATE staff_users SET approved_at = now(), requested_by_id = NULL,"
+            " requested_at = NULL WHERE id = :id"
+        ),
+        {"id": dana},
+    )
+    transaction.commit()
+    first.close()
+    second.join(timeout=10)
+    assert answers == [409]
