@@ -83,6 +83,18 @@ class Console:
         headers = {"Authorization": f"Bearer {token}"}
         return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
 
+    def add_account(self, username: str, role: str) -> str:
+        """An account the harness does not make, added by the administrator ada (one
+        whose role reads personal data then waits for a second person's approval)."""
+        added = self.api(
+            "POST",
+            "/api/staff",
+            self.tokens["ada"],
+            json={"username": username, "role": role, "password": PASSWORD},
+        )
+        assert added.status_code == 201, added.text
+        return username
+
     def webhook(self, path: str, params: dict[str, str]) -> httpx.Response:
         signature = sign(TEST_AUTH_TOKEN, self.url + path, params)
         return httpx.post(

@@ -18,6 +18,7 @@ from tests.e2e.browser import (
     assert_accessible,
     assert_both_widths,
     screenshot,
+    sign_in,
     signed_in,
 )
 from tests.support import CITY, TEST_ACCOUNT_SID, call_sid, switchboard
@@ -305,11 +306,7 @@ def test_a_second_administrator_approves_what_another_asked_for(
     # What was approved is in force; what was turned down is not.
     theirs = browser.new_context(base_url=console.url, viewport=DESKTOP)
     officer = theirs.new_page()
-    officer.goto("/console/sign-in")
-    officer.get_by_label("Username", exact=True).fill("pat")
-    officer.get_by_label("Password", exact=True).fill(PASSWORD)
-    officer.get_by_role("button", name="Sign in").click()
-    officer.wait_for_url("**/console/privacy/requests")
+    sign_in(officer, "pat", "/console/privacy/requests")
     expect(officer.locator("h1")).to_have_text("Access requests")
     theirs.close()
     staff = {s["username"]: s for s in console.api("GET", "/api/staff", ada).json()["items"]}

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.browser import PASSWORD, Console, assert_both_widths, screenshot, sign_in
+from tests.e2e.browser import Console, assert_both_widths, screenshot, sign_in
 from tests.fakes.smtp_server import MailSink, smtp_server
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -48,14 +48,7 @@ def console_settings(mail: tuple[MailSink, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cole(console: Console) -> str:
     """The communications officer's name, their account added once per server."""
-    added = console.api(
-        "POST",
-        "/api/staff",
-        console.tokens["ada"],
-        json={"username": COMMUNICATIONS[0], "role": COMMUNICATIONS[1], "password": PASSWORD},
-    )
-    assert added.status_code == 201, added.text
-    return COMMUNICATIONS[0]
+    return console.add_account(*COMMUNICATIONS)
 
 
 def _received(sink: MailSink, address: str, count: int = 1) -> list[EmailMessage]:

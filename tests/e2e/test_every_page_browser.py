@@ -23,7 +23,6 @@ from tests.e2e.browser import (
     ACCOUNTS,
     DESKTOP,
     GREETING,
-    PASSWORD,
     SCREENSHOTS,
     TABLET,
     Console,
@@ -94,13 +93,7 @@ def _seed(console: Console, fake_twilio: FakeTwilio) -> str:
         },
     )
     assert asked.status_code == 201, asked.text
-    added = console.api(
-        "POST",
-        "/api/staff",
-        console.tokens["ada"],
-        json={"username": COMMUNICATIONS[0], "role": COMMUNICATIONS[1], "password": PASSWORD},
-    )
-    assert added.status_code == 201, added.text
+    console.add_account(*COMMUNICATIONS)
     console.processed_recording(recording)
     return recording
 

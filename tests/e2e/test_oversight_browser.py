@@ -168,15 +168,7 @@ def test_the_wallboard_names_the_staff_in_each_state(page: Any, console: Console
 def test_the_call_log_shows_one_row_per_call_and_finds_a_caller(
     page: Any, console: Console, fake_twilio_server: FakeTwilio
 ) -> None:
-    answered = Call(console, "+12025550161").ring()
-    answered.answer()
-    rsid = "RE" + secrets.token_hex(16)
-    fake_twilio_server.holds_recording(rsid, call_recording(6.0))
-    recorded = console.webhook(
-        "/twilio/recordings", recording_params(answered.sid, rsid, seconds=6, start=None)
-    )
-    assert recorded.status_code == 204, recorded.text
-    answered.end()
+    answered, rsid = recorded_call(console, fake_twilio_server, "+12025550161", answered=True)
     filed = console.file_request(
         service_code="streetlight",
         description="Light out at the corner",
@@ -450,8 +442,11 @@ def test_the_due_list_shows_the_view_asked_for_last_whatever_answers_first(
     expect(page.locator(f'#requests tbody tr[data-id="{closed}"]')).to_have_count(1)
 
 
-def recorded_call(console: Console, fake_twilio: FakeTwilio, caller: str, answered: bool) -> str:
-    """A call with a six-second recording, answered by ana or by nobody; its recording sid."""
+def recorded_call(
+    console: Console, fake_twilio: FakeTwilio, caller: str, answered: bool
+) -> tuple[Call, str]:
+    """A call with a six-second recording, answered by ana or by nobody, now over; the
+    call and its recording sid."""
     call = Call(console, caller).ring()
     if answered:
         call.answer()
@@ -462,7 +457,7 @@ def recorded_call(console: Console, fake_twilio: FakeTwilio, caller: str, answer
     )
     assert recorded.status_code == 204, recorded.text
     call.end()
-    return rsid
+    return call, rsid
 
 
 def test_agents_read_their_own_evaluations_and_a_supervisor_reads_and_filters_all(
@@ -495,8 +490,8 @@ def test_agents_read_their_own_evaluations_and_a_supervisor_reads_and_filters_al
         )
         assert made.status_code == 201, made.text
 
-    anas = recorded_call(console, fake_twilio_server, "+12025550171", answered=True)
-    beas = recorded_call(console, fake_twilio_server, "+12025550172", answered=False)
+    _, anas = recorded_call(console, fake_twilio_server, "+12025550171", answered=True)
+    _, beas = recorded_call(console, fake_twilio_server, "+12025550172", answered=False)
     evaluate(anas, "ana", {"greeting": "yes", "clarity": 4}, "Good recap of the request")
     evaluate(beas, "bea", {"greeting": "no", "clarity": 5}, "No greeting at all")
 
