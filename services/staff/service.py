@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.platform.phones import InvalidPhoneNumber, normalise
@@ -225,11 +225,21 @@ def set_extension(
     user.updated_at = now
 
 
+# PostgreSQL: checks of "is this the last administrator" take this transaction-level
+# lock, one at a time, so two administrators who disable (or demote) each other at the
+# same moment cannot both see the other still in office and leave nobody.
+LAST_ADMIN_LOCK = 311_0001
+
+
 def is_last_active_admin(session: Session, user: StaffUser) -> bool:
     """True when ``user`` is the only administrator whose account is enabled: taking the
-    role away or disabling the account would leave nobody to run accounts."""
+    role away or disabling the account would leave nobody to run accounts. On PostgreSQL
+    the check waits for any other such check's transaction to end (SQLite runs one
+    writer at a time)."""
     if user.role != Role.ADMIN.value:
         return False
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(LAST_ADMIN_LOCK)))
     others = session.scalar(
         select(StaffUser.id)
         .where(

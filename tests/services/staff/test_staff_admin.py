@@ -16,6 +16,7 @@ from services.platform.roles import Role
 from services.staff import actions
 from services.staff.models import StaffUser
 from services.staff.schemas import NewStaff
+from services.staff.service import LAST_ADMIN_LOCK
 from tests.support import StaffFactory, audit_entries, staff_account
 
 
@@ -309,9 +310,6 @@ def test_of_two_approvals_at_once_the_second_waits_and_finds_nothing_to_approve(
     )
     dana = made.json()["id"]
     officer = staff.headers("privacy_officer", "pat")
-    first = context.engine.connect()
-    transaction = first.begin()
-    first.execute(sa.text("SELECT id FROM staff_users WHERE id = :id FOR UPDATE"), {"id": dana})
     answers: list[int] = []
     second = threading.Thread(
         target=lambda: answers.append(
@@ -320,17 +318,47 @@ def test_of_two_approvals_at_once_the_second_waits_and_finds_nothing_to_approve(
             ).status_code
         )
     )
-    second.start()
-    second.join(timeout=1.0)
-    assert second.is_alive()  # waiting for the first approver's transaction
-    first.execute(
-        sa.text(
-            "UPDATE staff_users SET approved_at = now(), requested_by_id = NULL,"
-            " requested_at = NULL WHERE id = :id"
-        ),
-        {"id": dana},
-    )
-    transaction.commit()
-    first.close()
+    with context.engine.connect() as first, first.begin():
+        first.execute(sa.text("SELECT id FROM staff_users WHERE id = :id FOR UPDATE"), {"id": dana})
+        second.start()
+        second.join(timeout=1.0)
+        waited = second.is_alive()  # for the first approver's transaction
+        first.execute(
+            sa.text(
+                "UPDATE staff_users SET approved_at = now(), requested_by_id = NULL,"
+                " requested_at = NULL WHERE id = :id"
+            ),
+            {"id": dana},
+        )
     second.join(timeout=10)
+    assert waited
     assert answers == [409]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_administrators_disabling_each_other_at_once_leave_one(
+    client: TestClient, staff: StaffFactory, context: AppContext
+) -> None:
+    """PostgreSQL: while one administrator's transaction disables the other (holding the
+    last-administrator check's lock), the other's disabling of the first waits for it,
+    then finds itself the last administrator (409) instead of leaving nobody."""
+    root, abe = staff.headers("admin", "root"), staff.headers("admin", "abe")
+    root_id, abe_id = (staff_account(client, root, name)["id"] for name in ("root", "abe"))
+    answers: list[int] = []
+    second = threading.Thread(
+        target=lambda: answers.append(
+            client.patch(f"/api/staff/{root_id}", json={"disabled": True}, headers=abe).status_code
+        )
+    )
+    with context.engine.connect() as first, first.begin():
+        first.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LAST_ADMIN_LOCK})
+        first.execute(
+            sa.text("UPDATE staff_users SET disabled_at = now() WHERE id = :id"), {"id": abe_id}
+        )
+        second.start()
+        second.join(timeout=1.0)
+        waited = second.is_alive()  # for the first administrator's check
+    second.join(timeout=10)
+    assert waited
+    assert answers == [409]
+    assert staff_account(client, root, "root")["disabled"] is False
