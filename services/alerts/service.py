@@ -32,6 +32,7 @@ MAX_PENDING = 3
 # The same alert word for word again this soon is taken for a mistake (a page reloaded
 # and sent again, a request retried), not a second message to every subscriber.
 REPEAT_WINDOW = timedelta(hours=1)
+NEW_ALERT_LOCK = 311_0002  # PostgreSQL advisory lock: alerts are created one at a time
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,10 @@ def create_alert(
     """An alert to every subscriber confirmed by now, ready to send. 409 for the same
     alert, word for word in both languages, sent within ``REPEAT_WINDOW``."""
     check_draft(draft)
+    if session.get_bind().dialect.name == "postgresql":
+        # One alert is created at a time, so of two identical sends at the same moment
+        # the second waits for the first and finds it (SQLite runs one writer anyway).
+        session.execute(select(func.pg_advisory_xact_lock(NEW_ALERT_LOCK)))
     repeated = session.scalar(
         select(Alert.public_id)
         .where(

@@ -5,6 +5,7 @@ the worker dies mid-send, bounces that stop mail, and tracking off unless turned
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from services.alerts import jobs as alert_jobs
+from services.alerts import service as alerts
 from services.alerts.models import Alert, AlertSignup, AlertSubscriber
 from services.alerts.sending import Pace, send_alert
 from services.platform.clock import ManualClock
@@ -297,3 +299,29 @@ def test_the_same_alert_again_within_the_hour_is_refused_and_sends_nothing(
     assert isinstance(clock, ManualClock)
     clock.advance(timedelta(hours=1, seconds=1))
     assert api.post("/api/alerts", json=ALERT, headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_sends_of_the_same_alert_at_once_send_it_once(
+    api: TestClient, mailed: AppContext, staff: StaffFactory
+) -> None:
+    """PostgreSQL: while one send of an alert is still being written, the same alert sent
+    again waits for it, then finds it and is refused."""
+    headers = staff.headers("communications")
+    answers: list[int] = []
+    second = threading.Thread(
+        target=lambda: answers.append(
+            api.post("/api/alerts", json=ALERT, headers=headers).status_code
+        )
+    )
+    with mailed.db.begin() as session:
+        draft = alerts.Draft(ALERT["subject"], ALERT["body"])
+        alerts.create_alert(session, draft, created_by=None, tracking=False, now=mailed.clock.now())
+        second.start()
+        second.join(timeout=1.0)
+        waited = second.is_alive()  # for the first send's transaction
+    second.join(timeout=10)
+    assert waited
+    assert answers == [409]
+    with mailed.db() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Alert)) == 1
