@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -180,6 +181,24 @@ def wait_until(what: str, condition: Callable[[], object], seconds: float = 60.0
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting until {what}")
+
+
+class Meanwhile:
+    """A request sent from another thread while the test holds something open (a row
+    lock, an advisory lock, a transaction): ``waited`` says whether it was still waiting
+    a second after it began; ``answer()`` is its status once the test has let go."""
+
+    def __init__(self, send: Callable[[], httpx.Response]) -> None:
+        self._answers: list[int] = []
+        self._thread = threading.Thread(target=lambda: self._answers.append(send().status_code))
+        self._thread.start()
+        self._thread.join(timeout=1.0)
+        self.waited = self._thread.is_alive()
+
+    def answer(self) -> int:
+        self._thread.join(timeout=10)
+        assert self._answers, "the request sent meanwhile never answered"
+        return self._answers[0]
 
 
 def call_sid() -> str:

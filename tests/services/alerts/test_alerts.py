@@ -5,7 +5,6 @@ the worker dies mid-send, bounces that stop mail, and tracking off unless turned
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from services.platform.models import AuditEntry
 from tests.fakes.smtp_server import MailSink
 from tests.support import (
     PUBLIC_URL,
+    Meanwhile,
     StaffFactory,
     audit_entries,
     confirmed_subscriber,
@@ -308,20 +308,11 @@ def test_two_sends_of_the_same_alert_at_once_send_it_once(
     """PostgreSQL: while one send of an alert is still being written, the same alert sent
     again waits for it, then finds it and is refused."""
     headers = staff.headers("communications")
-    answers: list[int] = []
-    second = threading.Thread(
-        target=lambda: answers.append(
-            api.post("/api/alerts", json=ALERT, headers=headers).status_code
-        )
-    )
     with mailed.db.begin() as session:
         draft = alerts.Draft(ALERT["subject"], ALERT["body"])
         alerts.create_alert(session, draft, created_by=None, tracking=False, now=mailed.clock.now())
-        second.start()
-        second.join(timeout=1.0)
-        waited = second.is_alive()  # for the first send's transaction
-    second.join(timeout=10)
-    assert waited
-    assert answers == [409]
+        second = Meanwhile(lambda: api.post("/api/alerts", json=ALERT, headers=headers))
+    assert second.waited  # for the first send's transaction
+    assert second.answer() == 409
     with mailed.db() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Alert)) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -17,7 +15,7 @@ from services.staff import actions
 from services.staff.models import StaffUser
 from services.staff.schemas import NewStaff
 from services.staff.service import LAST_ADMIN_LOCK
-from tests.support import StaffFactory, audit_entries, staff_account
+from tests.support import Meanwhile, StaffFactory, audit_entries, staff_account
 
 
 def test_an_administrator_manages_accounts(
@@ -310,19 +308,12 @@ def test_of_two_approvals_at_once_the_second_waits_and_finds_nothing_to_approve(
     )
     dana = made.json()["id"]
     officer = staff.headers("privacy_officer", "pat")
-    answers: list[int] = []
-    second = threading.Thread(
-        target=lambda: answers.append(
-            client.post(
-                f"/api/staff/{dana}/approve", json={"role": "privacy_officer"}, headers=officer
-            ).status_code
-        )
-    )
+    approve = f"/api/staff/{dana}/approve"
     with context.engine.connect() as first, first.begin():
         first.execute(sa.text("SELECT id FROM staff_users WHERE id = :id FOR UPDATE"), {"id": dana})
-        second.start()
-        second.join(timeout=1.0)
-        waited = second.is_alive()  # for the first approver's transaction
+        second = Meanwhile(
+            lambda: client.post(approve, json={"role": "privacy_officer"}, headers=officer)
+        )
         first.execute(
             sa.text(
                 "UPDATE staff_users SET approved_at = now(), requested_by_id = NULL,"
@@ -330,9 +321,8 @@ def test_of_two_approvals_at_once_the_second_waits_and_finds_nothing_to_approve(
             ),
             {"id": dana},
         )
-    second.join(timeout=10)
-    assert waited
-    assert answers == [409]
+    assert second.waited  # for the first approver's transaction
+    assert second.answer() == 409
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -344,21 +334,14 @@ def test_two_administrators_disabling_each_other_at_once_leave_one(
     then finds itself the last administrator (409) instead of leaving nobody."""
     root, abe = staff.headers("admin", "root"), staff.headers("admin", "abe")
     root_id, abe_id = (staff_account(client, root, name)["id"] for name in ("root", "abe"))
-    answers: list[int] = []
-    second = threading.Thread(
-        target=lambda: answers.append(
-            client.patch(f"/api/staff/{root_id}", json={"disabled": True}, headers=abe).status_code
-        )
-    )
     with context.engine.connect() as first, first.begin():
         first.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LAST_ADMIN_LOCK})
         first.execute(
             sa.text("UPDATE staff_users SET disabled_at = now() WHERE id = :id"), {"id": abe_id}
         )
-        second.start()
-        second.join(timeout=1.0)
-        waited = second.is_alive()  # for the first administrator's check
-    second.join(timeout=10)
-    assert waited
-    assert answers == [409]
+        second = Meanwhile(
+            lambda: client.patch(f"/api/staff/{root_id}", json={"disabled": True}, headers=abe)
+        )
+    assert second.waited  # for the first administrator's check
+    assert second.answer() == 409
     assert staff_account(client, root, "root")["disabled"] is False
