@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -88,3 +89,18 @@ def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as session:
         session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
         yield session
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Wait until no other transaction holds the lock ``name``, then hold it until this
+    transaction ends: a check-then-write (is this the last administrator? was this alert
+    just sent?) that two transactions must not both pass. PostgreSQL takes an advisory
+    lock keyed by ``name``; SQLite transactions begin IMMEDIATE, one writer at a time,
+    so they are one at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(advisory_key(name))))
+
+
+def advisory_key(name: str) -> int:
+    """The PostgreSQL advisory lock key for ``name``: a stable signed 64-bit number."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

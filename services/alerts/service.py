@@ -24,6 +24,7 @@ from services.email.compose import Letter
 from services.platform import public_ids, ssn
 from services.platform.errors import InvalidField, Problem
 from storage.crypto import CryptoError, FieldContext, Keyring
+from storage.db import one_at_a_time
 from storage.upsert import insert_ignoring_conflicts
 
 MAILING_LIST = "news-alerts"
@@ -32,7 +33,7 @@ MAX_PENDING = 3
 # The same alert word for word again this soon is taken for a mistake (a page reloaded
 # and sent again, a request retried), not a second message to every subscriber.
 REPEAT_WINDOW = timedelta(hours=1)
-NEW_ALERT_LOCK = 311_0002  # PostgreSQL advisory lock: alerts are created one at a time
+NEW_ALERT_LOCK = "alerts.new"  # alerts are created one at a time (storage.db.one_at_a_time)
 
 
 @dataclass(frozen=True)
@@ -268,10 +269,9 @@ def create_alert(
     """An alert to every subscriber confirmed by now, ready to send. 409 for the same
     alert, word for word in both languages, sent within ``REPEAT_WINDOW``."""
     check_draft(draft)
-    if session.get_bind().dialect.name == "postgresql":
-        # One alert is created at a time, so of two identical sends at the same moment
-        # the second waits for the first and finds it (SQLite runs one writer anyway).
-        session.execute(select(func.pg_advisory_xact_lock(NEW_ALERT_LOCK)))
+    # Of two identical sends at the same moment, the second waits for the first and
+    # finds it.
+    one_at_a_time(session, NEW_ALERT_LOCK)
     repeated = session.scalar(
         select(Alert.public_id)
         .where(

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.platform.phones import InvalidPhoneNumber, normalise
 from services.platform.roles import Role
 from services.staff.models import ApiToken, StaffSession, StaffUser
+from storage.db import one_at_a_time
 
 TOKEN_PREFIX = "sb_"  # noqa: S105 - a marker, not a secret
 TOKEN_BYTES = 32  # 256 bits
@@ -225,10 +226,10 @@ def set_extension(
     user.updated_at = now
 
 
-# PostgreSQL: checks of "is this the last administrator" take this transaction-level
-# lock, one at a time, so two administrators who disable (or demote) each other at the
-# same moment cannot both see the other still in office and leave nobody.
-LAST_ADMIN_LOCK = 311_0001
+# Checks of "is this the last administrator" run one at a time, so two administrators
+# who disable (or demote) each other at the same moment cannot both see the other still
+# in office and leave nobody.
+LAST_ADMIN_LOCK = "staff.last-admin"
 
 
 def is_last_active_admin(session: Session, user: StaffUser) -> bool:
@@ -238,8 +239,7 @@ def is_last_active_admin(session: Session, user: StaffUser) -> bool:
     writer at a time)."""
     if user.role != Role.ADMIN.value:
         return False
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(LAST_ADMIN_LOCK)))
+    one_at_a_time(session, LAST_ADMIN_LOCK)
     others = session.scalar(
         select(StaffUser.id)
         .where(

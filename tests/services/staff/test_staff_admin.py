@@ -15,6 +15,7 @@ from services.staff import actions
 from services.staff.models import StaffUser
 from services.staff.schemas import NewStaff
 from services.staff.service import LAST_ADMIN_LOCK
+from storage.db import advisory_key
 from tests.support import Meanwhile, StaffFactory, audit_entries, staff_account
 
 
@@ -335,7 +336,9 @@ def test_two_administrators_disabling_each_other_at_once_leave_one(
     root, abe = staff.headers("admin", "root"), staff.headers("admin", "abe")
     root_id, abe_id = (staff_account(client, root, name)["id"] for name in ("root", "abe"))
     with context.engine.connect() as first, first.begin():
-        first.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LAST_ADMIN_LOCK})
+        first.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LAST_ADMIN_LOCK)}
+        )
         first.execute(
             sa.text("UPDATE staff_users SET disabled_at = now() WHERE id = :id"), {"id": abe_id}
         )
