@@ -27,14 +27,14 @@ from services.platform.context import AppContext
 from services.platform.roles import Role
 from services.requests import service as requests
 from services.staff.service import create_user
-from telephony.rest import rest_client
+from telephony.rest import TwilioAccount
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT, TOKEN = "AC" + "2" * 32, "bench-token"
 
 
 def baseline(fake: FakeTwilio, count: int, threads: int) -> float:
-    client = rest_client(ACCOUNT, TOKEN, api_base_url=fake.url)
+    client = TwilioAccount(ACCOUNT, TOKEN, api_base_url=fake.url).client
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(

@@ -61,16 +61,3 @@ class TwilioAccount:
 
     def __repr__(self) -> str:  # never the token
         return f"TwilioAccount({self.auth[0]!r}, api_base_url={self.router.base_url!r})"
-
-
-def rest_client(
-    account_sid: str,
-    auth_token: str,
-    *,
-    api_base_url: str = DEFAULT_API_BASE_URL,
-    timeout: float = DEFAULT_TIMEOUT_SECONDS,
-) -> Client:
-    """A Twilio REST client for the account, honouring ``TWILIO_API_BASE_URL``."""
-    return Client(
-        account_sid, auth_token, http_client=RoutedHttpClient(api_base_url, timeout=timeout)
-    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from telephony.rest import RoutedHttpClient, rest_client
+from telephony.rest import RoutedHttpClient, TwilioAccount
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 
 def test_the_sdk_talks_to_the_configured_base_url(fake_twilio: FakeTwilio) -> None:
-    client = rest_client(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, api_base_url=fake_twilio.url)
+    client = TwilioAccount(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, api_base_url=fake_twilio.url).client
     account = client.api.v2010.accounts(TEST_ACCOUNT_SID).fetch()
     assert account.friendly_name == "City 311"
     assert [request.path for request in fake_twilio.requests] == [
@@ -20,7 +20,7 @@ def test_the_sdk_talks_to_the_configured_base_url(fake_twilio: FakeTwilio) -> No
 
 
 def test_wrong_credentials_come_back_as_twilio_errors(fake_twilio: FakeTwilio) -> None:
-    client = rest_client(TEST_ACCOUNT_SID, "not-the-token", api_base_url=fake_twilio.url)
+    client = TwilioAccount(TEST_ACCOUNT_SID, "not-the-token", api_base_url=fake_twilio.url).client
     with pytest.raises(TwilioRestException) as error:
         client.api.v2010.accounts(TEST_ACCOUNT_SID).fetch()
     assert (error.value.status, error.value.code) == (401, 20003)
