@@ -52,14 +52,12 @@
     asked = null;
     sendButton.disabled = true;
   });
-  sendButton.addEventListener("click", async () => {
-    if (previewed === null) return;
-    sendButton.disabled = true;
+  sendButton.addEventListener("click", SB.oneAtATime(async () => {
+    if (previewed === null) return true;
     const result = await SB.api("POST", "/api/alerts", previewed);
     if (!result.ok) {
       sendStatus.textContent = result.data.detail || "The alert was not sent.";
-      sendButton.disabled = false;
-      return;
+      return false;
     }
     sendStatus.textContent = `Alert ${result.data.id} is being sent to ${subscribers(result.data.recipients, "subscriber")}.`;
     previewed = null;
@@ -68,7 +66,8 @@
     draft.reset();
     SB.clearDraft(draft);
     load();
-  });
+    return true;  // sent: the button waits for a new preview
+  }));
   document.getElementById("refresh").addEventListener("click", load);
   load();
 })();

@@ -373,16 +373,18 @@ const SB = (() => {
 
   /* A click handler that sends once however often it is clicked: its button is disabled
      while ``handler`` runs (a disabled button takes no clicks, so a double click sends
-     one request) and enabled again after it, unless the handler took it off the page. */
+     one request) and enabled again after it, unless the handler answers true: it is
+     done, and there is nothing left for the button to send. */
   function oneAtATime(handler) {
     return async (event) => {
       const button = event.currentTarget;
       if (button.disabled) return;
       button.disabled = true;
+      let done = false;
       try {
-        await handler(event);
+        done = (await handler(event)) === true;
       } finally {
-        button.disabled = false;
+        if (!done) button.disabled = false;
       }
     };
   }

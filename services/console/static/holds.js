@@ -19,20 +19,19 @@
     if (!hold.released_at) {
       const reason = SB.el("input", { id: `release-${hold.id}`, "aria-label": `Why ${hold.id} is released`, placeholder: "Why", size: 14 });
       const note = SB.el("span", { class: "row-note", role: "status" });
-      // Disabled while the release is sent (a double click would send it twice), and
-      // after it: the list is read again.
+      // Sent once (a double click would send it twice); released, the list is read again.
       const button = SB.el("button", {
         type: "button", class: "secondary", text: "Release", "aria-label": `Release ${hold.id}`,
-        onclick: async () => {
-          button.disabled = true;
+        onclick: SB.oneAtATime(async () => {
           const result = await SB.api("POST", `/api/holds/${hold.id}/release`, { reason: reason.value });
-          if (result.ok) load();
-          else {
-            button.disabled = false;
-            note.classList.add("error");
-            note.textContent = result.data.detail || "Not released.";
+          if (result.ok) {
+            load();
+            return true;
           }
-        },
+          note.classList.add("error");
+          note.textContent = result.data.detail || "Not released.";
+          return false;
+        }),
       });
       release = SB.el("span", {}, reason, " ", button, " ", note);
     }
