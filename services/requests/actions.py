@@ -46,11 +46,13 @@ def _out(context: AppContext, request: ServiceRequest) -> RequestOut:
     return out
 
 
-def _found(work: Work, public_id: str) -> ServiceRequest:
+def _found(work: Work, public_id: str, *, lock: bool = False) -> ServiceRequest:
     """The request, or NotFound. An anonymous request is left unnamed in the entry: its
     number beside this agent at this minute would tie it to the call it came from,
     though the request itself keeps its times to the hour and no agent."""
-    request = existing(service_requests.get_request(work.session, public_id), "service request")
+    request = existing(
+        service_requests.get_request(work.session, public_id, lock=lock), "service request"
+    )
     if request.anonymous:
         work.object_id = None
         work.note(anonymous=True)
@@ -126,7 +128,7 @@ def change_status(
     with unit_of_work(
         context, actor, "request.status", object_type="service_request", object_id=public_id
     ) as work:
-        request = _found(work, public_id)
+        request = _found(work, public_id, lock=True)
         before = request.status
         service_requests.change_status(
             work.session,
@@ -158,7 +160,7 @@ def review_description(
     with unit_of_work(
         context, actor, "request.publish", object_type="service_request", object_id=public_id
     ) as work:
-        request = _found(work, public_id)
+        request = _found(work, public_id, lock=True)
         service_requests.review_description(work.session, request, text=text, now=work.now)
         work.note(published=text is not None and bool(text.strip()))
         return _out(context, request)
@@ -189,7 +191,7 @@ def correct_contact(
         object_type="service_request",
         object_id=public_id,
     ) as work:
-        request = _found(work, public_id)
+        request = _found(work, public_id, lock=True)
         service_requests.correct_contact(
             work.session,
             context.keyring,

@@ -44,6 +44,9 @@ MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 255
 MAX_SEARCH_RESULTS = 100
 EARTH_RADIUS_METERS = 6_371_000
+# The same change by the same person again this soon is a retry (a double click, a
+# client that did not hear the answer), not a second step: it would be told twice.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -373,10 +376,13 @@ _SHOWN_WITH = (
 )
 
 
-def get_request(session: Session, public_id: str) -> ServiceRequest | None:
-    return session.scalar(
-        select(ServiceRequest).where(ServiceRequest.public_id == public_id).options(*_SHOWN_WITH)
-    )
+def get_request(session: Session, public_id: str, *, lock: bool = False) -> ServiceRequest | None:
+    """The request by its public id; ``lock`` holds its row until the transaction ends
+    (on PostgreSQL; SQLite writes one at a time already)."""
+    query = select(ServiceRequest).where(ServiceRequest.public_id == public_id)
+    if lock:
+        query = query.with_for_update(of=ServiceRequest)
+    return session.scalar(query.options(*_SHOWN_WITH))
 
 
 def change_status(
@@ -391,7 +397,9 @@ def change_status(
     region: str,
 ) -> None:
     """Move a request to ``status`` with an optional note. The note is private unless
-    ``public`` (staff chose to publish it; the public feed shows it filtered)."""
+    ``public`` (staff chose to publish it; the public feed shows it filtered). 409 for
+    the newest step again, word for word and by the same person, within
+    ``REPEAT_WINDOW`` (read ``request`` locked, so that two at once find each other)."""
     if status not in STATUSES:
         raise InvalidField("status", f"must be one of {', '.join(STATUSES)}")
     text = _clean_text("note", note, public=False) or None
@@ -403,6 +411,19 @@ def change_status(
         changed_by = None
         # An anonymous request keeps nothing that identifies the caller, notes included.
         text = scrub(text, region, names=True) if text else None
+    last = request.history[-1] if request.history else None
+    if (
+        last is not None
+        and (last.status, last.note, last.public, last.changed_by_id)
+        == (status, text, public, changed_by)
+        and last.changed_at > now - REPEAT_WINDOW
+    ):
+        raise Problem(
+            409,
+            "Already recorded",
+            f"This request moved to {status} with the same note moments ago; "
+            "change the note to record another step.",
+        )
     request.history.append(
         RequestStatusChange(
             status=status, note=text, public=public, changed_at=now, changed_by_id=changed_by

@@ -13,7 +13,8 @@ from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
 from services.requests import service as requests_service
-from tests.support import JOSE, StaffFactory, TwilioClient, audit_entries, echoed
+from services.staff.models import StaffUser
+from tests.support import JOSE, Meanwhile, StaffFactory, TwilioClient, audit_entries, echoed
 
 
 def file(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
@@ -337,6 +338,40 @@ def test_status_changes_keep_a_history(
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_same_change_sent_twice_at_once_is_recorded_once(
+    client: TestClient, agent: dict[str, str], context: AppContext
+) -> None:
+    """PostgreSQL: while one change of status is still being written, the same change
+    sent again waits for it, then finds it and is refused."""
+    request_id = file(client, agent, contact=JOSE).json()["id"]
+    with context.db.begin() as session:
+        ana = session.scalar(sa.select(StaffUser.id).where(StaffUser.username == "ana"))
+        request = requests_service.get_request(session, request_id, lock=True)
+        assert request is not None
+        requests_service.change_status(
+            session,
+            request,
+            status="in_progress",
+            note="Crew assigned",
+            public=True,
+            changed_by=ana,
+            now=context.clock.now(),
+            region=context.region,
+        )
+        second = Meanwhile(
+            lambda: client.post(
+                f"/api/requests/{request_id}/status",
+                json={"status": "in_progress", "note": "Crew assigned", "public": True},
+                headers=agent,
+            )
+        )
+    assert second.waited  # for the first change's transaction
+    assert second.answer() == 409
+    history = client.get(f"/api/requests/{request_id}", headers=agent).json()["history"]
+    assert [step["status"] for step in history] == ["open", "in_progress"]
 
 
 def test_contact_corrections_are_searchable_at_once(

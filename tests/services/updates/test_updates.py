@@ -17,9 +17,17 @@ from services.messaging import jobs as text_jobs
 from services.messaging.sending import due as texts_due
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
+from services.platform.models import AuditEntry
 from services.updates import actions as updates
 from tests.fakes.smtp_server import MailSink
-from tests.support import PUBLIC_URL, StaffFactory, TwilioClient, filed_request, served
+from tests.support import (
+    PUBLIC_URL,
+    StaffFactory,
+    TwilioClient,
+    audit_entry,
+    filed_request,
+    served,
+)
 
 MOBILE = "(302) 555-0123"
 EMAIL = "ana@example.org"
@@ -237,3 +245,31 @@ def test_a_caller_added_to_a_request_gets_its_updates(
     deliver(mailed)
     [message] = sink.to("neighbour@example.org")
     assert "cerrada" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_change_sent_again_is_recorded_and_told_once(
+    api: TestClient, staff: StaffFactory, mailed: AppContext, clock: ManualClock
+) -> None:
+    """A client that did not hear the answer sends the same change again: the request
+    keeps one step and the caller hears of it once, not again an hour later."""
+    headers = staff.headers("agent", "ana-taker")
+    filed = file(api, headers, updates={"sms": True})
+    change = {"status": "in_progress", "note": "Crew on the way.", "public": True}
+    move(api, headers, filed["id"], **change)
+    deliver(mailed)
+    clock.advance(timedelta(seconds=20))
+    again = api.post(f"/api/requests/{filed['id']}/status", json=change, headers=headers)
+    assert again.status_code == 409, again.text
+    assert "Crew" not in again.text  # the note is not echoed in the refusal
+    clock.advance(timedelta(minutes=65))
+    deliver(mailed)
+    assert len(texts_sent(api, headers)) == 1
+    history = api.get(f"/api/requests/{filed['id']}", headers=headers).json()["history"]
+    assert [step["status"] for step in history] == ["open", "in_progress"]
+    audit_entry(mailed, AuditEntry.action == "request.status", AuditEntry.outcome == "conflict")
+    # The same words later, or another person's, or a different note, are new steps.
+    move(api, headers, filed["id"], **change)
+    move(api, staff.headers("agent", "ben-taker"), filed["id"], **change)
+    move(api, headers, filed["id"], "in_progress", note="Crew delayed.", public=True)
+    history = api.get(f"/api/requests/{filed['id']}", headers=headers).json()["history"]
+    assert len(history) == 5
