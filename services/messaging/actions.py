@@ -5,7 +5,6 @@ staff API and the appointments' actions call these."""
 from __future__ import annotations
 
 import re
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,7 +169,8 @@ def read_conversation(context: AppContext, actor: Actor, inbound_id: int) -> Con
 def reply(context: AppContext, actor: Actor, inbound_id: int, body: ReplyIn) -> ConversationOut:
     """Text the caller who sent text ``inbound_id`` back, at the number they texted
     from; the conversation as it then stands. Refused (422, naming ``body``) for an
-    SSN-like number or a link; 409 when the number has said STOP. Quiet hours hold it."""
+    SSN-like number or a link; 409 when the number has said STOP, or for the same words
+    sent to the same text before. Quiet hours hold it."""
     with unit_of_work(
         context, actor, "messages.reply", object_type="inbound_text", object_id=str(inbound_id)
     ) as work:
@@ -195,7 +195,9 @@ def reply(context: AppContext, actor: Actor, inbound_id: int, body: ReplyIn) -> 
         queued = texts.queue_text(
             work.session,
             context.keyring,
-            key=f"reply:{inbound.message_sid}:{secrets.token_hex(8)}",
+            # The same words to the same text are sent once: sent again, they are a
+            # retry (a double click, a client that did not hear the answer).
+            key=f"reply:{inbound.message_sid}:{context.keyring.keyed_hash('text-reply', text)}",
             kind="reply",
             to=sender,
             body=text,
@@ -204,7 +206,13 @@ def reply(context: AppContext, actor: Actor, inbound_id: int, body: ReplyIn) -> 
             not_before=context.part(TextPolicy).quiet.release(work.now),
             now=work.now,
         )
-        work.note(queued=queued is not None, characters=len(text))
+        if queued is None:
+            raise Problem(
+                409,
+                "Already sent",
+                "This reply was already sent to this text; change it to send another.",
+            )
+        work.note(characters=len(text))
         conversation = _conversation(context, work.session, sender)
-    send_due(context, [queued] if queued is not None else [])
+    send_due(context, [queued])
     return conversation

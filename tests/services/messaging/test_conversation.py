@@ -94,3 +94,29 @@ def test_a_privacy_officer_reads_but_does_not_reply(
         ).status_code
         == 403
     )
+
+
+def test_a_reply_sent_again_is_texted_once(
+    twilio: TwilioClient, agent: dict[str, str], context: AppContext
+) -> None:
+    """A client that did not hear the answer sends the same reply to the same text again:
+    the caller gets it once; the second is refused, audited, and says why."""
+    client: TestClient = twilio.client
+    book(client, agent, new_request(client, agent))
+    assert reply(twilio, "Can the crew come after 10?").status_code == 200
+    [text] = client.get("/api/messages/inbound", headers=agent).json()
+    path = f"/api/messages/inbound/{text['id']}/reply"
+    answer = {"body": "Yes: the crew comes between 10 and 11."}
+    assert client.post(path, json=answer, headers=agent).status_code == 201
+    again = client.post(path, json=answer, headers=agent)
+    assert again.status_code == 409 and "crew" not in again.json()["detail"]
+    other = client.post(path, json={"body": "The crew is on its way."}, headers=agent)
+    assert other.status_code == 201, other.text
+    replies = [
+        entry
+        for entry in other.json()["items"]
+        if entry["direction"] == "out" and entry["kind"] == "reply"
+    ]
+    assert [entry["body"] for entry in replies] == [answer["body"], "The crew is on its way."]
+    outcomes = [e.outcome for e in audit_entries(context, AuditEntry.action == "messages.reply")]
+    assert outcomes == ["ok", "conflict", "ok"]
