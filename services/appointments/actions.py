@@ -44,8 +44,8 @@ def _city_time(context: AppContext, instant: datetime) -> datetime:
     return instant
 
 
-def _found(session: Session, public_id: str) -> Appointment:
-    return existing(appointments.get_appointment(session, public_id), "appointment")
+def _found(session: Session, public_id: str, *, lock: bool = False) -> Appointment:
+    return existing(appointments.get_appointment(session, public_id, lock=lock), "appointment")
 
 
 def _out(context: AppContext, session: Session, appointment: Appointment) -> AppointmentOut:
@@ -178,7 +178,7 @@ def _change(
     with unit_of_work(
         context, actor, action, object_type="appointment", object_id=public_id
     ) as work:
-        appointment = _found(work.session, public_id)
+        appointment = _found(work.session, public_id, lock=True)
         queued = change(work, appointment)
         result = _out(context, work.session, appointment)
     messaging.send_due(context, queued)

@@ -248,8 +248,11 @@ def book(
 ) -> tuple[Appointment, list[int]]:
     """Book a visit for a request and queue its confirmation and reminder; returns the
     appointment and the ids of texts to send now."""
+    # Locked: of two bookings of the same visit at once, the second finds the first.
     request = session.scalar(
-        select(ServiceRequest).where(ServiceRequest.public_id == booking.request_public_id)
+        select(ServiceRequest)
+        .where(ServiceRequest.public_id == booking.request_public_id)
+        .with_for_update()
     )
     if request is None:
         raise InvalidField("request_id", "is not a service request")
@@ -266,6 +269,20 @@ def book(
         raise InvalidField(
             "phone", "has opted out of texts (the caller can text START to opt back in)"
         )
+    phone_index = keyring.blind_index("phone", booking.phone)
+    booked = session.scalar(
+        select(Appointment.public_id).where(
+            Appointment.request_id == request.id,
+            Appointment.status != "cancelled",
+            Appointment.starts_at == booking.starts_at,
+            Appointment.ends_at == booking.ends_at,
+            Appointment.phone_index == phone_index,
+        )
+    )
+    if booked is not None:
+        # The same visit again is a retry (a double click, a client that did not hear
+        # the answer), not a second visit: the caller would be texted twice.
+        raise Problem(409, "Already booked", f"This visit is already booked as {booked}.")
     appointment = Appointment(
         public_id=public_ids.public_id("AP", 5, 5),
         request_id=request.id,
@@ -283,7 +300,7 @@ def book(
         updated_at=now,
         location_sealed=b"",
         phone_sealed=b"",
-        phone_index=keyring.blind_index("phone", booking.phone),
+        phone_index=phone_index,
     )
     appointment.location_sealed = keyring.seal(
         booking.location.strip(), _place(appointment, "location")
@@ -307,8 +324,11 @@ def appointments_of_request(session: Session, request_id: int) -> list[Appointme
     )
 
 
-def get_appointment(session: Session, public_id: str) -> Appointment | None:
-    return session.scalar(select(Appointment).where(Appointment.public_id == public_id))
+def get_appointment(session: Session, public_id: str, *, lock: bool = False) -> Appointment | None:
+    """The appointment by its public id; ``lock`` holds its row until the transaction
+    ends (on PostgreSQL; SQLite writes one at a time already)."""
+    query = select(Appointment).where(Appointment.public_id == public_id)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def _live(session: Session, appointment: Appointment) -> ServiceRequest:
@@ -331,8 +351,13 @@ def reschedule(
     policy: TextPolicy,
     hours: VisitHours | None = None,
 ) -> list[int]:
-    """Move an appointment: the old reminder is withdrawn, a notice and a new reminder queued."""
+    """Move an appointment: the old reminder is withdrawn, a notice and a new reminder
+    queued. 409 for a move to where and when it already is (a retry)."""
     request = _live(session, appointment)
+    if (starts_at, ends_at) == (appointment.starts_at, appointment.ends_at) and (
+        not location or location.strip() == location_of(keyring, appointment)
+    ):
+        raise Problem(409, "Already there", "The visit is already at that time and place.")
     check_window(starts_at, ends_at, now)
     if hours is not None:
         hours.check(appointment.department, starts_at, ends_at)

@@ -226,7 +226,11 @@ def test_stop_start_and_help(
     assert "<Message>" in help_text.text and "Reply STOP" in help_text.text
     assert "para ayuda" not in help_text.text and "Llame al 311" in reply(twilio, "ayuda").text
     assert "<Message>" in reply(twilio, "start").text
-    assert book(twilio.client, agent, request_id).status_code == 201
+    # The first visit still stands (the same one again is refused as a retry); another
+    # one can be booked and confirmed by text again.
+    assert book(twilio.client, agent, request_id).status_code == 409
+    later = {"starts_at": "2026-11-20T13:00:00-05:00", "ends_at": "2026-11-20T15:00:00-05:00"}
+    assert book(twilio.client, agent, request_id, **later).status_code == 201
     assert reply(twilio, "stop now please").status_code == 200  # not just the keyword: a message
     with context.db() as session:
         assert not texts.is_opted_out(session, context.keyring, "+13025550123")
@@ -286,6 +290,44 @@ def test_reschedule_and_cancel(
         ("appointment.reschedule", "ok"),
         ("appointment.cancel", "ok"),
         ("appointment.cancel", "conflict"),
+    ]
+
+
+def test_a_booking_or_a_move_sent_again_texts_the_caller_once(
+    client: TestClient, agent: dict[str, str], context: AppContext
+) -> None:
+    """A client that did not hear the answer books the same visit again, or moves a visit
+    to where it already is: nothing new is booked or texted; the refusal says why."""
+    request_id = new_request(client, agent)
+    first = book(client, agent, request_id)
+    assert first.status_code == 201, first.text
+    again = book(client, agent, request_id)
+    assert again.status_code == 409 and first.json()["id"] in again.json()["detail"]
+    assert "0123" not in again.text  # the number is not echoed in the refusal
+    elsewhere = book(
+        client,
+        agent,
+        request_id,
+        starts_at="2026-11-20T13:00:00-05:00",
+        ends_at="2026-11-20T15:00:00-05:00",
+    )
+    assert elsewhere.status_code == 201, elsewhere.text  # another window is another visit
+    path = f"/api/appointments/{first.json()['id']}/reschedule"
+    window = {"starts_at": "2026-11-23T13:00:00", "ends_at": "2026-11-23T15:00:00"}
+    assert client.post(path, json=window, headers=agent).status_code == 200
+    assert client.post(path, json=window, headers=agent).status_code == 409
+    deliver_due(context)
+    kinds = sorted(text["kind"] for text in outbox(client, agent) if text["state"] == "sent")
+    assert kinds == ["confirmation", "confirmation", "reschedule"]
+    trail = audit_entries(
+        context, AuditEntry.action.in_(["appointment.book", "appointment.reschedule"])
+    )
+    assert [(entry.action, entry.outcome) for entry in trail] == [
+        ("appointment.book", "ok"),
+        ("appointment.book", "conflict"),
+        ("appointment.book", "ok"),
+        ("appointment.reschedule", "ok"),
+        ("appointment.reschedule", "conflict"),
     ]
 
 
