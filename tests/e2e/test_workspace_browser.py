@@ -491,3 +491,27 @@ def test_the_option_a_quick_typist_highlights_stays_chosen_when_a_search_answers
     expect(pothole).to_have_attribute("aria-selected", "true")
     picker.press("Enter")
     expect(picker).to_have_value("Pothole (Public Works)")
+
+
+def test_a_call_left_to_wrap_up_opens_in_its_workspace_from_the_wrap_up_list(
+    page: Any, console: Console
+) -> None:
+    """The wrap-up list named a call by its SID, which says nothing to a person; it now
+    links to the call's workspace: the caller, their history and the same wrap-up."""
+    take_calls(console)
+    caller = "+12025550177"
+    parent = ring(console, caller)
+    answered = answer(console, parent, caller)
+    hang_up(console, parent, answered, caller)
+    sign_in(page, "ana")
+    page.goto("/console/contacts")
+    row = page.locator("#open-contacts tbody tr", has_text="phone")
+    expect(row).to_have_count(1)
+    expect(row).not_to_contain_text(answered)
+    assert_both_widths(page, "the wrap-up list with a call", "wrap-up-list-768")
+    screenshot(page, "wrap-up-list-1280")
+    row.get_by_role("link", name=re.compile("^Open the call")).click()
+    page.wait_for_url(f"**/console/workspace?call={answered}")
+    expect(page.locator("#ws-number")).to_have_text("(202) 555-0177")
+    expect(page.locator("#ws-call-meta")).to_contain_text("extension 3")
+    screenshot(page, "workspace-from-wrap-up-list")

@@ -26,7 +26,11 @@
       SB.when(item.started_at),
       item.channel,
       item.ended_at ? SB.when(item.ended_at) : "ongoing",
-      item.call_sid || "–",
+      // A call opens in its workspace: the caller, their history, the same wrap-up.
+      item.call_sid
+        ? SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(item.call_sid)}`,
+          text: "Open the call", "aria-label": `Open the call of contact ${item.id}` })
+        : "–",
       SB.el("button", { type: "button", class: "secondary small", text: "Wrap up",
         "aria-label": `Wrap up ${item.id}`, onclick: () => choose(item) }),
     ], { empty: "Nothing to wrap up." });
