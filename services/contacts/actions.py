@@ -15,7 +15,12 @@ from services.calls import service as calls
 from services.calls.progress import NO_SEQUENCE
 from services.contacts import caller as callers
 from services.contacts import service as contacts
-from services.contacts.callbacks import CallbackFailed, CallbackPolicy, PlacedCall
+from services.contacts.callbacks import (
+    CALLBACK_RINGING_AT_MOST,
+    CallbackFailed,
+    CallbackPolicy,
+    PlacedCall,
+)
 from services.contacts.models import Contact
 from services.contacts.schemas import (
     CallbackIn,
@@ -198,6 +203,16 @@ def _callback_target(
         if user is None or user.destination is None:
             raise InvalidField(
                 "agent", "you have no destination for calls to ring; ask an administrator"
+            )
+        going = contacts.unended_callback(
+            session, user.username, since=context.clock.now() - CALLBACK_RINGING_AT_MOST
+        )
+        if going is not None:
+            raise Problem(
+                409,
+                "Callback still going",
+                f"Your callback {going.public_id} is still ringing or on the line; "
+                "place another once it has ended.",
             )
         if body.request_id is not None:
             request, number = contacts.callback_number_for_request(

@@ -9,7 +9,13 @@ a contact was on), never from what someone types, and never travels in a URL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
+
+# An agent places one callback at a time: another while the first still rings or is on
+# the line would ring them, then the caller, twice. A callback whose end has not been
+# heard of after this long (its status callback lost) no longer stops the next one.
+CALLBACK_RINGING_AT_MOST = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from services.calls.models import Call
-from services.calls.progress import answered_time
+from services.calls.progress import TERMINAL_STATUSES, answered_time
 from services.calls.service import party_number
 from services.contacts.models import Contact, ContactRequest, ContactTopic
 from services.directory.models import CallOffer
@@ -479,6 +479,22 @@ class CallbackTarget:
 def _request_number(keyring: Keyring, request: ServiceRequest) -> str | None:
     view = contact_view(keyring, request)
     return None if view is None else view.phone
+
+
+def unended_callback(session: Session, agent: str, *, since: datetime) -> Contact | None:
+    """The agent's callback placed after ``since`` whose call has not ended, if any."""
+    return session.scalar(
+        select(Contact)
+        .join(Call, Call.call_sid == Contact.call_sid)
+        .where(
+            Contact.agent == agent,
+            Contact.direction == "outbound",
+            Contact.started_at > since,
+            Call.status.not_in(TERMINAL_STATUSES),
+        )
+        .order_by(Contact.started_at.desc())
+        .limit(1)
+    )
 
 
 def callback_number_for_request(

@@ -4,11 +4,13 @@ outbound call and a contact, audited, and refused for anonymous requests."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from services.contacts.callbacks import CALLBACK_RINGING_AT_MOST
 from services.platform.clock import ManualClock
 from services.platform.context import AppContext
 from services.platform.models import AuditEntry
@@ -150,3 +152,49 @@ def test_a_callback_after_an_inbound_contact_calls_the_number_the_caller_called_
         "/api/callbacks", json={"contact_id": found["items"][0]["id"]}, headers=ana
     )
     assert refused.status_code == 409
+
+
+def test_a_callback_placed_again_while_the_first_rings_is_refused(
+    client: TestClient,
+    twilio: TwilioClient,
+    staff: StaffFactory,
+    fake_twilio: FakeTwilio,
+    clock: ManualClock,
+    context: AppContext,
+) -> None:
+    """A second Call back (a client that did not hear the answer, an agent who clicked
+    again) while the first still rings would ring the agent and then the caller twice:
+    refused, naming the first; once it has ended, the agent may call back again."""
+    admin = staff.headers("admin", "root")
+    ana = make_agent(client, staff, admin, "ana", "client:ana")
+    request_id = file_request(client, ana, contact={"phone": "(302) 555-0161"})
+    first = client.post("/api/callbacks", json={"request_id": request_id}, headers=ana)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/callbacks", json={"request_id": request_id}, headers=ana)
+    assert again.status_code == 409 and "still" in again.json()["detail"]
+    assert "5550161" not in again.text
+    assert len(fake_twilio.state["calls"]) == 1
+    outcomes = [e.outcome for e in audit_entries(context, AuditEntry.action == "callback.place")]
+    assert outcomes == ["ok", "conflict"]
+
+    # Another agent's callback is theirs: it does not stop ana's, nor hers ana's.
+    bo = make_agent(client, staff, admin, "bo", "client:bo")
+    assert (
+        client.post("/api/callbacks", json={"request_id": request_id}, headers=bo).status_code
+        == 201
+    )
+
+    sid = first.json()["call_sid"]
+    ended = twilio.call_params(
+        sid, "no-answer", Direction="outbound-api", From=CITY_NUMBER, To="client:ana"
+    )
+    assert twilio.post("/twilio/voice/status", ended).status_code == 204
+    clock.advance(timedelta(seconds=30))
+    later = client.post("/api/callbacks", json={"request_id": request_id}, headers=ana)
+    assert later.status_code == 201, later.text
+    # A callback whose end never reached the city stops nobody for long.
+    clock.advance(CALLBACK_RINGING_AT_MOST + timedelta(seconds=1))
+    assert (
+        client.post("/api/callbacks", json={"request_id": request_id}, headers=ana).status_code
+        == 201
+    )
