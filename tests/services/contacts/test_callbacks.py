@@ -40,16 +40,25 @@ def file_request(client: TestClient, agent: dict[str, str], **extra: object) -> 
     return public_id
 
 
+@pytest.fixture
+def admin(staff: StaffFactory) -> dict[str, str]:
+    return staff.headers("admin", "root")
+
+
+@pytest.fixture
+def ana(client: TestClient, staff: StaffFactory, admin: dict[str, str]) -> dict[str, str]:
+    """An agent whose calls ring at client:ana."""
+    return make_agent(client, staff, admin, "ana", "client:ana")
+
+
 def test_a_callback_rings_the_agent_then_bridges_the_caller_and_is_logged(
     client: TestClient,
     twilio: TwilioClient,
-    staff: StaffFactory,
+    ana: dict[str, str],
     fake_twilio: FakeTwilio,
     clock: ManualClock,
     context: AppContext,
 ) -> None:
-    admin = staff.headers("admin", "root")
-    ana = make_agent(client, staff, admin, "ana", "client:ana")
     request_id = file_request(client, ana, contact={"phone": "(302) 555-0161"})
 
     placed = client.post("/api/callbacks", json={"request_id": request_id}, headers=ana)
@@ -157,6 +166,8 @@ def test_a_callback_after_an_inbound_contact_calls_the_number_the_caller_called_
 def test_a_callback_placed_again_while_the_first_rings_is_refused(
     client: TestClient,
     twilio: TwilioClient,
+    ana: dict[str, str],
+    admin: dict[str, str],
     staff: StaffFactory,
     fake_twilio: FakeTwilio,
     clock: ManualClock,
@@ -165,8 +176,6 @@ def test_a_callback_placed_again_while_the_first_rings_is_refused(
     """A second Call back (a client that did not hear the answer, an agent who clicked
     again) while the first still rings would ring the agent and then the caller twice:
     refused, naming the first; once it has ended, the agent may call back again."""
-    admin = staff.headers("admin", "root")
-    ana = make_agent(client, staff, admin, "ana", "client:ana")
     request_id = file_request(client, ana, contact={"phone": "(302) 555-0161"})
     first = client.post("/api/callbacks", json={"request_id": request_id}, headers=ana)
     assert first.status_code == 201, first.text
