@@ -68,7 +68,8 @@ log = logging.getLogger("switchboard")
 def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     """Engine, sessions, keys, clock and every feature's policies for ``settings``.
     Warns when it made a master key; ValueError for a setting that cannot be used."""
-    parts = policies(settings)  # a bad setting fails here, not mid-call
+    clock = clock or SystemClock()
+    parts = policies(settings, clock)  # a bad setting fails here, not mid-call
     raw_key, generated = load_or_create_master_key(
         settings.master_key.get_secret_value() if settings.master_key else None, settings.data_dir
     )
@@ -90,7 +91,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
         engine=engine,
         db=db,
         keyring=keyring,
-        clock=clock or SystemClock(),
+        clock=clock,
         city=city_of(settings),
         ingest=GroupCommitter(
             db, writers=1 if settings.is_embedded_database else 4, name="webhooks"

@@ -20,6 +20,7 @@ from services.email.gateway import ConsoleEmail, EmailGateway, SmtpGateway, Smtp
 from services.messaging.carrier import ConsoleGateway, SmsGateway
 from services.messaging.sending import Outbound
 from services.messaging.service import QuietHours
+from services.platform.clock import Clock, SystemClock
 from services.platform.context import City
 from services.platform.settings import Settings
 from services.privacy.calendar import BusinessCalendar
@@ -73,10 +74,11 @@ def text_carrier(settings: Settings, twilio: TwilioAccount | None) -> SmsGateway
     )
 
 
-def mail_gateway(settings: Settings) -> EmailGateway:
-    """SMTP when chosen (SMTP_URL required), the console outbox otherwise."""
+def mail_gateway(settings: Settings, clock: Clock) -> EmailGateway:
+    """SMTP when chosen (SMTP_URL required), the console outbox otherwise (which notes,
+    by ``clock``, when each message was handed to it)."""
     if settings.email_gateway == "console":
-        return ConsoleEmail()
+        return ConsoleEmail(clock=clock)
     if settings.smtp_url is None:
         raise ValueError("EMAIL_GATEWAY=smtp needs SMTP_URL")
     return SmtpGateway(
@@ -86,9 +88,9 @@ def mail_gateway(settings: Settings) -> EmailGateway:
     )
 
 
-def mailer(settings: Settings) -> Mailer:
+def mailer(settings: Settings, clock: Clock) -> Mailer:
     return Mailer(
-        gateway=mail_gateway(settings),
+        gateway=mail_gateway(settings, clock),
         sender=settings.email_from,
         public_url=settings.public_url,
         rate_per_second=settings.email_rate_per_second,
@@ -117,8 +119,10 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-def policies(settings: Settings) -> list[object]:
-    """One object per policy or port; ValueError names a setting that cannot be used."""
+def policies(settings: Settings, clock: Clock | None = None) -> list[object]:
+    """One object per policy or port (those that tell the time read ``clock``, the
+    system's unless given); ValueError names a setting that cannot be used."""
+    clock = clock or SystemClock()
     tz = settings.city_tz
     twilio = twilio_account(settings)
     carrier = text_carrier(settings, twilio)
@@ -179,7 +183,7 @@ def policies(settings: Settings) -> list[object]:
         ),
         Publication(min_cell=settings.report_min_cell),
         ConsolePolicy(stream_seconds=settings.console_stream_seconds),
-        mailer(settings),
+        mailer(settings, clock),
         UpdatePolicy(
             city=settings.city_name,
             quiet=QuietHours.parse(settings.sms_quiet_hours, tz),

@@ -33,6 +33,8 @@ APPOINTMENTS = Page(
     "/console/appointments", "Book appointment", Permission.APPOINTMENTS_MANAGE, "Texts"
 )
 MESSAGES = Page("/console/messages", "Outbox and replies", Permission.MESSAGES_READ, "Texts")
+# Update emails, and what the console gateway kept instead of sending (for trials).
+EMAIL = Page("/console/email", "Email outbox", Permission.MESSAGES_READ, "Email")
 CALLS = Page("/console/calls", "Call log", Permission.CALLS_READ, "Review")
 WALLBOARD = Page("/console/wallboard", "Wallboard", Permission.REPORTS_AGENTS, "Review")
 QA_FORMS = Page("/console/qa/forms", "QA forms", Permission.QA_FORMS_MANAGE, "Review")
@@ -70,6 +72,7 @@ PAGES: tuple[Page, ...] = (
     WRAP_UP,
     APPOINTMENTS,
     MESSAGES,
+    EMAIL,
     WALLBOARD,
     CALLS,
     RECORDINGS,

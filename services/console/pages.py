@@ -29,6 +29,7 @@ from services.console.events import event_stream, sse
 from services.console.navigation import Page
 from services.contacts import service as contacts
 from services.directory import actions as directory_actions
+from services.email import actions as email_actions
 from services.platform import audit
 from services.platform.auth import (
     SESSION_COOKIE,
@@ -325,6 +326,11 @@ simple_page(navigation.EXTENSIONS, "admin_extensions.html", "admin-extensions.js
 simple_page(navigation.ALERTS, "alerts.html", "alerts.js")
 
 
+def _email_gateway(context: AppContext, _staff: Staff) -> dict[str, Any]:
+    # The section of what the console gateway kept is there only when it keeps anything.
+    return {"gateway": email_actions.gateway_name(context)}
+
+
 def _extensions(context: AppContext, _staff: Staff) -> dict[str, Any]:
     return {"extensions": directory_actions.list_extensions(context)}
 
@@ -355,6 +361,7 @@ simple_page(navigation.SERVICES, "admin_services.html", "admin-services.js", val
 simple_page(navigation.CALLS, "calls.html", "calls.js", values=_extensions)
 simple_page(navigation.AUDIT, "audit.html", "audit.js", values=_audit_actions)
 simple_page(navigation.RECORDINGS, "recordings.html", "recordings.js", values=_extensions)
+simple_page(navigation.EMAIL, "email.html", "email.js", values=_email_gateway)
 
 
 # -- supervisors -----------------------------------------------------------------------

@@ -1,10 +1,20 @@
-"""Email, one function per use case: reading the outbox, recording a bounce or a
-complaint (each audited), and handing queued mail to the sender once committed."""
+"""Email, one function per use case: reading the outbox and what the console gateway
+kept, recording a bounce or a complaint (each audited), and handing queued mail to the
+sender once committed."""
 
 from __future__ import annotations
 
 from services.email import service as mail
-from services.email.schemas import EmailOut, EmailOutbox, SuppressionIn, SuppressionOut
+from services.email.compose import Mailer
+from services.email.gateway import ConsoleEmail
+from services.email.schemas import (
+    ConsoleEmailOut,
+    EmailOut,
+    EmailOutbox,
+    KeptEmailOut,
+    SuppressionIn,
+    SuppressionOut,
+)
 from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
@@ -26,6 +36,35 @@ def read_outbox(
         limit=limit,
     )
     return EmailOutbox(items=items, next_before_id=next_before_id)
+
+
+def gateway_name(context: AppContext) -> str:
+    """How mail leaves: "console" (kept, nothing sent) or "smtp"."""
+    return context.part(Mailer).gateway.name
+
+
+def read_console(context: AppContext, actor: Actor) -> ConsoleEmailOut:
+    """What the console gateway took instead of sending, newest first: sign-up
+    confirmations and alerts are kept nowhere else. Only what this process handed over
+    (a worker of its own keeps its own); with SMTP, nothing. Audited with the count,
+    never an address."""
+    gateway = context.part(Mailer).gateway
+    with unit_of_work(context, actor, "email.console", object_type="email") as work:
+        kept = gateway.kept() if isinstance(gateway, ConsoleEmail) else []
+        work.note(gateway=gateway.name, results=len(kept))
+    tz = context.city_tz
+    return ConsoleEmailOut(
+        gateway=gateway.name,
+        items=[
+            KeptEmailOut(
+                to=message.to,
+                subject=message.subject,
+                text=message.text,
+                handed_at=message.handed_at.astimezone(tz),
+            )
+            for message in kept
+        ],
+    )
 
 
 def record_suppression(context: AppContext, actor: Actor, body: SuppressionIn) -> SuppressionOut:

@@ -1,11 +1,12 @@
-"""Staff API for email: the outbox, and recording bounces and complaints."""
+"""Staff API for email: the outbox, what the console gateway kept, and recording bounces
+and complaints."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from services.email import actions
-from services.email.schemas import EmailOutbox, SuppressionIn, SuppressionOut
+from services.email.schemas import ConsoleEmailOut, EmailOutbox, SuppressionIn, SuppressionOut
 from services.platform.auth import BounceRecorder, MessageReader
 from services.platform.context import ContextDep
 from services.platform.params import BeforeId, PageLimit
@@ -22,6 +23,14 @@ def outbox(
 ) -> EmailOutbox:
     """Emails to callers, sent or waiting, newest first."""
     return actions.read_outbox(context, staff.actor, before_id=before_id, limit=limit)
+
+
+@router.get("/api/email/console", response_model=ConsoleEmailOut)
+def console(staff: MessageReader, context: ContextDep) -> ConsoleEmailOut:
+    """With the console gateway (the embedded default, for trials): the last 200
+    messages it took instead of sending, sign-up confirmations and alerts among them,
+    newest first. Only those this process handed over; with SMTP, none."""
+    return actions.read_console(context, staff.actor)
 
 
 @router.post("/api/email/suppressions", response_model=SuppressionOut)

@@ -13,13 +13,18 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.header import decode_header, make_header
 from email.message import Message
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+from services.platform.clock import Clock, SystemClock
 
 
 class MailRefused(Exception):
@@ -57,27 +62,80 @@ class EmailGateway(Protocol):
         ...
 
 
-class _Kept:
-    def __init__(self, outbox: deque[Message]) -> None:
-        self.outbox = outbox
+@dataclass(frozen=True)
+class KeptEmail:
+    """A message the console gateway took instead of sending it: whom it was for, its
+    subject and its plain text, decoded, and when it was handed over."""
 
-    def send(self, message: Message) -> None:
-        self.outbox.append(message)
+    to: str
+    subject: str
+    text: str
+    handed_at: datetime
+
+
+def _header_text(value: str | None) -> str:
+    """A header as people read it (RFC 2047 words decoded)."""
+    return str(make_header(decode_header(value))) if value else ""
+
+
+def _plain_text(message: Message) -> str:
+    """The message's text/plain part, decoded; empty when it has none."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return ""
+
+
+def _kept_email(message: Message, handed_at: datetime) -> KeptEmail:
+    return KeptEmail(
+        to=_header_text(message["To"]),
+        subject=_header_text(message["Subject"]),
+        text=_plain_text(message),
+        handed_at=handed_at,
+    )
+
+
+# How many messages the console gateway keeps: enough for a trial, bounded in memory.
+KEPT_LIMIT = 200
 
 
 @dataclass
 class ConsoleEmail:
-    """The embedded default: nothing leaves the building. Updates stay in the outbox
-    table staff can read; the last messages handed over (sign-up confirmations, whose
-    address is stored nowhere before it is confirmed) are kept in this process's memory
-    for the console to show."""
+    """The embedded default: nothing leaves the building. Update emails stay in the
+    outbox table staff can read; every message handed over (updates, alerts, and sign-up
+    confirmations, whose address is stored nowhere before it is confirmed) is kept, the
+    last ``KEPT_LIMIT`` of them, in this process's memory for staff to read
+    (``kept()``). A worker in another process keeps its own, which this one never sees."""
 
+    clock: Clock = field(default_factory=SystemClock)
     name: str = "console"
-    kept: deque[Message] = field(default_factory=lambda: deque(maxlen=200))
+    _kept: deque[KeptEmail] = field(default_factory=lambda: deque(maxlen=KEPT_LIMIT))
+    # Worker threads hand messages over while a web thread reads them.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def keep(self, message: Message) -> None:
+        kept = _kept_email(message, self.clock.now())
+        with self._lock:
+            self._kept.append(kept)
+
+    def kept(self) -> list[KeptEmail]:
+        """The messages kept, newest first."""
+        with self._lock:
+            return list(reversed(self._kept))
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        yield _Kept(self.kept)
+        yield _Kept(self)
+
+
+class _Kept:
+    def __init__(self, gateway: ConsoleEmail) -> None:
+        self.gateway = gateway
+
+    def send(self, message: Message) -> None:
+        self.gateway.keep(message)
 
 
 @dataclass(frozen=True)

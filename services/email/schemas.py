@@ -1,4 +1,5 @@
-"""Email as the staff API shows it: the outbox, and bounces recorded by hand."""
+"""Email as the staff API shows it: the outbox, what the console gateway kept, and bounces
+recorded by hand."""
 
 from __future__ import annotations
 
@@ -41,6 +42,23 @@ class EmailOut(BaseModel):
 class EmailOutbox(BaseModel):
     items: list[EmailOut]
     next_before_id: int | None
+
+
+class KeptEmailOut(BaseModel):
+    """A message the console gateway took instead of sending it."""
+
+    to: str
+    subject: str
+    text: str = Field(description="The plain-text part, links and all")
+    handed_at: datetime
+
+
+class ConsoleEmailOut(BaseModel):
+    gateway: str = Field(description="console, or smtp (which keeps nothing)")
+    items: list[KeptEmailOut] = Field(
+        description="Newest first: the last 200 messages handed to the console gateway "
+        "in this process (none with smtp)"
+    )
 
 
 class SuppressionIn(BaseModel):

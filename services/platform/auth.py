@@ -76,7 +76,7 @@ class Permission(StrEnum):
     REQUESTS_READ = "requests.read"  # requests with the contact details of those found
     REQUESTS_UPDATE = "requests.update"  # status, notes, corrections
     APPOINTMENTS_MANAGE = "appointments.manage"
-    MESSAGES_READ = "messages.read"  # the SMS outbox and callers' replies
+    MESSAGES_READ = "messages.read"  # the SMS and email outboxes, callers' replies
     RECORDINGS_READ = "recordings.read"  # the list of recordings and their metadata
     RECORDINGS_PLAY = "recordings.play"  # audio: playback and download
     RECORDING_CONTROL = "recordings.control"  # pause and resume recording on a live call

@@ -3,9 +3,9 @@ writes an alert in English and Spanish, previews it, sends it, and follows its c
 the subscribers, who signed up and confirmed through the public pages, get it in their
 language with a one-click unsubscribe link, and a sign-up never confirmed gets nothing.
 
-The server sends mail through SMTP to a real server run by this module (aiosmtpd): with
-the console gateway, alerts and confirmations stay in the server process's memory, where
-no test (and no person) can read them.
+The server sends mail through SMTP to a real server run by this module (aiosmtpd), so the
+messages checked are those a mail server receives, headers and all. (With the console
+gateway, what staff read of them is tested in test_email_browser.py.)
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ nothing serious or critical, and nothing scrolls sideways at 768 px.
 The pages come from the console's own list (services/console/navigation.PAGES), so a
 page added there is swept without touching this module; the recording page and the
 sign-in page are added by hand. The server is seeded with a little of everything
-(requests with contacts, calls, a processed recording, an access request, a QA form)
-so the tables are not empty when they are checked.
+(requests with contacts, calls, a processed recording, an access request, a QA form,
+an update email and an alert sign-up's confirmation) so the tables are not empty when
+they are checked.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from services.console.navigation import landing, visible_pages
@@ -69,11 +71,32 @@ def _seed(console: Console, fake_twilio: FakeTwilio) -> str:
     for service, description, contact in (
         ("pothole", "Deep pothole outside the library", {"name": "Ines Moreau"}),
         ("streetlight", "Light out at the corner of Elm and 4th", {"phone": "(202) 555-0161"}),
-        ("bulk-pickup", "A sofa and two chairs", {"email": "rae@example.org"}),
     ):
         console.file_request(
             service_code=service, description=description, address="12 Elm St", contact=contact
         )
+    # A caller who asked for updates by email, and a change to tell them of: the email
+    # page's outbox lists it, and the console gateway keeps it with a sign-up's confirmation.
+    updated = console.file_request(
+        service_code="bulk-pickup",
+        description="A sofa and two chairs",
+        address="12 Elm St",
+        contact={"email": "rae@example.org"},
+        updates={"email": True},
+    )
+    changed = console.api(
+        "POST",
+        f"/api/requests/{updated}/status",
+        console.agent_token,
+        json={"status": "in_progress"},
+    )
+    assert changed.status_code == 200, changed.text
+    signed_up = httpx.post(
+        f"{console.url}/public/alerts/subscribe",
+        json={"email": "lee@example.org", "language": "es"},
+        timeout=10,
+    )
+    assert signed_up.status_code == 202, signed_up.text
     recording = "RE" + secrets.token_hex(16)
     fake_twilio.holds_recording(recording, call_recording(8.0))
     _call(console, "+12025550161", seconds=125, recording=recording)

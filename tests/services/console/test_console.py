@@ -467,6 +467,35 @@ def test_communications_staff_get_the_news_alerts_page_and_nothing_of_callers(
     assert communications.get("/console/messages").status_code == 403
 
 
+def test_the_email_page_shows_what_the_console_gateway_kept_only_when_it_keeps_anything(
+    app_client: TestClient,
+    console_context: AppContext,
+    sqlite_url: str,
+    tmp_path: Path,
+    clock: ManualClock,
+) -> None:
+    account(console_context, "ana", Role.AGENT, "3")
+    account(console_context, "ada", Role.ADMIN)
+    agent = signed_in(app_client.app, "ana")
+    page = agent.get("/console/email")
+    assert page.status_code == 200 and "email.js" in page.text
+    assert "/console/email" in nav_links(page.text)
+    assert "Kept by the console gateway" in page.text and 'id="kept"' in page.text
+    admin = signed_in(app_client.app, "ada")
+    assert admin.get("/console/email").status_code == 403
+    assert "/console/email" not in nav_links(admin.get("/console/admin/staff").text)
+
+    # With SMTP nothing is kept, so there is nothing to show but the outbox.
+    settings = make_settings(
+        sqlite_url, tmp_path / "smtp", email_gateway="smtp", smtp_url="smtp://127.0.0.1:1"
+    )
+    with running(settings, clock) as smtp_context, served(smtp_context) as smtp_client:
+        account(smtp_context, "sam", Role.SUPERVISOR)
+        page = signed_in(smtp_client.app, "sam").get("/console/email")
+        assert page.status_code == 200 and 'id="email-outbox"' in page.text
+        assert "Kept by the console gateway" not in page.text and 'id="kept"' not in page.text
+
+
 def test_outcomes_are_the_contact_logs_own_wherever_they_are_shown_or_chosen(
     app_client: TestClient, console_context: AppContext
 ) -> None:
