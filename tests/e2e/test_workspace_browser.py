@@ -6,6 +6,7 @@ and the wrap-up side by side), and the core loop counted in clicks and page load
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -496,8 +497,9 @@ def test_the_option_a_quick_typist_highlights_stays_chosen_when_a_search_answers
 def test_a_call_left_to_wrap_up_opens_in_its_workspace_from_the_wrap_up_list(
     page: Any, console: Console
 ) -> None:
-    """The wrap-up list named a call by its SID, which says nothing to a person; it now
-    links to the call's workspace: the caller, their history and the same wrap-up."""
+    """The wrap-up list named a call by its SID, which says nothing to a person, and took
+    topics as codes; each contact now opens in the workspace: a call's caller and their
+    history, topics by their titles, the same wrap-up."""
     take_calls(console)
     caller = "+12025550177"
     parent = ring(console, caller)
@@ -510,8 +512,22 @@ def test_a_call_left_to_wrap_up_opens_in_its_workspace_from_the_wrap_up_list(
     expect(row).not_to_contain_text(answered)
     assert_both_widths(page, "the wrap-up list with a call", "wrap-up-list-768")
     screenshot(page, "wrap-up-list-1280")
-    row.get_by_role("link", name=re.compile("^Open the call")).click()
+    row.get_by_role("link", name=re.compile("^Open contact .* in the workspace$")).click()
     page.wait_for_url(f"**/console/workspace?call={answered}")
     expect(page.locator("#ws-number")).to_have_text("(202) 555-0177")
     expect(page.locator("#ws-call-meta")).to_contain_text("extension 3")
     screenshot(page, "workspace-from-wrap-up-list")
+
+    # A contact logged by hand opens there too, by its number.
+    logged = console.api(
+        "POST",
+        "/api/contacts",
+        console.agent_token,
+        json={"channel": "email", "started_at": datetime.now(UTC).isoformat()},
+    )
+    assert logged.status_code == 201, logged.text
+    contact_id = logged.json()["id"]
+    page.goto("/console/contacts")
+    page.get_by_role("link", name=f"Open contact {contact_id} in the workspace").click()
+    page.wait_for_url(f"**/console/workspace?contact={contact_id}")
+    expect(page.locator("#ws-number")).to_contain_text(contact_id)

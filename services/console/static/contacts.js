@@ -26,11 +26,14 @@
       SB.when(item.started_at),
       item.channel,
       item.ended_at ? SB.when(item.ended_at) : "ongoing",
-      // A call opens in its workspace: the caller, their history, the same wrap-up.
-      item.call_sid
-        ? SB.el("a", { href: `/console/workspace?call=${encodeURIComponent(item.call_sid)}`,
-          text: "Open the call", "aria-label": `Open the call of contact ${item.id}` })
-        : "–",
+      // The workspace shows the contact with more: a call's caller and their history,
+      // topics found in the knowledge base by their titles.
+      SB.el("a", {
+        href: item.call_sid
+          ? `/console/workspace?call=${encodeURIComponent(item.call_sid)}`
+          : `/console/workspace?contact=${encodeURIComponent(item.id)}`,
+        text: "Open", "aria-label": `Open contact ${item.id} in the workspace`,
+      }),
       SB.el("button", { type: "button", class: "secondary small", text: "Wrap up",
         "aria-label": `Wrap up ${item.id}`, onclick: () => choose(item) }),
     ], { empty: "Nothing to wrap up." });
