@@ -270,19 +270,24 @@ def book(
             "phone", "has opted out of texts (the caller can text START to opt back in)"
         )
     phone_index = keyring.blind_index("phone", booking.phone)
-    booked = session.scalar(
-        select(Appointment.public_id).where(
+    same_window = session.scalars(
+        select(Appointment).where(
             Appointment.request_id == request.id,
             Appointment.status != "cancelled",
             Appointment.starts_at == booking.starts_at,
             Appointment.ends_at == booking.ends_at,
             Appointment.phone_index == phone_index,
+            Appointment.department == department,
+            Appointment.language == ("es" if booking.language == "es" else "en"),
         )
     )
-    if booked is not None:
-        # The same visit again is a retry (a double click, a client that did not hear
-        # the answer), not a second visit: the caller would be texted twice.
-        raise Problem(409, "Already booked", f"This visit is already booked as {booked}.")
+    for booked in same_window:
+        if location_of(keyring, booked) == booking.location.strip():
+            # The same visit again is a retry (a double click, a client that did not
+            # hear the answer), not a second visit: the caller would be texted twice.
+            raise Problem(
+                409, "Already booked", f"This visit is already booked as {booked.public_id}."
+            )
     appointment = Appointment(
         public_id=public_ids.public_id("AP", 5, 5),
         request_id=request.id,

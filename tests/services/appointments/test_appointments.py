@@ -312,19 +312,22 @@ def test_a_booking_or_a_move_sent_again_texts_the_caller_once(
         ends_at="2026-11-20T15:00:00-05:00",
     )
     assert elsewhere.status_code == 201, elsewhere.text  # another window is another visit
+    other_place = book(client, agent, request_id, location="Back alley gate")
+    assert other_place.status_code == 201, other_place.text  # so is another place
     path = f"/api/appointments/{first.json()['id']}/reschedule"
     window = {"starts_at": "2026-11-23T13:00:00", "ends_at": "2026-11-23T15:00:00"}
     assert client.post(path, json=window, headers=agent).status_code == 200
     assert client.post(path, json=window, headers=agent).status_code == 409
     deliver_due(context)
     kinds = sorted(text["kind"] for text in outbox(client, agent) if text["state"] == "sent")
-    assert kinds == ["confirmation", "confirmation", "reschedule"]
+    assert kinds == ["confirmation", "confirmation", "confirmation", "reschedule"]
     trail = audit_entries(
         context, AuditEntry.action.in_(["appointment.book", "appointment.reschedule"])
     )
     assert [(entry.action, entry.outcome) for entry in trail] == [
         ("appointment.book", "ok"),
         ("appointment.book", "conflict"),
+        ("appointment.book", "ok"),
         ("appointment.book", "ok"),
         ("appointment.reschedule", "ok"),
         ("appointment.reschedule", "conflict"),
