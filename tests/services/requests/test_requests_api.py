@@ -340,6 +340,23 @@ def test_status_changes_keep_a_history(
     )
 
 
+def test_on_an_anonymous_request_the_same_step_within_the_hour_is_refused_whoever_sends_it(
+    client: TestClient, agent: dict[str, str], staff: StaffFactory, clock: ManualClock
+) -> None:
+    """An anonymous request keeps neither who made a step nor its minute: the same step
+    again within the hour is taken for a retry; an hour later it is a step of its own."""
+    request_id = file(client, agent, anonymous=True).json()["id"]
+    step = {"status": "in_progress", "note": "Crew assigned"}
+    path = f"/api/requests/{request_id}/status"
+    assert client.post(path, json=step, headers=agent).status_code == 200
+    other = staff.headers("agent", "bo")
+    assert client.post(path, json=step, headers=other).status_code == 409
+    clock.advance(timedelta(hours=1))
+    assert client.post(path, json=step, headers=other).status_code == 200
+    history = client.get(f"/api/requests/{request_id}", headers=agent).json()["history"]
+    assert [change["status"] for change in history] == ["open", "in_progress", "in_progress"]
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_same_change_sent_twice_at_once_is_recorded_once(
     client: TestClient, agent: dict[str, str], context: AppContext
