@@ -19,6 +19,7 @@ from services.platform.actions import unit_of_work
 from services.platform.audit import Actor
 from services.platform.context import AppContext
 from services.platform.outbox import read_page
+from services.platform.resources import resource
 
 
 def read_outbox(
@@ -56,12 +57,7 @@ def read_console(context: AppContext, actor: Actor) -> ConsoleEmailOut:
     return ConsoleEmailOut(
         gateway=gateway.name,
         items=[
-            KeptEmailOut(
-                to=message.to,
-                subject=message.subject,
-                text=message.text,
-                handed_at=message.handed_at.astimezone(tz),
-            )
+            resource(KeptEmailOut, message, handed_at=message.handed_at.astimezone(tz))
             for message in kept
         ],
     )
